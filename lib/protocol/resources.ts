@@ -1,0 +1,51 @@
+/**
+ * Names both sides agree on with the infrastructure: the consumer's environment
+ * variables, the task table's key and TTL attributes, the stack outputs the SDK and
+ * the CLI resolve resources from, and the defaults the construct and the runtime share.
+ */
+
+/** Environment variables the TaskQueue construct sets on the consumer Lambda. */
+export const ENV = {
+  queueUrl: 'TASKQ_QUEUE_URL',
+  deadLetterQueueUrl: 'TASKQ_DLQ_URL',
+  tableName: 'TASKQ_TABLE_NAME',
+  bucketName: 'TASKQ_BUCKET_NAME',
+  claimPrefix: 'TASKQ_CLAIM_PREFIX',
+  metricsNamespace: 'TASKQ_METRICS_NAMESPACE',
+  fifo: 'TASKQ_FIFO',
+  /** Seconds a task record lives after its last write (DynamoDB TTL). */
+  recordTtlSeconds: 'TASKQ_RECORD_TTL_SECONDS',
+  /** Visibility timeout of the source queue, seconds: the cap of the lease and of a re-delay. */
+  visibilityTimeoutSeconds: 'TASKQ_VISIBILITY_TIMEOUT_SECONDS',
+} as const;
+
+/** The task table: one item per idempotency key. */
+export const TABLE_SCHEMA = {
+  /** Partition key (string): the task's idempotency key (defaults to the task id). */
+  partitionKey: 'pk',
+  /** Epoch seconds after which DynamoDB may delete the item (TTL attribute). */
+  ttlAttribute: 'expiresAt',
+} as const;
+
+/** CloudFormation output keys of the default stack, read by the SDK helpers and the CLI. */
+export const STACK_OUTPUTS = {
+  queueUrl: 'QueueUrl',
+  queueArn: 'QueueArn',
+  deadLetterQueueUrl: 'DeadLetterQueueUrl',
+  deadLetterQueueArn: 'DeadLetterQueueArn',
+  tableName: 'TableName',
+  bucketName: 'BucketName',
+  claimPrefix: 'ClaimPrefix',
+  alarmTopicArn: 'AlarmTopicArn',
+  dashboardName: 'DashboardName',
+  consumerFunctionName: 'ConsumerFunctionName',
+} as const;
+
+export const DEFAULTS = {
+  /** Key prefix in the claim-check bucket under which payloads are stored and read. */
+  claimPrefix: 'claims/',
+  /** CloudWatch namespace of the consumer's custom (EMF) metrics. */
+  metricsNamespace: 'TaskQueue',
+  /** Default stack name of bin/app.ts. */
+  stackName: 'TaskQueueStack',
+} as const;

@@ -1,0 +1,19 @@
+import { defineConfig } from 'vitest/config';
+
+// The SDK warns that Node.js 20 support ends in 2027; the project supports 20.19+ until then.
+process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED = 'true';
+
+export default defineConfig({
+  test: {
+    include: ['test/**/*.test.ts'],
+    // One set of emulators (fauxqs, DynamoDB Local) for the whole run; each test file
+    // creates its own uniquely named queues, tables and buckets on them.
+    globalSetup: ['test/support/global-setup.ts'],
+    env: { AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true' },
+    testTimeout: 60_000,
+    hookTimeout: 120_000,
+    // 2 cores: keep parallel files few so emulator-backed timing stays realistic.
+    maxWorkers: 2,
+    reporters: ['default', ['json', { outputFile: '.vitest-results.json' }]],
+  },
+});
