@@ -1,0 +1,132 @@
+/**
+ * The task envelope, version 1: the JSON body of every SQS message the producer sends.
+ * Written down for other languages in docs/PROTOCOL.md (with a JSON Schema).
+ */
+import { PoisonMessageError } from './errors.ts';
+import { CONTROL_CHARACTERS, IDEMPOTENCY_KEY_MAX_LENGTH, TASK_ID_PATTERN, TASK_TYPE_PATTERN } from './limits.ts';
+
+export const ENVELOPE_VERSION = 1;
+
+/** Where a claim-checked payload lives. The envelope's other fields stay in the message. */
+export interface PayloadRef {
+  readonly bucket: string;
+  readonly key: string;
+  /** Byte length of the stored object (the payload's JSON, UTF-8). */
+  readonly size: number;
+  /** Lower-case hex SHA-256 of the stored object. */
+  readonly sha256: string;
+}
+
+export interface TaskEnvelope<P = unknown> {
+  readonly v: typeof ENVELOPE_VERSION;
+  /** Task id, returned to the producer. */
+  readonly id: string;
+  readonly type: string;
+  /** The payload inline; absent when `payloadRef` is set. */
+  readonly payload?: P;
+  readonly payloadRef?: PayloadRef;
+  /** Idempotency key; when absent it is `id` (never the SQS messageId). */
+  readonly idempotencyKey?: string;
+  /** ISO-8601 UTC time the producer accepted the task. */
+  readonly createdAt: string;
+  /** ISO-8601 UTC time before which the task must not run (delays beyond 15 minutes). */
+  readonly notBefore?: string;
+}
+
+/** The idempotency key of a task: its own key, or its id. */
+export function idempotencyKeyOf(envelope: Pick<TaskEnvelope, 'id' | 'idempotencyKey'>): string {
+  return envelope.idempotencyKey ?? envelope.id;
+}
+
+export function isValidTaskType(type: unknown): type is string {
+  return typeof type === 'string' && TASK_TYPE_PATTERN.test(type);
+}
+
+export function isValidTaskId(id: unknown): id is string {
+  return typeof id === 'string' && TASK_ID_PATTERN.test(id);
+}
+
+export function isValidIdempotencyKey(key: unknown): key is string {
+  return typeof key === 'string' && key.length > 0 && key.length <= IDEMPOTENCY_KEY_MAX_LENGTH && !CONTROL_CHARACTERS.test(key);
+}
+
+const ISO_UTC = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d{1,9})?Z$/;
+
+function isIsoTime(value: unknown): value is string {
+  return typeof value === 'string' && ISO_UTC.test(value) && !Number.isNaN(Date.parse(value));
+}
+
+/**
+ * SQS accepts only #x9 | #xA | #xD | #x20–#xD7FF | #xE000–#xFFFD | #x10000–#x10FFFF.
+ * JSON.stringify already escapes control characters and lone surrogates; U+FFFE and
+ * U+FFFF pass through it unescaped, and can only occur inside JSON strings, where an
+ * escape means the same thing.
+ */
+export function toSqsSafeJson(value: unknown): string {
+  const json = JSON.stringify(value);
+  return json.includes('\uFFFE') || json.includes('\uFFFF')
+    ? json.replace(/[\uFFFE\uFFFF]/g, (c) => `\\u${c.charCodeAt(0).toString(16)}`)
+    : json;
+}
+
+/** Serialises an envelope to the message body, with no undefined fields. */
+export function encodeEnvelope(envelope: TaskEnvelope): string {
+  return toSqsSafeJson(envelope);
+}
+
+/**
+ * Parses and validates a message body as an envelope v1. Throws PoisonMessageError with
+ * the dead-letter reason when the body can never be processed.
+ */
+export function decodeEnvelope(body: string): TaskEnvelope {
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(body);
+  } catch (error) {
+    throw new PoisonMessageError('malformed-json', `message body is not JSON: ${(error as Error).message}`);
+  }
+  return validateEnvelope(parsed);
+}
+
+export function validateEnvelope(parsed: unknown): TaskEnvelope {
+  if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) {
+    throw new PoisonMessageError('invalid-envelope', 'message body is not a JSON object');
+  }
+  const e = parsed as Record<string, unknown>;
+  if (e.v !== ENVELOPE_VERSION) {
+    throw new PoisonMessageError('unsupported-version', `envelope version ${JSON.stringify(e.v)} is not supported (expected ${ENVELOPE_VERSION})`);
+  }
+  const problems: string[] = [];
+  if (!isValidTaskId(e.id)) problems.push('id must match ' + TASK_ID_PATTERN.source);
+  if (!isValidTaskType(e.type)) problems.push('type must match ' + TASK_TYPE_PATTERN.source);
+  if (!isIsoTime(e.createdAt)) problems.push('createdAt must be an ISO-8601 UTC time');
+  if (e.notBefore !== undefined && !isIsoTime(e.notBefore)) problems.push('notBefore must be an ISO-8601 UTC time');
+  if (e.idempotencyKey !== undefined && !isValidIdempotencyKey(e.idempotencyKey)) {
+    problems.push(`idempotencyKey must be 1–${IDEMPOTENCY_KEY_MAX_LENGTH} characters without control characters`);
+  }
+  const hasPayload = 'payload' in e;
+  if (e.payloadRef !== undefined) {
+    if (hasPayload) problems.push('payload and payloadRef are mutually exclusive');
+    if (!isPayloadRef(e.payloadRef)) problems.push('payloadRef must be {bucket, key, size, sha256}');
+  }
+  if (problems.length > 0) {
+    throw new PoisonMessageError('invalid-envelope', `invalid envelope: ${problems.join('; ')}`);
+  }
+  return e as unknown as TaskEnvelope;
+}
+
+function isPayloadRef(value: unknown): value is PayloadRef {
+  if (typeof value !== 'object' || value === null) return false;
+  const r = value as Record<string, unknown>;
+  return (
+    typeof r.bucket === 'string' &&
+    r.bucket.length > 0 &&
+    typeof r.key === 'string' &&
+    r.key.length > 0 &&
+    typeof r.size === 'number' &&
+    Number.isSafeInteger(r.size) &&
+    r.size >= 0 &&
+    typeof r.sha256 === 'string' &&
+    /^[0-9a-f]{64}$/.test(r.sha256)
+  );
+}

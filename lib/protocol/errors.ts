@@ -1,0 +1,120 @@
+/**
+ * Every error the library raises, in one place, each with a stable `code` that callers
+ * can switch on (the message is for humans and may change; the code will not).
+ */
+
+export type ProducerErrorCode =
+  | 'INVALID_TASK_TYPE'
+  | 'INVALID_TASK_ID'
+  | 'INVALID_IDEMPOTENCY_KEY'
+  | 'INVALID_PAYLOAD'
+  | 'PAYLOAD_TOO_LARGE'
+  | 'INVALID_DELAY'
+  | 'FIFO_GROUP_REQUIRED'
+  | 'INVALID_OPTIONS'
+  | 'BACKPRESSURE'
+  | 'CLAIM_UPLOAD_FAILED'
+  | 'SEND_FAILED'
+  | 'CONFIGURATION';
+
+/** Why the consumer sent a message to the dead-letter queue (message attribute value). */
+export type DeadLetterReason =
+  | 'malformed-json'
+  | 'unsupported-version'
+  | 'invalid-envelope'
+  | 'unknown-type'
+  | 'schema-violation'
+  | 'pointer-not-allowed'
+  | 'claim-missing'
+  | 'claim-size-mismatch'
+  | 'claim-digest-mismatch'
+  | 'claim-unreadable'
+  | 'idempotency-key-conflict'
+  | 'permanent-error'
+  | 'attempts-exhausted';
+
+export const DEAD_LETTER_REASONS: readonly DeadLetterReason[] = [
+  'malformed-json',
+  'unsupported-version',
+  'invalid-envelope',
+  'unknown-type',
+  'schema-violation',
+  'pointer-not-allowed',
+  'claim-missing',
+  'claim-size-mismatch',
+  'claim-digest-mismatch',
+  'claim-unreadable',
+  'idempotency-key-conflict',
+  'permanent-error',
+  'attempts-exhausted',
+];
+
+/** Base class: every error of this library carries a stable code. */
+export class TaskQueueError extends Error {
+  readonly code: string;
+  constructor(code: string, message: string, options?: { cause?: unknown }) {
+    super(message, options);
+    this.name = new.target.name;
+    this.code = code;
+  }
+}
+
+/** The producer refused a task before sending anything. */
+export class TaskValidationError extends TaskQueueError {
+  declare readonly code: Exclude<ProducerErrorCode, 'BACKPRESSURE' | 'CLAIM_UPLOAD_FAILED' | 'SEND_FAILED'>;
+  constructor(code: TaskValidationError['code'], message: string, options?: { cause?: unknown }) {
+    super(code, message, options);
+  }
+}
+
+/** The queue's backlog is above the producer's maxBacklog: try again later (HTTP 503). */
+export class BackpressureError extends TaskQueueError {
+  declare readonly code: 'BACKPRESSURE';
+  constructor(
+    readonly backlog: number,
+    readonly maxBacklog: number,
+    readonly retryAfterSeconds: number,
+  ) {
+    super('BACKPRESSURE', `queue backlog ${backlog} is above maxBacklog ${maxBacklog}; retry after ${retryAfterSeconds} s`);
+  }
+}
+
+/** Sending failed after the library's retries. `claimKey` names an uploaded claim object left to expire. */
+export class SendError extends TaskQueueError {
+  declare readonly code: 'SEND_FAILED' | 'CLAIM_UPLOAD_FAILED';
+  constructor(
+    code: 'SEND_FAILED' | 'CLAIM_UPLOAD_FAILED',
+    message: string,
+    readonly details: { taskId?: string; claimKey?: string; awsCode?: string; senderFault?: boolean } = {},
+    options?: { cause?: unknown },
+  ) {
+    super(code, message, options);
+  }
+}
+
+/** Thrown by a task handler (or the runtime) when retrying cannot help: dead-letter at once. */
+export class PermanentError extends TaskQueueError {
+  readonly reason: DeadLetterReason;
+  constructor(message: string, options?: { reason?: DeadLetterReason; cause?: unknown }) {
+    super('PERMANENT', message, options);
+    this.reason = options?.reason ?? 'permanent-error';
+  }
+}
+
+/** A message the consumer cannot process at all: bad JSON, bad envelope, forbidden pointer... */
+export class PoisonMessageError extends PermanentError {
+  constructor(reason: DeadLetterReason, message: string, options?: { cause?: unknown }) {
+    super(message, { reason, ...options });
+  }
+}
+
+/** Thrown by a task handler to ask for a retry after a specific delay (e.g. a 429's Retry-After). */
+export class RetryableError extends TaskQueueError {
+  constructor(
+    message: string,
+    readonly retryAfterSeconds?: number,
+    options?: { cause?: unknown },
+  ) {
+    super('RETRYABLE', message, options);
+  }
+}

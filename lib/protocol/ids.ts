@@ -1,0 +1,6 @@
+import { randomUUID } from 'node:crypto';
+
+/** A new task id: `tsk_` and 32 hex digits of a random UUID. */
+export function newTaskId(): string {
+  return `tsk_${randomUUID().replaceAll('-', '')}`;
+}

@@ -1,0 +1,58 @@
+/**
+ * The task table's item: one per idempotency key, holding idempotency state and the status
+ * producers poll. Written by the consumer runtime, read by the producer's status lookup and
+ * the CLI. Attribute names are the item's field names; keep items under 1 KB.
+ * DynamoDB types: strings S, numbers N, `result` a JSON string (S).
+ *
+ *   (PENDING) → IN_PROGRESS(lease) → SUCCEEDED
+ *                  │ retryable error → RETRYING(attempts, nextAttemptAt, lastError) → IN_PROGRESS …
+ *                  └ permanent error or attempts exhausted → DEAD_LETTERED(deadLetterReason)
+ *
+ * PENDING is never written: a task with no item has been accepted but not started yet
+ * (or its id is unknown, or its record expired).
+ */
+import type { DeadLetterReason } from './errors.ts';
+
+export type TaskStatus = 'PENDING' | 'IN_PROGRESS' | 'RETRYING' | 'SUCCEEDED' | 'DEAD_LETTERED';
+
+export interface TaskRecord {
+  /** The idempotency key (partition key `pk`). */
+  readonly pk: string;
+  readonly taskId: string;
+  readonly type: string;
+  readonly status: Exclude<TaskStatus, 'PENDING'>;
+  /** Handler executions started (a lease found expired counts as a failed one). */
+  readonly attempts: number;
+  /** Epoch ms until which the current holder owns the task (lease mode). */
+  readonly leaseUntil?: number;
+  /** ISO-8601: when the producer accepted the task. */
+  readonly createdAt: string;
+  /** ISO-8601: last write. */
+  readonly updatedAt: string;
+  /** ISO-8601: when a retry is due (RETRYING). */
+  readonly nextAttemptAt?: string;
+  readonly lastError?: string;
+  /** A small JSON result returned by the handler (≤ MAX_RESULT_BYTES), for status polling. */
+  readonly result?: unknown;
+  readonly deadLetterReason?: DeadLetterReason;
+  /** Epoch seconds: DynamoDB TTL. */
+  readonly expiresAt: number;
+}
+
+/** A handler's result larger than this is not stored (status shows resultTruncated). */
+export const MAX_RESULT_BYTES = 400;
+
+/** What the producer's getTaskStatus and the CLI's `status` return. */
+export interface TaskStatusView {
+  readonly taskId: string;
+  readonly idempotencyKey: string;
+  readonly status: TaskStatus;
+  readonly type?: string;
+  readonly attempts: number;
+  readonly createdAt?: string;
+  readonly updatedAt?: string;
+  readonly nextAttemptAt?: string;
+  readonly lastError?: string;
+  readonly result?: unknown;
+  readonly deadLetterReason?: DeadLetterReason;
+}
