@@ -1,0 +1,54 @@
+/**
+ * The local system's connection file: `npm start` writes it once the emulators and
+ * resources are up, and the CLI (`taskq --local`) and producers read it to find them.
+ */
+import { mkdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { dirname, join } from 'node:path';
+
+export interface LocalState {
+  readonly pid: number;
+  readonly startedAt: string;
+  readonly region: string;
+  readonly sqsEndpoint: string;
+  readonly s3Endpoint: string;
+  readonly dynamoEndpoint: string;
+  readonly dynamoEngine: string;
+  readonly stackName: string;
+  /** The stack outputs, keyed as STACK_OUTPUTS (lib/protocol/resources.ts). */
+  readonly outputs: Readonly<Record<string, string>>;
+}
+
+/** Where the file lives: `$TASKQ_LOCAL_STATE`, else `.taskq-local/state.json` in the working directory. */
+export function localStatePath(cwd = process.cwd()): string {
+  return process.env.TASKQ_LOCAL_STATE ?? join(cwd, '.taskq-local', 'state.json');
+}
+
+export async function writeLocalState(state: LocalState, path = localStatePath()): Promise<void> {
+  await mkdir(dirname(path), { recursive: true });
+  await writeFile(path, `${JSON.stringify(state, null, 2)}\n`);
+}
+
+/** The running local system's state, or undefined when none is running (no file, or its process is gone). */
+export async function readLocalState(path = localStatePath()): Promise<LocalState | undefined> {
+  let text: string;
+  try {
+    text = await readFile(path, 'utf8');
+  } catch {
+    return undefined;
+  }
+  const state = JSON.parse(text) as LocalState;
+  return processAlive(state.pid) ? state : undefined;
+}
+
+export async function removeLocalState(path = localStatePath()): Promise<void> {
+  await rm(path, { force: true });
+}
+
+function processAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (error) {
+    return (error as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
