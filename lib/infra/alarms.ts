@@ -1,0 +1,133 @@
+/**
+ * The on-call alarms. Each sends ALARM and OK notifications to the alarm topic, so a page
+ * also tells when it is over. treatMissingData is chosen per alarm (see the comments):
+ * SQS stops publishing metrics for a queue that has been inactive (empty, no API calls)
+ * for six hours, and Lambda publishes nothing for a function that is not invoked.
+ */
+import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
+import * as actions from 'aws-cdk-lib/aws-cloudwatch-actions';
+import type * as sns from 'aws-cdk-lib/aws-sns';
+import type { Construct } from 'constructs';
+import type { TaskQueueMetrics } from './metrics.ts';
+import type { ResolvedTaskQueueConfig } from './validation.ts';
+
+/** The alarms, by role. */
+export interface TaskQueueAlarms {
+  readonly queueDepth: cloudwatch.Alarm;
+  readonly oldestMessageAge: cloudwatch.Alarm;
+  readonly deadLetterQueueNotEmpty: cloudwatch.Alarm;
+  readonly consumerErrors: cloudwatch.Alarm;
+  readonly consumerThrottles: cloudwatch.Alarm;
+  readonly noConsumers: cloudwatch.Alarm;
+}
+
+/** Suffix of each alarm's name (`<prefix>-<suffix>`); docs/OPERATIONS.md has a runbook per alarm. */
+export const ALARM_NAME_SUFFIXES: Record<keyof TaskQueueAlarms, string> = {
+  queueDepth: 'QueueDepth',
+  oldestMessageAge: 'OldestMessageAge',
+  deadLetterQueueNotEmpty: 'DeadLetterQueueNotEmpty',
+  consumerErrors: 'ConsumerErrors',
+  consumerThrottles: 'ConsumerThrottles',
+  noConsumers: 'NoConsumers',
+};
+
+/** The "no consumers" metric math (ids: visible, deleted, invocations). */
+export const NO_CONSUMERS_EXPRESSION = 'IF(visible > 0 AND (FILL(deleted, 0) + FILL(invocations, 0)) == 0, 1, 0)';
+
+export function createAlarms(
+  scope: Construct,
+  config: ResolvedTaskQueueConfig,
+  metrics: TaskQueueMetrics,
+  topic: sns.ITopic,
+  namePrefix: string | undefined,
+): TaskQueueAlarms {
+  const a = config.alarms;
+  const name = (key: keyof TaskQueueAlarms) => (namePrefix !== undefined ? { alarmName: `${namePrefix}-${ALARM_NAME_SUFFIXES[key]}` } : {});
+  const runbook = (key: keyof TaskQueueAlarms) => ` Runbook: docs/OPERATIONS.md, "${ALARM_NAME_SUFFIXES[key]}".`;
+
+  const alarms: TaskQueueAlarms = {
+    queueDepth: new cloudwatch.Alarm(scope, 'QueueDepthAlarm', {
+      ...name('queueDepth'),
+      alarmDescription: `More than ${a.queueDepth.threshold} tasks waiting on the source queue for ${minutes(a.queueDepth)} minutes: consumers are not keeping up.${runbook('queueDepth')}`,
+      metric: metrics.queueDepth({ period: a.queueDepth.period }),
+      threshold: a.queueDepth.threshold,
+      comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_THRESHOLD,
+      evaluationPeriods: a.queueDepth.evaluationPeriods,
+      // No data = the queue has been empty and idle for hours: nothing is waiting.
+      treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
+    }),
+    oldestMessageAge: new cloudwatch.Alarm(scope, 'OldestMessageAgeAlarm', {
+      ...name('oldestMessageAge'),
+      alarmDescription: `The oldest task on the source queue is older than ${a.oldestMessageAge.threshold} seconds: work is stuck or starved.${runbook('oldestMessageAge')}`,
+      metric: metrics.oldestMessageAge({ period: a.oldestMessageAge.period }),
+      threshold: a.oldestMessageAge.threshold,
+      comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_THRESHOLD,
+      evaluationPeriods: a.oldestMessageAge.evaluationPeriods,
+      // No data = an empty, idle queue: no message to be old.
+      treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
+    }),
+    deadLetterQueueNotEmpty: new cloudwatch.Alarm(scope, 'DeadLetterQueueNotEmptyAlarm', {
+      ...name('deadLetterQueueNotEmpty'),
+      alarmDescription: `Tasks are on the dead-letter queue: they failed permanently or exhausted their attempts and need a human (inspect, fix, redrive or purge).${runbook('deadLetterQueueNotEmpty')}`,
+      metric: metrics.deadLetterQueueDepth({ period: a.deadLetterQueueNotEmpty.period }),
+      threshold: 1,
+      comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
+      evaluationPeriods: a.deadLetterQueueNotEmpty.evaluationPeriods,
+      // Keep the last state: messages sitting untouched in a DLQ can stop its metrics, and
+      // that must not turn a page into a silent OK. Emptying the DLQ is an API action that
+      // publishes a 0 and clears the alarm.
+      treatMissingData: cloudwatch.TreatMissingData.IGNORE,
+    }),
+    consumerErrors: new cloudwatch.Alarm(scope, 'ConsumerErrorsAlarm', {
+      ...name('consumerErrors'),
+      alarmDescription: `The consumer Lambda failed ${a.consumerErrors.threshold}+ times in ${minutes(a.consumerErrors)} minutes (crash, timeout or out of memory; task failures are reported per record and are not counted).${runbook('consumerErrors')}`,
+      metric: metrics.consumerErrors({ period: a.consumerErrors.period }),
+      threshold: a.consumerErrors.threshold,
+      comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
+      evaluationPeriods: a.consumerErrors.evaluationPeriods,
+      // No invocations publish no Errors datapoint: nothing failed.
+      treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
+    }),
+    consumerThrottles: new cloudwatch.Alarm(scope, 'ConsumerThrottlesAlarm', {
+      ...name('consumerThrottles'),
+      alarmDescription: `The consumer Lambda is being throttled (${a.consumerThrottles.threshold}+ per ${a.consumerThrottles.period.toMinutes()} minutes for ${minutes(a.consumerThrottles)} minutes): reserved/maximum concurrency or the account limit disagree with the load.${runbook('consumerThrottles')}`,
+      metric: metrics.consumerThrottles({ period: a.consumerThrottles.period }),
+      threshold: a.consumerThrottles.threshold,
+      comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
+      evaluationPeriods: a.consumerThrottles.evaluationPeriods,
+      // No invocation attempts publish no Throttles datapoint: nothing was throttled.
+      treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
+    }),
+    noConsumers: new cloudwatch.Alarm(scope, 'NoConsumersAlarm', {
+      ...name('noConsumers'),
+      alarmDescription: `Tasks are waiting but nothing is consuming them: no deletes on the queue and no consumer invocations for ${minutes(a.noConsumers)} minutes (event source disabled, function broken or permissions missing).${runbook('noConsumers')}`,
+      metric: new cloudwatch.MathExpression({
+        expression: NO_CONSUMERS_EXPRESSION,
+        usingMetrics: {
+          visible: metrics.queueDepth({ period: a.noConsumers.period }),
+          deleted: metrics.messagesDeleted({ period: a.noConsumers.period }),
+          invocations: metrics.consumerInvocations({ period: a.noConsumers.period }),
+        },
+        period: a.noConsumers.period,
+        label: 'backlog with no consumers (1 = yes)',
+      }),
+      threshold: 1,
+      comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
+      evaluationPeriods: a.noConsumers.evaluationPeriods,
+      // Missing deletes/invocations are FILLed with 0 in the expression; missing "visible"
+      // means the queue has been empty and idle: no backlog.
+      treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
+    }),
+  };
+
+  const action = new actions.SnsAction(topic);
+  for (const alarm of Object.values(alarms)) {
+    alarm.addAlarmAction(action);
+    alarm.addOkAction(action);
+  }
+  return alarms;
+}
+
+function minutes(alarm: { period: { toMinutes(): number }; evaluationPeriods: number }): number {
+  return alarm.period.toMinutes() * alarm.evaluationPeriods;
+}

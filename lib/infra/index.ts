@@ -1,0 +1,17 @@
+/**
+ * imported separately: cdk-nag is a development dependency.)
+ */
+export { TaskQueue } from './task-queue.ts';
+export { TASK_QUEUE_DEFAULTS } from './props.ts';
+export type { TaskQueueProps, TaskQueueAlarmOptions, CountAlarmOptions, AgeAlarmOptions, FixedAlarmOptions } from './props.ts';
+export { TaskQueueValidationError, resolveTaskQueueProps } from './validation.ts';
+export type { ResolvedTaskQueueConfig } from './validation.ts';
+export { ALARM_NAME_SUFFIXES, NO_CONSUMERS_EXPRESSION } from './alarms.ts';
+export type { TaskQueueAlarms } from './alarms.ts';
+export { CUSTOM_METRICS, TASK_TYPE_DIMENSION } from './metrics.ts';
+export type { TaskMetricOptions } from './metrics.ts';
+export { ACTIONS as TASK_QUEUE_IAM_ACTIONS } from './permissions.ts';
+export { DEFAULT_CONSUMER_ENTRY } from './consumer-function.ts';
+export { TaskQueueStack } from './task-queue-stack.ts';
+export { contextProps, CONTEXT_KEYS } from './stack-context.ts';
+export type { TaskQueueStackProps } from './task-queue-stack.ts';

@@ -1,0 +1,45 @@
+/**
+ * The stack outputs producers and the CLI resolve resources from. Their logical ids are
+ * exactly the STACK_OUTPUTS keys (`QueueUrl`, …), whatever the construct's path, so
+ * `describe-stacks` shows them under those names.
+ */
+import { CfnOutput, Stack } from 'aws-cdk-lib';
+import type { Construct } from 'constructs';
+import { STACK_OUTPUTS } from '../protocol/resources.ts';
+
+export type TaskQueueOutputValues = Record<keyof typeof STACK_OUTPUTS, string>;
+
+const DESCRIPTIONS: Record<keyof typeof STACK_OUTPUTS, string> = {
+  queueUrl: 'URL of the task queue (producers send here)',
+  queueArn: 'ARN of the task queue',
+  deadLetterQueueUrl: 'URL of the dead-letter queue',
+  deadLetterQueueArn: 'ARN of the dead-letter queue',
+  tableName: 'Task table (idempotency + status)',
+  bucketName: 'Claim-check bucket (large payloads)',
+  claimPrefix: 'Key prefix of claim-check objects',
+  alarmTopicArn: 'SNS topic of the alarms',
+  dashboardName: 'CloudWatch dashboard',
+  consumerFunctionName: 'Consumer Lambda function',
+};
+
+const stacksWithOutputs = new WeakSet<Stack>();
+
+export function createOutputs(scope: Construct, values: TaskQueueOutputValues): Record<keyof typeof STACK_OUTPUTS, CfnOutput> {
+  const stack = Stack.of(scope);
+  if (stacksWithOutputs.has(stack)) {
+    throw new Error(
+      `TaskQueue: invalid outputs (true) at ${scope.node.path}: stack ${stack.stackName} already has the task queue outputs of another TaskQueue (the logical ids ${Object.values(STACK_OUTPUTS).join(', ')} must be unique); set outputs: false on all but one`,
+    );
+  }
+  stacksWithOutputs.add(stack);
+  const outputs = {} as Record<keyof typeof STACK_OUTPUTS, CfnOutput>;
+  for (const key of Object.keys(STACK_OUTPUTS) as (keyof typeof STACK_OUTPUTS)[]) {
+    const output = new CfnOutput(scope, `Output${STACK_OUTPUTS[key]}`, {
+      value: values[key],
+      description: DESCRIPTIONS[key],
+    });
+    output.overrideLogicalId(STACK_OUTPUTS[key]);
+    outputs[key] = output;
+  }
+  return outputs;
+}

@@ -1,0 +1,113 @@
+/**
+ * Least-privilege IAM for the task queue. Explicit action lists rather than the L2
+ * `grant*` helpers: those add actions the task queue never calls (sqs:GetQueueUrl,
+ * dynamodb:Scan/Query, s3:DeleteObject, kms:ReEncrypt*…).
+ *
+ * The single statement with resource `*` in the construct is X-Ray's
+ * (xray:PutTraceSegments, xray:PutTelemetryRecords, added by Lambda when tracing is on):
+ * those actions support no resource-level permissions.
+ */
+import * as iam from 'aws-cdk-lib/aws-iam';
+import type * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
+import type * as kms from 'aws-cdk-lib/aws-kms';
+import type * as s3 from 'aws-cdk-lib/aws-s3';
+import type * as sqs from 'aws-cdk-lib/aws-sqs';
+
+/** The actions each role gets; exported so tests and docs state the same lists. */
+export const ACTIONS = {
+  consumer: {
+    /** What the SQS event source mapping needs (it runs with the function's role), plus
+     * ChangeMessageVisibility for the runtime's backoff. */
+    sourceQueue: ['sqs:ReceiveMessage', 'sqs:DeleteMessage', 'sqs:ChangeMessageVisibility', 'sqs:GetQueueAttributes'],
+    /** The runtime dead-letters tasks itself, with the reason as message attributes. */
+    deadLetterQueue: ['sqs:SendMessage'],
+    /** Conditional writes for acquire/complete; BatchWriteItem for completions of a batch. No Scan/Query. */
+    table: ['dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:UpdateItem', 'dynamodb:DeleteItem', 'dynamodb:BatchWriteItem'],
+    /** Claim-check payloads, under the claim prefix only. */
+    claimObjects: ['s3:GetObject'],
+    /** SQS receive/send, S3 get and DynamoDB read/write with a customer-managed key. */
+    key: ['kms:Decrypt', 'kms:Encrypt', 'kms:GenerateDataKey'],
+  },
+  send: {
+    /** GetQueueAttributes: the producer's backpressure reads the queue depth. */
+    queue: ['sqs:SendMessage', 'sqs:GetQueueAttributes'],
+    claimObjects: ['s3:PutObject'],
+    key: ['kms:GenerateDataKey', 'kms:Decrypt'],
+  },
+  statusRead: {
+    table: ['dynamodb:GetItem'],
+    key: ['kms:Decrypt'],
+  },
+  redrive: {
+    /** Inspect (receive + release with ChangeMessageVisibility), delete, purge, re-send to
+     * the DLQ, and run/list/cancel message-move tasks out of it. */
+    deadLetterQueue: [
+      'sqs:ReceiveMessage',
+      'sqs:DeleteMessage',
+      'sqs:ChangeMessageVisibility',
+      'sqs:SendMessage',
+      'sqs:PurgeQueue',
+      'sqs:GetQueueAttributes',
+      'sqs:StartMessageMoveTask',
+      'sqs:ListMessageMoveTasks',
+      'sqs:CancelMessageMoveTask',
+    ],
+    /** The destination of a redrive. */
+    sourceQueue: ['sqs:SendMessage'],
+    key: ['kms:Decrypt', 'kms:GenerateDataKey'],
+  },
+} as const;
+
+export interface TaskQueueResources {
+  readonly queue: sqs.IQueue;
+  readonly deadLetterQueue: sqs.IQueue;
+  readonly table: dynamodb.ITable;
+  readonly bucket: s3.IBucket;
+  readonly claimPrefix: string;
+  readonly encryptionKey?: kms.IKey;
+}
+
+export function grantConsume(grantee: iam.IGrantable, r: TaskQueueResources): iam.Grant {
+  const a = ACTIONS.consumer;
+  return combine([
+    iam.Grant.addToPrincipal({ grantee, actions: [...a.sourceQueue], resourceArns: [r.queue.queueArn] }),
+    iam.Grant.addToPrincipal({ grantee, actions: [...a.deadLetterQueue], resourceArns: [r.deadLetterQueue.queueArn] }),
+    iam.Grant.addToPrincipal({ grantee, actions: [...a.table], resourceArns: [r.table.tableArn] }),
+    iam.Grant.addToPrincipal({ grantee, actions: [...a.claimObjects], resourceArns: [claimObjectsArn(r)] }),
+    ...(r.encryptionKey ? [r.encryptionKey.grant(grantee, ...a.key)] : []),
+  ]);
+}
+
+export function grantSend(grantee: iam.IGrantable, r: TaskQueueResources): iam.Grant {
+  const a = ACTIONS.send;
+  return combine([
+    iam.Grant.addToPrincipal({ grantee, actions: [...a.queue], resourceArns: [r.queue.queueArn] }),
+    iam.Grant.addToPrincipal({ grantee, actions: [...a.claimObjects], resourceArns: [claimObjectsArn(r)] }),
+    ...(r.encryptionKey ? [r.encryptionKey.grant(grantee, ...a.key)] : []),
+  ]);
+}
+
+export function grantStatusRead(grantee: iam.IGrantable, r: TaskQueueResources): iam.Grant {
+  const a = ACTIONS.statusRead;
+  return combine([
+    iam.Grant.addToPrincipal({ grantee, actions: [...a.table], resourceArns: [r.table.tableArn] }),
+    ...(r.encryptionKey ? [r.encryptionKey.grant(grantee, ...a.key)] : []),
+  ]);
+}
+
+export function grantRedrive(grantee: iam.IGrantable, r: TaskQueueResources): iam.Grant {
+  const a = ACTIONS.redrive;
+  return combine([
+    iam.Grant.addToPrincipal({ grantee, actions: [...a.deadLetterQueue], resourceArns: [r.deadLetterQueue.queueArn] }),
+    iam.Grant.addToPrincipal({ grantee, actions: [...a.sourceQueue], resourceArns: [r.queue.queueArn] }),
+    ...(r.encryptionKey ? [r.encryptionKey.grant(grantee, ...a.key)] : []),
+  ]);
+}
+
+function claimObjectsArn(r: TaskQueueResources): string {
+  return r.bucket.arnForObjects(`${r.claimPrefix}*`);
+}
+
+function combine(grants: iam.Grant[]): iam.Grant {
+  return grants.reduce((all, grant) => all.combine(grant));
+}

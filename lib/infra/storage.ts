@@ -1,0 +1,66 @@
+/**
+ * The task table (idempotency + status, one item per idempotency key) and the claim-check
+ * bucket (payloads too large for a message).
+ */
+import { Duration, RemovalPolicy } from 'aws-cdk-lib';
+import * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
+import type * as kms from 'aws-cdk-lib/aws-kms';
+import * as s3 from 'aws-cdk-lib/aws-s3';
+import type { Construct } from 'constructs';
+import { TABLE_SCHEMA } from '../protocol/resources.ts';
+import { TASK_QUEUE_DEFAULTS, type TaskQueueProps } from './props.ts';
+import type { ResolvedTaskQueueConfig } from './validation.ts';
+
+export function createTaskTable(scope: Construct, config: ResolvedTaskQueueConfig, props: TaskQueueProps): dynamodb.Table {
+  const retain = config.removalPolicy === RemovalPolicy.RETAIN;
+  return new dynamodb.Table(scope, 'TaskTable', {
+    ...(props.tableName !== undefined ? { tableName: props.tableName } : {}),
+    partitionKey: { name: TABLE_SCHEMA.partitionKey, type: dynamodb.AttributeType.STRING },
+    // On demand: task traffic is bursty; no capacity planning, no throttling at a spike.
+    billingMode: dynamodb.BillingMode.PAY_PER_REQUEST,
+    timeToLiveAttribute: TABLE_SCHEMA.ttlAttribute,
+    pointInTimeRecoverySpecification: { pointInTimeRecoveryEnabled: true },
+    ...(props.encryptionKey
+      ? { encryption: dynamodb.TableEncryption.CUSTOMER_MANAGED, encryptionKey: props.encryptionKey }
+      : { encryption: dynamodb.TableEncryption.DEFAULT }),
+    removalPolicy: config.removalPolicy,
+    // A retained table is production data: also refuse a stray DeleteTable call.
+    deletionProtection: retain,
+  });
+}
+
+export function createClaimBucket(scope: Construct, config: ResolvedTaskQueueConfig, props: TaskQueueProps, key?: kms.IKey): s3.Bucket {
+  const destroy = config.removalPolicy === RemovalPolicy.DESTROY;
+  return new s3.Bucket(scope, 'ClaimBucket', {
+    ...(props.bucketName !== undefined ? { bucketName: props.bucketName } : {}),
+    blockPublicAccess: s3.BlockPublicAccess.BLOCK_ALL,
+    objectOwnership: s3.ObjectOwnership.BUCKET_OWNER_ENFORCED,
+    enforceSSL: true,
+    minimumTLSVersion: 1.2,
+    ...(key
+      ? { encryption: s3.BucketEncryption.KMS, encryptionKey: key, bucketKeyEnabled: true }
+      : { encryption: s3.BucketEncryption.S3_MANAGED }),
+    // Versioning off: claim objects are written once under a unique key and never
+    // overwritten; versions would only keep expired payloads alive (and billed) longer.
+    versioned: false,
+    lifecycleRules: [
+      {
+        id: 'expire-claim-objects',
+        prefix: config.claimPrefix,
+        expiration: Duration.days(config.claimObjectExpirationDays),
+      },
+      {
+        id: 'abort-incomplete-multipart-uploads',
+        abortIncompleteMultipartUploadAfter: Duration.days(config.abortIncompleteMultipartUploadAfterDays),
+      },
+    ],
+    ...(props.serverAccessLogsBucket
+      ? {
+          serverAccessLogsBucket: props.serverAccessLogsBucket,
+          serverAccessLogsPrefix: props.serverAccessLogsPrefix ?? TASK_QUEUE_DEFAULTS.serverAccessLogsPrefix,
+        }
+      : {}),
+    removalPolicy: config.removalPolicy,
+    autoDeleteObjects: destroy,
+  });
+}

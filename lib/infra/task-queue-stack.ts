@@ -1,0 +1,32 @@
+/**
+ * The default stack of `npx cdk deploy`: one TaskQueue configured from cdk.json context
+ * (`taskq:*` keys, see ./stack-context.ts and the README's Configuration section).
+ * Environment-agnostic: synthesizes with no AWS account, credentials or region.
+ */
+import { Stack, type StackProps } from 'aws-cdk-lib';
+import type { Construct } from 'constructs';
+import type { TaskQueueProps } from './props.ts';
+import { contextProps } from './stack-context.ts';
+import { TaskQueue } from './task-queue.ts';
+
+export interface TaskQueueStackProps extends StackProps {
+  /** Props of the task queue; context keys override them. @default {} */
+  readonly taskQueue?: TaskQueueProps;
+}
+
+export class TaskQueueStack extends Stack {
+  readonly taskQueue: TaskQueue;
+
+  constructor(scope: Construct, id: string, props: TaskQueueStackProps = {}) {
+    super(scope, id, {
+      description: 'taskq: serverless task queue (SQS + Lambda + DynamoDB + S3)',
+      ...props,
+    });
+    const fromContext = contextProps(this.node);
+    this.taskQueue = new TaskQueue(this, 'Tasks', {
+      ...props.taskQueue,
+      ...fromContext,
+      alarmOptions: { ...props.taskQueue?.alarmOptions, ...fromContext.alarmOptions },
+    });
+  }
+}

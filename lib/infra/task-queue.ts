@@ -1,0 +1,210 @@
+/**
+ * TaskQueue: the whole serverless task queue as one construct — source queue + DLQ, task
+ * table, claim-check bucket, consumer Lambda with its SQS event source, least-privilege
+ * IAM, alarms to an on-call topic, a dashboard and the stack outputs.
+ *
+ *   new TaskQueue(this, 'Tasks', { alarmEmail: 'oncall@example.com' });
+ */
+import { Stack, Token } from 'aws-cdk-lib';
+import type * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
+import type * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
+import type * as iam from 'aws-cdk-lib/aws-iam';
+import type * as kms from 'aws-cdk-lib/aws-kms';
+import type * as lambda from 'aws-cdk-lib/aws-lambda';
+import type * as nodejs from 'aws-cdk-lib/aws-lambda-nodejs';
+import type * as logs from 'aws-cdk-lib/aws-logs';
+import type * as s3 from 'aws-cdk-lib/aws-s3';
+import type * as sns from 'aws-cdk-lib/aws-sns';
+import type * as sqs from 'aws-cdk-lib/aws-sqs';
+import { Construct } from 'constructs';
+import { createAlarmTopic } from './alarm-topic.ts';
+import { createAlarms, type TaskQueueAlarms } from './alarms.ts';
+import { createConsumer } from './consumer-function.ts';
+import { createDashboard } from './dashboard.ts';
+import { acknowledgeNagFindings } from './nag-acknowledgments.ts';
+import { CUSTOM_METRICS, TaskQueueMetrics, type TaskMetricOptions } from './metrics.ts';
+import { createOutputs } from './outputs.ts';
+import * as permissions from './permissions.ts';
+import { TASK_QUEUE_DEFAULTS, type TaskQueueProps } from './props.ts';
+import { createQueues } from './queues.ts';
+import { createClaimBucket, createTaskTable } from './storage.ts';
+import { resolveTaskQueueProps, type ResolvedTaskQueueConfig } from './validation.ts';
+
+export class TaskQueue extends Construct {
+  /** The source queue producers send tasks to. */
+  readonly queue: sqs.Queue;
+  /** Tasks that failed permanently or exhausted their attempts. */
+  readonly deadLetterQueue: sqs.Queue;
+  /** One item per idempotency key: lease, status, attempts. */
+  readonly table: dynamodb.Table;
+  /** Claim-check payloads under `claimPrefix`. */
+  readonly bucket: s3.Bucket;
+  /** Key prefix of claim-check objects. */
+  readonly claimPrefix: string;
+  /** The consumer Lambda. */
+  readonly consumer: nodejs.NodejsFunction;
+  /** The consumer's log group. */
+  readonly consumerLogGroup: logs.LogGroup;
+  /** The SQS event source mapping feeding the consumer. */
+  readonly eventSourceMapping: lambda.EventSourceMapping;
+  /** Where the alarms send ALARM and OK notifications. */
+  readonly alarmTopic: sns.ITopic;
+  readonly alarms: TaskQueueAlarms;
+  readonly dashboard: cloudwatch.Dashboard;
+  /** The customer-managed key, when one was given. */
+  readonly encryptionKey: kms.IKey | undefined;
+  /** Namespace of the consumer's custom metrics. */
+  readonly metricsNamespace: string;
+  /** Every setting after defaults were applied (what was actually deployed). */
+  readonly config: ResolvedTaskQueueConfig;
+
+  private readonly metrics: TaskQueueMetrics;
+
+  constructor(scope: Construct, id: string, props: TaskQueueProps = {}) {
+    super(scope, id);
+    const config = resolveTaskQueueProps(props);
+    this.config = config;
+    this.encryptionKey = props.encryptionKey;
+    this.claimPrefix = config.claimPrefix;
+    this.metricsNamespace = config.metricsNamespace;
+
+    const { queue, deadLetterQueue } = createQueues(this, config, props.encryptionKey);
+    this.queue = queue;
+    this.deadLetterQueue = deadLetterQueue;
+    this.table = createTaskTable(this, config, props);
+    this.bucket = createClaimBucket(this, config, props, props.encryptionKey);
+
+    const consumer = createConsumer(this, config, props, {
+      queue,
+      deadLetterQueue,
+      tableName: this.table.tableName,
+      bucketName: this.bucket.bucketName,
+    });
+    this.consumer = consumer.function;
+    this.consumerLogGroup = consumer.logGroup;
+    this.eventSourceMapping = consumer.eventSourceMapping;
+    permissions.grantConsume(consumer.role, this.resources());
+    acknowledgeNagFindings({
+      deadLetterQueue,
+      bucket: this.bucket,
+      claimPrefix: config.claimPrefix,
+      hasServerAccessLogs: props.serverAccessLogsBucket !== undefined,
+      consumer: this.consumer,
+      consumerRole: consumer.role,
+      eventSourceMapping: consumer.eventSourceMapping,
+      runtime: config.runtime,
+      tracing: props.tracing ?? TASK_QUEUE_DEFAULTS.tracing,
+    });
+
+    this.metrics = new TaskQueueMetrics(queue, deadLetterQueue, this.consumer, config.metricsNamespace);
+    this.alarmTopic = createAlarmTopic(this, props.alarmTopic, props.encryptionKey, config.alarmEmail);
+    const stackName = Stack.of(this).stackName;
+    const defaultName = Token.isUnresolved(stackName) ? undefined : `${stackName}-${id}`;
+    this.alarms = createAlarms(this, config, this.metrics, this.alarmTopic, props.alarmNamePrefix ?? defaultName);
+    this.dashboard = createDashboard(this, config, this.metrics, this.alarms, props.dashboardName ?? defaultName);
+
+    if (props.outputs ?? TASK_QUEUE_DEFAULTS.outputs) {
+      createOutputs(this, {
+        queueUrl: queue.queueUrl,
+        queueArn: queue.queueArn,
+        deadLetterQueueUrl: deadLetterQueue.queueUrl,
+        deadLetterQueueArn: deadLetterQueue.queueArn,
+        tableName: this.table.tableName,
+        bucketName: this.bucket.bucketName,
+        claimPrefix: config.claimPrefix,
+        alarmTopicArn: this.alarmTopic.topicArn,
+        dashboardName: this.dashboard.dashboardName,
+        consumerFunctionName: this.consumer.functionName,
+      });
+    }
+  }
+
+  /**
+   * Lets a producer enqueue tasks: sqs:SendMessage and sqs:GetQueueAttributes (backpressure
+   * reads the depth) on the source queue, s3:PutObject under the claim prefix, and
+   * kms:GenerateDataKey/Decrypt when a key is used.
+   */
+  grantSend(grantee: iam.IGrantable): iam.Grant {
+    return permissions.grantSend(grantee, this.resources());
+  }
+
+  /** Lets a caller read a task's status: dynamodb:GetItem on the task table (+ kms:Decrypt). */
+  grantStatusRead(grantee: iam.IGrantable): iam.Grant {
+    return permissions.grantStatusRead(grantee, this.resources());
+  }
+
+  /**
+   * Lets an operator inspect, purge and redrive the DLQ: receive/delete/change-visibility/
+   * send/purge/GetQueueAttributes and Start/List/CancelMessageMoveTask on the DLQ,
+   * SendMessage on the source queue (+ KMS).
+   */
+  grantRedrive(grantee: iam.IGrantable): iam.Grant {
+    return permissions.grantRedrive(grantee, this.resources());
+  }
+
+  // ── metrics ──
+
+  /** ApproximateNumberOfMessagesVisible of the source queue (Maximum). */
+  metricQueueDepth(props?: cloudwatch.MetricOptions): cloudwatch.Metric {
+    return this.metrics.queueDepth(props);
+  }
+  /** ApproximateAgeOfOldestMessage of the source queue, seconds (Maximum). */
+  metricOldestMessageAge(props?: cloudwatch.MetricOptions): cloudwatch.Metric {
+    return this.metrics.oldestMessageAge(props);
+  }
+  /** ApproximateNumberOfMessagesNotVisible of the source queue (Maximum). */
+  metricMessagesInFlight(props?: cloudwatch.MetricOptions): cloudwatch.Metric {
+    return this.metrics.messagesInFlight(props);
+  }
+  /** ApproximateNumberOfMessagesVisible of the DLQ (Maximum). */
+  metricDeadLetterQueueDepth(props?: cloudwatch.MetricOptions): cloudwatch.Metric {
+    return this.metrics.deadLetterQueueDepth(props);
+  }
+  /** NumberOfMessagesSent to the source queue (Sum). */
+  metricMessagesSent(props?: cloudwatch.MetricOptions): cloudwatch.Metric {
+    return this.metrics.messagesSent(props);
+  }
+  /** NumberOfMessagesDeleted from the source queue (Sum). */
+  metricMessagesDeleted(props?: cloudwatch.MetricOptions): cloudwatch.Metric {
+    return this.metrics.messagesDeleted(props);
+  }
+  /** Tasks whose handler succeeded (Sum). */
+  metricTasksProcessed(props?: TaskMetricOptions): cloudwatch.Metric {
+    return this.metrics.custom(CUSTOM_METRICS.tasksProcessed, 'Sum', props);
+  }
+  /** Handler executions that threw (Sum). */
+  metricTasksFailed(props?: TaskMetricOptions): cloudwatch.Metric {
+    return this.metrics.custom(CUSTOM_METRICS.tasksFailed, 'Sum', props);
+  }
+  /** Tasks put back for a retry with backoff (Sum). */
+  metricTasksRetried(props?: TaskMetricOptions): cloudwatch.Metric {
+    return this.metrics.custom(CUSTOM_METRICS.tasksRetried, 'Sum', props);
+  }
+  /** Tasks the consumer sent to the DLQ (Sum). */
+  metricTasksDeadLettered(props?: TaskMetricOptions): cloudwatch.Metric {
+    return this.metrics.custom(CUSTOM_METRICS.tasksDeadLettered, 'Sum', props);
+  }
+  /** Duplicate deliveries acknowledged without running the handler (Sum). */
+  metricDuplicatesSkipped(props?: TaskMetricOptions): cloudwatch.Metric {
+    return this.metrics.custom(CUSTOM_METRICS.duplicatesSkipped, 'Sum', props);
+  }
+  /** Handler run time, ms (p99). */
+  metricHandlerDuration(props?: TaskMetricOptions): cloudwatch.Metric {
+    return this.metrics.custom(CUSTOM_METRICS.handlerDuration, 'p99', props);
+  }
+  /** Time from the task's createdAt to its completion, ms (p99). */
+  metricEndToEndLatency(props?: TaskMetricOptions): cloudwatch.Metric {
+    return this.metrics.custom(CUSTOM_METRICS.endToEndLatency, 'p99', props);
+  }
+
+  private resources(): permissions.TaskQueueResources {
+    return {
+      queue: this.queue,
+      deadLetterQueue: this.deadLetterQueue,
+      table: this.table,
+      bucket: this.bucket,
+      claimPrefix: this.claimPrefix,
+      ...(this.encryptionKey ? { encryptionKey: this.encryptionKey } : {}),
+    };
+  }
+}
