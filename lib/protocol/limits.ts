@@ -27,9 +27,22 @@ export const IDEMPOTENCY_KEY_MAX_LENGTH = 256;
 export const CONTROL_CHARACTERS = /[\u0000-\u001f\u007f]/;
 
 /**
- * Default size above which a payload travels by claim check (S3) instead of inline.
- * See docs/PROTOCOL.md "Choosing the claim-check threshold" for the cost reasoning.
+ * Room a message must leave below the queue's maximum size so that the consumer can forward
+ * it to the DLQ with the DEAD_LETTER_ATTRIBUTES added (their names, types and values take
+ * under 1 KB; lastError ≤ 256 characters). The producer never sends an inline message larger
+ * than the queue's maximum minus this.
  */
-export const DEFAULT_CLAIM_CHECK_THRESHOLD_BYTES = 256 * 1024;
+export const DEAD_LETTER_HEADROOM_BYTES = 4096;
+
+/**
+ * Default size above which a message (body + attributes, as SQS counts it) travels by claim
+ * check (S3) instead of inline: 1 MiB − DEAD_LETTER_HEADROOM_BYTES = 1,044,480 bytes, i.e.
+ * only messages that cannot go inline. With the TaskQueue's claim-object lifetime (19 days by
+ * default) a claim check costs more than inline at every size SQS accepts: S3 storage alone
+ * ($0.88 per million per 64 KiB kept 19 days) exceeds SQS's $0.80 per million per 64 KiB
+ * (send + receive), before the PUT and GET ($5.40 per million).
+ * See docs/PROTOCOL.md "Choosing the claim-check threshold" for the figures.
+ */
+export const DEFAULT_CLAIM_CHECK_THRESHOLD_BYTES = SQS_MAX_MESSAGE_BYTES - DEAD_LETTER_HEADROOM_BYTES;
 /** Default largest payload accepted at all (claim-checked), so a consumer can hold it in memory. */
 export const DEFAULT_MAX_PAYLOAD_BYTES = 32 * 1024 * 1024;

@@ -34,6 +34,8 @@ export interface TaskRecord {
   readonly lastError?: string;
   /** A small JSON result returned by the handler (≤ MAX_RESULT_BYTES), for status polling. */
   readonly result?: unknown;
+  /** True (BOOL) when the handler returned a result larger than MAX_RESULT_BYTES, which was not stored. */
+  readonly resultTruncated?: boolean;
   readonly deadLetterReason?: DeadLetterReason;
   /** Epoch seconds: DynamoDB TTL. */
   readonly expiresAt: number;
@@ -54,5 +56,7 @@ export interface TaskStatusView {
   readonly nextAttemptAt?: string;
   readonly lastError?: string;
   readonly result?: unknown;
+  /** The handler's result was larger than MAX_RESULT_BYTES and was not stored. */
+  readonly resultTruncated?: boolean;
   readonly deadLetterReason?: DeadLetterReason;
 }
