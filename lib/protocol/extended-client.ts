@@ -35,8 +35,9 @@ export function decodeExtendedClientPointer(body: string, sizeAttribute?: string
   let parsed: unknown;
   try {
     parsed = JSON.parse(body);
-  } catch (error) {
-    throw new PoisonMessageError('malformed-json', `message body is not JSON: ${(error as Error).message}`);
+  } catch {
+    // Not the parser's message: it quotes the body, and this text reaches logs and DLQ attributes.
+    throw new PoisonMessageError('malformed-json', `message body is not JSON (${body.length} characters)`);
   }
   if (
     !Array.isArray(parsed) ||

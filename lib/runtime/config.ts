@@ -1,0 +1,180 @@
+/**
+ * The consumer's configuration: task definitions, options with documented defaults, and
+ * how options fall back to the environment the TaskQueue construct sets on the Lambda.
+ */
+import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import type { SQSClient } from '@aws-sdk/client-sqs';
+import type { S3Client } from '@aws-sdk/client-s3';
+import { DEFAULTS, ENV } from '../protocol/resources.ts';
+import { SQS_MAX_VISIBILITY_SECONDS } from '../protocol/limits.ts';
+import { DEFAULT_BACKOFF, type BackoffOptions } from './backoff.ts';
+import type { MetricsSink, RuntimeLogger } from './telemetry.ts';
+
+/**
+ * How a task type is protected against duplicates:
+ * - `lease` (default): a lease in the task table; a duplicate never runs while another copy
+ *   runs or after one succeeded. 2 writes per task.
+ * - `record`: a consistent read before, one write after; a duplicate arriving after the
+ *   success is skipped, but two copies running at the same moment may both run. 1 write + 1 read.
+ * - `off`: no table at all; the handler must be idempotent downstream. Attempts are counted
+ *   by SQS's ApproximateReceiveCount.
+ */
+export type IdempotencyMode = 'lease' | 'record' | 'off';
+
+/** What a handler gets besides its payload. */
+export interface TaskContext {
+  readonly taskId: string;
+  readonly type: string;
+  readonly idempotencyKey: string;
+  /** 1 for the first execution. */
+  readonly attempt: number;
+  readonly maxAttempts: number;
+  readonly messageId: string;
+  /** ISO-8601 time the producer accepted the task. */
+  readonly createdAt: string;
+  /** Aborted when the handler's time is up (timeoutMs or the invocation's deadline). */
+  readonly signal: AbortSignal;
+  /** Epoch ms by which the handler must finish. */
+  readonly deadline: number;
+  readonly logger: RuntimeLogger;
+}
+
+export interface TaskDefinition<P = any, R = unknown> {
+  /** Runs the task. The returned value, when its JSON is ≤ MAX_RESULT_BYTES, is stored for status polling. */
+  handler(payload: P, context: TaskContext): Promise<R> | R;
+  /** Checks the payload; throwing or returning false dead-letters the task (schema-violation). */
+  validate?(payload: unknown): boolean | void;
+  /** Handler executions before the task is dead-lettered. @default RuntimeOptions.maxAttempts (5) */
+  maxAttempts?: number;
+  /** A run longer than this is a retryable failure. @default none (bounded by the invocation) */
+  timeoutMs?: number;
+  /** @default 'lease' */
+  idempotency?: IdempotencyMode;
+}
+
+export type TaskDefinitions = Record<string, TaskDefinition>;
+
+export interface Clock {
+  now(): number;
+}
+
+export interface RuntimeOptions {
+  /** Injected SDK clients (tests, custom config). Default: DynamoDB created once per container; SQS and S3 loaded on first need. */
+  clients?: { dynamo?: DynamoDBClient; sqs?: SQSClient; s3?: S3Client };
+  /** Task table. @default env TASKQ_TABLE_NAME (required unless every type uses idempotency 'off') */
+  tableName?: string;
+  /** Source queue, for visibility changes and delayed re-sends. @default env TASKQ_QUEUE_URL, else derived from the record's eventSourceARN */
+  queueUrl?: string;
+  /** Where the consumer dead-letters. @default env TASKQ_DLQ_URL (without it, dead-lettering fails and the redrive policy takes over) */
+  deadLetterQueueUrl?: string;
+  /** The only bucket claim checks are read from. @default env TASKQ_BUCKET_NAME */
+  bucketName?: string;
+  /** The only key prefix claim checks are read from. @default env TASKQ_CLAIM_PREFIX, else 'claims/' */
+  claimPrefix?: string;
+  /** Process records in order, stopping at the first failure. @default env TASKQ_FIFO === 'true', or the event source ARN ends with .fifo */
+  fifo?: boolean;
+  /** Records of a batch running at once. @default 10 */
+  concurrency?: number;
+  /** @default 5 */
+  maxAttempts?: number;
+  /** @default { baseSeconds: 10, capSeconds: 3600, jitter: 'equal' } */
+  backoff?: Partial<BackoffOptions>;
+  /** Task records' time to live after their last write. @default env TASKQ_RECORD_TTL_SECONDS, else 30 days (> 14 days retention + 14 days DLQ) */
+  recordTtlSeconds?: number;
+  /** The source queue's visibility timeout: caps leases. @default env TASKQ_VISIBILITY_TIMEOUT_SECONDS, else 12 h */
+  visibilityTimeoutSeconds?: number;
+  /** Time kept free at the end of an invocation for completion writes and SQS calls; records not started before it go back unattempted. @default 2000 */
+  deadlineMarginMs?: number;
+  /** Lease beyond the invocation's end (clock skew between instances). @default 5000 */
+  leaseMarginMs?: number;
+  /** A not-yet-due task (notBefore) is re-delayed by visibility while its receive count is below this, else re-sent as a fresh copy. @default 3 */
+  redelayReceiveBudget?: number;
+  /** @default { now: Date.now } */
+  clock?: Clock;
+  /** Jitter source. @default Math.random */
+  random?: () => number;
+  /** @default a JSON logger on stdout, level from POWERTOOLS_LOG_LEVEL / AWS_LAMBDA_LOG_LEVEL / LOG_LEVEL (INFO) */
+  logger?: RuntimeLogger;
+  /** @default EMF on stdout */
+  metrics?: MetricsSink;
+  /** @default env TASKQ_METRICS_NAMESPACE, else 'TaskQueue' */
+  metricsNamespace?: string;
+  /** Service name in logs. @default env POWERTOOLS_SERVICE_NAME, else AWS_LAMBDA_FUNCTION_NAME, else 'taskq-consumer' */
+  serviceName?: string;
+}
+
+export interface ResolvedConfig {
+  readonly tableName: string | undefined;
+  readonly queueUrl: string | undefined;
+  readonly deadLetterQueueUrl: string | undefined;
+  readonly bucketName: string | undefined;
+  readonly claimPrefix: string;
+  readonly fifo: boolean | undefined;
+  readonly concurrency: number;
+  readonly maxAttempts: number;
+  readonly backoff: BackoffOptions;
+  readonly recordTtlSeconds: number;
+  readonly visibilityTimeoutSeconds: number;
+  readonly deadlineMarginMs: number;
+  readonly leaseMarginMs: number;
+  readonly redelayReceiveBudget: number;
+  readonly metricsNamespace: string;
+  readonly serviceName: string;
+}
+
+export const RUNTIME_DEFAULTS = {
+  concurrency: 10,
+  maxAttempts: 5,
+  recordTtlSeconds: 30 * 24 * 3600,
+  deadlineMarginMs: 2000,
+  leaseMarginMs: 5000,
+  redelayReceiveBudget: 3,
+} as const;
+
+function positiveNumber(value: unknown, name: string): number | undefined {
+  if (value === undefined || value === '') return undefined;
+  const n = Number(value);
+  if (!Number.isFinite(n) || n <= 0) throw new Error(`${name} must be a positive number, got ${String(value)}`);
+  return n;
+}
+
+export function resolveConfig(options: RuntimeOptions, env: NodeJS.ProcessEnv = process.env): ResolvedConfig {
+  const fifoEnv = env[ENV.fifo];
+  const backoff = { ...DEFAULT_BACKOFF, ...options.backoff };
+  if (!(backoff.baseSeconds > 0) || !(backoff.capSeconds > 0)) throw new Error('backoff baseSeconds and capSeconds must be positive');
+  return {
+    tableName: options.tableName ?? (env[ENV.tableName] || undefined),
+    queueUrl: options.queueUrl ?? (env[ENV.queueUrl] || undefined),
+    deadLetterQueueUrl: options.deadLetterQueueUrl ?? (env[ENV.deadLetterQueueUrl] || undefined),
+    bucketName: options.bucketName ?? (env[ENV.bucketName] || undefined),
+    claimPrefix: options.claimPrefix ?? (env[ENV.claimPrefix] || DEFAULTS.claimPrefix),
+    fifo: options.fifo ?? (fifoEnv ? fifoEnv === 'true' : undefined),
+    concurrency: Math.floor(positiveNumber(options.concurrency, 'concurrency') ?? RUNTIME_DEFAULTS.concurrency),
+    maxAttempts: Math.floor(positiveNumber(options.maxAttempts, 'maxAttempts') ?? RUNTIME_DEFAULTS.maxAttempts),
+    backoff,
+    recordTtlSeconds:
+      positiveNumber(options.recordTtlSeconds, 'recordTtlSeconds') ??
+      positiveNumber(env[ENV.recordTtlSeconds], ENV.recordTtlSeconds) ??
+      RUNTIME_DEFAULTS.recordTtlSeconds,
+    visibilityTimeoutSeconds: Math.min(
+      SQS_MAX_VISIBILITY_SECONDS,
+      positiveNumber(options.visibilityTimeoutSeconds, 'visibilityTimeoutSeconds') ??
+        positiveNumber(env[ENV.visibilityTimeoutSeconds], ENV.visibilityTimeoutSeconds) ??
+        SQS_MAX_VISIBILITY_SECONDS,
+    ),
+    deadlineMarginMs: options.deadlineMarginMs ?? RUNTIME_DEFAULTS.deadlineMarginMs,
+    leaseMarginMs: options.leaseMarginMs ?? RUNTIME_DEFAULTS.leaseMarginMs,
+    redelayReceiveBudget: options.redelayReceiveBudget ?? RUNTIME_DEFAULTS.redelayReceiveBudget,
+    metricsNamespace: options.metricsNamespace ?? (env[ENV.metricsNamespace] || DEFAULTS.metricsNamespace),
+    serviceName: options.serviceName ?? (env.POWERTOOLS_SERVICE_NAME || env.AWS_LAMBDA_FUNCTION_NAME || 'taskq-consumer'),
+  };
+}
+
+/** https://sqs.<region>.amazonaws.com/<account>/<name> from arn:aws:sqs:<region>:<account>:<name>. */
+export function queueUrlFromArn(arn: string): string | undefined {
+  const parts = arn.split(':');
+  if (parts.length !== 6 || parts[2] !== 'sqs') return undefined;
+  const [, partition, , region, account, name] = parts;
+  const domain = partition === 'aws-cn' ? 'amazonaws.com.cn' : 'amazonaws.com';
+  return `https://sqs.${region}.${domain}/${account}/${name}`;
+}

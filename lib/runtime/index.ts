@@ -1,0 +1,8 @@
+/** The consumer runtime: defineTasks() and what task handlers and tests need with it. */
+export { defineTasks, type SqsTaskHandler } from './define-tasks.ts';
+export { RUNTIME_DEFAULTS, resolveConfig, queueUrlFromArn, type Clock, type IdempotencyMode, type RuntimeOptions, type TaskContext, type TaskDefinition, type TaskDefinitions } from './config.ts';
+export { DEFAULT_BACKOFF, backoffSeconds, type BackoffOptions, type Jitter } from './backoff.ts';
+export { BatchProcessor } from './processor.ts';
+export { EmfMetricsSink, JsonLogger, METRIC_NAMES, TASK_TYPE_DIMENSION, UNKNOWN_TASK_TYPE, type MetricsSink, type RuntimeLogger, type TaskTypeMetrics } from './telemetry.ts';
+export { assertClaimAllowed } from './claim-check.ts';
+export { PermanentError, PoisonMessageError, RetryableError } from '../protocol/errors.ts';

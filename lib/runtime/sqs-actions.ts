@@ -1,0 +1,111 @@
+/**
+ * What the consumer asks of SQS besides the event source mapping's own deletes: visibility
+ * changes (retry backoff, re-delays), copies re-sent with a delay (notBefore hops), and
+ * dead-lettering with the reason. The SQS SDK is loaded on first use.
+ */
+import type { SQSRecord } from 'aws-lambda';
+import type { MessageAttributeValue } from '@aws-sdk/client-sqs';
+import { DEAD_LETTER_ATTRIBUTES, MESSAGE_ATTRIBUTES, truncateErrorText } from '../protocol/attributes.ts';
+import type { DeadLetterReason } from '../protocol/errors.ts';
+import { SQS_MAX_DELAY_SECONDS, SQS_MAX_MESSAGE_ATTRIBUTES } from '../protocol/limits.ts';
+import type { AwsClients } from './aws-clients.ts';
+
+export interface DeadLetterDetails {
+  readonly reason: DeadLetterReason;
+  readonly attempts: number;
+  readonly lastError: string;
+  readonly taskType?: string;
+  readonly deadLetteredAt: string;
+}
+
+/** The record's attributes in SendMessage form (the Lambda event spells them differently). */
+export function originalAttributes(record: SQSRecord): Record<string, MessageAttributeValue> {
+  const out: Record<string, MessageAttributeValue> = {};
+  for (const [name, a] of Object.entries(record.messageAttributes ?? {})) {
+    if (a.stringValue !== undefined) out[name] = { DataType: a.dataType, StringValue: a.stringValue };
+    else if (a.binaryValue !== undefined) out[name] = { DataType: a.dataType, BinaryValue: Buffer.from(a.binaryValue, 'base64') };
+  }
+  return out;
+}
+
+const DEAD_LETTER_NAMES = new Set<string>(Object.values(DEAD_LETTER_ATTRIBUTES));
+
+/** Original attributes plus the dead-letter ones, within SQS's 10: ours and taskType first, then the original ones that fit. */
+export function deadLetterAttributes(record: SQSRecord, d: DeadLetterDetails, originalMessageId: string): Record<string, MessageAttributeValue> {
+  const original = originalAttributes(record);
+  const out: Record<string, MessageAttributeValue> = {
+    [DEAD_LETTER_ATTRIBUTES.reason]: { DataType: 'String', StringValue: d.reason },
+    [DEAD_LETTER_ATTRIBUTES.attempts]: { DataType: 'Number', StringValue: String(d.attempts) },
+    [DEAD_LETTER_ATTRIBUTES.lastError]: { DataType: 'String', StringValue: truncateErrorText(d.lastError) || d.reason },
+    [DEAD_LETTER_ATTRIBUTES.originalMessageId]: { DataType: 'String', StringValue: originalMessageId },
+    [DEAD_LETTER_ATTRIBUTES.deadLetteredAt]: { DataType: 'String', StringValue: d.deadLetteredAt },
+  };
+  const taskType = original[MESSAGE_ATTRIBUTES.taskType] ?? (d.taskType ? { DataType: 'String', StringValue: d.taskType } : undefined);
+  if (taskType) out[MESSAGE_ATTRIBUTES.taskType] = taskType;
+  for (const [name, value] of Object.entries(original)) {
+    if (Object.keys(out).length >= SQS_MAX_MESSAGE_ATTRIBUTES) break;
+    if (!(name in out) && !DEAD_LETTER_NAMES.has(name)) out[name] = value;
+  }
+  return out;
+}
+
+export class SqsActions {
+  constructor(private readonly clients: AwsClients) {}
+
+  /** Sends the original body and attributes, plus the reason, to the DLQ. Throws when it cannot. */
+  async deadLetter(queueUrl: string | undefined, record: SQSRecord, details: DeadLetterDetails, fifo: boolean): Promise<void> {
+    if (!queueUrl) throw new Error('no dead-letter queue URL is configured (TASKQ_DLQ_URL)');
+    const { client, sdk } = await this.clients.sqs();
+    await client.send(
+      new sdk.SendMessageCommand({
+        QueueUrl: queueUrl,
+        MessageBody: record.body,
+        MessageAttributes: deadLetterAttributes(record, details, record.messageId),
+        ...(fifo ? { MessageGroupId: record.attributes.MessageGroupId ?? 'dead-letter', MessageDeduplicationId: record.messageId } : {}),
+      }),
+    );
+  }
+
+  /** Changes visibility of many messages, 10 per call. Returns the receipt handles that failed (those come back after the queue's timeout). */
+  async changeVisibility(queueUrl: string, entries: readonly { receiptHandle: string; seconds: number }[]): Promise<number> {
+    if (entries.length === 0) return 0;
+    const { client, sdk } = await this.clients.sqs();
+    let failed = 0;
+    const calls: Promise<void>[] = [];
+    for (let i = 0; i < entries.length; i += 10) {
+      const chunk = entries.slice(i, i + 10);
+      calls.push(
+        client
+          .send(
+            new sdk.ChangeMessageVisibilityBatchCommand({
+              QueueUrl: queueUrl,
+              Entries: chunk.map((e, k) => ({ Id: String(k), ReceiptHandle: e.receiptHandle, VisibilityTimeout: e.seconds })),
+            }),
+          )
+          .then(
+            (response) => {
+              failed += response.Failed?.length ?? 0;
+            },
+            () => {
+              failed += chunk.length;
+            },
+          ),
+      );
+    }
+    await Promise.all(calls);
+    return failed;
+  }
+
+  /** Re-sends a copy of the message (same body and attributes) with a delay of at most 900 s. */
+  async resendDelayed(queueUrl: string, record: SQSRecord, delaySeconds: number): Promise<void> {
+    const { client, sdk } = await this.clients.sqs();
+    await client.send(
+      new sdk.SendMessageCommand({
+        QueueUrl: queueUrl,
+        MessageBody: record.body,
+        MessageAttributes: originalAttributes(record),
+        DelaySeconds: Math.max(0, Math.min(SQS_MAX_DELAY_SECONDS, Math.ceil(delaySeconds))),
+      }),
+    );
+  }
+}

@@ -1,0 +1,348 @@
+/**
+ * The task table as the consumer uses it: leases, completion records, status. One item per
+ * idempotency key (`pk`), written with the low-level DynamoDB client; every expression is
+ * built once per container.
+ *
+ * Calls per batch on the normal path (lease mode, first delivery): one BatchExecuteStatement
+ * of PartiQL INSERTs (≤ 25 per call) acquires the leases of all fresh tasks — an INSERT
+ * fails with DuplicateItem when the item exists, which is exactly "absent" as a condition —
+ * and one BatchWriteItem (≤ 25 per call) writes all completions. Redeliveries and
+ * duplicates take the single-item path: one conditional UpdateItem with
+ * ReturnValuesOnConditionCheckFailure ALL_OLD, which says why it failed without a read.
+ */
+import {
+  BatchExecuteStatementCommand,
+  BatchGetItemCommand,
+  BatchWriteItemCommand,
+  ConditionalCheckFailedException,
+  PutItemCommand,
+  UpdateItemCommand,
+  type AttributeValue,
+  type BatchGetItemCommandOutput,
+  type KeysAndAttributes,
+  type DynamoDBClient,
+  type WriteRequest,
+} from '@aws-sdk/client-dynamodb';
+import { TABLE_SCHEMA } from '../protocol/resources.ts';
+
+export type Item = Record<string, AttributeValue>;
+
+export interface AcquireRequest {
+  readonly key: string;
+  readonly taskId: string;
+  readonly type: string;
+  readonly createdAt: string;
+  readonly leaseUntil: number;
+  readonly nowMs: number;
+  readonly nowIso: string;
+  readonly expiresAt: number;
+}
+
+export type AcquireResult =
+  /** The caller holds the lease. `previous` is the item before (undefined when it was created). */
+  | { readonly kind: 'acquired'; readonly attempts: number; readonly previous: Item | undefined; readonly previousLeaseExpired: boolean }
+  | { readonly kind: 'succeeded' }
+  | { readonly kind: 'leased'; readonly leaseUntil: number }
+  /** The call failed (throttling, access denied...): retry the message later, no attempt counted. */
+  | { readonly kind: 'error'; readonly error: unknown };
+
+const PK = TABLE_SCHEMA.partitionKey;
+const TTL = TABLE_SCHEMA.ttlAttribute;
+
+export const S = (value: string): AttributeValue => ({ S: value });
+export const N = (value: number): AttributeValue => ({ N: String(value) });
+
+const NAMES = {
+  '#pk': PK,
+  '#s': 'status',
+  '#a': 'attempts',
+  '#l': 'leaseUntil',
+  '#id': 'taskId',
+  '#t': 'type',
+  '#c': 'createdAt',
+  '#u': 'updatedAt',
+  '#x': TTL,
+  '#n': 'nextAttemptAt',
+  '#d': 'deadLetterReason',
+  '#r': 'result',
+  '#rt': 'resultTruncated',
+};
+
+const ACQUIRE_SET = 'SET #s = :ip, #l = :lu, #id = :id, #t = :t, #c = if_not_exists(#c, :c), #u = :u, #x = :x REMOVE #n, #d, #r, #rt';
+/** Absent; or neither SUCCEEDED nor DEAD_LETTERED (redrives take the reset path) and no live lease. */
+const ACQUIRE_UPDATE = `${ACQUIRE_SET} ADD #a :one`;
+const ACQUIRE_CONDITION = 'attribute_not_exists(#pk) OR (#s <> :ok AND #s <> :dead AND (attribute_not_exists(#l) OR #l < :now))';
+/** A task redriven from the DLQ runs again with fresh attempts. */
+const RESET_UPDATE = 'SET #s = :ip, #l = :lu, #id = :id, #t = :t, #c = if_not_exists(#c, :c), #u = :u, #x = :x, #a = :one REMOVE #n, #d, #r, #rt';
+const RESET_CONDITION = '#s = :dead AND #u = :pu';
+/** The unknown-type path records DEAD_LETTERED unless a live or finished task owns the key. */
+const MARK_CONDITION = 'attribute_not_exists(#pk) OR (#s <> :ok AND (attribute_not_exists(#l) OR #l < :now))';
+/** A completion written after the own lease ran out: only while nobody else took it over. */
+const STILL_MINE_CONDITION = '#l = :lu AND #a = :a';
+
+function names(expression: string): Record<string, string> {
+  const used: Record<string, string> = {};
+  for (const match of expression.matchAll(/#[a-z]+/g)) used[match[0]] = NAMES[match[0] as keyof typeof NAMES];
+  return used;
+}
+
+const ACQUIRE_NAMES = names(ACQUIRE_UPDATE + ACQUIRE_CONDITION);
+const RESET_NAMES = names(RESET_UPDATE + RESET_CONDITION);
+const MARK_NAMES = names(MARK_CONDITION);
+const STILL_MINE_NAMES = names(STILL_MINE_CONDITION);
+
+const V_IN_PROGRESS = S('IN_PROGRESS');
+const V_SUCCEEDED = S('SUCCEEDED');
+const V_DEAD = S('DEAD_LETTERED');
+const V_ONE = N(1);
+
+function isConditionalFailure(error: unknown): error is ConditionalCheckFailedException {
+  return error instanceof ConditionalCheckFailedException || (error as { name?: string })?.name === 'ConditionalCheckFailedException';
+}
+
+export function numberOf(item: Item | undefined, name: string): number | undefined {
+  const v = item?.[name]?.N;
+  return v === undefined ? undefined : Number(v);
+}
+
+export function stringOf(item: Item | undefined, name: string): string | undefined {
+  return item?.[name]?.S;
+}
+
+const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
+
+export class TaskStore {
+  private readonly insertStatement: string;
+  /** False once the engine refused PartiQL (e.g. dynalite): then every acquire is an UpdateItem. */
+  private partiqlUsable = true;
+
+  constructor(
+    private readonly dynamo: DynamoDBClient,
+    private readonly tableName: string,
+  ) {
+    this.insertStatement = `INSERT INTO "${tableName.replaceAll('"', '""')}" VALUE {'${PK}': ?, 'taskId': ?, 'type': ?, 'status': ?, 'attempts': ?, 'leaseUntil': ?, 'createdAt': ?, 'updatedAt': ?, '${TTL}': ?}`;
+  }
+
+  /**
+   * Acquires the leases of tasks believed fresh with PartiQL INSERTs, 25 per call. Returns,
+   * per request, 'acquired' (attempt 1), 'exists' (take the UpdateItem path) or an error.
+   */
+  async insertMany(requests: readonly AcquireRequest[]): Promise<('acquired' | 'exists' | { error: unknown })[]> {
+    if (!this.partiqlUsable) return requests.map(() => 'exists' as const);
+    const results: ('acquired' | 'exists' | { error: unknown })[] = new Array(requests.length);
+    const chunks: number[][] = [];
+    for (let i = 0; i < requests.length; i += 25) chunks.push([...Array(Math.min(25, requests.length - i)).keys()].map((k) => i + k));
+    await Promise.all(
+      chunks.map(async (indexes) => {
+        try {
+          const response = await this.dynamo.send(
+            new BatchExecuteStatementCommand({
+              Statements: indexes.map((i) => {
+                const r = requests[i]!;
+                return {
+                  Statement: this.insertStatement,
+                  Parameters: [S(r.key), S(r.taskId), S(r.type), V_IN_PROGRESS, V_ONE, N(r.leaseUntil), S(r.createdAt), S(r.nowIso), N(r.expiresAt)],
+                };
+              }),
+            }),
+          );
+          indexes.forEach((requestIndex, position) => {
+            const error = response.Responses?.[position]?.Error;
+            if (!error) results[requestIndex] = 'acquired';
+            else if (error.Code === 'DuplicateItem' || error.Code === 'ConditionalCheckFailed') results[requestIndex] = 'exists';
+            else results[requestIndex] = { error: Object.assign(new Error(error.Message ?? error.Code ?? 'statement failed'), { name: error.Code ?? 'Error' }) };
+          });
+        } catch (error) {
+          const name = (error as { name?: string })?.name;
+          if (name === 'UnknownOperationException' || name === 'UnrecognizedClientException' || (name === 'ValidationException' && /partiql|statement/i.test(String((error as Error).message)))) {
+            this.partiqlUsable = false;
+            for (const i of indexes) results[i] = 'exists';
+          } else {
+            for (const i of indexes) results[i] = { error };
+          }
+        }
+      }),
+    );
+    return results;
+  }
+
+  /** The single-item acquire: one conditional UpdateItem (plus one more only for a DLQ redrive). */
+  async acquire(r: AcquireRequest): Promise<AcquireResult> {
+    const values: Record<string, AttributeValue> = {
+      ':ip': V_IN_PROGRESS,
+      ':lu': N(r.leaseUntil),
+      ':id': S(r.taskId),
+      ':t': S(r.type),
+      ':c': S(r.createdAt),
+      ':u': S(r.nowIso),
+      ':x': N(r.expiresAt),
+      ':one': V_ONE,
+      ':ok': V_SUCCEEDED,
+      ':dead': V_DEAD,
+      ':now': N(r.nowMs),
+    };
+    try {
+      const response = await this.dynamo.send(
+        new UpdateItemCommand({
+          TableName: this.tableName,
+          Key: { [PK]: S(r.key) },
+          UpdateExpression: ACQUIRE_UPDATE,
+          ConditionExpression: ACQUIRE_CONDITION,
+          ExpressionAttributeNames: ACQUIRE_NAMES,
+          ExpressionAttributeValues: values,
+          ReturnValues: 'ALL_OLD',
+          ReturnValuesOnConditionCheckFailure: 'ALL_OLD',
+        }),
+      );
+      const previous = response.Attributes && Object.keys(response.Attributes).length > 0 ? response.Attributes : undefined;
+      return {
+        kind: 'acquired',
+        attempts: (numberOf(previous, 'attempts') ?? 0) + 1,
+        previous,
+        previousLeaseExpired: stringOf(previous, 'status') === 'IN_PROGRESS',
+      };
+    } catch (error) {
+      if (!isConditionalFailure(error)) return { kind: 'error', error };
+      const old = error.Item;
+      const status = stringOf(old, 'status');
+      if (status === 'SUCCEEDED') return { kind: 'succeeded' };
+      if (status === 'DEAD_LETTERED') return this.reset(r, old!);
+      const leaseUntil = numberOf(old, 'leaseUntil');
+      // A lease that looked live to DynamoDB; without ALL_OLD (an engine lacking it) assume one visibility's worth.
+      return { kind: 'leased', leaseUntil: leaseUntil ?? r.leaseUntil };
+    }
+  }
+
+  private async reset(r: AcquireRequest, old: Item): Promise<AcquireResult> {
+    try {
+      await this.dynamo.send(
+        new UpdateItemCommand({
+          TableName: this.tableName,
+          Key: { [PK]: S(r.key) },
+          UpdateExpression: RESET_UPDATE,
+          ConditionExpression: RESET_CONDITION,
+          ExpressionAttributeNames: RESET_NAMES,
+          ExpressionAttributeValues: {
+            ':ip': V_IN_PROGRESS,
+            ':lu': N(r.leaseUntil),
+            ':id': S(r.taskId),
+            ':t': S(r.type),
+            ':c': S(r.createdAt),
+            ':u': S(r.nowIso),
+            ':x': N(r.expiresAt),
+            ':one': V_ONE,
+            ':dead': V_DEAD,
+            ':pu': old.updatedAt ?? S(''),
+          },
+        }),
+      );
+      return { kind: 'acquired', attempts: 1, previous: old, previousLeaseExpired: false };
+    } catch (error) {
+      // Another copy reset it first: it holds the lease now.
+      if (isConditionalFailure(error)) return { kind: 'leased', leaseUntil: r.leaseUntil };
+      return { kind: 'error', error };
+    }
+  }
+
+  /** Consistent reads of many keys (record mode), 100 per call. Missing keys are absent from the map. */
+  async getMany(keys: readonly string[]): Promise<Map<string, Item>> {
+    const found = new Map<string, Item>();
+    const chunks: string[][] = [];
+    for (let i = 0; i < keys.length; i += 100) chunks.push(keys.slice(i, i + 100));
+    await Promise.all(
+      chunks.map(async (chunk) => {
+        let request: Record<string, { Keys: Item[]; ConsistentRead: boolean; ProjectionExpression: string; ExpressionAttributeNames: Record<string, string> }> | undefined = {
+          [this.tableName]: {
+            Keys: chunk.map((key) => ({ [PK]: S(key) })),
+            ConsistentRead: true,
+            ProjectionExpression: '#pk, #s, #a, #u',
+            ExpressionAttributeNames: { '#pk': PK, '#s': 'status', '#a': 'attempts', '#u': 'updatedAt' },
+          },
+        };
+        for (let round = 0; request && round < 6; round++) {
+          if (round > 0) await sleep(25 * 2 ** round);
+          const response: BatchGetItemCommandOutput = await this.dynamo.send(new BatchGetItemCommand({ RequestItems: request }));
+          for (const item of response.Responses?.[this.tableName] ?? []) {
+            const key = item[PK]?.S;
+            if (key !== undefined) found.set(key, item);
+          }
+          const unprocessed: KeysAndAttributes | undefined = response.UnprocessedKeys?.[this.tableName];
+          request = unprocessed?.Keys?.length ? { [this.tableName]: unprocessed as never } : undefined;
+        }
+        if (request) throw Object.assign(new Error('BatchGetItem left keys unprocessed'), { name: 'ProvisionedThroughputExceededException' });
+      }),
+    );
+    return found;
+  }
+
+  /**
+   * Unconditional puts and deletes, 25 per BatchWriteItem, UnprocessedItems retried with
+   * backoff while `until()` allows. Returns the keys that could not be written.
+   */
+  async writeMany(writes: readonly { key: string; put?: Item }[], until: () => boolean): Promise<Set<string>> {
+    const failed = new Set<string>();
+    const chunks: (typeof writes)[] = [];
+    for (let i = 0; i < writes.length; i += 25) chunks.push(writes.slice(i, i + 25));
+    await Promise.all(
+      chunks.map(async (chunk) => {
+        let pending: WriteRequest[] = chunk.map((w) => (w.put ? { PutRequest: { Item: w.put } } : { DeleteRequest: { Key: { [PK]: S(w.key) } } }));
+        for (let round = 0; pending.length > 0 && round < 8; round++) {
+          if (round > 0) {
+            if (!until()) break;
+            await sleep(Math.min(1000, 20 * 2 ** round));
+          }
+          try {
+            const response = await this.dynamo.send(new BatchWriteItemCommand({ RequestItems: { [this.tableName]: pending } }));
+            pending = response.UnprocessedItems?.[this.tableName] ?? [];
+          } catch (error) {
+            const name = (error as { name?: string })?.name ?? '';
+            if (!/Throttl|ProvisionedThroughput|RequestLimit|InternalServer|ServiceUnavailable|TimeoutError|ECONN/i.test(name)) break;
+          }
+        }
+        for (const request of pending) {
+          const key = (request.PutRequest?.Item ?? request.DeleteRequest?.Key)?.[PK]?.S;
+          if (key !== undefined) failed.add(key);
+        }
+      }),
+    );
+    return failed;
+  }
+
+  /** A completion by a holder whose lease may have run out: written only while the item still shows its lease. */
+  async putIfStillMine(item: Item, leaseUntil: number, attempts: number): Promise<'written' | 'lost'> {
+    try {
+      await this.dynamo.send(
+        new PutItemCommand({
+          TableName: this.tableName,
+          Item: item,
+          ConditionExpression: STILL_MINE_CONDITION,
+          ExpressionAttributeNames: STILL_MINE_NAMES,
+          ExpressionAttributeValues: { ':lu': N(leaseUntil), ':a': N(attempts) },
+        }),
+      );
+      return 'written';
+    } catch (error) {
+      if (isConditionalFailure(error)) return 'lost';
+      throw error;
+    }
+  }
+
+  /** Records DEAD_LETTERED for a task nobody holds (e.g. an unknown type); false when a live or finished task owns the key. */
+  async markDeadLettered(item: Item, nowMs: number): Promise<boolean> {
+    try {
+      await this.dynamo.send(
+        new PutItemCommand({
+          TableName: this.tableName,
+          Item: item,
+          ConditionExpression: MARK_CONDITION,
+          ExpressionAttributeNames: MARK_NAMES,
+          ExpressionAttributeValues: { ':ok': V_SUCCEEDED, ':now': N(nowMs) },
+        }),
+      );
+      return true;
+    } catch (error) {
+      if (isConditionalFailure(error)) return false;
+      throw error;
+    }
+  }
+}

@@ -1,0 +1,166 @@
+/**
+ * Structured JSON logs and CloudWatch Embedded Metric Format (EMF) metrics.
+ *
+ * Built in rather than Powertools Logger/Metrics: measured on this machine, the two
+ * Powertools packages add ~16 ms of CPU to module init when bundled and minified (~44 ms
+ * unbundled) and ~16 µs of CPU per task (one log line and the metrics), against ~0 ms and
+ * ~3 µs here — and the runtime's init budget is dominated by what it loads. The output has
+ * the same shape (Powertools' log keys; standard EMF), and both are pluggable: pass a
+ * Powertools `Logger` as `logger` (it has the same methods) or your own `metrics` sink.
+ *
+ * Logs carry ids, type, attempt and outcome — never a payload.
+ */
+
+export interface RuntimeLogger {
+  debug(message: string, fields?: Record<string, unknown>): void;
+  info(message: string, fields?: Record<string, unknown>): void;
+  warn(message: string, fields?: Record<string, unknown>): void;
+  error(message: string, fields?: Record<string, unknown>): void;
+}
+
+export type LogLevel = 'DEBUG' | 'INFO' | 'WARN' | 'ERROR' | 'SILENT';
+
+const LEVELS: Record<LogLevel, number> = { DEBUG: 10, INFO: 20, WARN: 30, ERROR: 40, SILENT: 100 };
+
+/** Where log lines and EMF blobs go: one JSON document per line, on stdout by default. */
+export type LineWriter = (line: string) => void;
+
+export const stdoutWriter: LineWriter = (line) => {
+  process.stdout.write(line + '\n');
+};
+
+/** Reads the level the way Powertools does: POWERTOOLS_LOG_LEVEL, then AWS_LAMBDA_LOG_LEVEL, LOG_LEVEL. */
+export function logLevelFromEnv(env: NodeJS.ProcessEnv = process.env): LogLevel {
+  const raw = (env.POWERTOOLS_LOG_LEVEL ?? env.AWS_LAMBDA_LOG_LEVEL ?? env.LOG_LEVEL ?? 'INFO').toUpperCase();
+  if (raw === 'WARNING') return 'WARN';
+  if (raw === 'TRACE') return 'DEBUG';
+  if (raw === 'CRITICAL' || raw === 'FATAL') return 'ERROR';
+  return raw in LEVELS ? (raw as LogLevel) : 'INFO';
+}
+
+/** A minimal JSON logger with Powertools' keys: level, message, timestamp, service, then fields. */
+export class JsonLogger implements RuntimeLogger {
+  private readonly threshold: number;
+  constructor(
+    private readonly service: string,
+    level: LogLevel = 'INFO',
+    private readonly write: LineWriter = stdoutWriter,
+    private readonly now: () => number = Date.now,
+  ) {
+    this.threshold = LEVELS[level];
+  }
+  debug(message: string, fields?: Record<string, unknown>): void {
+    if (this.threshold <= 10) this.emit('DEBUG', message, fields);
+  }
+  info(message: string, fields?: Record<string, unknown>): void {
+    if (this.threshold <= 20) this.emit('INFO', message, fields);
+  }
+  warn(message: string, fields?: Record<string, unknown>): void {
+    if (this.threshold <= 30) this.emit('WARN', message, fields);
+  }
+  error(message: string, fields?: Record<string, unknown>): void {
+    if (this.threshold <= 40) this.emit('ERROR', message, fields);
+  }
+  private emit(level: string, message: string, fields?: Record<string, unknown>): void {
+    const head = { level, message, timestamp: new Date(this.now()).toISOString(), service: this.service };
+    this.write(JSON.stringify(fields ? Object.assign(head, fields) : head));
+  }
+}
+
+/** The per-task-type numbers of one invocation. */
+export interface TaskTypeMetrics {
+  processed: number;
+  failed: number;
+  retried: number;
+  deadLettered: number;
+  duplicatesSkipped: number;
+  /** Milliseconds, one value per handler run. */
+  handlerDuration: number[];
+  /** Milliseconds from createdAt to completion, one value per succeeded task. */
+  endToEndLatency: number[];
+}
+
+/** Receives the invocation's metrics once, at its end. */
+export interface MetricsSink {
+  flush(namespace: string, byTaskType: ReadonlyMap<string, TaskTypeMetrics>, timestamp: number): void;
+}
+
+export const METRIC_NAMES = {
+  processed: 'TasksProcessed',
+  failed: 'TasksFailed',
+  retried: 'TasksRetried',
+  deadLettered: 'TasksDeadLettered',
+  duplicatesSkipped: 'DuplicatesSkipped',
+  handlerDuration: 'HandlerDuration',
+  endToEndLatency: 'EndToEndLatency',
+} as const;
+
+/** The dimension every metric carries. Unparseable messages and unknown types use UNKNOWN_TASK_TYPE. */
+export const TASK_TYPE_DIMENSION = 'taskType';
+export const UNKNOWN_TASK_TYPE = '(unknown)';
+
+/** EMF allows at most 100 values per metric in one document. */
+const EMF_MAX_VALUES = 100;
+
+/** Writes one EMF document per task type (more when a type has over 100 values). */
+export class EmfMetricsSink implements MetricsSink {
+  constructor(private readonly write: LineWriter = stdoutWriter) {}
+  flush(namespace: string, byTaskType: ReadonlyMap<string, TaskTypeMetrics>, timestamp: number): void {
+    for (const [taskType, m] of byTaskType) {
+      const counts: [string, number][] = [
+        [METRIC_NAMES.processed, m.processed],
+        [METRIC_NAMES.failed, m.failed],
+        [METRIC_NAMES.retried, m.retried],
+        [METRIC_NAMES.deadLettered, m.deadLettered],
+        [METRIC_NAMES.duplicatesSkipped, m.duplicatesSkipped],
+      ];
+      const chunks = Math.max(1, Math.ceil(Math.max(m.handlerDuration.length, m.endToEndLatency.length) / EMF_MAX_VALUES));
+      for (let chunk = 0; chunk < chunks; chunk++) {
+        const definitions: { Name: string; Unit: string }[] = [];
+        const doc: Record<string, unknown> = {};
+        if (chunk === 0) {
+          for (const [name, value] of counts) {
+            if (value > 0) {
+              definitions.push({ Name: name, Unit: 'Count' });
+              doc[name] = value;
+            }
+          }
+        }
+        for (const [name, values] of [
+          [METRIC_NAMES.handlerDuration, m.handlerDuration],
+          [METRIC_NAMES.endToEndLatency, m.endToEndLatency],
+        ] as const) {
+          const slice = values.slice(chunk * EMF_MAX_VALUES, (chunk + 1) * EMF_MAX_VALUES);
+          if (slice.length > 0) {
+            definitions.push({ Name: name, Unit: 'Milliseconds' });
+            doc[name] = slice.length === 1 ? slice[0] : slice;
+          }
+        }
+        if (definitions.length === 0) continue;
+        this.write(
+          JSON.stringify({
+            _aws: {
+              Timestamp: timestamp,
+              CloudWatchMetrics: [{ Namespace: namespace, Dimensions: [[TASK_TYPE_DIMENSION]], Metrics: definitions }],
+            },
+            [TASK_TYPE_DIMENSION]: taskType,
+            ...doc,
+          }),
+        );
+      }
+    }
+  }
+}
+
+/** Collects one invocation's metrics, per task type. */
+export class MetricsCollector {
+  readonly byTaskType = new Map<string, TaskTypeMetrics>();
+  of(taskType: string): TaskTypeMetrics {
+    let m = this.byTaskType.get(taskType);
+    if (!m) {
+      m = { processed: 0, failed: 0, retried: 0, deadLettered: 0, duplicatesSkipped: 0, handlerDuration: [], endToEndLatency: [] };
+      this.byTaskType.set(taskType, m);
+    }
+    return m;
+  }
+}
