@@ -16,7 +16,7 @@
  * Then the metrics are flushed once.
  */
 import type { Context, SQSBatchResponse, SQSEvent, SQSRecord } from 'aws-lambda';
-import { PermanentError, PoisonMessageError, RetryableError, type DeadLetterReason } from '../protocol/errors.ts';
+import { PermanentError, PoisonMessageError, RetryableError, TaskQueueError, type DeadLetterReason } from '../protocol/errors.ts';
 import { decodeEnvelope, idempotencyKeyOf, type TaskEnvelope } from '../protocol/envelope.ts';
 import { truncateErrorText } from '../protocol/attributes.ts';
 import { MAX_RESULT_BYTES } from '../protocol/task-record.ts';
@@ -81,6 +81,7 @@ function isFailure(w: Work): boolean {
 }
 
 function errorText(error: unknown): string {
+  if (error instanceof TaskQueueError) return truncateErrorText(error.message);
   if (error instanceof Error) return truncateErrorText(error.name && error.name !== 'Error' ? `${error.name}: ${error.message}` : error.message);
   return truncateErrorText(String(error));
 }
