@@ -1,0 +1,5 @@
+export { TaskProducer, type SendResult, type BatchSendResult } from './task-producer.ts';
+export { PRODUCER_DEFAULTS, type TaskProducerConfig, type ClaimCheckFormat, type RetryConfig } from './config.ts';
+export type { SendOptions, TaskInput } from './task-message.ts';
+export { taskStatusFromItem, type GetTaskStatusOptions } from './task-status.ts';
+export { packBatches } from './batch-packing.ts';

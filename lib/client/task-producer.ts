@@ -1,0 +1,286 @@
+/**
+ * TaskProducer: enqueues tasks (envelope v1) on the task queue and reads their status.
+ *
+ *   const producer = new TaskProducer({ queueUrl, bucketName, tableName });
+ *   const { taskId } = await producer.send('send_email', { to: 'a@example.com' });
+ *   const status = await producer.getTaskStatus(taskId);
+ *
+ * Every input is validated before any request (TaskValidationError); a payload whose message
+ * is above the claim-check threshold goes to S3 first; with maxBacklog set, a backlog above it
+ * refuses tasks with BackpressureError; AWS failures surface as SendError with the AWS code.
+ */
+import { SQSClient, SendMessageBatchCommand, SendMessageCommand, type SendMessageBatchRequestEntry } from '@aws-sdk/client-sqs';
+import type { S3Client } from '@aws-sdk/client-s3';
+import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { SendError, TaskQueueError, TaskValidationError } from '../protocol/errors.ts';
+import type { TaskStatusView } from '../protocol/task-record.ts';
+import { isTransientAwsError, toSendError } from './aws-errors.ts';
+import { BacklogMonitor } from './backpressure.ts';
+import { packBatches } from './batch-packing.ts';
+import { ClaimCheck } from './claim-check.ts';
+import { forEachConcurrent } from './concurrency.ts';
+import { resolveProducerConfig, type ResolvedProducerConfig, type TaskProducerConfig } from './config.ts';
+import { backoffDelayMs, sleep, withRetry } from './retry.ts';
+import { prepareTask, type PreparedTask, type SendOptions, type TaskInput } from './task-message.ts';
+import { TaskStatusReader, type GetTaskStatusOptions } from './task-status.ts';
+
+/** What send() returns once SQS has the task. */
+export interface SendResult {
+  readonly taskId: string;
+  readonly idempotencyKey: string;
+  readonly status: 'accepted';
+  /** SQS messageId (for tracing only: the idempotency key is never derived from it). */
+  readonly messageId?: string;
+}
+
+/** One result per sendBatch input, in input order. */
+export type BatchSendResult =
+  | { readonly ok: true; readonly taskId: string; readonly idempotencyKey: string; readonly messageId?: string }
+  | { readonly ok: false; readonly taskId?: string; readonly idempotencyKey?: string; readonly error: TaskQueueError };
+
+export class TaskProducer {
+  readonly queueUrl: string;
+  readonly fifo: boolean;
+  private readonly config: ResolvedProducerConfig;
+  private readonly sqs: SQSClient;
+  private readonly ownsSqs: boolean;
+  private readonly claimCheck: ClaimCheck | undefined;
+  private readonly backlogMonitor: BacklogMonitor | undefined;
+  private readonly statusReader: TaskStatusReader;
+  private readonly created: { destroy(): void }[] = [];
+
+  constructor(config: TaskProducerConfig) {
+    this.config = resolveProducerConfig(config);
+    this.queueUrl = this.config.queueUrl;
+    this.fifo = this.config.fifo;
+    const clientConfig = {
+      ...(config.region !== undefined ? { region: config.region } : {}),
+      ...(config.endpoint !== undefined ? { endpoint: config.endpoint } : {}),
+      ...(config.credentials !== undefined ? { credentials: config.credentials } : {}),
+    };
+    this.ownsSqs = config.sqs === undefined;
+    // A client of our own leaves retries to the producer's policy (no multiplied attempts).
+    this.sqs = config.sqs ?? new SQSClient({ ...clientConfig, maxAttempts: 1 });
+
+    if (this.config.claimCheck) {
+      const given = config.s3;
+      let s3: Promise<S3Client> | undefined;
+      const getS3 = (): Promise<S3Client> =>
+        (s3 ??= given
+          ? Promise.resolve(given)
+          : import('@aws-sdk/client-s3').then(({ S3Client }) => {
+              const client = new S3Client({ ...clientConfig, maxAttempts: 1, ...(config.endpoint !== undefined ? { forcePathStyle: true } : {}) });
+              this.created.push(client);
+              return client;
+            }));
+      this.claimCheck = new ClaimCheck(this.config.claimCheck, getS3, this.config.retry);
+    }
+    if (this.config.backpressure) {
+      this.backlogMonitor = new BacklogMonitor(this.sqs, this.queueUrl, this.config.backpressure, this.config.now);
+    }
+    const givenDynamo = config.dynamo;
+    let dynamo: Promise<DynamoDBClient> | undefined;
+    const getDynamo = (): Promise<DynamoDBClient> =>
+      (dynamo ??= givenDynamo
+        ? Promise.resolve(givenDynamo)
+        : import('@aws-sdk/client-dynamodb').then(({ DynamoDBClient }) => {
+            const client = new DynamoDBClient(clientConfig);
+            this.created.push(client);
+            return client;
+          }));
+    this.statusReader = new TaskStatusReader(getDynamo, this.config.tableName);
+  }
+
+  /**
+   * Enqueues one task. Resolves once SQS has accepted it.
+   * @throws TaskValidationError (nothing sent), BackpressureError, SendError (CLAIM_UPLOAD_FAILED or SEND_FAILED)
+   */
+  async send<P = unknown>(type: string, payload: P, options?: SendOptions): Promise<SendResult> {
+    const task = prepareTask(type, payload, options, this.config);
+    if (this.backlogMonitor) await this.backlogMonitor.check();
+    if (this.claimCheck?.needs(task)) await this.claimCheck.apply(task);
+    let messageId: string | undefined;
+    try {
+      const out = await withRetry(this.config.retry, () =>
+        this.sqs.send(
+          new SendMessageCommand({
+            QueueUrl: this.queueUrl,
+            MessageBody: task.body,
+            MessageAttributes: task.attributes,
+            ...(task.delaySeconds !== undefined ? { DelaySeconds: task.delaySeconds } : {}),
+            ...(task.messageGroupId !== undefined ? { MessageGroupId: task.messageGroupId } : {}),
+            ...(task.deduplicationId !== undefined ? { MessageDeduplicationId: task.deduplicationId } : {}),
+          }),
+        ),
+      );
+      messageId = out.MessageId;
+    } catch (error) {
+      throw toSendError(error, `sending task ${task.taskId}`, { taskId: task.taskId, ...(task.claimKey ? { claimKey: task.claimKey } : {}) });
+    }
+    return { taskId: task.taskId, idempotencyKey: task.idempotencyKey, status: 'accepted', ...(messageId ? { messageId } : {}) };
+  }
+
+  /**
+   * Enqueues many tasks with SendMessageBatch (≤ 10 entries and ≤ 1 MiB per request, packed by
+   * size), batchConcurrency requests at a time. Never throws for a task: each input gets a
+   * result in input order, and an entry that could not be sent says why.
+   */
+  async sendBatch(tasks: readonly TaskInput[]): Promise<BatchSendResult[]> {
+    const n = tasks.length;
+    const results: (BatchSendResult | undefined)[] = new Array(n);
+    const prepared: (PreparedTask | undefined)[] = new Array(n);
+    let valid: number[] = [];
+    for (let i = 0; i < n; i++) {
+      const t = tasks[i];
+      try {
+        if (typeof t !== 'object' || t === null) throw new TaskValidationError('INVALID_OPTIONS', 'each task must be an object { type, payload, ...options }');
+        prepared[i] = prepareTask(t.type, t.payload, t, this.config);
+        valid.push(i);
+      } catch (error) {
+        results[i] = failure(error, typeof t?.taskId === 'string' ? t.taskId : undefined);
+      }
+    }
+
+    if (valid.length > 0 && this.backlogMonitor) {
+      try {
+        await this.backlogMonitor.check();
+      } catch (error) {
+        for (const i of valid) results[i] = failure(error, prepared[i]!.taskId, prepared[i]!.idempotencyKey);
+        return results as BatchSendResult[];
+      }
+    }
+
+    const claimCheck = this.claimCheck;
+    if (claimCheck) {
+      const large = valid.filter((i) => claimCheck.needs(prepared[i]!));
+      if (large.length > 0) {
+        await forEachConcurrent(large, this.config.batchConcurrency, async (i) => {
+          const task = prepared[i]!;
+          try {
+            await claimCheck.apply(task);
+          } catch (error) {
+            results[i] = failure(error, task.taskId, task.idempotencyKey);
+          }
+        });
+        valid = valid.filter((i) => results[i] === undefined);
+      }
+    }
+
+    const bins = packBatches(
+      valid.map((i) => prepared[i]!.size),
+      this.fifo,
+    ).map((bin) => bin.map((j) => valid[j]!));
+    await forEachConcurrent(bins, this.config.batchConcurrency, (bin) => this.sendEntries(bin, prepared, results));
+
+    for (let i = 0; i < n; i++) {
+      // Defensive: every path above sets a result; never let a task vanish.
+      results[i] ??= failure(new SendError('SEND_FAILED', 'internal error: the task got no result', {}), prepared[i]?.taskId, prepared[i]?.idempotencyKey);
+    }
+    return results as BatchSendResult[];
+  }
+
+  /**
+   * The task's status from the task table (PENDING when it has no record yet).
+   * Pass the idempotency key when the task was sent with its own.
+   */
+  getTaskStatus(taskId: string, options?: GetTaskStatusOptions): Promise<TaskStatusView> {
+    return this.statusReader.get(taskId, options);
+  }
+
+  /** The queue backlog as the backpressure check sees it (cached); undefined without maxBacklog or when unreadable. */
+  async backlog(): Promise<number | undefined> {
+    return this.backlogMonitor?.backlog();
+  }
+
+  /** Destroys the clients the producer created (not those passed in). */
+  destroy(): void {
+    if (this.ownsSqs) this.sqs.destroy();
+    for (const client of this.created) client.destroy();
+  }
+
+  /** One SendMessageBatch request and its retries: transient request failures and SenderFault=false entries. */
+  private async sendEntries(indexes: number[], prepared: (PreparedTask | undefined)[], results: (BatchSendResult | undefined)[]): Promise<void> {
+    const { maxAttempts } = this.config.retry;
+    let pending = indexes;
+    for (let attempt = 1; pending.length > 0; attempt++) {
+      const last = attempt >= maxAttempts;
+      const entries: SendMessageBatchRequestEntry[] = pending.map((i) => {
+        const t = prepared[i]!;
+        return {
+          Id: String(i),
+          MessageBody: t.body,
+          MessageAttributes: t.attributes,
+          ...(t.delaySeconds !== undefined ? { DelaySeconds: t.delaySeconds } : {}),
+          ...(t.messageGroupId !== undefined ? { MessageGroupId: t.messageGroupId } : {}),
+          ...(t.deduplicationId !== undefined ? { MessageDeduplicationId: t.deduplicationId } : {}),
+        };
+      });
+      let out;
+      try {
+        out = await this.sqs.send(new SendMessageBatchCommand({ QueueUrl: this.queueUrl, Entries: entries }));
+      } catch (error) {
+        if (!last && isTransientAwsError(error)) {
+          await sleep(backoffDelayMs(attempt, this.config.retry));
+          continue;
+        }
+        for (const i of pending) {
+          const t = prepared[i]!;
+          results[i] = failure(toSendError(error, `sending task ${t.taskId}`, { taskId: t.taskId, ...withClaim(t) }), t.taskId, t.idempotencyKey);
+        }
+        return;
+      }
+      const waiting = new Set(pending);
+      const retry: number[] = [];
+      for (const s of out.Successful ?? []) {
+        const i = Number(s.Id);
+        if (!waiting.delete(i)) continue;
+        const t = prepared[i]!;
+        results[i] = { ok: true, taskId: t.taskId, idempotencyKey: t.idempotencyKey, ...(s.MessageId ? { messageId: s.MessageId } : {}) };
+      }
+      for (const f of out.Failed ?? []) {
+        const i = Number(f.Id);
+        if (!waiting.delete(i)) continue;
+        const t = prepared[i]!;
+        if (!f.SenderFault && !last) {
+          retry.push(i);
+          continue;
+        }
+        const claimNote = t.claimKey ? ` (claim object ${t.claimKey} was uploaded and expires by the bucket's lifecycle rule)` : '';
+        const error = new SendError(
+          'SEND_FAILED',
+          `SQS refused task ${t.taskId}${f.SenderFault ? '' : ` after ${attempt} attempts`}: ${f.Code ?? 'unknown'}: ${f.Message ?? ''}${claimNote}`,
+          { taskId: t.taskId, ...withClaim(t), ...(f.Code ? { awsCode: f.Code } : {}), senderFault: f.SenderFault ?? false },
+        );
+        results[i] = failure(error, t.taskId, t.idempotencyKey);
+      }
+      // An entry the response does not mention is not assumed sent.
+      for (const i of waiting) {
+        if (!last) {
+          retry.push(i);
+        } else {
+          const t = prepared[i]!;
+          results[i] = failure(new SendError('SEND_FAILED', `SQS did not report on task ${t.taskId}`, { taskId: t.taskId, ...withClaim(t) }), t.taskId, t.idempotencyKey);
+        }
+      }
+      pending = retry;
+      if (pending.length > 0) await sleep(backoffDelayMs(attempt, this.config.retry));
+    }
+  }
+}
+
+function withClaim(t: PreparedTask): { claimKey?: string } {
+  return t.claimKey ? { claimKey: t.claimKey } : {};
+}
+
+function failure(error: unknown, taskId?: string, idempotencyKey?: string): BatchSendResult {
+  const e =
+    error instanceof TaskQueueError
+      ? error
+      : new SendError('SEND_FAILED', `unexpected error: ${(error as Error)?.message ?? String(error)}`, {}, { cause: error });
+  return {
+    ok: false,
+    ...(taskId !== undefined ? { taskId } : {}),
+    ...(idempotencyKey !== undefined ? { idempotencyKey } : {}),
+    error: e,
+  };
+}

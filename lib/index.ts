@@ -1,0 +1,3 @@
+/** The package's public API. */
+export * from './protocol/index.ts';
+export * from './client/index.ts';
