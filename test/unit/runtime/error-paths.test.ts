@@ -1,0 +1,176 @@
+/** Error paths the emulators cannot produce, with aws-sdk-client-mock. */
+import { beforeEach, describe, expect, it } from 'vitest';
+import { mockClient } from 'aws-sdk-client-mock';
+import {
+  BatchExecuteStatementCommand,
+  BatchWriteItemCommand,
+  DynamoDBClient,
+  ProvisionedThroughputExceededException,
+  UpdateItemCommand,
+} from '@aws-sdk/client-dynamodb';
+import { ChangeMessageVisibilityBatchCommand, SendMessageCommand, SQSClient } from '@aws-sdk/client-sqs';
+import { GetObjectCommand, S3Client, S3ServiceException } from '@aws-sdk/client-s3';
+import type { Context, SQSEvent, SQSRecord } from 'aws-lambda';
+import { encodeEnvelope, type TaskEnvelope } from '../../../lib/protocol/envelope.ts';
+import { defineTasks, type TaskDefinitions } from '../../../lib/runtime/index.ts';
+
+const dynamo = new DynamoDBClient({ region: 'us-east-1' });
+const sqs = new SQSClient({ region: 'us-east-1' });
+const s3 = new S3Client({ region: 'us-east-1' });
+const dynamoMock = mockClient(dynamo);
+const sqsMock = mockClient(sqs);
+const s3Mock = mockClient(s3);
+
+const context = { getRemainingTimeInMillis: () => 60_000 } as Context;
+let n = 0;
+
+function task(type: string, extra: Partial<TaskEnvelope> = {}): TaskEnvelope {
+  return { v: 1, id: `tsk_${++n}`, type, payload: { n }, createdAt: new Date().toISOString(), ...extra };
+}
+
+function record(e: TaskEnvelope | string, receiveCount = 1): SQSRecord {
+  return {
+    messageId: `m-${++n}`,
+    receiptHandle: `rh-${n}`,
+    body: typeof e === 'string' ? e : encodeEnvelope(e),
+    attributes: { ApproximateReceiveCount: String(receiveCount), SentTimestamp: '0', SenderId: 'x', ApproximateFirstReceiveTimestamp: '0' },
+    messageAttributes: {},
+    md5OfBody: '',
+    eventSource: 'aws:sqs',
+    eventSourceARN: 'arn:aws:sqs:us-east-1:000000000000:q',
+    awsRegion: 'us-east-1',
+  };
+}
+
+const logs: string[] = [];
+function make(tasks: TaskDefinitions) {
+  return defineTasks(tasks, {
+    clients: { dynamo, sqs, s3 },
+    tableName: 'tasks',
+    queueUrl: 'https://sqs.us-east-1.amazonaws.com/000000000000/q',
+    deadLetterQueueUrl: 'https://sqs.us-east-1.amazonaws.com/000000000000/q-dlq',
+    bucketName: 'claims-bucket',
+    backoff: { baseSeconds: 10, capSeconds: 100, jitter: 'none' },
+    logger: { debug: () => undefined, info: (m) => void logs.push(m), warn: (m) => void logs.push(m), error: (m) => void logs.push(m) },
+    metrics: { flush: () => undefined },
+  });
+}
+
+const throttled = () => new ProvisionedThroughputExceededException({ message: 'slow down', $metadata: {} });
+
+beforeEach(() => {
+  dynamoMock.reset();
+  sqsMock.reset();
+  s3Mock.reset();
+  logs.length = 0;
+  sqsMock.on(ChangeMessageVisibilityBatchCommand).resolves({ Successful: [], Failed: [] });
+  sqsMock.on(SendMessageCommand).resolves({ MessageId: 'dlq-1' });
+  dynamoMock.on(BatchWriteItemCommand).resolves({ UnprocessedItems: {} });
+});
+
+describe('runtime error paths (mocked AWS)', () => {
+  it('throttling on acquire → the record is retried later, no attempt burned, handler not run', async () => {
+    let ran = 0;
+    dynamoMock.on(UpdateItemCommand).rejects(throttled());
+    const handler = make({ t: { handler: () => void ran++ } });
+    const r = record(task('t'), 2);
+    const response = await handler({ Records: [r] }, context);
+    expect(response.batchItemFailures).toEqual([{ itemIdentifier: r.messageId }]);
+    expect(ran).toBe(0);
+    // No completion write either: nothing was acquired, so no attempt is recorded.
+    expect(dynamoMock.commandCalls(BatchWriteItemCommand)).toHaveLength(0);
+    expect(sqsMock.commandCalls(ChangeMessageVisibilityBatchCommand)[0]!.args[0].input.Entries![0]!.VisibilityTimeout).toBe(10);
+  });
+
+  it('a throttled statement inside the batched INSERT → that record retried, the others run', async () => {
+    let ran = 0;
+    dynamoMock.on(BatchExecuteStatementCommand).resolves({
+      Responses: [{ TableName: 'tasks' }, { Error: { Code: 'ProvisionedThroughputExceeded', Message: 'slow down' } }],
+    });
+    const handler = make({ t: { handler: () => void ran++ } });
+    const a = record(task('t'));
+    const b = record(task('t'));
+    const response = await handler({ Records: [a, b] }, context);
+    expect(response.batchItemFailures).toEqual([{ itemIdentifier: b.messageId }]);
+    expect(ran).toBe(1);
+  });
+
+  it('access denied on the table → records fail safely (never thrown out of the handler)', async () => {
+    const denied = Object.assign(new Error('not authorized'), { name: 'AccessDeniedException' });
+    dynamoMock.on(BatchExecuteStatementCommand).rejects(denied);
+    const handler = make({ t: { handler: () => undefined } });
+    const a = record(task('t'));
+    const response = await handler({ Records: [a] }, context);
+    expect(response.batchItemFailures).toEqual([{ itemIdentifier: a.messageId }]);
+  });
+
+  it('DLQ send failure → the record is reported failed, never acknowledged', async () => {
+    dynamoMock.on(BatchExecuteStatementCommand).resolves({ Responses: [{ TableName: 'tasks' }] });
+    sqsMock.on(SendMessageCommand).rejects(Object.assign(new Error('dlq down'), { name: 'ServiceUnavailable' }));
+    const handler = make({ t: { validate: () => false, handler: () => undefined } });
+    const poison = record('not json at all');
+    const invalid = record(task('t'));
+    const response = await handler({ Records: [poison, invalid] }, context);
+    expect(response.batchItemFailures.map((f) => f.itemIdentifier).sort()).toEqual([poison.messageId, invalid.messageId].sort());
+    // The leased task is not marked DEAD_LETTERED: its record says RETRYING (the handler path ran).
+    const writes = dynamoMock.commandCalls(BatchWriteItemCommand).flatMap((c) => c.args[0].input.RequestItems!.tasks!);
+    expect(writes.map((w) => w.PutRequest?.Item?.status?.S)).toEqual(['RETRYING']);
+  });
+
+  it('S3 errors other than a missing object are retryable (attempt counted, backoff)', async () => {
+    dynamoMock.on(BatchExecuteStatementCommand).resolves({ Responses: [{ TableName: 'tasks' }] });
+    s3Mock.on(GetObjectCommand).rejects(new S3ServiceException({ name: 'SlowDown', $fault: 'server', $metadata: { httpStatusCode: 503 }, message: 'slow' }));
+    let ran = 0;
+    const handler = make({ t: { handler: () => void ran++ } });
+    const e = task('t', { payload: undefined, payloadRef: { bucket: 'claims-bucket', key: 'claims/x', size: 2, sha256: '0'.repeat(64) } });
+    const r = record(e);
+    const response = await handler({ Records: [r] }, context);
+    expect(response.batchItemFailures).toEqual([{ itemIdentifier: r.messageId }]);
+    expect(ran).toBe(0);
+    const put = dynamoMock.commandCalls(BatchWriteItemCommand)[0]!.args[0].input.RequestItems!.tasks![0]!.PutRequest!.Item!;
+    expect(put.status?.S).toBe('RETRYING');
+    expect(put.lastError?.S).toMatch(/SlowDown/);
+    expect(sqsMock.commandCalls(SendMessageCommand)).toHaveLength(0);
+  });
+
+  it('S3 access denied is retryable too (permissions can be fixed); a 404 is permanent (claim-missing)', async () => {
+    dynamoMock.on(BatchExecuteStatementCommand).resolves({ Responses: [{ TableName: 'tasks' }, { TableName: 'tasks' }] });
+    s3Mock
+      .on(GetObjectCommand, { Key: 'claims/denied' })
+      .rejects(new S3ServiceException({ name: 'AccessDenied', $fault: 'client', $metadata: { httpStatusCode: 403 }, message: 'denied' }))
+      .on(GetObjectCommand, { Key: 'claims/gone' })
+      .rejects(new S3ServiceException({ name: 'NoSuchKey', $fault: 'client', $metadata: { httpStatusCode: 404 }, message: 'gone' }));
+    const handler = make({ t: { handler: () => undefined } });
+    const ref = (key: string) => record(task('t', { payload: undefined, payloadRef: { bucket: 'claims-bucket', key, size: 2, sha256: '0'.repeat(64) } }));
+    const denied = ref('claims/denied');
+    const gone = ref('claims/gone');
+    const response = await handler({ Records: [denied, gone] }, context);
+    expect(response.batchItemFailures).toEqual([{ itemIdentifier: denied.messageId }]);
+    const dlq = sqsMock.commandCalls(SendMessageCommand).map((c) => c.args[0].input.MessageAttributes!['taskq.reason']!.StringValue);
+    expect(dlq).toEqual(['claim-missing']);
+  });
+
+  it('BatchWriteItem UnprocessedItems are retried until written', async () => {
+    const a = task('t');
+    const b = task('t');
+    dynamoMock.on(BatchExecuteStatementCommand).resolves({ Responses: [{ TableName: 'tasks' }, { TableName: 'tasks' }] });
+    dynamoMock
+      .on(BatchWriteItemCommand)
+      .resolvesOnce({ UnprocessedItems: { tasks: [{ PutRequest: { Item: { pk: { S: b.id }, status: { S: 'SUCCEEDED' } } } }] } })
+      .resolves({ UnprocessedItems: {} });
+    const handler = make({ t: { handler: () => undefined } });
+    const response = await handler({ Records: [record(a), record(b)] }, context);
+    expect(response.batchItemFailures).toEqual([]);
+    const calls = dynamoMock.commandCalls(BatchWriteItemCommand);
+    expect(calls).toHaveLength(2);
+    expect(calls[0]!.args[0].input.RequestItems!.tasks).toHaveLength(2);
+    expect(calls[1]!.args[0].input.RequestItems!.tasks!.map((w) => w.PutRequest!.Item!.pk!.S)).toEqual([b.id]);
+    expect(logs.some((l) => l.includes('write failed'))).toBe(false);
+  });
+
+  it('a throwing metrics sink or an empty event never throws out of the handler', async () => {
+    const handler = defineTasks({ t: { handler: () => undefined } }, { clients: { dynamo }, tableName: 'tasks', metrics: { flush: () => { throw new Error('x'); } }, logger: { debug() {}, info() {}, warn() {}, error() {} } });
+    expect(await handler({ Records: [] } as SQSEvent, context)).toEqual({ batchItemFailures: [] });
+    expect(await handler({} as SQSEvent, context)).toEqual({ batchItemFailures: [] });
+  });
+});
