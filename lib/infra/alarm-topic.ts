@@ -6,6 +6,7 @@
  * publish to a topic encrypted with the AWS-managed key (alias/aws/sns), whose key policy
  * cannot grant CloudWatch. Alarm notifications carry alarm names and states, no task data.
  */
+import { Validations } from 'aws-cdk-lib';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import type * as kms from 'aws-cdk-lib/aws-kms';
 import * as sns from 'aws-cdk-lib/aws-sns';
@@ -38,7 +39,12 @@ export function createAlarmTopic(scope: Construct, existing: sns.ITopic | undefi
     }
   }
   if (email !== undefined) {
-    topic.addSubscription(new subscriptions.EmailSubscription(email));
+    const subscription = topic.addSubscription(new subscriptions.EmailSubscription(email));
+    Validations.of(subscription).acknowledge({
+      id: 'Serverless-SNSRedrivePolicy',
+      reason:
+        'E-mail subscription of the on-call topic: SNS retries failed e-mail deliveries, and the alarm state stays visible in CloudWatch and on the dashboard; a dead-letter queue for alarm e-mails would itself need an alarm.',
+    });
   }
   return topic;
 }

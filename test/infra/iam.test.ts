@@ -1,0 +1,220 @@
+/**
+ * Least privilege, read from the synthesized policies: what each principal may do, and —
+ * as important — what it may not.
+ */
+import * as iam from 'aws-cdk-lib/aws-iam';
+import * as kms from 'aws-cdk-lib/aws-kms';
+import { Template } from 'aws-cdk-lib/assertions';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { TaskQueue } from '../../lib/infra/task-queue.ts';
+import {
+  actionsOn,
+  allActions,
+  allAllowStatements,
+  allows,
+  logicalId,
+  roleStatements,
+  testStack,
+  type Statement,
+} from './helpers.ts';
+
+/**
+ * Resource "*" is allowed only for these actions, because AWS supports no resource-level
+ * permissions for them: X-Ray trace upload (added by Lambda for active tracing).
+ */
+const ACTIONS_REQUIRING_STAR = new Set(['xray:PutTraceSegments', 'xray:PutTelemetryRecords']);
+
+let template: Template;
+let r: Record<'queue' | 'dlq' | 'table' | 'bucket' | 'consumerRole' | 'producer' | 'status' | 'operator', string>;
+let consumer: Statement[];
+
+beforeAll(() => {
+  const stack = testStack();
+  const tq = new TaskQueue(stack, 'Tasks');
+  const producer = new iam.Role(stack, 'Producer', { assumedBy: new iam.AccountRootPrincipal() });
+  const status = new iam.Role(stack, 'Status', { assumedBy: new iam.AccountRootPrincipal() });
+  const operator = new iam.Role(stack, 'Operator', { assumedBy: new iam.AccountRootPrincipal() });
+  tq.grantSend(producer);
+  tq.grantStatusRead(status);
+  tq.grantRedrive(operator);
+  template = Template.fromStack(stack);
+  const arn = (id: string) => `\${${id}.Arn}`;
+  r = {
+    queue: arn(logicalId(template, 'AWS::SQS::Queue', 'TasksQueue')),
+    dlq: arn(logicalId(template, 'AWS::SQS::Queue', 'TasksDeadLetterQueue')),
+    table: arn(logicalId(template, 'AWS::DynamoDB::Table')),
+    bucket: arn(logicalId(template, 'AWS::S3::Bucket')),
+    consumerRole: logicalId(template, 'AWS::IAM::Role', 'TasksConsumerRole'),
+    producer: logicalId(template, 'AWS::IAM::Role', 'Producer'),
+    status: logicalId(template, 'AWS::IAM::Role', 'Status'),
+    operator: logicalId(template, 'AWS::IAM::Role', 'Operator'),
+  };
+  consumer = roleStatements(template, r.consumerRole);
+});
+
+describe('consumer role', () => {
+  it('may consume the source queue: receive, delete, change visibility, read attributes — nothing else', () => {
+    expect(actionsOn(consumer, r.queue)).toEqual([
+      'sqs:ChangeMessageVisibility',
+      'sqs:DeleteMessage',
+      'sqs:GetQueueAttributes',
+      'sqs:ReceiveMessage',
+    ]);
+  });
+
+  it('may not send to its own source queue', () => {
+    expect(allows(consumer, 'sqs:SendMessage', r.queue)).toBe(false);
+  });
+
+  it('may only send to the DLQ', () => {
+    expect(actionsOn(consumer, r.dlq)).toEqual(['sqs:SendMessage']);
+  });
+
+  it('may get/put/update/delete/batch-write table items, never scan or query', () => {
+    expect(actionsOn(consumer, r.table)).toEqual([
+      'dynamodb:BatchWriteItem',
+      'dynamodb:DeleteItem',
+      'dynamodb:GetItem',
+      'dynamodb:PutItem',
+      'dynamodb:UpdateItem',
+    ]);
+    expect(allows(consumer, 'dynamodb:Scan', r.table)).toBe(false);
+    expect(allows(consumer, 'dynamodb:Query', r.table)).toBe(false);
+  });
+
+  it('may read claim objects under the claim prefix only, and never write the bucket', () => {
+    expect(allows(consumer, 's3:GetObject', `${r.bucket}/claims/abc`)).toBe(true);
+    expect(allows(consumer, 's3:GetObject', `${r.bucket}/other/abc`)).toBe(false);
+    expect(allows(consumer, 's3:PutObject', `${r.bucket}/claims/abc`)).toBe(false);
+    expect(allows(consumer, 's3:DeleteObject', `${r.bucket}/claims/abc`)).toBe(false);
+    expect(allows(consumer, 's3:ListBucket', r.bucket)).toBe(false);
+  });
+
+  it('has exactly the actions the runtime needs (plus logs on its log group and X-Ray)', () => {
+    expect(allActions(consumer)).toEqual([
+      'dynamodb:BatchWriteItem',
+      'dynamodb:DeleteItem',
+      'dynamodb:GetItem',
+      'dynamodb:PutItem',
+      'dynamodb:UpdateItem',
+      'logs:CreateLogStream',
+      'logs:PutLogEvents',
+      's3:GetObject',
+      'sqs:ChangeMessageVisibility',
+      'sqs:DeleteMessage',
+      'sqs:GetQueueAttributes',
+      'sqs:ReceiveMessage',
+      'sqs:SendMessage',
+      'xray:PutTelemetryRecords',
+      'xray:PutTraceSegments',
+    ]);
+    const logGroup = `\${${logicalId(template, 'AWS::Logs::LogGroup')}.Arn}`;
+    expect(actionsOn(consumer, logGroup)).toEqual(['logs:CreateLogStream', 'logs:PutLogEvents']);
+  });
+});
+
+describe('grantSend', () => {
+  it('lets a producer send and read queue attributes, and put claim objects under the prefix', () => {
+    const producer = roleStatements(template, r.producer);
+    expect(actionsOn(producer, r.queue)).toEqual(['sqs:GetQueueAttributes', 'sqs:SendMessage']);
+    expect(allows(producer, 's3:PutObject', `${r.bucket}/claims/x`)).toBe(true);
+    expect(allows(producer, 's3:PutObject', `${r.bucket}/elsewhere/x`)).toBe(false);
+    expect(allActions(producer)).toEqual(['s3:PutObject', 'sqs:GetQueueAttributes', 'sqs:SendMessage']);
+  });
+
+  it('does not let a producer read the table, the DLQ or claim objects', () => {
+    const producer = roleStatements(template, r.producer);
+    expect(allows(producer, 'dynamodb:GetItem', r.table)).toBe(false);
+    expect(allows(producer, 'sqs:ReceiveMessage', r.dlq)).toBe(false);
+    expect(allows(producer, 's3:GetObject', `${r.bucket}/claims/x`)).toBe(false);
+  });
+});
+
+describe('grantStatusRead', () => {
+  it('gives dynamodb:GetItem on the task table and nothing else', () => {
+    const status = roleStatements(template, r.status);
+    expect(allActions(status)).toEqual(['dynamodb:GetItem']);
+    expect(actionsOn(status, r.table)).toEqual(['dynamodb:GetItem']);
+  });
+});
+
+describe('grantRedrive', () => {
+  it('lets an operator inspect, purge and move messages out of the DLQ, and send to the source queue', () => {
+    const operator = roleStatements(template, r.operator);
+    expect(actionsOn(operator, r.dlq)).toEqual([
+      'sqs:CancelMessageMoveTask',
+      'sqs:ChangeMessageVisibility',
+      'sqs:DeleteMessage',
+      'sqs:GetQueueAttributes',
+      'sqs:ListMessageMoveTasks',
+      'sqs:PurgeQueue',
+      'sqs:ReceiveMessage',
+      'sqs:SendMessage',
+      'sqs:StartMessageMoveTask',
+    ]);
+    expect(actionsOn(operator, r.queue)).toEqual(['sqs:SendMessage']);
+    expect(allows(operator, 'sqs:PurgeQueue', r.queue)).toBe(false);
+    expect(allows(operator, 'dynamodb:GetItem', r.table)).toBe(false);
+  });
+});
+
+describe('no wildcards', () => {
+  it('no Allow statement anywhere has action "*" or "<service>:*"', () => {
+    for (const s of allAllowStatements(template)) {
+      for (const action of s.actions) {
+        expect(action, JSON.stringify(s.raw)).not.toBe('*');
+        expect(action, JSON.stringify(s.raw)).not.toMatch(/:\*$/);
+      }
+    }
+  });
+
+  it('resource "*" appears only with actions that support no resource-level permissions', () => {
+    for (const s of allAllowStatements(template).filter((st) => st.resources.includes('*'))) {
+      for (const action of s.actions) expect(ACTIONS_REQUIRING_STAR.has(action), action).toBe(true);
+    }
+  });
+
+  it('with tracing disabled there is no resource "*" at all', async () => {
+    const { Tracing } = await import('aws-cdk-lib/aws-lambda');
+    const stack = testStack();
+    new TaskQueue(stack, 'Tasks', { tracing: Tracing.DISABLED });
+    const t = Template.fromStack(stack);
+    expect(allAllowStatements(t).filter((s) => s.resources.includes('*'))).toEqual([]);
+  });
+});
+
+describe('with a customer-managed key', () => {
+  let t: Template;
+  let keyArn: string;
+  beforeAll(() => {
+    const stack = testStack();
+    const key = new kms.Key(stack, 'Key', { enableKeyRotation: true });
+    const tq = new TaskQueue(stack, 'Tasks', { encryptionKey: key });
+    tq.grantSend(new iam.Role(stack, 'Producer', { assumedBy: new iam.AccountRootPrincipal() }));
+    tq.grantStatusRead(new iam.Role(stack, 'Status', { assumedBy: new iam.AccountRootPrincipal() }));
+    tq.grantRedrive(new iam.Role(stack, 'Operator', { assumedBy: new iam.AccountRootPrincipal() }));
+    t = Template.fromStack(stack);
+    keyArn = `\${${logicalId(t, 'AWS::KMS::Key')}.Arn}`;
+  });
+
+  it('the consumer may decrypt, encrypt and generate data keys with it (no ReEncrypt, no wildcard)', () => {
+    const c = roleStatements(t, logicalId(t, 'AWS::IAM::Role', 'TasksConsumerRole'));
+    expect(actionsOn(c, keyArn)).toEqual(['kms:Decrypt', 'kms:Encrypt', 'kms:GenerateDataKey']);
+  });
+
+  it('a producer may generate data keys and decrypt (SQS and S3 SSE-KMS)', () => {
+    const p = roleStatements(t, logicalId(t, 'AWS::IAM::Role', 'Producer'));
+    expect(actionsOn(p, keyArn)).toEqual(['kms:Decrypt', 'kms:GenerateDataKey']);
+  });
+
+  it('a status reader may only decrypt', () => {
+    const s = roleStatements(t, logicalId(t, 'AWS::IAM::Role', 'Status'));
+    expect(actionsOn(s, keyArn)).toEqual(['kms:Decrypt']);
+    expect(allActions(s)).toEqual(['dynamodb:GetItem', 'kms:Decrypt']);
+  });
+
+  it('an operator may decrypt and generate data keys', () => {
+    const o = roleStatements(t, logicalId(t, 'AWS::IAM::Role', 'Operator'));
+    expect(actionsOn(o, keyArn)).toEqual(['kms:Decrypt', 'kms:GenerateDataKey']);
+  });
+});
