@@ -28,6 +28,12 @@ export interface Emulators {
   readonly dynamoEndpoint: string;
   readonly dynamoEngine: DynamoEngine;
   readonly region: string;
+  /**
+   * SentTimestamp (epoch ms) of the oldest message a queue holds, visible or in flight (not
+   * delayed), read by fauxqs's in-process inspection — which never changes visibility or
+   * receive counts. Undefined when the queue is empty or unknown.
+   */
+  oldestMessageSentAt(queueName: string): number | undefined;
   stop(): Promise<void>;
 }
 
@@ -54,8 +60,7 @@ export function javaAvailable(): boolean {
 
 export async function startEmulators(options: EmulatorOptions = {}): Promise<Emulators> {
   const region = options.region ?? 'us-east-1';
-  const { startFauxqs } = await import('fauxqs');
-  const fauxqs = await startFauxqs({ port: options.sqsPort ?? 0, logger: false });
+  const fauxqs = await startFauxqsServer(options.sqsPort ?? 0, region);
   const sqsEndpoint = `http://127.0.0.1:${fauxqs.port}`;
 
   const engine: DynamoEngine =
@@ -81,9 +86,50 @@ export async function startEmulators(options: EmulatorOptions = {}): Promise<Emu
     dynamoEndpoint,
     dynamoEngine: engine,
     region,
+    oldestMessageSentAt(queueName) {
+      const inspected = fauxqs.inspectQueue(queueName);
+      if (!inspected) return undefined;
+      const sent = [...inspected.messages.ready, ...inspected.messages.inflight.map((entry) => entry.message)].map((m) => m.sentTimestamp);
+      return sent.length > 0 ? Math.min(...sent) : undefined;
+    },
     async stop() {
       await Promise.allSettled([fauxqs.stop(), stopDynamo()]);
     },
+  };
+}
+
+interface FauxqsHandle {
+  readonly port: number;
+  inspectQueue(name: string): { messages: { ready: { sentTimestamp: number }[]; inflight: { message: { sentTimestamp: number } }[] } } | undefined;
+  stop(): Promise<void>;
+}
+
+/**
+ * fauxqs with queue URLs on the address clients use (http://127.0.0.1:<port>/000000000000/<name>).
+ * startFauxqs() names queues http://sqs.<region>.localhost:<port>/…, a host that does not resolve
+ * everywhere — and the SDK sends SQS requests to the queue URL's host unless an endpoint is
+ * configured in code, so producers configured by AWS_ENDPOINT_URL_SQS alone would fail.
+ * Same server (buildApp), with the SQS store's host left empty: URLs take the request's host.
+ */
+async function startFauxqsServer(port: number, region: string): Promise<FauxqsHandle> {
+  const base = import.meta.resolve('fauxqs');
+  const load = (path: string) => import(new URL(path, base).href) as Promise<Record<string, new () => Record<string, unknown>>>;
+  const [{ buildApp }, { SqsStore }, { SnsStore }, { S3Store }] = await Promise.all([
+    import('fauxqs'),
+    load('./sqs/sqsStore.js'),
+    load('./sns/snsStore.js'),
+    load('./s3/s3Store.js'),
+  ]);
+  const sqsStore = new SqsStore!() as Record<string, unknown> & { inspectQueue: FauxqsHandle['inspectQueue'] };
+  sqsStore.host = '';
+  const stores = { sqsStore, snsStore: new SnsStore!(), s3Store: new S3Store!() } as unknown as NonNullable<Parameters<typeof buildApp>[0]>['stores'];
+  const app = buildApp({ logger: false, defaultRegion: region, ...(stores ? { stores } : {}) });
+  await app.listen({ port, host: '127.0.0.1' });
+  const address = app.server.address();
+  return {
+    port: typeof address === 'object' && address ? address.port : port,
+    inspectQueue: (name) => sqsStore.inspectQueue(name),
+    stop: () => app.close(),
   };
 }
 

@@ -63,6 +63,8 @@ export interface EventSourcePollerOptions {
   readonly reportBatchItemFailures?: boolean;
   /** Long-poll wait, seconds, 0–20. Lambda uses 20. Lower only to make shutdown quicker in tests. */
   readonly waitTimeSeconds?: number;
+  /** Called when an invocation starts. */
+  readonly onInvocationStart?: (requestId: string, records: readonly SQSRecord[]) => void;
   /** Called after each invocation has been settled (messages deleted or left to return). */
   readonly onInvocation?: (result: InvocationResult) => void;
   /** Called when polling or deleting fails (the poller keeps going, backing off). */
@@ -225,6 +227,7 @@ export class EventSourcePoller {
     const context = lambdaContext(this.options.function, this.options.region, requestId, startedAt + timeoutMs);
     this.inFlight++;
     this.maxObservedInFlight = Math.max(this.maxObservedInFlight, this.inFlight);
+    this.options.onInvocationStart?.(requestId, records);
     let outcome: InvocationOutcome;
     let toDelete: string[] = [];
     let error: string | undefined;

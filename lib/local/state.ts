@@ -2,7 +2,7 @@
  * The local system's connection file: `npm start` writes it once the emulators and
  * resources are up, and the CLI (`taskq --local`) and producers read it to find them.
  */
-import { mkdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { mkdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 
 export interface LocalState {
@@ -16,6 +16,16 @@ export interface LocalState {
   readonly stackName: string;
   /** The stack outputs, keyed as STACK_OUTPUTS (lib/protocol/resources.ts). */
   readonly outputs: Readonly<Record<string, string>>;
+  /** The template's alarms as the local system evaluates them (updated on every state change). */
+  readonly alarms?: readonly LocalAlarmState[];
+}
+
+export interface LocalAlarmState {
+  readonly name: string;
+  readonly state: 'OK' | 'ALARM' | 'INSUFFICIENT_DATA';
+  readonly reason?: string;
+  /** ISO-8601 time of the last state change. */
+  readonly updatedAt?: string;
 }
 
 /** Where the file lives: `$TASKQ_LOCAL_STATE`, else `.taskq-local/state.json` in the working directory. */
@@ -25,7 +35,10 @@ export function localStatePath(cwd = process.cwd()): string {
 
 export async function writeLocalState(state: LocalState, path = localStatePath()): Promise<void> {
   await mkdir(dirname(path), { recursive: true });
-  await writeFile(path, `${JSON.stringify(state, null, 2)}\n`);
+  // Write then rename, so a reader never sees a half-written file.
+  const temporary = `${path}.${process.pid}.tmp`;
+  await writeFile(temporary, `${JSON.stringify(state, null, 2)}\n`);
+  await rename(temporary, path);
 }
 
 /** The running local system's state, or undefined when none is running (no file, or its process is gone). */

@@ -1,0 +1,281 @@
+/**
+ * The whole system on the laptop: emulators, the resources of the synthesized template,
+ * the real consumer behind a local event-source poller, metrics and the template's alarms
+ * evaluated locally, and the state file the CLI and producers read. `npm start` (bin/local.ts)
+ * is a thin shell around startLocalSystem().
+ */
+import { pathToFileURL, fileURLToPath } from 'node:url';
+import { SQSClient } from '@aws-sdk/client-sqs';
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { S3Client } from '@aws-sdk/client-s3';
+import { EventSourcePoller, type InvocationResult, type LambdaSqsHandler } from './event-source-poller.ts';
+import { LOCAL_CREDENTIALS, startEmulators, type DynamoEngine, type Emulators } from './emulators.ts';
+import { LocalAlarms, type AlarmState, type AlarmStatus } from './local-alarms.ts';
+import { LocalMetrics, type MetricsSnapshot } from './metrics.ts';
+import { provision, type LocalMapping, type LocalQueue, type ProvisionedSystem } from './provision.ts';
+import { localStatePath, removeLocalState, writeLocalState, type LocalState } from './state.ts';
+import { readTemplate, synthesizeTemplate, type CfnTemplate } from './template.ts';
+
+/** functions/consumer.ts of this project: the handler the deployed Lambda runs. */
+export const DEFAULT_CONSUMER_MODULE = fileURLToPath(new URL('../../functions/consumer.ts', import.meta.url));
+
+export interface LocalSystemOptions {
+  /** fauxqs (SQS + S3) port; 0 for a free one. @default 4566 */
+  readonly sqsPort?: number;
+  /** DynamoDB port; 0 for a free one. @default 8000 */
+  readonly dynamoPort?: number;
+  readonly dynamo?: DynamoEngine | 'auto';
+  /** @default 'us-east-1' */
+  readonly region?: string;
+  /** State file. @default localStatePath() ($TASKQ_LOCAL_STATE or .taskq-local/state.json) */
+  readonly statePath?: string;
+  /** Stack to synthesize. @default 'TaskQueueStack' */
+  readonly stackName?: string;
+  /** A template to use instead of synthesizing (tests). */
+  readonly template?: CfnTemplate;
+  /** Module exporting the consumer handler. @default functions/consumer.ts */
+  readonly consumerModule?: string;
+  /** Export of the handler. @default 'handler' */
+  readonly consumerExport?: string;
+  /** Alarm periods: P seconds last P / periodScale seconds locally. @default 60 */
+  readonly periodScale?: number;
+  /** How the system reports what happens (alarm changes, failed batches, errors). */
+  readonly onEvent?: (event: LocalSystemEvent) => void;
+  /** Progress while starting. */
+  readonly onProgress?: (message: string) => void;
+}
+
+export type LocalSystemEvent =
+  | { readonly kind: 'alarm'; readonly status: AlarmStatus; readonly previous: AlarmState }
+  | { readonly kind: 'invocation'; readonly result: InvocationResult }
+  | { readonly kind: 'error'; readonly message: string; readonly error?: unknown };
+
+export interface ConnectionInfo {
+  readonly region: string;
+  readonly sqsEndpoint: string;
+  readonly s3Endpoint: string;
+  readonly dynamoEndpoint: string;
+  readonly queueUrl: string;
+  readonly deadLetterQueueUrl: string | undefined;
+  readonly tableName: string | undefined;
+  readonly bucketName: string | undefined;
+  /** Environment variables a producer process can export to reach the local system. */
+  readonly environment: Readonly<Record<string, string>>;
+}
+
+export interface LocalSystem {
+  readonly emulators: Emulators;
+  readonly provisioned: ProvisionedSystem;
+  readonly mapping: LocalMapping;
+  readonly sourceQueue: LocalQueue;
+  readonly deadLetterQueue: LocalQueue | undefined;
+  readonly poller: EventSourcePoller | undefined;
+  readonly metrics: LocalMetrics;
+  readonly alarms: LocalAlarms;
+  readonly connection: ConnectionInfo;
+  readonly statePath: string;
+  readonly clients: { sqs: SQSClient; dynamo: DynamoDBClient; s3: S3Client };
+  snapshot(): { metrics: MetricsSnapshot; alarms: readonly AlarmStatus[] };
+  /** Drains the poller, stops the emulators and removes the state file. Idempotent. */
+  stop(): Promise<void>;
+}
+
+export async function startLocalSystem(options: LocalSystemOptions = {}): Promise<LocalSystem> {
+  const region = options.region ?? 'us-east-1';
+  const progress = options.onProgress ?? (() => {});
+  const emit = options.onEvent ?? (() => {});
+  const statePath = options.statePath ?? localStatePath();
+
+  progress('starting emulators and synthesizing the CDK template');
+  const [emulators, synthesized] = await Promise.all([
+    startEmulators({ sqsPort: options.sqsPort ?? 4566, dynamoPort: options.dynamoPort ?? 8000, dynamo: options.dynamo ?? 'auto', region }),
+    options.template
+      ? Promise.resolve({ template: options.template, stackName: options.stackName ?? 'TaskQueueStack' })
+      : synthesizeTemplate(options.stackName ? { stackName: options.stackName } : {}),
+  ]);
+  const common = { region, credentials: LOCAL_CREDENTIALS };
+  const clients = {
+    sqs: new SQSClient({ ...common, endpoint: emulators.sqsEndpoint }),
+    dynamo: new DynamoDBClient({ ...common, endpoint: emulators.dynamoEndpoint }),
+    s3: new S3Client({ ...common, endpoint: emulators.s3Endpoint, forcePathStyle: true }),
+  };
+  const cleanUp = async () => {
+    clients.sqs.destroy();
+    clients.dynamo.destroy();
+    clients.s3.destroy();
+    await emulators.stop();
+  };
+
+  try {
+    progress('creating the template’s resources');
+    const model = readTemplate(synthesized.template, synthesized.stackName);
+    const provisioned = await provision(model, clients, region);
+    for (const warning of provisioned.warnings) emit({ kind: 'error', message: warning });
+
+    if (provisioned.mappings.length !== 1) {
+      throw new Error(`the template has ${provisioned.mappings.length} SQS event source mappings; the local system runs exactly one`);
+    }
+    const mapping = provisioned.mappings[0]!;
+    const sourceQueue = mapping.queue;
+    const deadLetterQueue = deadLetterOf(sourceQueue, provisioned.queues);
+    const fn = mapping.function;
+
+    const connection: ConnectionInfo = {
+      region,
+      sqsEndpoint: emulators.sqsEndpoint,
+      s3Endpoint: emulators.s3Endpoint,
+      dynamoEndpoint: emulators.dynamoEndpoint,
+      queueUrl: sourceQueue.url,
+      deadLetterQueueUrl: deadLetterQueue?.url,
+      tableName: provisioned.tables[0]?.name,
+      bucketName: provisioned.buckets[0]?.name,
+      environment: {
+        AWS_REGION: region,
+        AWS_ACCESS_KEY_ID: LOCAL_CREDENTIALS.accessKeyId,
+        AWS_SECRET_ACCESS_KEY: LOCAL_CREDENTIALS.secretAccessKey,
+        AWS_ENDPOINT_URL_SQS: emulators.sqsEndpoint,
+        AWS_ENDPOINT_URL_S3: emulators.s3Endpoint,
+        AWS_ENDPOINT_URL_DYNAMODB: emulators.dynamoEndpoint,
+      },
+    };
+
+    // The consumer reads its configuration from the environment at init, as in Lambda:
+    // set the function's variables (local values) and the SDK's endpoints before importing it.
+    Object.assign(process.env, connection.environment, fn.environment, {
+      AWS_DEFAULT_REGION: region,
+      AWS_LAMBDA_FUNCTION_NAME: fn.name,
+      AWS_LAMBDA_FUNCTION_MEMORY_SIZE: String(fn.memoryMB),
+      AWS_LAMBDA_FUNCTION_VERSION: '$LATEST',
+      AWS_LAMBDA_LOG_GROUP_NAME: `/aws/lambda/${fn.name}`,
+    });
+    progress('loading the consumer');
+    const handler = await loadHandler(options.consumerModule ?? DEFAULT_CONSUMER_MODULE, options.consumerExport ?? 'handler');
+
+    const metrics = new LocalMetrics({
+      sqs: clients.sqs,
+      source: sourceQueue,
+      ...(deadLetterQueue ? { deadLetter: deadLetterQueue } : {}),
+      functionName: fn.name,
+      oldestMessageSentAt: (name) => emulators.oldestMessageSentAt(name),
+      onError: (error) => emit({ kind: 'error', message: `metrics: ${describe(error)}`, error }),
+    });
+
+    let state: LocalState = {
+      pid: process.pid,
+      startedAt: new Date().toISOString(),
+      region,
+      sqsEndpoint: emulators.sqsEndpoint,
+      s3Endpoint: emulators.s3Endpoint,
+      dynamoEndpoint: emulators.dynamoEndpoint,
+      dynamoEngine: emulators.dynamoEngine,
+      stackName: provisioned.stackName,
+      outputs: provisioned.outputs,
+    };
+    let stateWrites = Promise.resolve();
+    let stopped = false;
+    const saveState = () => {
+      stateWrites = stateWrites.then(async () => {
+        if (!stopped) await writeLocalState(state, statePath).catch((error: unknown) => emit({ kind: 'error', message: `state file: ${describe(error)}` }));
+      });
+      return stateWrites;
+    };
+
+    const alarms = new LocalAlarms(provisioned.alarms, metrics.store, {
+      periodScale: options.periodScale ?? 60,
+      onChange: (status, previous) => emit({ kind: 'alarm', status, previous }),
+    });
+    const publishAlarms = (statuses: readonly AlarmStatus[]) => {
+      state = {
+        ...state,
+        alarms: statuses.map((a) => ({ name: a.name, state: a.state, reason: a.reason, updatedAt: new Date(a.since).toISOString() })),
+      };
+    };
+
+    const maximumConcurrency = Math.min(
+      mapping.maximumConcurrency ?? Number.POSITIVE_INFINITY,
+      fn.reservedConcurrency ?? Number.POSITIVE_INFINITY,
+    );
+    const poller = mapping.enabled
+      ? new EventSourcePoller({
+          sqs: clients.sqs,
+          queueUrl: sourceQueue.url,
+          queueArn: sourceQueue.arn,
+          region,
+          handler,
+          function: { name: fn.name, timeoutSeconds: fn.timeoutSeconds, memoryMB: fn.memoryMB },
+          batchSize: mapping.batchSize,
+          maximumBatchingWindowInSeconds: mapping.maximumBatchingWindowInSeconds,
+          ...(Number.isFinite(maximumConcurrency) ? { maximumConcurrency } : {}),
+          reportBatchItemFailures: mapping.reportBatchItemFailures,
+          onInvocationStart: () => metrics.invocationStarted(),
+          onInvocation: (result) => {
+            metrics.invocationSettled(result);
+            emit({ kind: 'invocation', result });
+          },
+          onError: (error, during) => emit({ kind: 'error', message: `poller ${during}: ${describe(error)}`, error }),
+        })
+      : undefined;
+    if (!poller) emit({ kind: 'error', message: `event source mapping ${mapping.logicalId} is disabled in the template: nothing consumes the queue` });
+
+    metrics.start();
+    await metrics.sample();
+    publishAlarms(alarms.evaluate());
+    await saveState();
+    const alarmTimer = setInterval(() => {
+      const before = JSON.stringify(state.alarms?.map((a) => a.state));
+      publishAlarms(alarms.evaluate());
+      if (JSON.stringify(state.alarms?.map((a) => a.state)) !== before) void saveState();
+    }, 1000);
+    poller?.start();
+
+    let stopping: Promise<void> | undefined;
+    return {
+      emulators,
+      provisioned,
+      mapping,
+      sourceQueue,
+      deadLetterQueue,
+      poller,
+      metrics,
+      alarms,
+      connection,
+      statePath,
+      clients,
+      snapshot: () => ({ metrics: metrics.snapshot(poller?.stats.inFlight ?? 0), alarms: alarms.statuses }),
+      stop() {
+        stopping ??= (async () => {
+          clearInterval(alarmTimer);
+          await poller?.stop();
+          await metrics.stop();
+          stopped = true;
+          await stateWrites;
+          await removeLocalState(statePath);
+          await cleanUp();
+        })();
+        return stopping;
+      },
+    };
+  } catch (error) {
+    await cleanUp();
+    throw error;
+  }
+}
+
+/** The queue named by the source queue's redrive policy, when it is one of the template's. */
+function deadLetterOf(source: LocalQueue, queues: readonly LocalQueue[]): LocalQueue | undefined {
+  const policy = source.attributes.RedrivePolicy;
+  if (!policy) return undefined;
+  const target = (JSON.parse(policy) as { deadLetterTargetArn?: string }).deadLetterTargetArn;
+  return queues.find((q) => q.arn === target);
+}
+
+async function loadHandler(modulePath: string, exportName: string): Promise<LambdaSqsHandler> {
+  const module = (await import(pathToFileURL(modulePath).href)) as Record<string, unknown>;
+  const handler = module[exportName];
+  if (typeof handler !== 'function') throw new Error(`${modulePath} does not export a function named ${exportName}`);
+  return handler as LambdaSqsHandler;
+}
+
+function describe(error: unknown): string {
+  return error instanceof Error ? `${error.name}: ${error.message}` : String(error);
+}
