@@ -5,7 +5,7 @@
  */
 import { Stack, type StackProps } from 'aws-cdk-lib';
 import type { Construct } from 'constructs';
-import type { TaskQueueProps } from './props.ts';
+import type { TaskQueueAlarmOptions, TaskQueueProps } from './props.ts';
 import { contextProps } from './stack-context.ts';
 import { TaskQueue } from './task-queue.ts';
 
@@ -26,7 +26,16 @@ export class TaskQueueStack extends Stack {
     this.taskQueue = new TaskQueue(this, 'Tasks', {
       ...props.taskQueue,
       ...fromContext,
-      alarmOptions: { ...props.taskQueue?.alarmOptions, ...fromContext.alarmOptions },
+      alarmOptions: mergeAlarmOptions(props.taskQueue?.alarmOptions, fromContext.alarmOptions),
     });
   }
+}
+
+/** Per-alarm merge: a context threshold keeps the period/evaluation periods given in code. */
+function mergeAlarmOptions(a: TaskQueueAlarmOptions = {}, b: TaskQueueAlarmOptions = {}): TaskQueueAlarmOptions {
+  const merged: Record<string, object> = { ...a };
+  for (const [key, value] of Object.entries(b)) {
+    merged[key] = { ...(a as Record<string, object | undefined>)[key], ...(value as object) };
+  }
+  return merged as TaskQueueAlarmOptions;
 }

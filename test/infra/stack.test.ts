@@ -117,3 +117,18 @@ describe('npx cdk synth', () => {
     }
   }, 180_000);
 });
+
+describe('TaskQueueStack props and context together', () => {
+  it('a context threshold keeps the period given in code', async () => {
+    const { Duration } = await import('aws-cdk-lib');
+    const stack = new TaskQueueStack(testApp({ context: { 'taskq:queueDepthThreshold': 42 } }), DEFAULTS.stackName, {
+      taskQueue: { alarmOptions: { queueDepth: { period: Duration.minutes(2), evaluationPeriods: 4 } } },
+    });
+    const alarm = Object.values(Template.fromStack(stack).findResources('AWS::CloudWatch::Alarm')).find(
+      (a: Json) => a.Properties.AlarmName === `${DEFAULTS.stackName}-Tasks-QueueDepth`,
+    ) as Json;
+    expect(alarm.Properties.Threshold).toBe(42);
+    expect(alarm.Properties.EvaluationPeriods).toBe(4);
+    expect(alarm.Properties.Metrics[0].MetricStat.Period).toBe(120);
+  });
+});
