@@ -6,6 +6,9 @@
 import { spawnSync, type ChildProcess } from 'node:child_process';
 import { createServer } from 'node:net';
 import { createRequire } from 'node:module';
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
+import { pathToFileURL } from 'node:url';
 import { DynamoDBClient, ListTablesCommand } from '@aws-sdk/client-dynamodb';
 
 export type DynamoEngine = 'dynamodb-local' | 'dynalite';
@@ -112,7 +115,7 @@ interface FauxqsHandle {
  * Same server (buildApp), with the SQS store's host left empty: URLs take the request's host.
  */
 async function startFauxqsServer(port: number, region: string): Promise<FauxqsHandle> {
-  const base = import.meta.resolve('fauxqs');
+  const base = pathToFileURL(join(fauxqsDirectory(), 'dist', 'app.js'));
   const load = (path: string) => import(new URL(path, base).href) as Promise<Record<string, new () => Record<string, unknown>>>;
   const [{ buildApp }, { SqsStore }, { SnsStore }, { S3Store }] = await Promise.all([
     import('fauxqs'),
@@ -131,6 +134,16 @@ async function startFauxqsServer(port: number, region: string): Promise<FauxqsHa
     inspectQueue: (name) => sqsStore.inspectQueue(name),
     stop: () => app.close(),
   };
+}
+
+/** fauxqs's package directory (its exports map hides its files from require.resolve). */
+function fauxqsDirectory(): string {
+  const require = createRequire(import.meta.url);
+  for (const nodeModules of require.resolve.paths('fauxqs') ?? []) {
+    const candidate = join(nodeModules, 'fauxqs');
+    if (existsSync(join(candidate, 'package.json'))) return candidate;
+  }
+  throw new Error('fauxqs is not installed (npm ci)');
 }
 
 async function startDynamoDbLocal(port: number): Promise<() => Promise<void>> {
