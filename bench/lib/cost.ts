@@ -14,6 +14,8 @@ import { SQS_BATCH_MAX_ENTRIES, SQS_BILLING_CHUNK_BYTES, SQS_MAX_MESSAGE_BYTES }
 export interface CostSettings {
   concurrency: number;
   memoryMb: number;
+  /** Lifetime of claim objects (the bucket's expiration rule), days: their storage is billed. */
+  claimLifetimeDays: number;
   timeoutSeconds: number;
   visibilityTimeoutSeconds: number;
   maxReceiveCount: number;
@@ -29,6 +31,8 @@ export interface CostRun {
   messages: number;
   produce: ProduceResult;
   consumeMs: number;
+  /** From the consumer's start until the last non-poison task succeeded. */
+  allSucceededMs: number;
   /** Every request, per service:operation. */
   ops: Record<string, OpStats>;
   lambda: Meter['lambda'];
@@ -37,8 +41,10 @@ export interface CostRun {
   costPerMillion: CostBreakdown;
   checks: {
     completed: boolean;
-    /** Non-poison tasks whose handler never succeeded. */
+    /** Non-poison tasks that were sent but whose handler never succeeded. */
     missing: number;
+    /** Tasks the producer could not send at all (e.g. > 1 MiB with no claim check). */
+    unsendable: number;
     /** Task keys whose handler succeeded more than once. */
     duplicateEffects: number;
     handlerExecutions: number;
@@ -62,12 +68,15 @@ export async function runCost(id: PipelineId, workload: Workload, e: Endpoints, 
   const consumer = makeConsumer(id, clients, r, ledger, meter, { ...s }, e.region);
   const start = performance.now();
   consumer.start();
-  const mustSucceed = workload.tasks.filter((t) => t.behaviour !== 'poison');
+  // A task none of whose copies could be sent (a payload > 1 MiB without a claim check) cannot succeed.
+  const mustSucceed = workload.tasks.filter((t) => t.behaviour !== 'poison' && !produced.failedKeys.has(t.key));
   let completed = false;
   let emptyStreak = 0;
+  let allSucceededMs = NaN;
   while (performance.now() - start < s.deadlineMs) {
     await sleep(250);
     if (!mustSucceed.every((t) => ledger.succeeded(t.key))) continue;
+    if (Number.isNaN(allSucceededMs)) allSucceededMs = Math.max(...mustSucceed.map((t) => ledger.firstSuccessAt.get(t.key)!)) - (Date.now() - (performance.now() - start));
     const d = await queueDepth(admin, r.queueUrl);
     emptyStreak = d.visible + d.inFlight + d.delayed === 0 ? emptyStreak + 1 : 0;
     if (emptyStreak >= 2) {
@@ -76,13 +85,8 @@ export async function runCost(id: PipelineId, workload: Workload, e: Endpoints, 
     }
   }
   const consumeMs = performance.now() - start - (completed ? 250 : 0);
-  if (process.env.BENCH_DEBUG) {
-    const t0 = Date.now() - (performance.now() - start);
-    const slow = workload.tasks.map((t) => ({ k: t.key, b: t.behaviour, d: t.duplicate, sz: t.payloadBytes, at: (ledger.firstSuccessAt.get(t.key) ?? NaN) - t0, ex: ledger.executions.get(t.key) })).sort((x, y) => y.at - x.at).slice(0, 8);
-    console.error(id, JSON.stringify(slow));
-  }
   await consumer.stop();
-  const result = await summarize(id, workload, messages.length, produced, consumeMs, meter, ledger, admin, r, s, completed);
+  const result = await summarize(id, workload, messages.length, produced, consumeMs, allSucceededMs, meter, ledger, admin, r, s, completed);
   clients.destroy();
   return result;
 }
@@ -93,6 +97,7 @@ async function summarize(
   messages: number,
   produced: ProduceResult,
   consumeMs: number,
+  allSucceededMs: number,
   meter: Meter,
   ledger: Ledger,
   admin: Clients,
@@ -100,7 +105,7 @@ async function summarize(
   s: CostSettings,
   completed: boolean,
 ): Promise<CostRun> {
-  const q = quantities(meter, s.memoryMb);
+  const q = quantities(meter, s.memoryMb, s.claimLifetimeDays);
   const cost = price(q);
   const dlq = await queueDepth(admin, r.deadLetterQueueUrl);
   const src = await queueDepth(admin, r.queueUrl);
@@ -120,6 +125,7 @@ async function summarize(
     messages,
     produce: produced,
     consumeMs,
+    allSucceededMs,
     ops: meter.toJSON().ops,
     lambda: { ...meter.lambda },
     quantities: q,
@@ -127,7 +133,8 @@ async function summarize(
     costPerMillion: perMillion(cost, workload.tasks.length),
     checks: {
       completed,
-      missing: workload.tasks.filter((t) => t.behaviour !== 'poison' && !ledger.succeeded(t.key)).length,
+      missing: workload.tasks.filter((t) => t.behaviour !== 'poison' && !produced.failedKeys.has(t.key) && !ledger.succeeded(t.key)).length,
+      unsendable: workload.tasks.filter((t) => produced.failedKeys.has(t.key)).length,
       duplicateEffects: ledger.duplicateEffects(),
       handlerExecutions: ledger.totalExecutions(),
       poisonTasks: workload.tasks.filter((t) => t.behaviour === 'poison').length,
@@ -163,7 +170,7 @@ const ENVELOPE_OVERHEAD = 200;
  * Shares are fractional: a batched request serves up to 10 messages, and SQS bills each
  * 64 KiB of payload, so a task's share of a request is max(1/10, size / 64 KiB).
  */
-export function floorOf(workload: Workload, guarantee: FloorGuarantee): Floor {
+export function floorOf(workload: Workload, guarantee: FloorGuarantee, claimLifetimeDays: number): Floor {
   const p = PRICE_TABLE.usd;
   let sqs = 0;
   let invocations = 0;
@@ -171,12 +178,14 @@ export function floorOf(workload: Workload, guarantee: FloorGuarantee): Floor {
   let rru = 0;
   let s3Put = 0;
   let s3Get = 0;
+  let s3StorageUsd = 0;
   const share = (bytes: number) => Math.max(1 / SQS_BATCH_MAX_ENTRIES, bytes / SQS_BILLING_CHUNK_BYTES);
   for (const t of workload.tasks) {
     const size = t.payloadBytes + ENVELOPE_OVERHEAD;
     // Large payload: inline (if it fits) or claim check, whichever is cheaper.
     const inlineUsd = size <= SQS_MAX_MESSAGE_BYTES ? (2 * share(size) * p.sqsPerMillionRequests) / 1e6 : Infinity;
-    const claimUsd = (p.s3PerThousandPut + p.s3PerThousandGet) / 1000 + (2 * share(ENVELOPE_OVERHEAD + 100) * p.sqsPerMillionRequests) / 1e6;
+    const storageUsd = (t.payloadBytes / 2 ** 30) * (claimLifetimeDays / 30.4375) * p.s3PerGbMonth;
+    const claimUsd = (p.s3PerThousandPut + p.s3PerThousandGet) / 1000 + storageUsd + (2 * share(ENVELOPE_OVERHEAD + 100) * p.sqsPerMillionRequests) / 1e6;
     const claim = claimUsd < inlineUsd;
     const msg = claim ? ENVELOPE_OVERHEAD + 100 : size;
     const copies = t.duplicate ? 2 : 1;
@@ -188,6 +197,7 @@ export function floorOf(workload: Workload, guarantee: FloorGuarantee): Floor {
     if (claim) {
       s3Put += 1;
       s3Get += deliveries;
+      s3StorageUsd += storageUsd;
     }
     if (t.behaviour === 'poison') sqs += share(msg); // one SendMessage to the DLQ, with the reason
     if (guarantee === 'lease') {
@@ -206,7 +216,8 @@ export function floorOf(workload: Workload, guarantee: FloorGuarantee): Floor {
     (wru * p.dynamoPerMillionWru) / 1e6 +
     (rru * p.dynamoPerMillionRru) / 1e6 +
     (s3Put * p.s3PerThousandPut) / 1000 +
-    (s3Get * p.s3PerThousandGet) / 1000;
+    (s3Get * p.s3PerThousandGet) / 1000 +
+    s3StorageUsd;
   return {
     guarantee,
     sqsBilledRequests: sqs,
@@ -224,7 +235,7 @@ const COMMON_REASONING = [
   'SQS: each message is sent once (a share of a 10-entry SendMessageBatch, or size/64 KiB when larger), received once per delivery (a share of a 10-message receive, or size/64 KiB), deleted once per delivery (a share of a 10-entry DeleteMessageBatch).',
   'Deliveries: 1 per task, +1 for a task that fails once, +1 per duplicate copy. Lambda: one invocation per 10 deliveries.',
   'Poison: isolated with its reason by one SendMessage to the DLQ after one delivery (a redrive-policy-only design needs maxReceiveCount deliveries instead).',
-  'Payloads above the claim-check threshold: whichever is cheaper — inline (2 × size/64 KiB SQS units) or S3 (1 PUT + 1 GET per delivery, plus a small pointer message).',
+  'Large payloads: whichever is cheaper and possible — inline (2 × size/64 KiB SQS units; only up to 1 MiB) or S3 (1 PUT + 1 GET per delivery + storage for the claim objects\' lifetime, plus a small pointer message).',
 ];
 
 const FLOOR_REASONING: Record<FloorGuarantee, string[]> = {

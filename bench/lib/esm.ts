@@ -123,7 +123,6 @@ export class EventSourceMappingSim {
     const cpu = process.cpuUsage(cpu0);
     const wallMs = performance.now() - start;
     o.meter.invocation(wallMs, records.length);
-    if (process.env.BENCH_DEBUG) console.error('inv', slot, Math.round(wallMs), records.map((r) => `${JSON.parse(r.body).id ?? '?'}#${r.attributes.ApproximateReceiveCount}${failed.has(r.messageId) ? 'F' : ''}`).join(' '));
     o.onInvocation?.({ records, failed, wallMs, cpuMicros: cpu.user + cpu.system, endedAt: Date.now() });
     return failed;
   }

@@ -49,6 +49,8 @@ export function anchorBody(task: WorkloadTask, createdAt = new Date()): string {
 export interface ProduceResult {
   sent: number;
   failed: number;
+  /** Keys of the messages that could not be sent. */
+  failedKeys: Set<string>;
   errors: string[];
   ms: number;
 }
@@ -57,6 +59,7 @@ export interface ProduceResult {
 export async function produce(id: PipelineId, clients: Clients, r: Resources, messages: readonly WorkloadTask[], options: { claimCheckThresholdBytes?: number } = {}): Promise<ProduceResult> {
   const start = performance.now();
   const errors: string[] = [];
+  const failedKeys = new Set<string>();
   let failed = 0;
   if (id.startsWith('a-')) {
     const producer = new TaskProducer({
@@ -70,9 +73,10 @@ export async function produce(id: PipelineId, clients: Clients, r: Resources, me
     for (let i = 0; i < messages.length; i += 500) {
       const slice = messages.slice(i, i + 500);
       const results = await producer.sendBatch(slice.map((t) => ({ type: t.type, payload: payloadOf(t), taskId: t.key })));
-      for (const res of results) {
+      for (const [j, res] of results.entries()) {
         if (!res.ok) {
           failed += 1;
+          failedKeys.add(slice[j]!.key);
           if (errors.length < 5) errors.push(`${res.error.code}: ${res.error.message}`);
         }
       }
@@ -88,6 +92,7 @@ export async function produce(id: PipelineId, clients: Clients, r: Resources, me
             await naiveSend(clients.sqs, r.queueUrl, anchorBody(t));
           } catch (error) {
             failed += 1;
+            failedKeys.add(t.key);
             if (errors.length < 5) errors.push(String(error));
           }
         }
@@ -99,8 +104,8 @@ export async function produce(id: PipelineId, clients: Clients, r: Resources, me
     // consecutive groups of ≤ 10 messages and ≤ 1 MiB each, 8 send() calls in flight (the
     // same request concurrency as TaskProducer's default batchConcurrency).
     const producer = Producer.create({ queueUrl: r.queueUrl, sqs: clients.sqs, batchSize: SQS_BATCH_MAX_ENTRIES });
-    const groups: { id: string; body: string }[][] = [];
-    let group: { id: string; body: string }[] = [];
+    const groups: { id: string; body: string; key: string }[][] = [];
+    let group: { id: string; body: string; key: string }[] = [];
     let bytes = 0;
     for (const t of messages) {
       const body = anchorBody(t);
@@ -110,7 +115,7 @@ export async function produce(id: PipelineId, clients: Clients, r: Resources, me
         group = [];
         bytes = 0;
       }
-      group.push({ id: randomUUID(), body });
+      group.push({ id: randomUUID(), body, key: t.key });
       bytes += size;
     }
     if (group.length > 0) groups.push(group);
@@ -120,16 +125,17 @@ export async function produce(id: PipelineId, clients: Clients, r: Resources, me
         while (next < groups.length) {
           const g = groups[next++]!;
           try {
-            await producer.send(g);
+            await producer.send(g.map(({ id: messageId, body }) => ({ id: messageId, body })));
           } catch (error) {
             failed += g.length;
+            for (const m of g) failedKeys.add(m.key);
             if (errors.length < 5) errors.push(String(error));
           }
         }
       }),
     );
   }
-  return { sent: messages.length - failed, failed, errors, ms: performance.now() - start };
+  return { sent: messages.length - failed, failed, failedKeys, errors, ms: performance.now() - start };
 }
 
 const discard = (): void => undefined;

@@ -12,7 +12,7 @@ export const PRICE_TABLE = {
     'https://aws.amazon.com/sqs/pricing/ (standard queue, beyond free tier; each 64 KB chunk of a payload is 1 request)',
     'https://aws.amazon.com/lambda/pricing/ (arm64; duration billed per 1 ms)',
     'https://aws.amazon.com/dynamodb/pricing/on-demand/ (on-demand, standard table class)',
-    'https://aws.amazon.com/s3/pricing/ (S3 Standard requests; HEAD is GET-class, DELETE free)',
+    'https://aws.amazon.com/s3/pricing/ (S3 Standard requests — HEAD is GET-class, DELETE free — and storage, first 50 TB)',
   ],
   usd: {
     sqsPerMillionRequests: 0.4,
@@ -22,6 +22,7 @@ export const PRICE_TABLE = {
     dynamoPerMillionRru: 0.125,
     s3PerThousandPut: 0.005,
     s3PerThousandGet: 0.0004,
+    s3PerGbMonth: 0.023,
   },
 } as const;
 
@@ -38,6 +39,8 @@ export interface CostBreakdown {
   dynamoRead: number;
   s3Put: number;
   s3Get: number;
+  /** Claim objects kept until the bucket's lifecycle rule expires them. */
+  s3Storage: number;
   total: number;
 }
 
@@ -53,7 +56,12 @@ export interface Quantities {
   dynamoRequests: number;
   s3Put: number;
   s3Get: number;
+  /** GB-months of claim objects: bytes PUT × their lifetime (nothing deletes them earlier). */
+  s3GbMonths: number;
 }
+
+/** Average month, days (GB-month = GB stored for this long). */
+const DAYS_PER_MONTH = 30.4375;
 
 /**
  * Quantities from a meter. Empty ReceiveMessage calls are excluded from the billed SQS
@@ -61,7 +69,7 @@ export interface Quantities {
  * (on AWS, the event source's pollers long-poll an idle queue at a fixed rate whatever the
  * load), not on the tasks. They are counted and reported separately.
  */
-export function quantities(meter: Meter, memoryMb: number): Quantities {
+export function quantities(meter: Meter, memoryMb: number, claimLifetimeDays: number): Quantities {
   let sqsBilled = 0;
   let sqsHttp = 0;
   let empty = 0;
@@ -70,6 +78,7 @@ export function quantities(meter: Meter, memoryMb: number): Quantities {
   let ddb = 0;
   let s3Put = 0;
   let s3Get = 0;
+  let s3PutBytes = 0;
   for (const [key, s] of meter.ops) {
     const [service, op] = key.split(':') as [string, string];
     if (service === 'sqs') {
@@ -82,6 +91,7 @@ export function quantities(meter: Meter, memoryMb: number): Quantities {
       ddb += s.requests;
     } else if (service === 's3') {
       if (S3_FREE.has(op)) continue;
+      if (op === 'PutObject') s3PutBytes += s.payloadBytes;
       if (S3_PUT_CLASS.has(op)) s3Put += s.requests;
       else s3Get += s.requests;
     }
@@ -97,6 +107,7 @@ export function quantities(meter: Meter, memoryMb: number): Quantities {
     dynamoRequests: ddb,
     s3Put,
     s3Get,
+    s3GbMonths: (s3PutBytes / 2 ** 30) * (claimLifetimeDays / DAYS_PER_MONTH),
   };
 }
 
@@ -110,6 +121,7 @@ export function price(q: Quantities): CostBreakdown {
     dynamoRead: (q.dynamoRru / 1e6) * p.dynamoPerMillionRru,
     s3Put: (q.s3Put / 1000) * p.s3PerThousandPut,
     s3Get: (q.s3Get / 1000) * p.s3PerThousandGet,
+    s3Storage: q.s3GbMonths * p.s3PerGbMonth,
   };
   return { ...c, total: Object.values(c).reduce((a, b) => a + b, 0) };
 }

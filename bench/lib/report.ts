@@ -1,0 +1,337 @@
+/**
+ * Turns the results of one run into bench/results.json's shape (ratios and targets included)
+ * and renders bench/RESULTS.md.
+ */
+import type { ColdStartResult } from './coldstart.ts';
+import { floorFor, type CostRun, type Floor, type FloorGuarantee } from './cost.ts';
+import type { CurvePoint } from './claimcheck.ts';
+import type { OpStats } from './meter.ts';
+import { PIPELINES, type PipelineId } from './pipelines.ts';
+import { PRICE_TABLE } from './pricing.ts';
+import type { ProducerResult } from './producer-bench.ts';
+import { spread, type Spread, type ThroughputRound } from './throughput.ts';
+
+export interface GrowthRow {
+  tasks: number;
+  id: PipelineId;
+  usdPerMillion: number;
+  /** Tasks / time until the last non-poison task succeeded (retries included). */
+  tasksPerSecond: number;
+  source: 'measured' | 'extrapolated';
+}
+
+export interface Target {
+  name: string;
+  target: string;
+  measured: number | null;
+  limit: number;
+  direction: '≤' | '≥';
+  met: boolean | null;
+  note: string;
+}
+
+export interface Results {
+  meta: {
+    mode: 'full' | 'quick';
+    startedAt: string;
+    durationMs: number;
+    node: string;
+    cpus: number;
+    loadAverageStart: number[];
+    loadAverageEnd: number[];
+    dynamoEngine: string;
+    gitCommit: string;
+    memoryMb: number;
+    claimLifetimeDays: number;
+    infraDefaultsFrom: string;
+    settings: Record<string, unknown>;
+    notes: string[];
+  };
+  prices: typeof PRICE_TABLE;
+  workload: Record<string, number> & { seed: number; largeBytes: number };
+  cost: {
+    runs: CostRun[];
+    floors: Record<FloorGuarantee, Floor>;
+    /** Requests of clients no pipeline claimed (must be empty). */
+    unattributed: Record<string, OpStats>;
+  };
+  throughput?: { rounds: ThroughputRound[]; summary: Record<string, Record<string, Spread>> };
+  coldStart?: ColdStartResult;
+  producer?: ProducerResult[];
+  growth?: GrowthRow[];
+  claimCheck?: { points: CurvePoint[]; defaultThresholdBytes: number; breakEvenBytes: number | null };
+  ratios: Record<string, number | null>;
+  targets: Target[];
+}
+
+const ratio = (a: number | undefined, b: number | undefined): number | null => (a === undefined || b === undefined || !(b > 0) ? null : a / b);
+
+export function computeRatios(r: Omit<Results, 'ratios' | 'targets'>): Record<string, number | null> {
+  const run = (id: PipelineId) => r.cost.runs.find((x) => x.id === id);
+  const c = run('c-powertools');
+  const b = run('b-naive');
+  const out: Record<string, number | null> = {};
+  for (const id of ['a-lease', 'a-record', 'a-off'] as const) {
+    out[`cost_${id}_vs_c`] = ratio(run(id)?.costPerMillion.total, c?.costPerMillion.total);
+    out[`sqs_${id}_vs_b`] = ratio(run(id)?.quantities.sqsBilledRequests, b?.quantities.sqsBilledRequests);
+  }
+  out.cost_b_vs_c = ratio(b?.costPerMillion.total, c?.costPerMillion.total);
+  if (r.throughput) {
+    const s = r.throughput.summary;
+    out.throughput_a_vs_c = ratio(s['a-lease']?.tasksPerSecond?.median, s['c-powertools']?.tasksPerSecond?.median);
+    out.handler_cpu_a_vs_c = ratio(s['a-lease']?.handlerCpuPerTaskMicros?.median, s['c-powertools']?.handlerCpuPerTaskMicros?.median);
+    out.process_cpu_a_vs_c = ratio(s['a-lease']?.processCpuPerTaskMicros?.median, s['c-powertools']?.processCpuPerTaskMicros?.median);
+    out.latency_p50_a_vs_c = ratio(s['a-lease']?.latencyP50Ms?.median, s['c-powertools']?.latencyP50Ms?.median);
+    out.latency_p99_a_vs_c = ratio(s['a-lease']?.latencyP99Ms?.median, s['c-powertools']?.latencyP99Ms?.median);
+  }
+  if (r.coldStart) {
+    out.init_a_vs_c = ratio(r.coldStart.a.initMs.median, r.coldStart.c.initMs.median);
+    out.bundle_a_vs_c = ratio(r.coldStart.a.bytes, r.coldStart.c.bytes);
+  }
+  return out;
+}
+
+export function computeTargets(ratios: Record<string, number | null>): Target[] {
+  const t = (name: string, key: string, direction: '≤' | '≥', limit: number, note: string): Target => {
+    const measured = ratios[key] ?? null;
+    return { name, target: `${direction} ${limit}× (c)`, measured, limit, direction, met: measured === null ? null : direction === '≤' ? measured <= limit : measured >= limit, note };
+  };
+  return [
+    t('cost per million, lease mode', 'cost_a-lease_vs_c', '≤', 1.0, 'same guarantee as Powertools idempotency'),
+    t('cost per million, record mode', 'cost_a-record_vs_c', '≤', 0.6, ''),
+    t('cost per million, idempotency off', 'cost_a-off_vs_c', '≤', 0.2, ''),
+    { ...t('SQS billed requests vs (b) naive', 'sqs_a-lease_vs_b', '≤', 0.2, 'lease mode; the other modes in the cost table'), target: '≤ 0.2× (b)' },
+    t('throughput, no-op handler', 'throughput_a_vs_c', '≥', 1.2, 'median of interleaved rounds'),
+    t('runtime CPU per task, no-op handler', 'handler_cpu_a_vs_c', '≤', 0.5, 'handler-only CPU, sequential invocations'),
+    t('module init time', 'init_a_vs_c', '≤', 0.9, 'median of fresh node processes'),
+  ];
+}
+
+// ───────────────────────────── Markdown ─────────────────────────────
+
+const usd = (v: number) => (v >= 100 ? v.toFixed(0) : v >= 10 ? v.toFixed(1) : v.toFixed(2));
+const x = (v: number | null | undefined) => (v === null || v === undefined || !Number.isFinite(v) ? 'n/a' : `${v.toFixed(2)}×`);
+const n0 = (v: number) => (Number.isFinite(v) ? Math.round(v).toLocaleString('en-US') : 'n/a');
+const n1 = (v: number) => (Number.isFinite(v) ? v.toFixed(1) : 'n/a');
+const kib = (b: number) => `${(b / 1024).toFixed(b < 10240 ? 1 : 0)} KiB`;
+const sp = (s: Spread | undefined, f: (v: number) => string = n0) => (s ? `${f(s.median)} (${f(s.min)}–${f(s.max)})` : 'n/a');
+
+/** The summary table (copied into README "Benchmarks"). */
+export function summaryTable(r: Results): string {
+  const rows: string[] = ['| measure | (a) taskq | (c) Powertools + sqs-producer | (b) naive | ratio | target | met |', '|---|---|---|---|---|---|---|'];
+  const run = (id: PipelineId) => r.cost.runs.find((c) => c.id === id);
+  const c = run('c-powertools');
+  const b = run('b-naive');
+  const target = (name: string) => r.targets.find((t) => t.name === name);
+  const met = (t: Target | undefined) => (t?.met === null || t === undefined ? 'n/a' : t.met ? 'yes' : `**no**`);
+  for (const [id, name] of [['a-lease', 'cost per million, lease mode'], ['a-record', 'cost per million, record mode'], ['a-off', 'cost per million, idempotency off']] as const) {
+    const a = run(id);
+    const t = target(name);
+    rows.push(`| $ per million tasks, ${id.slice(2)} | $${a ? usd(a.costPerMillion.total) : 'n/a'} | $${c ? usd(c.costPerMillion.total) : 'n/a'} | $${b ? usd(b.costPerMillion.total) : 'n/a'} | ${x(t?.measured)} | ${t?.target ?? ''} | ${met(t)} |`);
+  }
+  const sq = target('SQS billed requests vs (b) naive');
+  const a = run('a-lease');
+  rows.push(`| SQS billed requests per task | ${a ? (a.quantities.sqsBilledRequests / a.tasks).toFixed(2) : 'n/a'} | ${c ? (c.quantities.sqsBilledRequests / c.tasks).toFixed(2) : 'n/a'} | ${b ? (b.quantities.sqsBilledRequests / b.tasks).toFixed(2) : 'n/a'} | ${x(sq?.measured)} vs (b) | ${sq?.target ?? ''} | ${met(sq)} |`);
+  if (r.throughput) {
+    const s = r.throughput.summary;
+    const tp = target('throughput, no-op handler');
+    rows.push(`| tasks/s, no-op handler (median, min–max) | ${sp(s['a-lease']?.tasksPerSecond)} | ${sp(s['c-powertools']?.tasksPerSecond)} | – | ${x(tp?.measured)} | ${tp?.target ?? ''} | ${met(tp)} |`);
+    const cpu = target('runtime CPU per task, no-op handler');
+    rows.push(`| handler CPU µs/task, no-op handler | ${sp(s['a-lease']?.handlerCpuPerTaskMicros)} | ${sp(s['c-powertools']?.handlerCpuPerTaskMicros)} | – | ${x(cpu?.measured)} | ${cpu?.target ?? ''} | ${met(cpu)} |`);
+    rows.push(`| latency p50 / p99, ms | ${n0(s['a-lease']?.latencyP50Ms?.median ?? NaN)} / ${n0(s['a-lease']?.latencyP99Ms?.median ?? NaN)} | ${n0(s['c-powertools']?.latencyP50Ms?.median ?? NaN)} / ${n0(s['c-powertools']?.latencyP99Ms?.median ?? NaN)} | – | ${x(r.ratios.latency_p50_a_vs_c)} / ${x(r.ratios.latency_p99_a_vs_c)} | – | – |`);
+  }
+  if (r.coldStart) {
+    const it = target('module init time');
+    rows.push(`| module init, ms (median, min–max) | ${sp(r.coldStart.a.initMs, n1)} | ${sp(r.coldStart.c.initMs, n1)} | – | ${x(it?.measured)} | ${it?.target ?? ''} | ${met(it)} |`);
+    rows.push(`| consumer bundle (minified) | ${kib(r.coldStart.a.bytes)} | ${kib(r.coldStart.c.bytes)} | – | ${x(r.ratios.bundle_a_vs_c)} | – | – |`);
+  }
+  return rows.join('\n');
+}
+
+export function renderMarkdown(r: Results): string {
+  const L: string[] = [];
+  const m = r.meta;
+  L.push('# Benchmarks and cost model');
+  L.push('');
+  L.push(`Generated by \`npm run bench${m.mode === 'quick' ? ' -- --quick' : ''}\` on ${m.startedAt} in ${(m.durationMs / 1000).toFixed(0)} s — ${m.mode} mode, Node.js ${m.node}, ${m.cpus} CPUs, load average ${m.loadAverageStart.map((v) => v.toFixed(1)).join(' / ')} at start and ${m.loadAverageEnd.map((v) => v.toFixed(1)).join(' / ')} at the end, DynamoDB emulator: ${m.dynamoEngine}, commit ${m.gitCommit}.`);
+  L.push('Every number below is measured in this run on the local emulators (fauxqs for SQS and S3, DynamoDB Local), and every ratio is between pipelines of this same run. Raw data: `bench/results.json`.');
+  L.push('');
+  for (const note of m.notes) L.push(`> ${note}`);
+  if (m.notes.length) L.push('');
+  L.push('## Summary');
+  L.push('');
+  L.push(summaryTable(r));
+  L.push('');
+  L.push('## Targets');
+  L.push('');
+  L.push('| target | limit | measured | met | |');
+  L.push('|---|---|---|---|---|');
+  for (const t of r.targets) L.push(`| ${t.name} | ${t.target} | ${x(t.measured)} | ${t.met === null ? 'n/a' : t.met ? 'yes' : '**no**'} | ${t.note} |`);
+  L.push('');
+
+  // 1. cost
+  L.push('## 1. Cost per million tasks');
+  L.push('');
+  const w = r.workload;
+  L.push(`Workload (seed ${w.seed}): ${n0(w.tasks)} tasks, ${n0(w.messagesSent)} messages sent — ${n0(w.small)} × 1 KiB, ${n0(w.medium)} × 100 KiB, ${n0(w.large)} × ${kib(w.largeBytes)} (above the claim-check threshold, ${kib(r.claimCheck?.defaultThresholdBytes ?? NaN)}, which is the largest message SQS accepts with the DLQ headroom: (a) sends them by claim check; (b) and (c) have none and cannot send them at all — counted as unsendable; their cost per million is still divided by all ${n0(w.tasks)} tasks, which flatters them); ${n0(w.failOnce)} fail on their first run, ${n0(w.duplicates)} are sent twice (same task id), ${n0(w.poison)} are poison (the handler always rejects them: (a) throws PermanentError and dead-letters at once; (b) and (c) have no such notion and retry until the redrive policy moves them, maxReceiveCount ${String(m.settings.maxReceiveCount)}).`);
+  L.push('');
+  L.push(`S3 storage: claim objects are kept ${m.claimLifetimeDays} days (the bucket's expiration rule; nothing deletes them earlier), priced per GB-month. Lambda: ${m.memoryMb} MB (lib/infra default), GB-s = each invocation's measured handler wall time rounded up to 1 ms × memory. Event source: batch size 10, ${String(m.settings.concurrency)} concurrent invocations, ReportBatchItemFailures; (b) is billed one invocation per message. Empty receives (idle polling) are counted but not charged to the tasks (they depend on idle time, not on tasks).`);
+  L.push('');
+  L.push('| pipeline | $/M total | SQS | Lambda req | Lambda GB-s | DynamoDB W | DynamoDB R | S3 PUT | S3 GET | S3 storage | all sent tasks processed | unsendable | duplicate effects | dead-lettered |');
+  L.push('|---|---|---|---|---|---|---|---|---|---|---|---|---|---|');
+  for (const run of r.cost.runs) {
+    const c = run.costPerMillion;
+    const ok = run.checks.completed && run.checks.missing === 0 ? 'yes' : `**no** (${run.checks.missing} missing${run.checks.completed ? '' : ', timed out'})`;
+    L.push(`| ${run.label} | **$${usd(c.total)}** | $${usd(c.sqs)} | $${usd(c.lambdaRequests)} | $${usd(c.lambdaCompute)} | $${usd(c.dynamoWrite)} | $${usd(c.dynamoRead)} | $${usd(c.s3Put)} | $${usd(c.s3Get)} | $${usd(c.s3Storage)} | ${ok} | ${run.checks.unsendable} | ${run.checks.duplicateEffects} | ${run.checks.deadLettered} / ${run.checks.poisonTasks} poison |`);
+  }
+  L.push('');
+  L.push('Counted quantities (whole run):');
+  L.push('');
+  L.push('| pipeline | SQS billed (64 KiB chunks) | SQS HTTP requests | empty receives | Lambda invocations | GB-s | DynamoDB requests | WRU | RRU | S3 PUT | S3 GET | handler runs | send failures |');
+  L.push('|---|---|---|---|---|---|---|---|---|---|---|---|---|');
+  for (const run of r.cost.runs) {
+    const q = run.quantities;
+    L.push(`| ${PIPELINES[run.id].short} | ${n0(q.sqsBilledRequests)} | ${n0(q.sqsHttpRequests)} | ${n0(q.sqsEmptyReceives)} | ${n0(q.lambdaInvocations)} | ${q.lambdaGbSeconds.toFixed(1)} | ${n0(q.dynamoRequests)} | ${n1(q.dynamoWru)} | ${n1(q.dynamoRru)} | ${n0(q.s3Put)} | ${n0(q.s3Get)} | ${n0(run.checks.handlerExecutions)} | ${run.produce.failed} |`);
+  }
+  L.push('');
+  L.push('Requests per operation:');
+  L.push('');
+  L.push('| pipeline | operation | requests | billed | errors | WRU (computed) | RRU (computed) |');
+  L.push('|---|---|---|---|---|---|---|');
+  for (const run of r.cost.runs) {
+    for (const [op, s] of Object.entries(run.ops)) {
+      L.push(`| ${PIPELINES[run.id].short} | ${op} | ${n0(s.requests)} | ${n0(s.billed)} | ${n0(s.errors)} | ${s.wru ? `${n1(s.wru)} (${n1(s.computedWru)})` : ''} | ${s.rru ? `${n1(s.rru)} (${n1(s.computedRru)})` : ''} |`);
+    }
+  }
+  L.push('');
+  L.push(`Requests from clients no pipeline claimed: ${Object.keys(r.cost.unattributed).length === 0 ? 'none (every request above is attributed)' : JSON.stringify(r.cost.unattributed)}.`);
+  L.push('');
+  L.push('DynamoDB units: as reported by DynamoDB Local with ReturnConsumedCapacity=TOTAL, except where it reports none — conditional writes that fail (billed 1 WRU: items < 1 KB) and PartiQL statements (INSERT: ⌈item size / 1 KB⌉, 1 if rejected) — counted as "computed".');
+  L.push('');
+
+  L.push('### The floor');
+  L.push('');
+  L.push('The fewest billable requests and units any design with the same guarantees needs for this workload (Lambda GB-s excluded: it depends on the handler):');
+  L.push('');
+  L.push('| guarantee | SQS billed | Lambda invocations | WRU | RRU | S3 PUT + GET | $/M excl. GB-s |');
+  L.push('|---|---|---|---|---|---|---|');
+  for (const f of Object.values(r.cost.floors)) {
+    L.push(`| ${f.guarantee} | ${n0(f.sqsBilledRequests)} | ${n0(f.lambdaInvocations)} | ${n0(f.dynamoWru)} | ${n0(f.dynamoRru)} | ${n0(f.s3Put + f.s3Get)} | $${usd(f.usdPerMillionExclCompute)} |`);
+  }
+  L.push('');
+  L.push('| pipeline | floor used | SQS billed / floor | WRU / floor | $/M excl. GB-s | / floor |');
+  L.push('|---|---|---|---|---|---|');
+  for (const run of r.cost.runs) {
+    const f = r.cost.floors[floorFor(run.id)];
+    const excl = run.costPerMillion.total - run.costPerMillion.lambdaCompute;
+    L.push(`| ${PIPELINES[run.id].short} | ${f.guarantee} | ${x(run.quantities.sqsBilledRequests / f.sqsBilledRequests)} | ${f.dynamoWru > 0 ? x(run.quantities.dynamoWru / f.dynamoWru) : run.quantities.dynamoWru === 0 ? '–' : 'n/a'} | $${usd(excl)} | ${x(excl / f.usdPerMillionExclCompute)} |`);
+  }
+  L.push('');
+  L.push('How the floor is reasoned:');
+  L.push('');
+  const seen = new Set<string>();
+  for (const f of Object.values(r.cost.floors)) for (const line of f.reasoning) if (!seen.has(line)) (seen.add(line), L.push(`- ${line}`));
+  L.push('');
+
+  // 2. throughput
+  if (r.throughput) {
+    L.push('## 2. Throughput, latency, CPU (no-op handler)');
+    L.push('');
+    L.push(`Same batch size (10), ${String(m.settings.concurrency)} concurrent invocations, ${String(m.settings.throughputRounds)} interleaved rounds (the order alternates); medians with (min–max). (a) is in lease mode (the guarantee Powertools idempotency gives). Drain: ${String(m.settings.drainTasks)} pre-enqueued 1 KiB tasks. Latency: ${String(m.settings.paceTasksPerSecond)} tasks/s produced for ${String(m.settings.paceSeconds)} s; latency = end of the invocation − the envelope's createdAt. Handler CPU: invocations one at a time, nothing else running in the process.`);
+    L.push('');
+    L.push('| pipeline | tasks/s | process CPU µs/task (drain, incl. polling) | handler CPU µs/task | handler ms per batch of 10 | p50 ms | p99 ms |');
+    L.push('|---|---|---|---|---|---|---|');
+    for (const [id, s] of Object.entries(r.throughput.summary)) {
+      L.push(`| ${PIPELINES[id as PipelineId].short} | ${sp(s.tasksPerSecond)} | ${sp(s.processCpuPerTaskMicros)} | ${sp(s.handlerCpuPerTaskMicros)} | ${sp(s.handlerWallPerBatchMs, n1)} | ${sp(s.latencyP50Ms)} | ${sp(s.latencyP99Ms)} |`);
+    }
+    L.push('');
+  }
+
+  // 3. cold start
+  if (r.coldStart) {
+    const cs = r.coldStart;
+    L.push('## 3. Cold start');
+    L.push('');
+    L.push(`Bundles: ${cs.settings}. Init = time to \`import()\` the bundle in a fresh \`node\` process (AWS_* and the consumers' environment set), ${cs.a.initMs.n} processes each, alternating.`);
+    L.push('');
+    L.push('| consumer | entry | bundle | gzip | init ms median (min–max) |');
+    L.push('|---|---|---|---|---|');
+    L.push(`| (a) taskq | ${cs.a.entry} | ${kib(cs.a.bytes)} | ${kib(cs.a.gzipBytes)} | ${sp(cs.a.initMs, n1)} |`);
+    L.push(`| (c) Powertools | ${cs.c.entry} | ${kib(cs.c.bytes)} | ${kib(cs.c.gzipBytes)} | ${sp(cs.c.initMs, n1)} |`);
+    L.push('');
+  }
+
+  // 4. producer
+  if (r.producer) {
+    L.push('## 4. Producer');
+    L.push('');
+    L.push(`${String(m.settings.producerTasks)} tasks of 1 KiB per round, ${String(m.settings.producerRounds)} interleaved rounds.`);
+    L.push('');
+    L.push('| producer | tasks/s median (min–max) | SQS requests / 1,000 tasks | billed / 1,000 | failed |');
+    L.push('|---|---|---|---|---|');
+    for (const p of r.producer) L.push(`| ${p.label} | ${sp(p.tasksPerSecond)} | ${n1(p.sqsRequestsPer1000)} | ${n1(p.sqsBilledPer1000)} | ${p.failed} |`);
+    L.push('');
+  }
+
+  // 5. growth
+  L.push('## 5. Growth');
+  L.push('');
+  if (r.growth && r.growth.length) {
+    L.push('Cost and end-to-end rate of the section-1 workload mix at each size (rate = tasks / time until the last non-poison task succeeded, so retry delays are included).');
+    L.push('');
+    L.push('| tasks | pipeline | $/M | tasks/s | source |');
+    L.push('|---|---|---|---|---|');
+    for (const g of r.growth) L.push(`| ${n0(g.tasks)} | ${PIPELINES[g.id].short} | $${usd(g.usdPerMillion)} | ${g.source === 'measured' ? n0(g.tasksPerSecond) : 'not measured'} | ${g.source} |`);
+    L.push('');
+    L.push('100,000 tasks is extrapolated, not run: every counted quantity is per task (batches of 10, per-task writes), so cost per million is the 10,000-task figure; a 100k run per pipeline does not fit the 10-minute budget on 2 cores. Throughput at 100k was not measured.');
+    L.push('');
+  } else {
+    L.push('Skipped in quick mode.');
+    L.push('');
+  }
+  if (r.claimCheck) {
+    const cc = r.claimCheck;
+    L.push('### Claim-check curve');
+    L.push('');
+    L.push(`Cost per million tasks by payload size, this project's pipeline with idempotency off, forced inline vs forced through S3. Default threshold (DEFAULT_CLAIM_CHECK_THRESHOLD_BYTES): **${kib(cc.defaultThresholdBytes)}** — the largest inline message, so a claim check is used only when inline is impossible. S3 includes storage of each claim object for ${r.meta.claimLifetimeDays} days. Smallest measured size where S3 is cheaper than inline (GB-s excluded): ${cc.breakEvenBytes === null ? '**none** — inline is cheaper at every size measured, which supports the default' : `**${kib(cc.breakEvenBytes)}**`}.`);
+    L.push('');
+    L.push('| payload | inline $/M (excl. GB-s) | S3 $/M (excl. GB-s) | inline SQS billed/task | S3 SQS billed/task | S3 requests/task | default choice |');
+    L.push('|---|---|---|---|---|---|---|');
+    const sizes = [...new Set(cc.points.map((p) => p.payloadBytes))];
+    for (const size of sizes) {
+      const i = cc.points.find((p) => p.payloadBytes === size && p.transport === 'inline');
+      const s = cc.points.find((p) => p.payloadBytes === size && p.transport === 's3');
+      const fmt = (p: CurvePoint | undefined) => (!p ? 'n/a' : p.error ? `fails: ${p.error.slice(0, 60)}` : `$${usd(p.usdPerMillion)} ($${usd(p.usdPerMillionExclCompute)})`);
+      L.push(`| ${kib(size)} | ${fmt(i)} | ${fmt(s)} | ${i ? i.sqsBilledPerTask.toFixed(1) : ''} | ${s ? s.sqsBilledPerTask.toFixed(1) : ''} | ${s ? s.s3RequestsPerTask.toFixed(1) : ''} | ${size > cc.defaultThresholdBytes ? 'S3' : 'inline'} |`);
+    }
+    L.push('');
+  }
+
+  L.push('## Price table');
+  L.push('');
+  L.push(`${r.prices.region}, list prices as of ${r.prices.asOf}; sources: ${r.prices.sources.join('; ')}.`);
+  L.push('');
+  L.push('| item | USD |');
+  L.push('|---|---|');
+  for (const [k, v] of Object.entries(r.prices.usd)) L.push(`| ${k} | ${v} |`);
+  L.push('');
+  L.push('## Reproduce');
+  L.push('');
+  L.push('```sh');
+  L.push('npm ci');
+  L.push('npm run bench            # full: writes bench/RESULTS.md and bench/results.json');
+  L.push('npm run bench -- --quick # small sizes, for correctness (test/bench/bench-quick.test.ts runs it)');
+  L.push('```');
+  L.push('');
+  return L.join('\n');
+}
+
+export function summarizeThroughput(rounds: ThroughputRound[]): Record<string, Record<string, Spread>> {
+  const out: Record<string, Record<string, Spread>> = {};
+  const keys = ['tasksPerSecond', 'processCpuPerTaskMicros', 'handlerCpuPerTaskMicros', 'handlerWallPerBatchMs', 'latencyP50Ms', 'latencyP99Ms'] as const;
+  for (const id of [...new Set(rounds.map((r) => r.id))]) {
+    const mine = rounds.filter((r) => r.id === id);
+    out[id] = Object.fromEntries(keys.map((k) => [k, spread(mine.map((r) => r[k]))]));
+  }
+  return out;
+}
