@@ -21,8 +21,11 @@ export const ACTIONS = {
     sourceQueue: ['sqs:ReceiveMessage', 'sqs:DeleteMessage', 'sqs:ChangeMessageVisibility', 'sqs:GetQueueAttributes'],
     /** The runtime dead-letters tasks itself, with the reason as message attributes. */
     deadLetterQueue: ['sqs:SendMessage'],
-    /** Conditional writes for acquire/complete; BatchWriteItem for completions of a batch. No Scan/Query. */
-    table: ['dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:UpdateItem', 'dynamodb:DeleteItem', 'dynamodb:BatchWriteItem'],
+    /** Exactly what lib/runtime/task-store.ts calls (test/infra/runtime-permissions.test.ts
+     * checks the two agree): PartiQL INSERTs (BatchExecuteStatement) acquire fresh leases,
+     * conditional UpdateItem/PutItem handle redeliveries and dead-letters, BatchWriteItem
+     * completes a batch, BatchGetItem checks `record`-mode duplicates. No Scan/Query. */
+    table: ['dynamodb:PartiQLInsert', 'dynamodb:UpdateItem', 'dynamodb:PutItem', 'dynamodb:BatchWriteItem', 'dynamodb:BatchGetItem'],
     /** Claim-check payloads, under the claim prefix only. */
     claimObjects: ['s3:GetObject'],
     /** SQS receive/send, S3 get and DynamoDB read/write with a customer-managed key. */

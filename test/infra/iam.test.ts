@@ -70,14 +70,15 @@ describe('consumer role', () => {
     expect(actionsOn(consumer, r.dlq)).toEqual(['sqs:SendMessage']);
   });
 
-  it('may get/put/update/delete/batch-write table items, never scan or query', () => {
+  it('may insert/put/update/batch-write/batch-get table items, never delete, scan or query', () => {
     expect(actionsOn(consumer, r.table)).toEqual([
+      'dynamodb:BatchGetItem',
       'dynamodb:BatchWriteItem',
-      'dynamodb:DeleteItem',
-      'dynamodb:GetItem',
+      'dynamodb:PartiQLInsert',
       'dynamodb:PutItem',
       'dynamodb:UpdateItem',
     ]);
+    expect(allows(consumer, 'dynamodb:DeleteItem', r.table)).toBe(false);
     expect(allows(consumer, 'dynamodb:Scan', r.table)).toBe(false);
     expect(allows(consumer, 'dynamodb:Query', r.table)).toBe(false);
   });
@@ -92,9 +93,9 @@ describe('consumer role', () => {
 
   it('has exactly the actions the runtime needs (plus logs on its log group and X-Ray)', () => {
     expect(allActions(consumer)).toEqual([
+      'dynamodb:BatchGetItem',
       'dynamodb:BatchWriteItem',
-      'dynamodb:DeleteItem',
-      'dynamodb:GetItem',
+      'dynamodb:PartiQLInsert',
       'dynamodb:PutItem',
       'dynamodb:UpdateItem',
       'logs:CreateLogStream',
