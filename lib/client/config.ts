@@ -37,7 +37,11 @@ export interface TaskProducerConfig {
   readonly sqs?: SQSClient;
   /** Region for the clients the producer creates. @default the SDK's default chain (AWS_REGION…) */
   readonly region?: string;
-  /** Endpoint for the clients the producer creates (emulators). S3 then uses path-style URLs. */
+  /**
+   * Endpoint for all clients the producer creates (emulators serving SQS, S3 and DynamoDB on one
+   * port). Without it the SDK's own settings apply, including AWS_ENDPOINT_URL_SQS / _S3 /
+   * _DYNAMODB. With any custom S3 endpoint, S3 uses path-style URLs.
+   */
   readonly endpoint?: string;
   /** Credentials for the clients the producer creates. @default the SDK's default chain */
   readonly credentials?: SQSClientConfig['credentials'];

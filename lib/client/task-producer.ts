@@ -69,7 +69,10 @@ export class TaskProducer {
         (s3 ??= given
           ? Promise.resolve(given)
           : import('@aws-sdk/client-s3').then(({ S3Client }) => {
-              const client = new S3Client({ ...clientConfig, maxAttempts: 1, ...(config.endpoint !== undefined ? { forcePathStyle: true } : {}) });
+              // A custom endpoint (config, or the SDK's AWS_ENDPOINT_URL[_S3] variables) is an
+              // emulator: they serve path-style URLs, not bucket subdomains.
+              const custom = config.endpoint ?? process.env.AWS_ENDPOINT_URL_S3 ?? process.env.AWS_ENDPOINT_URL;
+              const client = new S3Client({ ...clientConfig, maxAttempts: 1, ...(custom !== undefined ? { forcePathStyle: true } : {}) });
               this.created.push(client);
               return client;
             }));
