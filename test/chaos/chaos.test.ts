@@ -1,0 +1,102 @@
+/**
+ * Chaos suite: N tasks through the local system under a seeded schedule of faults, then
+ * the promises checked — nothing lost, no effect applied twice, the DLQ alarm honest.
+ *
+ *   npm test                 short run (TASKQ_CHAOS_TASKS unset: 400 tasks)
+ *   npm run test:chaos       full run (10,000 tasks)
+ *   TASKQ_CHAOS_SEED=…       replay another schedule (the summary line prints the seed)
+ *
+ * What runs: the synthesized template's queues, table, bucket and alarms provisioned on the
+ * emulators; the real runtime (defineTasks with a `chaos` task type) invoked by the real
+ * local event-source poller (the template's batch size, ReportBatchItemFailures, several
+ * invocations at once); tasks sent with TaskProducer.sendBatch, some claim-checked. Test
+ * settings, not the template's: function timeout 5 s and visibility 15 s (so crashed
+ * batches come back within seconds), backoff base 1 s capped at 8 s, maxAttempts 4 (below
+ * the redrive policy's maxReceiveCount of 5, so the consumer — not SQS — dead-letters, with
+ * a reason), handler timeout 400 ms.
+ *
+ * Faults (fault-plan.ts; counted when they happen):
+ * - exception: handlers throw — flaky tasks 1–2 times then succeed; poison tasks always
+ *   (attempts exhausted → DLQ); a few throw PermanentError (→ DLQ at once).
+ * - timeout: handlers overrun their timeoutMs (the runtime aborts ctx.signal).
+ * - functionTimeout: an invocation's completion write hangs on the network until the
+ *   function times out; the poller fails the whole batch.
+ * - crash: the consumer process dies right after K records' effects; the poller fails the
+ *   whole batch and its messages return after the visibility timeout.
+ * - duplicate: the same task (same id and idempotency key) sent again by the producer, in
+ *   the burst and later; redelivery: a message made visible again while its invocation
+ *   still runs it (as when visibility expires), so another invocation receives it.
+ * - dynamoThrottle: ProvisionedThroughputExceededException / ThrottlingException responses
+ *   on the consumer's DynamoDB client (scattered, plus storms that exhaust the SDK's retries);
+ *   s3Error: 503 SlowDown / 500 InternalError on GetObject of claim-checked payloads (up to
+ *   4 in a row: more than the SDK's 3 tries).
+ * - burst: all N tasks sent at once, far above concurrency × batch size.
+ *
+ * The effect and the contract (ledger.ts): a handler applies its effect as its last step.
+ * In lease mode the platform must never run a handler again once a run is known to have
+ * finished (SUCCEEDED recorded), nor while another copy holds the lease — so duplicates,
+ * redeliveries, retries and throttles must never cause a second effect. What it cannot
+ * see is a run that applied its effect and died before its completion reached the table;
+ * re-running that task is correct at-least-once behaviour, and keeping the effect single is
+ * the handler's side of the contract (an idempotent downstream keyed by idempotencyKey).
+ * The ledger therefore excuses exactly those effects — applied by an invocation that then
+ * crashed or timed out, whose SUCCEEDED write DynamoDB never acknowledged — and counts
+ * every other repeated effect as a double effect. A handler whose signal was aborted or
+ * whose process died does not apply its effect.
+ */
+import { describe, expect, it } from 'vitest';
+import { emulatorEndpoints } from '../support/aws.ts';
+import { runChaos } from './harness/chaos-run.ts';
+import { FAULT_KINDS } from './harness/fault-plan.ts';
+import { checkInvariants, summaryLine } from './harness/invariants.ts';
+
+const TASKS = Number(process.env.TASKQ_CHAOS_TASKS ?? 400);
+const SEED = Number(process.env.TASKQ_CHAOS_SEED ?? 20261128);
+const FULL = TASKS >= 2000;
+
+describe(`chaos: ${TASKS} tasks under a seeded fault schedule (seed ${SEED})`, () => {
+  it(
+    'loses nothing, applies no effect twice, and the DLQ alarm tells the truth',
+    async () => {
+      const report = await runChaos({
+        endpoints: emulatorEndpoints(),
+        tasks: TASKS,
+        seed: SEED,
+        concurrency: FULL ? 8 : 5,
+        functionTimeoutSeconds: 5,
+        visibilityTimeoutSeconds: 15,
+        handlerTimeoutMs: 400,
+        maxAttempts: 4,
+        maxRunMs: 90_000 + TASKS * 60,
+        progress: FULL ? (line) => console.log(`chaos: ${line}`) : undefined,
+      });
+      const verdict = checkInvariants(report);
+      const line = summaryLine(verdict, report.schedule.counts, SEED);
+      console.log(line);
+      const details = {
+        converged: report.converged,
+        durationMs: report.durationMs,
+        invocations: report.invocations,
+        maxInFlight: report.maxInFlight,
+        effects: { applied: report.ledger.totalApplied, excused: report.ledger.totalExcused },
+        logs: Object.fromEntries(report.logs),
+        violations: verdict.violations.slice(0, 20),
+      };
+      if (verdict.violations.length > 0 || !report.converged) console.log(JSON.stringify(details, null, 2));
+
+      expect(report.rejectedSends, 'the producer refused tasks').toBe(0);
+      expect(verdict.tasks).toBe(TASKS);
+      expect(report.converged, 'the source queue never drained').toBe(true);
+      expect(verdict.violations).toEqual([]);
+      expect(verdict.lost).toBe(0);
+      expect(verdict.doubleEffects).toBe(0);
+      expect(verdict.succeeded + verdict.deadLettered).toBe(TASKS);
+      expect(report.maxInFlight, 'the burst never exceeds the consumer’s concurrency').toBeLessThanOrEqual(FULL ? 8 : 5);
+      // Most faulty tasks recover; the poison ones (and an unlucky few) are dead-lettered.
+      expect(verdict.deadLettered).toBeGreaterThan(0);
+      expect(verdict.deadLettered).toBeLessThan(TASKS * 0.05);
+      for (const kind of FAULT_KINDS) expect(report.schedule.counts[kind], `fault ${kind} was never injected`).toBeGreaterThan(0);
+    },
+    FULL ? 20 * 60_000 : 240_000,
+  );
+});
