@@ -8,7 +8,8 @@
 // Before any AWS SDK module loads (they warn about Node.js 20 at import time).
 process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
 
-import { join, dirname } from 'node:path';
+import { rmSync } from 'node:fs';
+import { join, dirname, relative } from 'node:path';
 import { Command, InvalidArgumentError, Option } from 'commander';
 import chalk from 'chalk';
 
@@ -123,7 +124,7 @@ terminal.print(
 );
 const m = system.mapping;
 terminal.print(
-  `${chalk.green('✓')} consumer ${m.function.name} (functions/consumer.ts): batch ${m.batchSize}, window ${m.maximumBatchingWindowInSeconds} s, ` +
+  `${chalk.green('✓')} consumer ${m.function.name} (${relative(process.cwd(), system.consumerModule)}): batch ${m.batchSize}, window ${m.maximumBatchingWindowInSeconds} s, ` +
     `concurrency ${system.poller?.stats.concurrency ?? 0}, timeout ${m.function.timeoutSeconds} s, ReportBatchItemFailures ${m.reportBatchItemFailures ? 'on' : 'off'}`,
 );
 if (opts.consumerLogs === 'file') terminal.print(chalk.dim(`  consumer logs → ${logFile} (--consumer-logs inline to see them here)`));
@@ -147,13 +148,17 @@ const refresh = live
 if (live) terminal.setPanel(panel.renderPanel(system, system.snapshot(), startedAt));
 else terminal.print(panel.statusLine(system.snapshot()));
 
-let stopping = false;
+// Ctrl-C reaches every process of the terminal's process group, and npm and tsx also
+// forward it: one keypress can arrive two or three times within milliseconds. Only a
+// signal well after the first one means "stop now, without draining".
+let stoppingSince: number | undefined;
 async function shutdown(signal: string): Promise<void> {
-  if (stopping) {
+  if (stoppingSince !== undefined) {
+    if (Date.now() - stoppingSince < 1500) return;
     terminal.error(chalk.red(`${signal} again: exiting without draining`));
     process.exit(130);
   }
-  stopping = true;
+  stoppingSince = Date.now();
   clearInterval(refresh);
   terminal.print(chalk.dim(`${signal}: stopping — draining the poller, stopping the emulators, removing ${statePath}`));
   demoAbort.abort();
@@ -169,5 +174,7 @@ async function shutdown(signal: string): Promise<void> {
     process.exit(1);
   }
 }
+// Whatever happens, a dead process must not leave a state file pointing at it.
+process.on('exit', () => rmSync(statePath, { force: true }));
 process.on('SIGINT', () => void shutdown('SIGINT'));
 process.on('SIGTERM', () => void shutdown('SIGTERM'));

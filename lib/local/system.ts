@@ -4,6 +4,7 @@
  * evaluated locally, and the state file the CLI and producers read. `npm start` (bin/local.ts)
  * is a thin shell around startLocalSystem().
  */
+import { resolve } from 'node:path';
 import { pathToFileURL, fileURLToPath } from 'node:url';
 import { SQSClient } from '@aws-sdk/client-sqs';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
@@ -31,9 +32,11 @@ export interface LocalSystemOptions {
   readonly statePath?: string;
   /** Stack to synthesize. @default 'TaskQueueStack' */
   readonly stackName?: string;
+  /** Context over cdk.json's when synthesizing (e.g. `taskq:batchSize`). */
+  readonly context?: Record<string, unknown>;
   /** A template to use instead of synthesizing (tests). */
   readonly template?: CfnTemplate;
-  /** Module exporting the consumer handler. @default functions/consumer.ts */
+  /** Module exporting the consumer handler. @default cdk.json's taskq:consumerEntry, else functions/consumer.ts */
   readonly consumerModule?: string;
   /** Export of the handler. @default 'handler' */
   readonly consumerExport?: string;
@@ -74,6 +77,8 @@ export interface LocalSystem {
   readonly alarms: LocalAlarms;
   readonly connection: ConnectionInfo;
   readonly statePath: string;
+  /** The file whose handler the poller invokes. */
+  readonly consumerModule: string;
   readonly clients: { sqs: SQSClient; dynamo: DynamoDBClient; s3: S3Client };
   snapshot(): { metrics: MetricsSnapshot; alarms: readonly AlarmStatus[] };
   /** Drains the poller, stops the emulators and removes the state file. Idempotent. */
@@ -90,8 +95,8 @@ export async function startLocalSystem(options: LocalSystemOptions = {}): Promis
   const [emulators, synthesized] = await Promise.all([
     startEmulators({ sqsPort: options.sqsPort ?? 4566, dynamoPort: options.dynamoPort ?? 8000, dynamo: options.dynamo ?? 'auto', region }),
     options.template
-      ? Promise.resolve({ template: options.template, stackName: options.stackName ?? 'TaskQueueStack' })
-      : synthesizeTemplate(options.stackName ? { stackName: options.stackName } : {}),
+      ? Promise.resolve({ template: options.template, stackName: options.stackName ?? 'TaskQueueStack', context: {} as Record<string, unknown> })
+      : synthesizeTemplate({ ...(options.stackName ? { stackName: options.stackName } : {}), ...(options.context ? { context: options.context } : {}) }),
   ]);
   const common = { region, credentials: LOCAL_CREDENTIALS };
   const clients = {
@@ -149,7 +154,11 @@ export async function startLocalSystem(options: LocalSystemOptions = {}): Promis
       AWS_LAMBDA_LOG_GROUP_NAME: `/aws/lambda/${fn.name}`,
     });
     progress('loading the consumer');
-    const handler = await loadHandler(options.consumerModule ?? DEFAULT_CONSUMER_MODULE, options.consumerExport ?? 'handler');
+    // The deployed function bundles `consumerEntry` (cdk.json context taskq:consumerEntry, else
+    // functions/consumer.ts); locally the same file runs from source.
+    const contextEntry = synthesized.context['taskq:consumerEntry'];
+    const consumerModule = options.consumerModule ?? (typeof contextEntry === 'string' ? resolve(contextEntry) : DEFAULT_CONSUMER_MODULE);
+    const handler = await loadHandler(consumerModule, options.consumerExport ?? 'handler');
 
     const metrics = new LocalMetrics({
       sqs: clients.sqs,
@@ -240,6 +249,7 @@ export async function startLocalSystem(options: LocalSystemOptions = {}): Promis
       alarms,
       connection,
       statePath,
+      consumerModule,
       clients,
       snapshot: () => ({ metrics: metrics.snapshot(poller?.stats.inFlight ?? 0), alarms: alarms.statuses }),
       stop() {

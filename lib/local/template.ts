@@ -34,7 +34,14 @@ export interface SynthOptions {
  * Synthesizes the default stack in-process, with cdk.json's context and asset bundling
  * skipped (`aws:cdk:bundling-stacks: []`: the local system runs functions/ from source).
  */
-export async function synthesizeTemplate(options: SynthOptions = {}): Promise<{ template: CfnTemplate; stackName: string }> {
+export interface SynthesizedStack {
+  readonly template: CfnTemplate;
+  readonly stackName: string;
+  /** The context the app was synthesized with (cdk.json's, then the options'). */
+  readonly context: Readonly<Record<string, unknown>>;
+}
+
+export async function synthesizeTemplate(options: SynthOptions = {}): Promise<SynthesizedStack> {
   const [{ App }, { TaskQueueStack }, { DEFAULTS }] = await Promise.all([
     import('aws-cdk-lib'),
     import('../infra/task-queue-stack.ts'),
@@ -43,15 +50,13 @@ export async function synthesizeTemplate(options: SynthOptions = {}): Promise<{ 
   const stackName = options.stackName ?? DEFAULTS.stackName;
   const cdkJsonContext = await readCdkJsonContext(options.cwd ?? process.cwd());
   const outdir = await mkdtemp(join(tmpdir(), 'taskq-local-synth-'));
+  const context = { ...cdkJsonContext, ...options.context };
   try {
-    const app = new App({
-      outdir,
-      context: { ...cdkJsonContext, ...options.context, 'aws:cdk:bundling-stacks': [] },
-    });
+    const app = new App({ outdir, context: { ...context, 'aws:cdk:bundling-stacks': [] } });
     const stack = new TaskQueueStack(app, stackName);
     const assembly = app.synth();
     const template = assembly.getStackByName(stack.stackName).template as CfnTemplate;
-    return { template, stackName: stack.stackName };
+    return { template, stackName: stack.stackName, context };
   } finally {
     await rm(outdir, { recursive: true, force: true });
   }

@@ -1,0 +1,145 @@
+/**
+ * End to end, as a user runs it: `npx tsx bin/local.ts` in a child process (its own
+ * process group, like a terminal), free ports, its state file in a temp directory. Tasks are
+ * sent with the SDK's TaskProducer, processed by the real consumer, a poison task lands in
+ * the DLQ, the DLQ alarm fires, and SIGTERM stops everything cleanly.
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdtemp, rm, access } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { DynamoDBClient, GetItemCommand } from '@aws-sdk/client-dynamodb';
+import { S3Client } from '@aws-sdk/client-s3';
+import { GetQueueAttributesCommand, SQSClient } from '@aws-sdk/client-sqs';
+import { TaskProducer } from '../../lib/client/index.ts';
+import { LOCAL_CREDENTIALS } from '../../lib/local/emulators.ts';
+import { readLocalState, type LocalState } from '../../lib/local/state.ts';
+import { STACK_OUTPUTS } from '../../lib/protocol/resources.ts';
+
+let dir: string;
+let statePath: string;
+let child: ChildProcess;
+let output = '';
+let exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
+let state: LocalState;
+let clients: { sqs: SQSClient; s3: S3Client; dynamo: DynamoDBClient };
+let producer: TaskProducer;
+
+async function until<T>(probe: () => Promise<T | undefined> | T | undefined, timeoutMs: number, what: string): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const value = await probe();
+    if (value !== undefined) return value;
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}; process output:\n${output}`);
+    await new Promise((r) => setTimeout(r, 100));
+  }
+}
+
+beforeAll(async () => {
+  dir = await mkdtemp(join(tmpdir(), 'taskq-e2e-'));
+  statePath = join(dir, 'state.json');
+  child = spawn('npx', ['tsx', 'bin/local.ts', '--sqs-port', '0', '--dynamo-port', '0', '--status-interval', '1'], {
+    cwd: process.cwd(),
+    env: { ...process.env, TASKQ_LOCAL_STATE: statePath, FORCE_COLOR: '0' },
+    detached: true,
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  child.stdout!.on('data', (chunk: Buffer) => (output += chunk.toString()));
+  child.stderr!.on('data', (chunk: Buffer) => (output += chunk.toString()));
+  // 'close': after every process holding the output pipes (npx, tsx, node) has exited.
+  exited = new Promise((resolve) => child.once('close', (code, signal) => resolve({ code, signal })));
+  // ~15 s on an idle 2-core machine (synth + DynamoDB Local's JVM); generous for a busy CI box.
+  state = await until(() => readLocalState(statePath), 100_000, 'the state file');
+  const common = { region: state.region, credentials: LOCAL_CREDENTIALS };
+  clients = {
+    sqs: new SQSClient({ ...common, endpoint: state.sqsEndpoint }),
+    s3: new S3Client({ ...common, endpoint: state.s3Endpoint }),
+    dynamo: new DynamoDBClient({ ...common, endpoint: state.dynamoEndpoint }),
+  };
+  producer = new TaskProducer({
+    queueUrl: state.outputs[STACK_OUTPUTS.queueUrl]!,
+    bucketName: state.outputs[STACK_OUTPUTS.bucketName]!,
+    tableName: state.outputs[STACK_OUTPUTS.tableName]!,
+    ...clients,
+  });
+}, 120_000);
+
+afterAll(async () => {
+  if (child && child.exitCode === null && child.signalCode === null) {
+    try {
+      process.kill(-child.pid!, 'SIGKILL');
+    } catch {
+      /* already gone */
+    }
+  }
+  producer?.destroy();
+  for (const client of Object.values(clients ?? {})) client.destroy();
+  await rm(dir, { recursive: true, force: true });
+});
+
+describe('npm start (bin/local.ts) as a user runs it', () => {
+  it('writes a state file with the stack outputs, pointing at the running process', () => {
+    expect(state.pid).toBeGreaterThan(0);
+    for (const key of Object.values(STACK_OUTPUTS)) expect(state.outputs[key], key).toEqual(expect.any(String));
+    expect(state.outputs[STACK_OUTPUTS.queueUrl]).toMatch(/^http:\/\/127\.0\.0\.1:\d+\/000000000000\//);
+    expect(output).toContain('Connect a producer');
+    expect(output).toContain(`AWS_ENDPOINT_URL_SQS=${state.sqsEndpoint}`);
+  });
+
+  it('processes tasks sent with the SDK: SUCCEEDED in the task table', async () => {
+    const sent = await Promise.all([1, 2, 3].map((i) => producer.send('send_email', { to: `e2e${i}@example.com`, subject: `e2e ${i}` })));
+    for (const { taskId } of sent) {
+      const item = await until(
+        async () => {
+          const r = await clients.dynamo.send(
+            new GetItemCommand({ TableName: state.outputs[STACK_OUTPUTS.tableName]!, Key: { pk: { S: taskId } }, ConsistentRead: true }),
+          );
+          return r.Item?.status?.S === 'SUCCEEDED' ? r.Item : undefined;
+        },
+        30_000,
+        `task ${taskId} to succeed`,
+      );
+      expect(item.taskId?.S).toBe(taskId);
+    }
+  });
+
+  it('dead-letters a poison task, and the DLQ alarm goes to ALARM', async () => {
+    const { taskId } = await producer.send('charge', { customerId: 'cus_e2e', amount: -5, currency: 'EUR' });
+    const status = await until(
+      async () => {
+        const s = await producer.getTaskStatus(taskId, { consistentRead: true });
+        return s.status === 'DEAD_LETTERED' ? s : undefined;
+      },
+      30_000,
+      'the poison task to be dead-lettered',
+    );
+    expect(status.deadLetterReason).toBe('permanent-error');
+    const dlq = await clients.sqs.send(
+      new GetQueueAttributesCommand({ QueueUrl: state.outputs[STACK_OUTPUTS.deadLetterQueueUrl]!, AttributeNames: ['ApproximateNumberOfMessages'] }),
+    );
+    expect(Number(dlq.Attributes!.ApproximateNumberOfMessages)).toBe(1);
+
+    const alarm = await until(
+      async () => (await readLocalState(statePath))?.alarms?.find((a) => a.name.endsWith('DeadLetterQueueNotEmpty') && a.state === 'ALARM'),
+      15_000,
+      'the DLQ alarm in the state file',
+    );
+    expect(alarm.reason).toMatch(/datapoints/);
+    await until(() => (/\[alarm\] \S+DeadLetterQueueNotEmpty: OK → ALARM/.test(output) ? true : undefined), 5_000, 'the alarm line');
+    await until(() => (/\[status\] .*dlq=1 .*DeadLetterQueueNotEmpty=ALARM/.test(output) ? true : undefined), 5_000, 'a status line');
+  });
+
+  it('stops cleanly on SIGTERM: exit code 0, state file removed', async () => {
+    // The whole process group, as a terminal's Ctrl-C or a supervisor would.
+    process.kill(-child.pid!, 'SIGTERM');
+    const { code, signal } = await Promise.race([
+      exited,
+      new Promise<never>((_, reject) => setTimeout(() => reject(new Error(`no exit within 20 s; output:\n${output}`)), 20_000)),
+    ]);
+    expect(output).toContain('stopped cleanly');
+    expect(output).not.toContain('exiting without draining');
+    expect({ code, signal }).toEqual({ code: 0, signal: null });
+    await expect(access(statePath)).rejects.toThrow();
+  });
+});
