@@ -107,7 +107,7 @@ export interface TaskQueueProps {
   /**
    * FIFO only: deduplicate on a SHA-256 of the body instead of an explicit
    * MessageDeduplicationId.
-   * @default false — producers send the task id as the deduplication id.
+   * @default false — producers send the idempotency key (the task id unless given) as the deduplication id.
    */
   readonly contentBasedDeduplication?: boolean;
   /**

@@ -11,6 +11,7 @@ import { ArnFormat, Names, Stack } from 'aws-cdk-lib';
 import type * as kms from 'aws-cdk-lib/aws-kms';
 import * as sqs from 'aws-cdk-lib/aws-sqs';
 import type { Construct } from 'constructs';
+import { SQS_MAX_MESSAGE_BYTES } from '../protocol/limits.ts';
 import type { ResolvedTaskQueueConfig } from './validation.ts';
 
 export interface TaskQueues {
@@ -37,6 +38,9 @@ export function createQueues(scope: Construct, config: ResolvedTaskQueueConfig, 
     ...fifo,
     ...encryption,
     enforceSSL: true,
+    // Explicit, not CloudFormation's default: the producer's claim-check threshold and the
+    // consumer's dead-letter headroom are computed against this size.
+    maxMessageSizeBytes: SQS_MAX_MESSAGE_BYTES,
     retentionPeriod: config.deadLetterRetentionPeriod,
     redriveAllowPolicy: {
       redrivePermission: sqs.RedrivePermission.BY_QUEUE,
@@ -50,6 +54,7 @@ export function createQueues(scope: Construct, config: ResolvedTaskQueueConfig, 
     ...(config.fifo && config.contentBasedDeduplication ? { contentBasedDeduplication: true } : {}),
     ...encryption,
     enforceSSL: true,
+    maxMessageSizeBytes: SQS_MAX_MESSAGE_BYTES,
     retentionPeriod: config.retentionPeriod,
     visibilityTimeout: config.visibilityTimeout,
     deadLetterQueue: { queue: deadLetterQueue, maxReceiveCount: config.maxReceiveCount },

@@ -109,6 +109,8 @@ export function validateEnvelope(parsed: unknown): TaskEnvelope {
   if (e.payloadRef !== undefined) {
     if (hasPayload) problems.push('payload and payloadRef are mutually exclusive');
     if (!isPayloadRef(e.payloadRef)) problems.push('payloadRef must be {bucket, key, size, sha256}');
+  } else if (!hasPayload) {
+    problems.push('one of payload or payloadRef is required');
   }
   if (problems.length > 0) {
     throw new PoisonMessageError('invalid-envelope', `invalid envelope: ${problems.join('; ')}`);

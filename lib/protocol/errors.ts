@@ -15,6 +15,7 @@ export type ProducerErrorCode =
   | 'BACKPRESSURE'
   | 'CLAIM_UPLOAD_FAILED'
   | 'SEND_FAILED'
+  | 'STATUS_FAILED'
   | 'CONFIGURATION';
 
 /** Why the consumer sent a message to the dead-letter queue (message attribute value). */
@@ -61,7 +62,7 @@ export class TaskQueueError extends Error {
 
 /** The producer refused a task before sending anything. */
 export class TaskValidationError extends TaskQueueError {
-  declare readonly code: Exclude<ProducerErrorCode, 'BACKPRESSURE' | 'CLAIM_UPLOAD_FAILED' | 'SEND_FAILED'>;
+  declare readonly code: Exclude<ProducerErrorCode, 'BACKPRESSURE' | 'CLAIM_UPLOAD_FAILED' | 'SEND_FAILED' | 'STATUS_FAILED'>;
   constructor(code: TaskValidationError['code'], message: string, options?: { cause?: unknown }) {
     super(code, message, options);
   }

@@ -48,6 +48,11 @@ describe('source queue', () => {
     expect(q.VisibilityTimeout).toBe(180);
   });
 
+  it('accepts messages up to 1 MiB on both queues (set explicitly: the claim-check threshold depends on it)', () => {
+    expect(resource(template, ids.queue).Properties.MaximumMessageSize).toBe(1_048_576);
+    expect(resource(template, ids.dlq).Properties.MaximumMessageSize).toBe(1_048_576);
+  });
+
   it('redrives to the DLQ after 5 receives', () => {
     expect(resource(template, ids.queue).Properties.RedrivePolicy).toEqual({
       deadLetterTargetArn: arnOf(ids.dlq),

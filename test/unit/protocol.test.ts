@@ -97,6 +97,12 @@ describe('envelope v1 validation', () => {
     expect(reasonOf(() => validateEnvelope({ ...rest, payloadRef }))).toBe('invalid-envelope');
   });
 
+  it('requires exactly one of payload and payloadRef (a null payload counts as given)', () => {
+    const { payload: _p, ...withoutPayload } = base;
+    expect(reasonOf(() => validateEnvelope(withoutPayload))).toBe('invalid-envelope');
+    expect(validateEnvelope({ ...withoutPayload, payload: null }).payload).toBeNull();
+  });
+
   it('defaults the idempotency key to the id, never anything else', () => {
     expect(idempotencyKeyOf({ id: 'tsk_1' })).toBe('tsk_1');
     expect(idempotencyKeyOf({ id: 'tsk_1', idempotencyKey: 'order-42' })).toBe('order-42');
