@@ -276,6 +276,18 @@ describe('catalogue: idempotency key reuse', () => {
   });
 });
 
+describe('catalogue: idempotency keys are one namespace across task types', () => {
+  it('the same idempotency key on a task of another type: also skipped as a duplicate (keys are not scoped by type — prefix them)', async () => {
+    const key = `shared-${newTaskId()}`;
+    const before = runs.length;
+    await deliver(raw(encodeEnvelope(envelope('charge', { amount: 3 }, { idempotencyKey: key }))));
+    const { response } = await deliver(raw(encodeEnvelope(envelope('email', { to: 'a@example.com' }, { idempotencyKey: key }))));
+    expect(response.batchItemFailures).toEqual([]);
+    expect(runs.slice(before).map((x) => x.type)).toEqual(['charge']);
+    expect(await drainDeadLetters()).toEqual([]);
+  });
+});
+
 describe('catalogue: the batch response only names records of the batch', () => {
   it('with duplicate messageIds and failures in the batch, the response ids are a duplicate-free subset of the batch ids', async () => {
     const { handler: failing } = consumer(r, clients, {
