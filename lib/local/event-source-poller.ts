@@ -4,7 +4,8 @@
  * Context (at most MaximumConcurrency invocations in flight), and deletes what the response
  * says succeeded — following the rules AWS documents for the SQS mapping:
  *
- * - A handler that throws, rejects or runs past the function timeout fails the whole batch:
+ * - A handler that throws, rejects, runs past the function timeout or returns a value JSON
+ *   cannot serialise (the runtime reports an invocation error) fails the whole batch:
  *   nothing is deleted and every message returns when its visibility timeout ends.
  * - With ReportBatchItemFailures on, the response is serialised to JSON as the runtime would.
  *   A null/undefined/empty response or a null/empty `batchItemFailures` list is a complete
@@ -239,6 +240,10 @@ export class EventSourcePoller {
       } else if (settled.kind === 'error') {
         outcome = 'error';
         error = describeError(settled.error);
+      } else if (!serialisable(settled.value)) {
+        // The runtime cannot send the response back: an invocation error, whatever the mapping's settings.
+        outcome = 'error';
+        error = 'Runtime error: unable to serialise the response to JSON';
       } else if (!this.options.reportBatchItemFailures) {
         outcome = 'success';
         toDelete = records.map((r) => r.messageId);
@@ -417,6 +422,15 @@ async function runWithTimeout(run: () => unknown, timeoutMs: number): Promise<Se
     return await Promise.race([execution, timeout]);
   } finally {
     clearTimeout(timer);
+  }
+}
+
+function serialisable(value: unknown): boolean {
+  try {
+    JSON.stringify(value);
+    return true;
+  } catch {
+    return false;
   }
 }
 

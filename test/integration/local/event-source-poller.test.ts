@@ -224,7 +224,6 @@ describe('event-source poller: what gets deleted', () => {
     ['a failure entry that is not an object', (e) => ({ batchItemFailures: [e.Records[0]!.messageId] })],
     ['a string response', () => 'ok'],
     ['an array response', () => []],
-    ['a response that cannot be serialised', () => ({ batchItemFailures: [], n: 10n })],
   ];
   it.each(invalidResponses)('with ReportBatchItemFailures fails the whole batch on %s', async (_name, respond) => {
     const h = await setUp(async (event) => respond(event), { maximumConcurrency: 1, start: false });
@@ -236,6 +235,16 @@ describe('event-source poller: what gets deleted', () => {
     expect(new Set(h.results[0]!.failed)).toEqual(new Set(ids));
     await h.poller.stop();
     expect(await queueCounts(h.resources.queueUrl)).toEqual({ visible: 0, inFlight: 2 });
+  });
+
+  it.each([true, false])('fails the whole batch as an invocation error when the response cannot be serialised (ReportBatchItemFailures %s)', async (rbif) => {
+    const h = await setUp(async () => ({ batchItemFailures: [], n: 10n }), { reportBatchItemFailures: rbif, maximumConcurrency: 1, start: false });
+    const ids = await send(h.resources.queueUrl, ['p', 'q']);
+    h.poller.start();
+    await waitFor(() => h.results.length >= 1, 10_000, 'an invocation');
+    expect(h.results[0]).toMatchObject({ outcome: 'error', deleted: [], error: 'Runtime error: unable to serialise the response to JSON' });
+    expect(new Set(h.results[0]!.failed)).toEqual(new Set(ids));
+    expect(await remainingAfterStop(h)).toEqual({ visible: 0, inFlight: 2 });
   });
 
   const successResponses: [string, unknown][] = [
