@@ -332,10 +332,22 @@ class Invocation {
         case 'leased':
           w.outcome = { kind: 'redelay', seconds: clampVisibility((r.leaseUntil - this.deps.clock.now()) / 1000 + 1), why: 'another copy holds the lease' };
           return;
+        case 'conflict':
+          this.keyConflict(w, r.existingType);
+          return;
         default:
           this.tableUnavailable(w, r.error);
       }
     });
+  }
+
+  /** The key's record belongs to another task type: dead-letter, leaving that record alone. */
+  private keyConflict(w: Work, existingType: string): void {
+    w.outcome = {
+      kind: 'deadLetter',
+      reason: 'idempotency-key-conflict',
+      error: `idempotency key already used by a task of type ${existingType}`,
+    };
   }
 
   private tableUnavailable(w: Work, error: unknown): void {
@@ -354,6 +366,11 @@ class Invocation {
     }
     for (const w of works) {
       const item = items.get(w.key!);
+      const existingType = stringOf(item, 'type');
+      if (existingType !== undefined && existingType !== w.envelope!.type) {
+        this.keyConflict(w, existingType);
+        continue;
+      }
       const status = stringOf(item, 'status');
       if (status === 'SUCCEEDED') {
         w.outcome = { kind: 'duplicate' };

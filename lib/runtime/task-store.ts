@@ -43,6 +43,8 @@ export type AcquireResult =
   | { readonly kind: 'acquired'; readonly attempts: number; readonly previous: Item | undefined; readonly previousLeaseExpired: boolean }
   | { readonly kind: 'succeeded' }
   | { readonly kind: 'leased'; readonly leaseUntil: number }
+  /** The key belongs to a task of another type: the producer reused an idempotency key. */
+  | { readonly kind: 'conflict'; readonly existingType: string }
   /** The call failed (throttling, access denied...): retry the message later, no attempt counted. */
   | { readonly kind: 'error'; readonly error: unknown };
 
@@ -69,14 +71,17 @@ const NAMES = {
 };
 
 const ACQUIRE_SET = 'SET #s = :ip, #l = :lu, #id = :id, #t = :t, #c = if_not_exists(#c, :c), #u = :u, #x = :x REMOVE #n, #d, #r, #rt';
-/** Absent; or neither SUCCEEDED nor DEAD_LETTERED (redrives take the reset path) and no live lease. */
+/**
+ * Absent; or a task of the same type, neither SUCCEEDED nor DEAD_LETTERED (redrives take the
+ * reset path), with no live lease. A key held by another task type is a conflict, never taken.
+ */
 const ACQUIRE_UPDATE = `${ACQUIRE_SET} ADD #a :one`;
-const ACQUIRE_CONDITION = 'attribute_not_exists(#pk) OR (#s <> :ok AND #s <> :dead AND (attribute_not_exists(#l) OR #l < :now))';
+const ACQUIRE_CONDITION = 'attribute_not_exists(#pk) OR (#t = :t AND #s <> :ok AND #s <> :dead AND (attribute_not_exists(#l) OR #l < :now))';
 /** A task redriven from the DLQ runs again with fresh attempts. */
 const RESET_UPDATE = 'SET #s = :ip, #l = :lu, #id = :id, #t = :t, #c = if_not_exists(#c, :c), #u = :u, #x = :x, #a = :one REMOVE #n, #d, #r, #rt';
 const RESET_CONDITION = '#s = :dead AND #u = :pu';
-/** The unknown-type path records DEAD_LETTERED unless a live or finished task owns the key. */
-const MARK_CONDITION = 'attribute_not_exists(#pk) OR (#s <> :ok AND (attribute_not_exists(#l) OR #l < :now))';
+/** The unknown-type path records DEAD_LETTERED unless a live, finished or other-type task owns the key. */
+const MARK_CONDITION = 'attribute_not_exists(#pk) OR (#t = :t AND #s <> :ok AND (attribute_not_exists(#l) OR #l < :now))';
 /** A completion written after the own lease ran out: only while nobody else took it over. */
 const STILL_MINE_CONDITION = '#l = :lu AND #a = :a';
 
@@ -204,6 +209,8 @@ export class TaskStore {
     } catch (error) {
       if (!isConditionalFailure(error)) return { kind: 'error', error };
       const old = error.Item;
+      const existingType = stringOf(old, 'type');
+      if (existingType !== undefined && existingType !== r.type) return { kind: 'conflict', existingType };
       const status = stringOf(old, 'status');
       if (status === 'SUCCEEDED') return { kind: 'succeeded' };
       if (status === 'DEAD_LETTERED') return this.reset(r, old!);
@@ -336,7 +343,7 @@ export class TaskStore {
           Item: item,
           ConditionExpression: MARK_CONDITION,
           ExpressionAttributeNames: MARK_NAMES,
-          ExpressionAttributeValues: { ':ok': V_SUCCEEDED, ':now': N(nowMs) },
+          ExpressionAttributeValues: { ':ok': V_SUCCEEDED, ':now': N(nowMs), ':t': item.type! },
         }),
       );
       return true;

@@ -276,15 +276,15 @@ describe('catalogue: idempotency key reuse', () => {
   });
 });
 
-describe('catalogue: idempotency keys are one namespace across task types', () => {
-  it('the same idempotency key on a task of another type: also skipped as a duplicate (keys are not scoped by type — prefix them)', async () => {
+describe('catalogue: an idempotency key reused by another task type', () => {
+  it('is dead-lettered as idempotency-key-conflict, and the first task keeps its record', async () => {
     const key = `shared-${newTaskId()}`;
+    const first = envelope('charge', { amount: 3 }, { idempotencyKey: key });
     const before = runs.length;
-    await deliver(raw(encodeEnvelope(envelope('charge', { amount: 3 }, { idempotencyKey: key }))));
-    const { response } = await deliver(raw(encodeEnvelope(envelope('email', { to: 'a@example.com' }, { idempotencyKey: key }))));
-    expect(response.batchItemFailures).toEqual([]);
+    await deliver(raw(encodeEnvelope(first)));
+    await expectDeadLettered(raw(encodeEnvelope(envelope('email', { to: 'a@example.com' }, { idempotencyKey: key }))), 'idempotency-key-conflict');
     expect(runs.slice(before).map((x) => x.type)).toEqual(['charge']);
-    expect(await drainDeadLetters()).toEqual([]);
+    expect(await taskRecord(inspect.dynamo, r.tableName, key)).toMatchObject({ status: 'SUCCEEDED', taskId: first.id, type: 'charge' });
   });
 });
 
