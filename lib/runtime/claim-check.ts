@@ -46,14 +46,18 @@ function isNotFound(error: unknown): boolean {
 /** Fetches and verifies a claim-checked object; returns its text (UTF-8). */
 export async function fetchClaim(clients: AwsClients, location: ClaimLocation, policy: ClaimPolicy): Promise<string> {
   assertClaimAllowed(location, policy);
+  if (location.size !== undefined && location.size > DEFAULT_MAX_PAYLOAD_BYTES) {
+    throw new PoisonMessageError('claim-size-mismatch', `claim-check pointer states ${location.size} bytes, above the ${DEFAULT_MAX_PAYLOAD_BYTES}-byte maximum`);
+  }
   let bytes: Uint8Array;
   try {
     const { client, sdk } = await clients.s3();
     const response = await client.send(new sdk.GetObjectCommand({ Bucket: location.bucket, Key: location.key }));
     const length = response.ContentLength;
     if (length !== undefined && (length > DEFAULT_MAX_PAYLOAD_BYTES || (location.size !== undefined && length !== location.size))) {
-      // Do not download what cannot be right.
-      await response.Body?.transformToString().catch(() => undefined);
+      // Do not download what cannot be right: close the stream unread (an oversize object
+      // must not run the consumer out of memory).
+      (response.Body as { destroy?: () => void } | undefined)?.destroy?.();
       throw new PoisonMessageError('claim-size-mismatch', `claim-check object is ${length} bytes, expected ${location.size ?? `≤ ${DEFAULT_MAX_PAYLOAD_BYTES}`}`);
     }
     if (!response.Body) throw new RetryableError('claim-check object has no body');

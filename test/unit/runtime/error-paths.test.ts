@@ -12,6 +12,7 @@ import { ChangeMessageVisibilityBatchCommand, SendMessageCommand, SQSClient } fr
 import { GetObjectCommand, S3Client, S3ServiceException } from '@aws-sdk/client-s3';
 import type { Context, SQSEvent, SQSRecord } from 'aws-lambda';
 import { encodeEnvelope, type TaskEnvelope } from '../../../lib/protocol/envelope.ts';
+import { DEFAULT_MAX_PAYLOAD_BYTES } from '../../../lib/protocol/limits.ts';
 import { defineTasks, type TaskDefinitions } from '../../../lib/runtime/index.ts';
 
 const dynamo = new DynamoDBClient({ region: 'us-east-1' });
@@ -148,6 +149,31 @@ describe('runtime error paths (mocked AWS)', () => {
     expect(response.batchItemFailures).toEqual([{ itemIdentifier: denied.messageId }]);
     const dlq = sqsMock.commandCalls(SendMessageCommand).map((c) => c.args[0].input.MessageAttributes!['taskq.reason']!.StringValue);
     expect(dlq).toEqual(['claim-missing']);
+  });
+
+  it('an oversize claim object is refused unread (stream closed), and a pointer stating an oversize size is never fetched', async () => {
+    dynamoMock.on(BatchExecuteStatementCommand).resolves({ Responses: [{ TableName: 'tasks' }, { TableName: 'tasks' }] });
+    let destroyed = 0;
+    let read = 0;
+    const body = {
+      destroy: () => void destroyed++,
+      transformToByteArray: async () => (read++, new Uint8Array()),
+      transformToString: async () => (read++, ''),
+    };
+    s3Mock.on(GetObjectCommand).resolves({ ContentLength: DEFAULT_MAX_PAYLOAD_BYTES + 1, Body: body as never });
+    let ran = 0;
+    const handler = make({ t: { handler: () => void ran++ } });
+    const ref = (key: string, size: number) => record(task('t', { payload: undefined, payloadRef: { bucket: 'claims-bucket', key, size, sha256: '0'.repeat(64) } }));
+    const big = ref('claims/big', 2);
+    const stated = ref('claims/stated', DEFAULT_MAX_PAYLOAD_BYTES + 1);
+    const response = await handler({ Records: [big, stated] }, context);
+    expect(response.batchItemFailures).toEqual([]);
+    expect(ran).toBe(0);
+    expect(destroyed, 'the oversize body is closed').toBe(1);
+    expect(read, 'and never read').toBe(0);
+    expect(s3Mock.commandCalls(GetObjectCommand).map((c) => c.args[0].input.Key)).toEqual(['claims/big']);
+    const dlq = sqsMock.commandCalls(SendMessageCommand).map((c) => c.args[0].input.MessageAttributes!['taskq.reason']!.StringValue);
+    expect(dlq).toEqual(['claim-size-mismatch', 'claim-size-mismatch']);
   });
 
   it('BatchWriteItem UnprocessedItems are retried until written', async () => {
