@@ -29,10 +29,16 @@ export interface BundleInfo {
 export interface ColdStartResult {
   a: BundleInfo & { initMs: Spread; samples: number[] };
   c: BundleInfo & { initMs: Spread; samples: number[] };
+  /**
+   * Diagnostic, not a deployable variant: (a) with the SQS and S3 SDKs — which the runtime
+   * only import()s on first need — left out of the bundle (external), to show what bundling
+   * them costs at init.
+   */
+  aWithoutLazySdks: BundleInfo & { initMs: Spread; samples: number[] };
   settings: string;
 }
 
-async function bundle(entry: string, name: string): Promise<BundleInfo & { file: string }> {
+async function bundle(entry: string, name: string, external: string[] = []): Promise<BundleInfo & { file: string }> {
   mkdirSync(OUT, { recursive: true });
   const file = `${OUT}${name}.mjs`;
   const start = performance.now();
@@ -46,6 +52,7 @@ async function bundle(entry: string, name: string): Promise<BundleInfo & { file:
     minify: true,
     mainFields: ['module', 'main'],
     banner: { js: ESM_REQUIRE_SHIM },
+    external,
     logLevel: 'silent',
   });
   const bytes = statSync(file).size;
@@ -89,11 +96,13 @@ function importOnce(file: string): Promise<number> {
 export async function runColdStart(processes: number): Promise<ColdStartResult> {
   const a = await bundle(`${ROOT}functions/consumer.ts`, 'taskq-consumer');
   const c = await bundle(`${ROOT}bench/anchors/powertools-consumer.ts`, 'powertools-consumer');
+  const d = await bundle(`${ROOT}functions/consumer.ts`, 'taskq-consumer-lazy-sdks-external', ['@aws-sdk/client-sqs', '@aws-sdk/client-s3']);
   const sa: number[] = [];
   const sc: number[] = [];
-  await importOnce(a.file); // warm the file cache, not measured
-  await importOnce(c.file);
+  const sd: number[] = [];
+  for (const b of [a, c, d]) await importOnce(b.file); // warm the file cache, not measured
   for (let i = 0; i < processes; i += 1) {
+    // a and c alternate which goes first; the diagnostic variant runs last
     if (i % 2 === 0) {
       sa.push(await importOnce(a.file));
       sc.push(await importOnce(c.file));
@@ -101,12 +110,15 @@ export async function runColdStart(processes: number): Promise<ColdStartResult> 
       sc.push(await importOnce(c.file));
       sa.push(await importOnce(a.file));
     }
+    sd.push(await importOnce(d.file));
   }
   const { file: _fa, ...ia } = a;
   const { file: _fc, ...ic } = c;
+  const { file: _fd, ...id } = d;
   return {
     a: { ...ia, initMs: spread(sa), samples: sa },
     c: { ...ic, initMs: spread(sc), samples: sc },
+    aWithoutLazySdks: { ...id, initMs: spread(sd), samples: sd },
     settings: 'esbuild bundle, platform node, target node22, format esm, minify, mainFields module/main, AWS SDK bundled (as lib/infra/consumer-function.ts)',
   };
 }

@@ -64,6 +64,9 @@ export interface Results {
   targets: Target[];
 }
 
+/** USD per million of a run's S3 use (claim checks: PUT, GET, storage). */
+export const s3Of = (run: CostRun): number => run.costPerMillion.s3Put + run.costPerMillion.s3Get + run.costPerMillion.s3Storage;
+
 const ratio = (a: number | undefined, b: number | undefined): number | null => (a === undefined || b === undefined || !(b > 0) ? null : a / b);
 
 export function computeRatios(r: Omit<Results, 'ratios' | 'targets'>): Record<string, number | null> {
@@ -76,6 +79,11 @@ export function computeRatios(r: Omit<Results, 'ratios' | 'targets'>): Record<st
     out[`sqs_${id}_vs_b`] = ratio(run(id)?.quantities.sqsBilledRequests, b?.quantities.sqsBilledRequests);
   }
   out.cost_b_vs_c = ratio(b?.costPerMillion.total, c?.costPerMillion.total);
+  // Like for like: without the claim checks (S3) that only (a) pays, for the tasks (b) and (c) cannot send at all.
+  for (const id of ['a-lease', 'a-record', 'a-off'] as const) {
+    const a = run(id);
+    out[`cost_${id}_vs_c_excl_s3`] = a ? ratio(a.costPerMillion.total - s3Of(a), c?.costPerMillion.total) : null;
+  }
   if (r.throughput) {
     const s = r.throughput.summary;
     out.throughput_a_vs_c = ratio(s['a-lease']?.tasksPerSecond?.median, s['c-powertools']?.tasksPerSecond?.median);
@@ -107,6 +115,51 @@ export function computeTargets(ratios: Record<string, number | null>): Target[] 
   ];
 }
 
+const COMPONENT_LABELS: Record<string, string> = {
+  sqs: 'SQS',
+  lambdaRequests: 'Lambda requests',
+  lambdaCompute: 'Lambda GB-s',
+  dynamoWrite: 'DynamoDB writes',
+  dynamoRead: 'DynamoDB reads',
+  s3Put: 'S3 PUT',
+  s3Get: 'S3 GET',
+  s3Storage: 'S3 storage',
+};
+
+/** For each missed target, what the numbers of this run say about why. */
+export function explainMisses(r: Results): string[] {
+  const out: string[] = [];
+  const run = (id: PipelineId) => r.cost.runs.find((x) => x.id === id);
+  const c = run('c-powertools');
+  for (const t of r.targets) {
+    if (t.met !== false) continue;
+    const costId = t.name === 'cost per million, lease mode' ? 'a-lease' : t.name === 'cost per million, record mode' ? 'a-record' : t.name === 'cost per million, idempotency off' ? 'a-off' : undefined;
+    if (costId && c) {
+      const a = run(costId)!;
+      const limitUsd = t.limit * c.costPerMillion.total;
+      const deltas = Object.keys(COMPONENT_LABELS)
+        .map((k) => ({ k, d: (a.costPerMillion as unknown as Record<string, number>)[k]! - (c.costPerMillion as unknown as Record<string, number>)[k]!, a: (a.costPerMillion as unknown as Record<string, number>)[k]! }))
+        .sort((x, y) => y.a - x.a);
+      const parts = deltas.filter((d) => d.a >= 0.005).map((d) => `${COMPONENT_LABELS[d.k]} $${usd(d.a)} (${d.d >= 0 ? '+' : '−'}$${usd(Math.abs(d.d))} vs (c))`);
+      const excl = r.ratios[`cost_${costId}_vs_c_excl_s3`];
+      out.push(
+        `**${t.name}**: ${x(t.measured)} of (c), over the ${t.limit}× limit ($${usd(limitUsd)}) by $${usd(a.costPerMillion.total - limitUsd)} per million. Where (a)'s money goes: ${parts.join(', ')}. ` +
+          `S3 ($${usd(s3Of(a))}/M) is the claim check of the ${r.workload.large} tasks above 1 MiB — (c) pays nothing for them because it cannot send them (${c.checks.unsendable} unsendable); S3 storage dominates it because claim objects stay until the bucket's ${r.meta.claimLifetimeDays}-day expiration (nothing deletes them after the task succeeded). Like for like, without S3: ${x(excl)} of (c).` +
+          (costId === 'a-lease' ? ' The rest is at the floor: lease mode needs the same 2 writes per task as Powertools (see the floor table).' : ''),
+      );
+    } else if (t.name.startsWith('throughput') && r.throughput) {
+      const s = r.throughput.summary;
+      out.push(`**${t.name}**: ${x(t.measured)} of (c), short of ${t.limit}× by ${((t.limit - (t.measured ?? 0)) * 100).toFixed(1)} points. (a) ${sp(s['a-lease']?.tasksPerSecond)} tasks/s vs (c) ${sp(s['c-powertools']?.tasksPerSecond)} over ${r.throughput.rounds.length / 2} rounds on a machine at load ${r.meta.loadAverageStart[0]?.toFixed(1)}: with 2 cores shared by the emulators (DynamoDB Local, fauxqs) and other work, the drain rate is bounded by the emulators more than by the handler — the handler's own CPU per task is ${x(r.ratios.handler_cpu_a_vs_c)} of (c).`);
+    } else if (t.name === 'module init time' && r.coldStart) {
+      const cs = r.coldStart;
+      out.push(`**${t.name}**: ${x(t.measured)} of (c) (${n1(cs.a.initMs.median)} vs ${n1(cs.c.initMs.median)} ms), over the ${t.limit}× limit. (a)'s bundle is ${kib(cs.a.bytes)} against ${kib(cs.c.bytes)}: esbuild inlines the SQS and S3 SDKs the runtime import()s lazily (it cannot split a single-file NodejsFunction bundle), so they are parsed at init though not run. Without them (diagnostic build, SDKs external): ${kib(cs.aWithoutLazySdks.bytes)}, init ${n1(cs.aWithoutLazySdks.initMs.median)} ms = ${x(cs.aWithoutLazySdks.initMs.median / cs.c.initMs.median)} of (c).`);
+    } else {
+      out.push(`**${t.name}**: ${x(t.measured)}, limit ${t.target}.`);
+    }
+  }
+  return out;
+}
+
 // ───────────────────────────── Markdown ─────────────────────────────
 
 const usd = (v: number) => (v >= 100 ? v.toFixed(0) : v >= 10 ? v.toFixed(1) : v.toFixed(2));
@@ -129,6 +182,7 @@ export function summaryTable(r: Results): string {
     const t = target(name);
     rows.push(`| $ per million tasks, ${id.slice(2)} | $${a ? usd(a.costPerMillion.total) : 'n/a'} | $${c ? usd(c.costPerMillion.total) : 'n/a'} | $${b ? usd(b.costPerMillion.total) : 'n/a'} | ${x(t?.measured)} | ${t?.target ?? ''} | ${met(t)} |`);
   }
+  rows.push(`| $ per million, lease / record / off, excl. S3 (claim checks (b), (c) cannot make) | $${['a-lease', 'a-record', 'a-off'].map((id) => { const a = run(id as PipelineId); return a ? usd(a.costPerMillion.total - s3Of(a)) : 'n/a'; }).join(' / $')} | $${c ? usd(c.costPerMillion.total) : 'n/a'} | $${b ? usd(b.costPerMillion.total) : 'n/a'} | ${['a-lease', 'a-record', 'a-off'].map((id) => x(r.ratios[`cost_${id}_vs_c_excl_s3`])).join(' / ')} | (like for like) | – |`);
   const sq = target('SQS billed requests vs (b) naive');
   const a = run('a-lease');
   rows.push(`| SQS billed requests per task | ${a ? (a.quantities.sqsBilledRequests / a.tasks).toFixed(2) : 'n/a'} | ${c ? (c.quantities.sqsBilledRequests / c.tasks).toFixed(2) : 'n/a'} | ${b ? (b.quantities.sqsBilledRequests / b.tasks).toFixed(2) : 'n/a'} | ${x(sq?.measured)} vs (b) | ${sq?.target ?? ''} | ${met(sq)} |`);
@@ -168,6 +222,13 @@ export function renderMarkdown(r: Results): string {
   L.push('|---|---|---|---|---|');
   for (const t of r.targets) L.push(`| ${t.name} | ${t.target} | ${x(t.measured)} | ${t.met === null ? 'n/a' : t.met ? 'yes' : '**no**'} | ${t.note} |`);
   L.push('');
+  const misses = explainMisses(r);
+  if (misses.length) {
+    L.push('Why the missed targets are missed (from this run\'s numbers):');
+    L.push('');
+    for (const line of misses) L.push(`- ${line}`);
+    L.push('');
+  }
 
   // 1. cost
   L.push('## 1. Cost per million tasks');
@@ -177,12 +238,12 @@ export function renderMarkdown(r: Results): string {
   L.push('');
   L.push(`S3 storage: claim objects are kept ${m.claimLifetimeDays} days (the bucket's expiration rule; nothing deletes them earlier), priced per GB-month. Lambda: ${m.memoryMb} MB (lib/infra default), GB-s = each invocation's measured handler wall time rounded up to 1 ms × memory. Event source: batch size 10, ${String(m.settings.concurrency)} concurrent invocations, ReportBatchItemFailures; (b) is billed one invocation per message. Empty receives (idle polling) are counted but not charged to the tasks (they depend on idle time, not on tasks).`);
   L.push('');
-  L.push('| pipeline | $/M total | SQS | Lambda req | Lambda GB-s | DynamoDB W | DynamoDB R | S3 PUT | S3 GET | S3 storage | all sent tasks processed | unsendable | duplicate effects | dead-lettered |');
-  L.push('|---|---|---|---|---|---|---|---|---|---|---|---|---|---|');
+  L.push('| pipeline | $/M total | excl. S3 | SQS | Lambda req | Lambda GB-s | DynamoDB W | DynamoDB R | S3 PUT | S3 GET | S3 storage | all sent tasks processed | unsendable | duplicate effects | dead-lettered |');
+  L.push('|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|');
   for (const run of r.cost.runs) {
     const c = run.costPerMillion;
     const ok = run.checks.completed && run.checks.missing === 0 ? 'yes' : `**no** (${run.checks.missing} missing${run.checks.completed ? '' : ', timed out'})`;
-    L.push(`| ${run.label} | **$${usd(c.total)}** | $${usd(c.sqs)} | $${usd(c.lambdaRequests)} | $${usd(c.lambdaCompute)} | $${usd(c.dynamoWrite)} | $${usd(c.dynamoRead)} | $${usd(c.s3Put)} | $${usd(c.s3Get)} | $${usd(c.s3Storage)} | ${ok} | ${run.checks.unsendable} | ${run.checks.duplicateEffects} | ${run.checks.deadLettered} / ${run.checks.poisonTasks} poison |`);
+    L.push(`| ${run.label} | **$${usd(c.total)}** | $${usd(c.total - s3Of(run))} | $${usd(c.sqs)} | $${usd(c.lambdaRequests)} | $${usd(c.lambdaCompute)} | $${usd(c.dynamoWrite)} | $${usd(c.dynamoRead)} | $${usd(c.s3Put)} | $${usd(c.s3Get)} | $${usd(c.s3Storage)} | ${ok} | ${run.checks.unsendable} | ${run.checks.duplicateEffects} | ${run.checks.deadLettered} / ${run.checks.poisonTasks} poison |`);
   }
   L.push('');
   L.push('Counted quantities (whole run):');
@@ -227,6 +288,8 @@ export function renderMarkdown(r: Results): string {
     L.push(`| ${PIPELINES[run.id].short} | ${f.guarantee} | ${x(run.quantities.sqsBilledRequests / f.sqsBilledRequests)} | ${f.dynamoWru > 0 ? x(run.quantities.dynamoWru / f.dynamoWru) : run.quantities.dynamoWru === 0 ? '–' : 'n/a'} | $${usd(excl)} | ${x(excl / f.usdPerMillionExclCompute)} |`);
   }
   L.push('');
+  L.push('A pipeline can come in under its floor in dollars only by doing less: (b) and (c) do not carry the tasks above 1 MiB, whose claim checks the floor includes.');
+  L.push('');
   L.push('How the floor is reasoned:');
   L.push('');
   const seen = new Set<string>();
@@ -258,6 +321,7 @@ export function renderMarkdown(r: Results): string {
     L.push('|---|---|---|---|---|');
     L.push(`| (a) taskq | ${cs.a.entry} | ${kib(cs.a.bytes)} | ${kib(cs.a.gzipBytes)} | ${sp(cs.a.initMs, n1)} |`);
     L.push(`| (c) Powertools | ${cs.c.entry} | ${kib(cs.c.bytes)} | ${kib(cs.c.gzipBytes)} | ${sp(cs.c.initMs, n1)} |`);
+    L.push(`| diagnostic: (a) with the lazily imported SQS/S3 SDKs external | ${cs.aWithoutLazySdks.entry} | ${kib(cs.aWithoutLazySdks.bytes)} | ${kib(cs.aWithoutLazySdks.gzipBytes)} | ${sp(cs.aWithoutLazySdks.initMs, n1)} |`);
     L.push('');
   }
 
