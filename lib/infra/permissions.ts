@@ -81,11 +81,16 @@ export function grantConsume(grantee: iam.IGrantable, r: TaskQueueResources): ia
   ]);
 }
 
+/**
+ * Producers may live in another account: `addToPrincipalOrResource` writes the identity
+ * policy for a principal of this account, and a queue-policy / bucket-policy statement for
+ * one of another account (which then needs its own identity policy too).
+ */
 export function grantSend(grantee: iam.IGrantable, r: TaskQueueResources): iam.Grant {
   const a = ACTIONS.send;
   return combine([
-    iam.Grant.addToPrincipal({ grantee, actions: [...a.queue], resourceArns: [r.queue.queueArn] }),
-    iam.Grant.addToPrincipal({ grantee, actions: [...a.claimObjects], resourceArns: [claimObjectsArn(r)] }),
+    iam.Grant.addToPrincipalOrResource({ grantee, actions: [...a.queue], resourceArns: [r.queue.queueArn], resource: r.queue }),
+    iam.Grant.addToPrincipalOrResource({ grantee, actions: [...a.claimObjects], resourceArns: [claimObjectsArn(r)], resource: r.bucket }),
     ...(r.encryptionKey ? [r.encryptionKey.grant(grantee, ...a.key)] : []),
   ]);
 }
