@@ -68,7 +68,7 @@ describe(`chaos: ${TASKS} tasks under a seeded fault schedule (seed ${SEED})`, (
         handlerTimeoutMs: 400,
         maxAttempts: 4,
         maxRunMs: 90_000 + TASKS * 60,
-        progress: FULL ? (line) => console.log(`chaos: ${line}`) : undefined,
+        progress: FULL || process.env.TASKQ_CHAOS_VERBOSE ? (line) => console.log(`chaos: ${line}`) : undefined,
       });
       const verdict = checkInvariants(report);
       const line = summaryLine(verdict, report.schedule.counts, SEED);
@@ -82,7 +82,13 @@ describe(`chaos: ${TASKS} tasks under a seeded fault schedule (seed ${SEED})`, (
         logs: Object.fromEntries(report.logs),
         violations: verdict.violations.slice(0, 20),
       };
-      if (verdict.violations.length > 0 || !report.converged) console.log(JSON.stringify(details, null, 2));
+      if (verdict.violations.length > 0 || !report.converged) {
+        console.log(JSON.stringify(details, null, 2));
+        for (const v of verdict.violations.slice(0, 5)) {
+          const task = /^task (\d+)/.exec(v)?.[1];
+          if (task !== undefined) console.log(`history of task ${task} (${JSON.stringify(report.plans[Number(task)])}):\n  ${report.history(Number(task)).join('\n  ')}`);
+        }
+      }
 
       expect(report.rejectedSends, 'the producer refused tasks').toBe(0);
       expect(verdict.tasks).toBe(TASKS);

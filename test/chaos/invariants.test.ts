@@ -78,12 +78,21 @@ describe('chaos invariant checker', () => {
     expect(text).toMatch(/task 4: dead-lettered .* yet an effect was applied/);
   });
 
-  it('fails when a dead letter carries no reason (moved by the redrive policy)', () => {
+  it('fails when a dead-lettered task is on the DLQ only without a reason (moved by the redrive policy)', () => {
     const o = honest();
     o.dlq.set(4, ['']);
     const v = checkInvariants(o);
     expect(v.lost).toBe(1);
-    expect(v.violations.join('\n')).toMatch(/without a reason attribute/);
+    expect(v.violations.join('\n')).toMatch(/only without a reason attribute/);
+  });
+
+  it('counts stray DLQ copies (a reasonless copy next to the reasoned one, a copy of a SUCCEEDED task) without failing', () => {
+    const o = honest();
+    o.dlq.set(4, ['attempts-exhausted', '']);
+    o.dlq.set(0, ['']);
+    const v = checkInvariants(o);
+    expect(v.violations).toEqual([]);
+    expect(v).toMatchObject({ succeeded: 4, deadLettered: 1, lost: 0, strayDlqCopies: 2 });
   });
 
   it('fails when the DLQ alarm disagrees with the DLQ, either way, or was never evaluated', () => {
@@ -98,7 +107,7 @@ describe('chaos invariant checker', () => {
     const counts = Object.fromEntries(FAULT_KINDS.map((k, i) => [k, i])) as FaultCounts;
     const line = summaryLine(checkInvariants(honest()), counts, 7);
     expect(line).toBe(
-      'chaos: tasks=5 faults{exception=0,timeout=1,functionTimeout=2,crash=3,duplicate=4,redelivery=5,dynamoThrottle=6,s3Error=7,burst=8} succeeded=4 deadLettered=1 lost=0 doubleEffects=0 seed=7',
+      'chaos: tasks=5 faults{exception=0,timeout=1,functionTimeout=2,crash=3,duplicate=4,redelivery=5,dynamoThrottle=6,s3Error=7,burst=8} succeeded=4 deadLettered=1 lost=0 doubleEffects=0 strayDlqCopies=0 seed=7',
     );
     expect(line).not.toContain('\n');
   });

@@ -72,6 +72,8 @@ export interface ChaosReport extends Omit<Observed, 'ledger'> {
   readonly maxInFlight: number;
   readonly logs: ReadonlyMap<string, number>;
   readonly rejectedSends: number;
+  /** What happened to a task, step by step (for explaining a violation). */
+  history(task: number): string[];
 }
 
 const TASK_TYPE = 'chaos';
@@ -79,9 +81,12 @@ const keyOf = (index: number) => `chaos-${index}`;
 const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
 
 /** A runtime logger that counts WARN/ERROR messages instead of printing 10,000 lines. */
-function countingLogger(counts: Map<string, number>): RuntimeLogger {
-  const note = (level: string) => (message: string) => counts.set(`${level} ${message}`, (counts.get(`${level} ${message}`) ?? 0) + 1);
-  return { debug: () => {}, info: () => {}, warn: note('WARN'), error: note('ERROR') };
+function countingLogger(counts: Map<string, number>, onTask: (taskId: string, line: string) => void): RuntimeLogger {
+  const note = (level: string) => (message: string, fields?: Record<string, unknown>) => {
+    counts.set(`${level} ${message}`, (counts.get(`${level} ${message}`) ?? 0) + 1);
+    if (typeof fields?.taskId === 'string') onTask(fields.taskId, `${level} ${message}${fields.reason ? ` (${String(fields.reason)})` : ''}${fields.why ? ` (${String(fields.why)})` : ''}`);
+  };
+  return { debug: () => {}, info: note('INFO'), warn: note('WARN'), error: note('ERROR') };
 }
 
 export async function runChaos(o: ChaosOptions): Promise<ChaosReport> {
@@ -108,14 +113,31 @@ export async function runChaos(o: ChaosOptions): Promise<ChaosReport> {
   const plans = planTasks(o.seed, o.tasks, rates);
   const ledger = new EffectsLedger();
   const logs = new Map<string, number>();
-  const logger = countingLogger(logs);
+  const histories = new Map<number, string[]>();
+  const t0 = Date.now();
+  const note = (task: number, event: string) => {
+    const list = histories.get(task) ?? [];
+    list.push(`${((Date.now() - t0) / 1000).toFixed(1)}s ${event}`);
+    histories.set(task, list);
+  };
+  const logger = countingLogger(logs, (taskId, line) => {
+    const index = indexByTaskId.get(taskId);
+    if (index !== undefined) note(index, line);
+  });
+  const taskOf = (body: string): number => {
+    const match = /"idempotencyKey":"chaos-(\d+)"/.exec(body);
+    return match ? Number(match[1]) : -1;
+  };
+  const indexByTaskId = new Map<string, number>();
   const destroy = () => [...Object.values(harness), ...Object.values(consumer)].forEach((c) => c.destroy());
 
   try {
     // ── the local system: the template's resources on the emulators ──────────────────────
     const stackName = `Chaos-${randomUUID().slice(0, 8)}`;
     log(`synthesizing ${stackName}`);
+    const synthStarted = Date.now();
     const { template } = await synthesizeTemplate({ stackName });
+    log(`synthesized in ${Date.now() - synthStarted} ms`);
     const system: ProvisionedSystem = await provision(readTemplate(template, stackName), harness, o.endpoints.region);
     if (system.mappings.length !== 1) throw new Error(`expected one event source mapping, found ${system.mappings.length}`);
     const mapping = system.mappings[0]!;
@@ -142,12 +164,16 @@ export async function runChaos(o: ChaosOptions): Promise<ChaosReport> {
         const plan = plans[payload.i]!;
         const n = (executions.get(plan.index) ?? 0) + 1;
         executions.set(plan.index, n);
+        note(plan.index, `${inv.requestId.slice(0, 8)} handler execution ${n} (table attempt ${ctx.attempt})`);
         const at = inv.records.findIndex((r) => r.messageId === ctx.messageId);
         if (at >= 0 && at === inv.faults.redeliverRecord) {
           // Re-delivery while in flight: the message's visibility ends now, another poller may receive it.
           await harness.sqs
             .send(new ChangeMessageVisibilityCommand({ QueueUrl: source.url, ReceiptHandle: inv.records[at]!.receiptHandle, VisibilityTimeout: 0 }))
-            .then(() => schedule.count('redelivery'))
+            .then(() => {
+              schedule.count('redelivery');
+              note(plan.index, `${inv.requestId.slice(0, 8)} redelivery fault: visibility set to 0 while running`);
+            })
             .catch(() => undefined);
         }
         await sleep(plan.workMs);
@@ -201,7 +227,12 @@ export async function runChaos(o: ChaosOptions): Promise<ChaosReport> {
       const inv = new SimulatedInvocation(context.awsRequestId, records, schedule.invocation(records.length), consumer, (d) => {
         dead.push(d);
         schedule.count(d.dead === 'crash' ? 'crash' : 'functionTimeout');
+        for (const r of records) note(taskOf(r.body), `${d.requestId.slice(0, 8)} invocation died (${d.dead})`);
       });
+      for (const r of records) {
+        const dlqReason = r.messageAttributes?.[DEAD_LETTER_ATTRIBUTES.reason]?.stringValue;
+        note(taskOf(r.body), `${inv.requestId.slice(0, 8)} received ${r.messageId.slice(0, 8)} receiveCount=${r.attributes.ApproximateReceiveCount}${dlqReason ? ` (redriven: ${dlqReason})` : ''}${inv.faults.crashAfterEffects ? ` [crash after ${inv.faults.crashAfterEffects}]` : ''}${inv.faults.hangCompletion ? ' [hang]' : ''}`);
+      }
       // A fresh runtime per invocation over the shared clients (cheap: configuration only), so that a dead
       // invocation's runtime can be cut off from the world through its gated clients.
       const { claimPrefix, ...rest } = runtimeOptions;
@@ -229,7 +260,11 @@ export async function runChaos(o: ChaosOptions): Promise<ChaosReport> {
       maximumConcurrency: o.concurrency,
       reportBatchItemFailures: mapping.reportBatchItemFailures,
       waitTimeSeconds: 2,
-      onInvocation: (r) => void outcomes[r.outcome]++,
+      onInvocation: (r) => {
+        outcomes[r.outcome]++;
+        const deleted = new Set(r.deleted);
+        for (const record of r.records) note(taskOf(record.body), `${r.requestId.slice(0, 8)} ${r.outcome}: ${record.messageId.slice(0, 8)} ${deleted.has(record.messageId) ? 'deleted' : 'left on the queue'}`);
+      },
       onError: (error, during) => logs.set(`POLLER ${during}: ${(error as Error)?.name}`, (logs.get(`POLLER ${during}: ${(error as Error)?.name}`) ?? 0) + 1),
     });
 
@@ -296,6 +331,7 @@ export async function runChaos(o: ChaosOptions): Promise<ChaosReport> {
           else {
             accepted.push(p.index);
             taskIds.set(p.index, r.taskId);
+            indexByTaskId.set(r.taskId, p.index);
           }
         });
       };
@@ -330,6 +366,7 @@ export async function runChaos(o: ChaosOptions): Promise<ChaosReport> {
       const idle = s.visible === 0 && s.inFlight === 0 && s.delayed === 0 && poller.stats.inFlight === 0;
       quiet = lateSent && idle ? quiet + 1 : 0;
       if (quiet >= 3) {
+        log(`drained after ${Math.round((Date.now() - started) / 1000)} s`);
         converged = true;
         break;
       }
@@ -411,6 +448,7 @@ export async function runChaos(o: ChaosOptions): Promise<ChaosReport> {
       maxInFlight: poller.stats.maxInFlight,
       logs,
       rejectedSends,
+      history: (task) => histories.get(task) ?? [],
     };
   } finally {
     destroy();

@@ -4,6 +4,10 @@
  *
  * - every accepted task is SUCCEEDED in the task table with exactly one accountable effect,
  *   or is on the DLQ with a reason attribute (and no accountable effect);
+ * - stray copies are counted, not failed: SQS may deliver a message twice and a delete with a
+ *   stale receipt handle may not delete, so a leftover copy of a finished task can reach the DLQ
+ *   through the redrive policy (without a reason) — noise for on-call, not a lost task, as long
+ *   as the task itself is SUCCEEDED or has its reasoned dead letter;
  * - no task is in neither (lost); no task has more than one accountable effect;
  * - the DLQ alarm is ALARM exactly when the DLQ is not empty.
  */
@@ -28,6 +32,8 @@ export interface Verdict {
   readonly deadLettered: number;
   readonly lost: number;
   readonly doubleEffects: number;
+  /** DLQ messages beyond the one that explains a task: copies of SUCCEEDED tasks, reasonless copies of dead-lettered ones. */
+  readonly strayDlqCopies: number;
   /** Every broken promise, one line each (empty when the run is good). */
   readonly violations: readonly string[];
 }
@@ -38,6 +44,7 @@ export function checkInvariants(o: Observed): Verdict {
   let deadLettered = 0;
   let lost = 0;
   let doubleEffects = 0;
+  let strayDlqCopies = 0;
   for (const task of o.accepted) {
     const status = o.table.get(task);
     const reasons = o.dlq.get(task) ?? [];
@@ -48,14 +55,17 @@ export function checkInvariants(o: Observed): Verdict {
     }
     if (status === 'SUCCEEDED') {
       succeeded++;
+      strayDlqCopies += reasons.length;
       if (effects < 1) violations.push(`task ${task}: SUCCEEDED but its effect was never applied`);
     } else if (reasons.length > 0) {
-      if (reasons.some((r) => r === '')) {
+      const reasoned = reasons.filter((r) => r !== '');
+      if (reasoned.length === 0) {
         lost++;
-        violations.push(`task ${task}: on the DLQ without a reason attribute (moved by the redrive policy?), table status ${status ?? 'none'}`);
+        violations.push(`task ${task}: on the DLQ only without a reason attribute (moved by the redrive policy), table status ${status ?? 'none'}`);
         continue;
       }
       deadLettered++;
+      strayDlqCopies += reasons.length - reasoned.length;
       if (effects > 0) violations.push(`task ${task}: dead-lettered (${reasons.join(',')}) yet an effect was applied`);
     } else {
       lost++;
@@ -69,11 +79,11 @@ export function checkInvariants(o: Observed): Verdict {
     if (check.state !== expected) violations.push(`DLQ alarm ${check.state} while the DLQ held ${check.dlqVisible} message(s) (expected ${expected})`);
   }
   if (o.alarmChecks.length === 0) violations.push('the DLQ alarm was never evaluated');
-  return { tasks: o.accepted.length, succeeded, deadLettered, lost, doubleEffects, violations };
+  return { tasks: o.accepted.length, succeeded, deadLettered, lost, doubleEffects, strayDlqCopies, violations };
 }
 
 /** The one summary line of a run. */
 export function summaryLine(v: Verdict, faults: FaultCounts, seed: number): string {
   const f = FAULT_KINDS.map((k) => `${k}=${faults[k]}`).join(',');
-  return `chaos: tasks=${v.tasks} faults{${f}} succeeded=${v.succeeded} deadLettered=${v.deadLettered} lost=${v.lost} doubleEffects=${v.doubleEffects} seed=${seed}`;
+  return `chaos: tasks=${v.tasks} faults{${f}} succeeded=${v.succeeded} deadLettered=${v.deadLettered} lost=${v.lost} doubleEffects=${v.doubleEffects} strayDlqCopies=${v.strayDlqCopies} seed=${seed}`;
 }
