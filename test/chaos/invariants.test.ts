@@ -92,7 +92,15 @@ describe('chaos invariant checker', () => {
     o.dlq.set(0, ['']);
     const v = checkInvariants(o);
     expect(v.violations).toEqual([]);
-    expect(v).toMatchObject({ succeeded: 4, deadLettered: 1, lost: 0, strayDlqCopies: 2 });
+    expect(v).toMatchObject({ succeeded: 4, deadLettered: 1, lost: 0, strayDlqCopies: 2, statusMismatches: 0 });
+  });
+
+  it('counts a dead-lettered task whose record says otherwise as a status mismatch', () => {
+    const o = honest();
+    o.table.set(4, 'RETRYING');
+    const v = checkInvariants(o);
+    expect(v.violations).toEqual([]);
+    expect(v).toMatchObject({ deadLettered: 1, statusMismatches: 1 });
   });
 
   it('fails when the DLQ alarm disagrees with the DLQ, either way, or was never evaluated', () => {
@@ -107,7 +115,7 @@ describe('chaos invariant checker', () => {
     const counts = Object.fromEntries(FAULT_KINDS.map((k, i) => [k, i])) as FaultCounts;
     const line = summaryLine(checkInvariants(honest()), counts, 7);
     expect(line).toBe(
-      'chaos: tasks=5 faults{exception=0,timeout=1,functionTimeout=2,crash=3,duplicate=4,redelivery=5,dynamoThrottle=6,s3Error=7,burst=8} succeeded=4 deadLettered=1 lost=0 doubleEffects=0 strayDlqCopies=0 seed=7',
+      'chaos: tasks=5 faults{exception=0,timeout=1,functionTimeout=2,crash=3,duplicate=4,redelivery=5,dynamoThrottle=6,s3Error=7,burst=8} succeeded=4 deadLettered=1 lost=0 doubleEffects=0 strayDlqCopies=0 statusMismatches=0 seed=7',
     );
     expect(line).not.toContain('\n');
   });

@@ -7,7 +7,8 @@
  * - stray copies are counted, not failed: SQS may deliver a message twice and a delete with a
  *   stale receipt handle may not delete, so a leftover copy of a finished task can reach the DLQ
  *   through the redrive policy (without a reason) — noise for on-call, not a lost task, as long
- *   as the task itself is SUCCEEDED or has its reasoned dead letter;
+ *   as the task itself is SUCCEEDED or has its reasoned dead letter; likewise a dead-lettered
+ *   task whose record a later copy moved on (RETRYING…) is counted as a status mismatch;
  * - no task is in neither (lost); no task has more than one accountable effect;
  * - the DLQ alarm is ALARM exactly when the DLQ is not empty.
  */
@@ -34,6 +35,8 @@ export interface Verdict {
   readonly doubleEffects: number;
   /** DLQ messages beyond the one that explains a task: copies of SUCCEEDED tasks, reasonless copies of dead-lettered ones. */
   readonly strayDlqCopies: number;
+  /** Dead-lettered tasks whose table record does not say DEAD_LETTERED (what `taskq status` would show wrongly). */
+  readonly statusMismatches: number;
   /** Every broken promise, one line each (empty when the run is good). */
   readonly violations: readonly string[];
 }
@@ -45,6 +48,7 @@ export function checkInvariants(o: Observed): Verdict {
   let lost = 0;
   let doubleEffects = 0;
   let strayDlqCopies = 0;
+  let statusMismatches = 0;
   for (const task of o.accepted) {
     const status = o.table.get(task);
     const reasons = o.dlq.get(task) ?? [];
@@ -66,6 +70,7 @@ export function checkInvariants(o: Observed): Verdict {
       }
       deadLettered++;
       strayDlqCopies += reasons.length - reasoned.length;
+      if (status !== 'DEAD_LETTERED') statusMismatches++;
       if (effects > 0) violations.push(`task ${task}: dead-lettered (${reasons.join(',')}) yet an effect was applied`);
     } else {
       lost++;
@@ -79,11 +84,11 @@ export function checkInvariants(o: Observed): Verdict {
     if (check.state !== expected) violations.push(`DLQ alarm ${check.state} while the DLQ held ${check.dlqVisible} message(s) (expected ${expected})`);
   }
   if (o.alarmChecks.length === 0) violations.push('the DLQ alarm was never evaluated');
-  return { tasks: o.accepted.length, succeeded, deadLettered, lost, doubleEffects, strayDlqCopies, violations };
+  return { tasks: o.accepted.length, succeeded, deadLettered, lost, doubleEffects, strayDlqCopies, statusMismatches, violations };
 }
 
 /** The one summary line of a run. */
 export function summaryLine(v: Verdict, faults: FaultCounts, seed: number): string {
   const f = FAULT_KINDS.map((k) => `${k}=${faults[k]}`).join(',');
-  return `chaos: tasks=${v.tasks} faults{${f}} succeeded=${v.succeeded} deadLettered=${v.deadLettered} lost=${v.lost} doubleEffects=${v.doubleEffects} strayDlqCopies=${v.strayDlqCopies} seed=${seed}`;
+  return `chaos: tasks=${v.tasks} faults{${f}} succeeded=${v.succeeded} deadLettered=${v.deadLettered} lost=${v.lost} doubleEffects=${v.doubleEffects} strayDlqCopies=${v.strayDlqCopies} statusMismatches=${v.statusMismatches} seed=${seed}`;
 }
