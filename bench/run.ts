@@ -71,11 +71,11 @@ const P = quick
       concurrency: 4,
       visibilityTimeoutSeconds: 10,
       timeoutSeconds: 30,
-      throughput: { rounds: 4, drainTasks: 600, paceTasksPerSecond: 50, paceSeconds: 4, cpuTasks: 200 },
-      coldStartProcesses: 12,
+      throughput: { rounds: 3, drainTasks: 600, paceTasksPerSecond: 50, paceSeconds: 4, cpuTasks: 200 },
+      coldStartProcesses: 16,
       producerTasks: 2_000,
       producerRounds: 3,
-      curveSizes: [1, 64, 128, 256, 384, 448, 512, 768, 1000].map((k) => k * KiB),
+      curveSizes: [1, 64, 256, 448, 512, 768, 1000].map((k) => k * KiB),
       curveTasks: 10,
     };
 
