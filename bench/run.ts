@@ -103,7 +103,7 @@ async function main(): Promise<void> {
       visibilityTimeoutSeconds: P.visibilityTimeoutSeconds,
       maxReceiveCount: 5,
       waitTimeSeconds: 1,
-      deadlineMs: quick ? 45_000 : 240_000,
+      deadlineMs: quick ? 120_000 : 240_000,
     };
 
     log(`1. cost: ${P.costTasks} tasks through ${COST_ORDER.length} pipelines${P.costParallel ? ' (in parallel: quick mode)' : ''}`);
