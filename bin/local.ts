@@ -9,6 +9,7 @@
 process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
 
 import { rmSync } from 'node:fs';
+import { createServer } from 'node:net';
 import { join, dirname, relative } from 'node:path';
 import { Command, InvalidArgumentError, Option } from 'commander';
 import chalk from 'chalk';
@@ -17,6 +18,14 @@ function port(value: string): number {
   const n = Number(value);
   if (!Number.isInteger(n) || n < 0 || n > 65535) throw new InvalidArgumentError('a port is an integer 0–65535 (0: a free port)');
   return n;
+}
+
+function portFree(port: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const server = createServer();
+    server.once('error', () => resolve(false));
+    server.listen(port, '127.0.0.1', () => server.close(() => resolve(true)));
+  });
 }
 
 function positive(value: string): number {
@@ -81,6 +90,16 @@ if (running) {
   console.error(chalk.red(`A local system is already running (pid ${running.pid}, state file ${statePath}).`));
   console.error('Stop it first, or point this one elsewhere: TASKQ_LOCAL_STATE=/tmp/other.json npm start -- --sqs-port 0 --dynamo-port 0');
   process.exit(1);
+}
+
+// A taken port would fail late and obscurely (or, for DynamoDB, silently reach whatever
+// answers there): check both first.
+for (const [flag, value] of [['--sqs-port', opts.sqsPort], ['--dynamo-port', opts.dynamoPort]] as const) {
+  if (value !== 0 && !(await portFree(value))) {
+    console.error(chalk.red(`Port ${value} (${flag}) is in use.`));
+    console.error(`Stop what listens there, or choose another port (0 = any free port): npm start -- ${flag} 0`);
+    process.exit(1);
+  }
 }
 
 const startedAt = Date.now();
