@@ -70,6 +70,7 @@ export function createConsumer(
     [ENV.fifo]: String(config.fifo),
     [ENV.recordTtlSeconds]: String(config.recordTtlSeconds),
     [ENV.visibilityTimeoutSeconds]: String(config.visibilityTimeout.toSeconds()),
+    [ENV.maxReceiveCount]: String(config.maxReceiveCount),
   };
 
   const fn = new nodejs.NodejsFunction(scope, 'Consumer', {

@@ -6,7 +6,8 @@
  * envelope's metadata.
  */
 import type { Message, MessageAttributeValue } from '@aws-sdk/client-sqs';
-import { DEAD_LETTER_ATTRIBUTES, MESSAGE_ATTRIBUTES } from '../protocol/attributes.ts';
+import { DEAD_LETTER_ATTRIBUTES, MESSAGE_ATTRIBUTES, REDRIVE_ATTRIBUTES } from '../protocol/attributes.ts';
+import { SQS_MAX_MESSAGE_ATTRIBUTES } from '../protocol/limits.ts';
 
 export interface DeadLetterView {
   readonly messageId: string;
@@ -29,7 +30,8 @@ export interface DeadLetterView {
   readonly body?: string;
 }
 
-const DEAD_LETTER_NAMES = new Set<string>(Object.values(DEAD_LETTER_ATTRIBUTES));
+/** Dropped on a redrive: the stale dead-letter attributes and an earlier redrive's mark. */
+const NOT_REDRIVEN = new Set<string>([...Object.values(DEAD_LETTER_ATTRIBUTES), ...Object.values(REDRIVE_ATTRIBUTES)]);
 
 function attribute(message: Message, name: string): string | undefined {
   return message.MessageAttributes?.[name]?.StringValue;
@@ -90,16 +92,22 @@ export function describeDeadLetter(message: Message, options: { now?: number; sh
 
 /**
  * The message attributes to send back to the source queue: all of them (taskType, taskId,
- * the Extended Client size attribute, a producer's own) except the dead-letter attributes.
+ * the Extended Client size attribute, a producer's own) except the dead-letter attributes,
+ * plus `taskq.redrivenAt` (ISO time): the mark that makes the consumer run a DEAD_LETTERED task
+ * again with fresh attempts. SQS allows 10 attributes; a consumer's dead letter leaves room
+ * (its 5 dead-letter attributes are removed). Only a message already carrying 10 attributes
+ * of its own (moved by the redrive policy, never by the consumer) goes back without the mark:
+ * it runs unless its task is DEAD_LETTERED.
  */
-export function redriveAttributes(message: Message): Record<string, MessageAttributeValue> {
+export function redriveAttributes(message: Message, redrivenAt: string): Record<string, MessageAttributeValue> {
   const out: Record<string, MessageAttributeValue> = {};
   for (const [name, value] of Object.entries(message.MessageAttributes ?? {})) {
-    if (DEAD_LETTER_NAMES.has(name) || !value.DataType) continue;
+    if (NOT_REDRIVEN.has(name) || !value.DataType) continue;
     const copy: MessageAttributeValue = { DataType: value.DataType };
     if (value.StringValue !== undefined) copy.StringValue = value.StringValue;
     if (value.BinaryValue !== undefined) copy.BinaryValue = value.BinaryValue;
     out[name] = copy;
   }
+  if (Object.keys(out).length < SQS_MAX_MESSAGE_ATTRIBUTES) out[REDRIVE_ATTRIBUTES.redrivenAt] = { DataType: 'String', StringValue: redrivenAt };
   return out;
 }

@@ -6,7 +6,8 @@
  *   the task with ListMessageMoveTasks. An endpoint without that API (fauxqs answers
  *   "Unknown action") falls back to the path below.
  * - Otherwise: receive (short hold) → SendMessageBatch to the source with the ORIGINAL
- *   body and message attributes minus the dead-letter attributes → DeleteMessage from the
+ *   body and message attributes minus the dead-letter attributes, plus `taskq.redrivenAt`
+ *   (the mark that lets the consumer run a DEAD_LETTERED task again) → DeleteMessage from the
  *   DLQ only for the entries whose send succeeded. Messages of another type are counted
  *   as skipped and made visible again; messages whose send failed stay in the DLQ and are
  *   counted as failed. A crash between send and delete leaves a copy in both queues: the
@@ -316,9 +317,10 @@ async function receiveSendDelete(input: RedriveInput, total: number, fallbackRea
       }
 
       if (toSend.length > 0) {
+        const redrivenAt = new Date(clock.now()).toISOString();
         const entries: SendMessageBatchRequestEntry[] = toSend.map((m, n) => {
           const entry: SendMessageBatchRequestEntry = { Id: String(n), MessageBody: m.Body ?? '' };
-          const attrs = redriveAttributes(m);
+          const attrs = redriveAttributes(m, redrivenAt);
           if (Object.keys(attrs).length > 0) entry.MessageAttributes = attrs;
           if (fifo) {
             entry.MessageGroupId = m.Attributes?.MessageGroupId ?? 'taskq-redrive';

@@ -17,6 +17,12 @@ export const ENV = {
   recordTtlSeconds: 'TASKQ_RECORD_TTL_SECONDS',
   /** Visibility timeout of the source queue, seconds: the cap of the lease and of a re-delay. */
   visibilityTimeoutSeconds: 'TASKQ_VISIBILITY_TIMEOUT_SECONDS',
+  /**
+   * maxReceiveCount of the source queue's redrive policy: a record about to return to the
+   * queue on its last receive is re-sent as a fresh copy (standard) or dead-lettered with a
+   * reason (FIFO, idempotency 'off') instead of being moved by SQS without one.
+   */
+  maxReceiveCount: 'TASKQ_MAX_RECEIVE_COUNT',
 } as const;
 
 /** The task table: one item per idempotency key. */

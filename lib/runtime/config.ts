@@ -87,6 +87,15 @@ export interface RuntimeOptions {
   deadlineMarginMs?: number;
   /** Lease beyond the invocation's end (clock skew between instances). @default 5000 */
   leaseMarginMs?: number;
+  /**
+   * maxReceiveCount of the source queue's redrive policy. A record about to go back to the
+   * queue (retry, re-delay, not started) whose ApproximateReceiveCount has reached it would be
+   * moved to the DLQ by SQS on its next receive, without a reason: instead it is re-sent as a
+   * fresh copy (delay ≤ 900 s) and acknowledged — or, on a FIFO queue and for idempotency
+   * 'off', dead-lettered by the consumer with reason attempts-exhausted.
+   * @default env TASKQ_MAX_RECEIVE_COUNT, else unknown (records always go back to the queue)
+   */
+  maxReceiveCount?: number;
   /** A not-yet-due task (notBefore) is re-delayed by visibility while its receive count is below this, else re-sent as a fresh copy. @default 3 */
   redelayReceiveBudget?: number;
   /** @default { now: Date.now } */
@@ -118,6 +127,7 @@ export interface ResolvedConfig {
   readonly deadlineMarginMs: number;
   readonly leaseMarginMs: number;
   readonly redelayReceiveBudget: number;
+  readonly maxReceiveCount: number | undefined;
   readonly metricsNamespace: string;
   readonly serviceName: string;
 }
@@ -136,6 +146,10 @@ function positiveNumber(value: unknown, name: string): number | undefined {
   const n = Number(value);
   if (!Number.isFinite(n) || n <= 0) throw new Error(`${name} must be a positive number, got ${String(value)}`);
   return n;
+}
+
+function wholeNumber(n: number | undefined): number | undefined {
+  return n === undefined ? undefined : Math.floor(n);
 }
 
 export function resolveConfig(options: RuntimeOptions, env: NodeJS.ProcessEnv = process.env): ResolvedConfig {
@@ -165,6 +179,7 @@ export function resolveConfig(options: RuntimeOptions, env: NodeJS.ProcessEnv = 
     deadlineMarginMs: options.deadlineMarginMs ?? RUNTIME_DEFAULTS.deadlineMarginMs,
     leaseMarginMs: options.leaseMarginMs ?? RUNTIME_DEFAULTS.leaseMarginMs,
     redelayReceiveBudget: options.redelayReceiveBudget ?? RUNTIME_DEFAULTS.redelayReceiveBudget,
+    maxReceiveCount: wholeNumber(positiveNumber(options.maxReceiveCount, 'maxReceiveCount') ?? positiveNumber(env[ENV.maxReceiveCount], ENV.maxReceiveCount)),
     metricsNamespace: options.metricsNamespace ?? (env[ENV.metricsNamespace] || DEFAULTS.metricsNamespace),
     serviceName: options.serviceName ?? (env.POWERTOOLS_SERVICE_NAME || env.AWS_LAMBDA_FUNCTION_NAME || 'taskq-consumer'),
   };

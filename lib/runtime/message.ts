@@ -3,7 +3,7 @@
  * Extended Client pointer whose S3 object holds the envelope.
  */
 import type { SQSRecord } from 'aws-lambda';
-import { DEAD_LETTER_ATTRIBUTES } from '../protocol/attributes.ts';
+import { DEAD_LETTER_ATTRIBUTES, REDRIVE_ATTRIBUTES } from '../protocol/attributes.ts';
 import { decodeEnvelope, type TaskEnvelope } from '../protocol/envelope.ts';
 import {
   decodeExtendedClientPointer,
@@ -28,7 +28,13 @@ export function parseBody(record: SQSRecord): ParsedBody {
   return { kind: 'envelope', envelope: decodeEnvelope(body) };
 }
 
-/** True for a message this consumer dead-lettered and an operator moved back. */
-export function wasDeadLettered(record: SQSRecord): boolean {
-  return record.messageAttributes?.[DEAD_LETTER_ATTRIBUTES.reason] !== undefined;
+/**
+ * True for a copy an operator sent back from the DLQ: `taskq.redrivenAt` (set by the CLI's
+ * manual redrive, which removes the dead-letter attributes), or `taskq.reason` (kept by SQS
+ * StartMessageMoveTask). Only such a copy runs a DEAD_LETTERED task again; any other copy of
+ * it (SQS at-least-once delivery, a delete with a stale receipt handle) is a leftover.
+ */
+export function isRedrive(record: SQSRecord): boolean {
+  const attributes = record.messageAttributes;
+  return attributes?.[REDRIVE_ATTRIBUTES.redrivenAt] !== undefined || attributes?.[DEAD_LETTER_ATTRIBUTES.reason] !== undefined;
 }

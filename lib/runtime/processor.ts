@@ -14,6 +14,14 @@
  *   5. finish: one BatchWriteItem for every completion (SUCCEEDED, RETRYING, DEAD_LETTERED,
  *      released leases), then ChangeMessageVisibilityBatch for retries and re-delays.
  * Then the metrics are flushed once.
+ *
+ * The receive budget: every return to the queue (a retry, and re-delays that use no attempt)
+ * uses one of the receives the queue's redrive policy allows (maxReceiveCount), and SQS moves a
+ * message past it to the DLQ without a reason. When maxReceiveCount is known and a record
+ * about to go back is on its last receive, a standard queue's record is re-sent as a fresh copy
+ * (receive count 0, delay ≤ 900 s) and acknowledged; a FIFO queue's record (no per-message
+ * delay, and a copy would go to the back of its group) and a retry of idempotency 'off' (whose
+ * only attempt counter is the receive count) are dead-lettered with reason attempts-exhausted.
  */
 import type { Context, SQSBatchResponse, SQSEvent, SQSRecord } from 'aws-lambda';
 import { PermanentError, PoisonMessageError, RetryableError, TaskQueueError, type DeadLetterReason } from '../protocol/errors.ts';
@@ -24,7 +32,7 @@ import type { AwsClients } from './aws-clients.ts';
 import { backoffSeconds, clampVisibility } from './backoff.ts';
 import { fetchClaim, type ClaimPolicy } from './claim-check.ts';
 import { queueUrlFromArn, type Clock, type IdempotencyMode, type ResolvedConfig, type TaskContext, type TaskDefinition, type TaskDefinitions } from './config.ts';
-import { parseBody, wasDeadLettered } from './message.ts';
+import { isRedrive, parseBody } from './message.ts';
 import type { SqsActions } from './sqs-actions.ts';
 import { N, S, numberOf, stringOf, type AcquireRequest, type Item, type TaskStore } from './task-store.ts';
 import { MetricsCollector, UNKNOWN_TASK_TYPE, type MetricsSink, type RuntimeLogger } from './telemetry.ts';
@@ -44,7 +52,8 @@ export interface ProcessorDeps {
 
 type Outcome =
   | { readonly kind: 'succeeded'; readonly result: unknown }
-  | { readonly kind: 'duplicate' }
+  /** The task already finished (a copy of a SUCCEEDED task, or a leftover copy of a DEAD_LETTERED one): acknowledged. */
+  | { readonly kind: 'duplicate'; readonly of: 'SUCCEEDED' | 'DEAD_LETTERED' }
   /** Handler (or claim fetch) failed; an attempt was counted; comes back after `seconds`. */
   | { readonly kind: 'retry'; readonly seconds: number; readonly error: string }
   | { readonly kind: 'deadLetter'; readonly reason: DeadLetterReason; readonly error: string }
@@ -72,11 +81,16 @@ interface Work {
   durationMs?: number;
   outcome?: Outcome;
   dlqFailed?: boolean;
+  /** Went through settle() (the receive budget was checked there). */
+  settled?: boolean;
+  /** On its last receive: re-sent as a fresh copy and acknowledged instead of going back. */
+  resent?: boolean;
 }
 
 const FAILURE_KINDS = new Set<Outcome['kind']>(['retry', 'redelay', 'notStarted']);
 
 function isFailure(w: Work): boolean {
+  if (w.resent) return false;
   return w.outcome !== undefined && (FAILURE_KINDS.has(w.outcome.kind) || (w.outcome.kind === 'deadLetter' && w.dlqFailed === true));
 }
 
@@ -181,6 +195,14 @@ class Invocation {
         await pool(this.works, this.cfg.concurrency, (w) => this.settle(w));
       }
     }
+    // Records that never reached settle() (no time left, or behind a FIFO failure) use a receive too.
+    await pool(
+      this.works.filter((w) => !w.settled),
+      this.cfg.concurrency,
+      async (w) => {
+        if (this.spendLastReceive(w)) await this.deadLetter(w, w.outcome as Extract<Outcome, { kind: 'deadLetter' }>);
+      },
+    );
     await this.finish();
     const failed = new Set<string>();
     for (const w of this.works) if (isFailure(w)) failed.add(w.record.messageId);
@@ -303,9 +325,11 @@ class Invocation {
       nowMs: now,
       nowIso,
       expiresAt,
+      redrive: isRedrive(w.record),
     });
-    const fresh = works.filter((w) => w.receiveCount === 1 && !wasDeadLettered(w.record));
-    const single = works.filter((w) => !(w.receiveCount === 1 && !wasDeadLettered(w.record)));
+    // A redrive may find its record DEAD_LETTERED: the single-item path resets it.
+    const fresh = works.filter((w) => w.receiveCount === 1 && !isRedrive(w.record));
+    const single = works.filter((w) => !(w.receiveCount === 1 && !isRedrive(w.record)));
     const inserted = await store.insertMany(fresh.map(request));
     fresh.forEach((w, i) => {
       const r = inserted[i]!;
@@ -327,7 +351,10 @@ class Invocation {
           if (w.attempts > w.maxAttempts) this.exhausted(w);
           return;
         case 'succeeded':
-          w.outcome = { kind: 'duplicate' };
+          w.outcome = { kind: 'duplicate', of: 'SUCCEEDED' };
+          return;
+        case 'deadLettered':
+          w.outcome = { kind: 'duplicate', of: 'DEAD_LETTERED' };
           return;
         case 'leased':
           w.outcome = { kind: 'redelay', seconds: clampVisibility((r.leaseUntil - this.deps.clock.now()) / 1000 + 1), why: 'another copy holds the lease' };
@@ -373,21 +400,32 @@ class Invocation {
       }
       const status = stringOf(item, 'status');
       if (status === 'SUCCEEDED') {
-        w.outcome = { kind: 'duplicate' };
+        w.outcome = { kind: 'duplicate', of: 'SUCCEEDED' };
         continue;
       }
-      w.attempts = status === 'DEAD_LETTERED' ? 1 : (numberOf(item, 'attempts') ?? 0) + 1;
+      if (status === 'DEAD_LETTERED') {
+        // Only a redrive runs a dead-lettered task again, with fresh attempts; any other copy is a leftover.
+        if (!isRedrive(w.record)) {
+          w.outcome = { kind: 'duplicate', of: 'DEAD_LETTERED' };
+          continue;
+        }
+        w.attempts = 1;
+        continue;
+      }
+      w.attempts = (numberOf(item, 'attempts') ?? 0) + 1;
       if (w.attempts > w.maxAttempts) this.exhausted(w);
     }
   }
 
   // ── 4. run ──────────────────────────────────────────────────────────────────────────
   private async settle(w: Work): Promise<void> {
+    w.settled = true;
     try {
       if (!w.outcome) {
         if (this.timeLeft() <= 0) w.outcome = { kind: 'notStarted' };
         else w.outcome = await this.run(w);
       }
+      this.spendLastReceive(w);
       if (w.outcome.kind === 'deadLetter') await this.deadLetter(w, w.outcome);
     } catch (error) {
       this.log.error('unexpected error while settling a record', { ...this.fields(w), error: errorText(error) });
@@ -468,6 +506,28 @@ class Invocation {
     } finally {
       clearTimeout(timer);
     }
+  }
+
+  /** True when this record would go back to the queue and SQS's redrive policy would move it on its next receive. */
+  private onLastReceive(w: Work): boolean {
+    const max = this.cfg.maxReceiveCount;
+    return max !== undefined && w.receiveCount >= max && w.outcome !== undefined && FAILURE_KINDS.has(w.outcome.kind);
+  }
+
+  /**
+   * A record on its last receive that cannot be re-sent as a fresh copy — on a FIFO queue, or
+   * a retry of idempotency 'off' — is dead-lettered here, with a reason, instead of being moved
+   * by the redrive policy without one. Returns true when the outcome became a dead letter.
+   */
+  private spendLastReceive(w: Work): boolean {
+    if (!this.onLastReceive(w)) return false;
+    const o = w.outcome!;
+    if (!this.fifo && !(w.mode === 'off' && o.kind === 'retry')) return false; // re-sent in finishQueue()
+    const budget = `receive budget exhausted (ApproximateReceiveCount ${w.receiveCount} of the redrive policy's maxReceiveCount ${this.cfg.maxReceiveCount})`;
+    const detail =
+      o.kind === 'retry' ? `after attempt ${w.attempts} of ${w.maxAttempts}: ${o.error}` : o.kind === 'redelay' ? `while re-delayed: ${o.why}` : 'while not started before the invocation deadline';
+    w.outcome = { kind: 'deadLetter', reason: 'attempts-exhausted', error: truncateErrorText(`${budget} ${detail}`) };
+    return true;
   }
 
   private async deadLetter(w: Work, outcome: Extract<Outcome, { kind: 'deadLetter' }>): Promise<void> {
@@ -562,19 +622,24 @@ class Invocation {
   private async finishQueue(): Promise<void> {
     const visibility: { receiptHandle: string; seconds: number }[] = [];
     const resends: Work[] = [];
+    /** Going back on their last receive: re-sent as fresh copies (standard queues; see spendLastReceive for the rest). */
+    const lastReceives: Work[] = [];
     for (const w of this.works) {
       const o = w.outcome;
-      if (o?.kind === 'retry' || o?.kind === 'redelay') visibility.push({ receiptHandle: w.record.receiptHandle, seconds: o.seconds });
-      else if (o?.kind === 'resend') resends.push(w);
+      if (o?.kind === 'resend') resends.push(w);
+      else if (this.onLastReceive(w)) lastReceives.push(w);
+      else if (o?.kind === 'retry' || o?.kind === 'redelay') visibility.push({ receiptHandle: w.record.receiptHandle, seconds: o.seconds });
     }
     if (!this.queueUrl) {
-      if (visibility.length + resends.length > 0) this.log.warn('no queue URL: visibility changes and re-sends skipped (messages return after the visibility timeout)');
+      if (visibility.length + resends.length + lastReceives.length > 0) {
+        this.log.warn('no queue URL: visibility changes and re-sends skipped (messages return after the visibility timeout)');
+      }
       for (const w of resends) w.outcome = { kind: 'redelay', seconds: 0, why: 'no queue URL' };
       return;
     }
     const queueUrl = this.queueUrl;
-    await Promise.all(
-      resends.map(async (w) => {
+    await Promise.all([
+      ...resends.map(async (w) => {
         const o = w.outcome as Extract<Outcome, { kind: 'resend' }>;
         try {
           await this.deps.sqs.resendDelayed(queueUrl, w.record, o.seconds);
@@ -584,7 +649,21 @@ class Invocation {
           visibility.push({ receiptHandle: w.record.receiptHandle, seconds: clampVisibility(o.seconds) });
         }
       }),
-    );
+      ...lastReceives.map(async (w) => {
+        const o = w.outcome as Extract<Outcome, { kind: 'retry' | 'redelay' | 'notStarted' }>;
+        const seconds = o.kind === 'notStarted' ? 0 : o.seconds;
+        const fields = { ...this.fields(w), receiveCount: w.receiveCount, maxReceiveCount: this.cfg.maxReceiveCount };
+        try {
+          await this.deps.sqs.resendDelayed(queueUrl, w.record, seconds);
+          w.resent = true;
+          this.log.info('last receive before the redrive policy would move it: re-sent as a fresh copy', { ...fields, delaySeconds: Math.min(900, Math.ceil(seconds)) });
+        } catch (error) {
+          // Reported as a failure: the redrive policy stays the safety net.
+          this.log.warn('re-send on the last receive failed; returned to the queue (the redrive policy may move it to the DLQ)', { ...fields, error: errorText(error) });
+          if (o.kind !== 'notStarted') visibility.push({ receiptHandle: w.record.receiptHandle, seconds: o.seconds });
+        }
+      }),
+    ]);
     try {
       const failed = await this.deps.sqs.changeVisibility(queueUrl, visibility);
       if (failed > 0) this.log.warn('some visibility changes failed; those messages return after the queue visibility timeout', { failed });
@@ -645,7 +724,10 @@ class Invocation {
       }
       case 'duplicate':
         m.duplicatesSkipped++;
-        this.log.info('duplicate skipped: task already succeeded', this.fields(w));
+        this.log.info(
+          o.of === 'SUCCEEDED' ? 'duplicate skipped: task already succeeded' : 'leftover copy skipped: task already dead-lettered (only a redrive runs it again)',
+          this.fields(w),
+        );
         return;
       case 'retry':
         m.failed++;

@@ -5,7 +5,7 @@
  */
 import type { SQSRecord } from 'aws-lambda';
 import type { MessageAttributeValue } from '@aws-sdk/client-sqs';
-import { DEAD_LETTER_ATTRIBUTES, MESSAGE_ATTRIBUTES, truncateErrorText } from '../protocol/attributes.ts';
+import { DEAD_LETTER_ATTRIBUTES, MESSAGE_ATTRIBUTES, REDRIVE_ATTRIBUTES, truncateErrorText } from '../protocol/attributes.ts';
 import type { DeadLetterReason } from '../protocol/errors.ts';
 import { SQS_MAX_DELAY_SECONDS, SQS_MAX_MESSAGE_ATTRIBUTES } from '../protocol/limits.ts';
 import type { AwsClients } from './aws-clients.ts';
@@ -28,9 +28,14 @@ export function originalAttributes(record: SQSRecord): Record<string, MessageAtt
   return out;
 }
 
-const DEAD_LETTER_NAMES = new Set<string>(Object.values(DEAD_LETTER_ATTRIBUTES));
+/**
+ * Not copied from the record into a DLQ message: the stale dead-letter attributes (replaced
+ * by this dead-lettering's), and the redrive mark — the DLQ copy is a dead letter, not a
+ * redrive; the next redrive marks it afresh.
+ */
+const NOT_CARRIED_TO_DLQ = new Set<string>([...Object.values(DEAD_LETTER_ATTRIBUTES), ...Object.values(REDRIVE_ATTRIBUTES)]);
 
-/** Original attributes plus the dead-letter ones, within SQS's 10: ours and taskType first, then the original ones that fit. */
+/** Original attributes plus the dead-letter ones, within SQS's 10: ours and taskType first, then the original ones that fit (never the redrive mark). */
 export function deadLetterAttributes(record: SQSRecord, d: DeadLetterDetails, originalMessageId: string): Record<string, MessageAttributeValue> {
   const original = originalAttributes(record);
   const out: Record<string, MessageAttributeValue> = {
@@ -44,7 +49,7 @@ export function deadLetterAttributes(record: SQSRecord, d: DeadLetterDetails, or
   if (taskType) out[MESSAGE_ATTRIBUTES.taskType] = taskType;
   for (const [name, value] of Object.entries(original)) {
     if (Object.keys(out).length >= SQS_MAX_MESSAGE_ATTRIBUTES) break;
-    if (!(name in out) && !DEAD_LETTER_NAMES.has(name)) out[name] = value;
+    if (!(name in out) && !NOT_CARRIED_TO_DLQ.has(name)) out[name] = value;
   }
   return out;
 }

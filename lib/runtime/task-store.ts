@@ -36,12 +36,16 @@ export interface AcquireRequest {
   readonly nowMs: number;
   readonly nowIso: string;
   readonly expiresAt: number;
+  /** The copy is a DLQ redrive (message.ts isRedrive): only then is a DEAD_LETTERED record reset. */
+  readonly redrive?: boolean;
 }
 
 export type AcquireResult =
   /** The caller holds the lease. `previous` is the item before (undefined when it was created). */
   | { readonly kind: 'acquired'; readonly attempts: number; readonly previous: Item | undefined; readonly previousLeaseExpired: boolean }
   | { readonly kind: 'succeeded' }
+  /** DEAD_LETTERED and the copy is no redrive: a leftover copy, acknowledged without running. */
+  | { readonly kind: 'deadLettered' }
   | { readonly kind: 'leased'; readonly leaseUntil: number }
   /** The key belongs to a task of another type: the producer reused an idempotency key. */
   | { readonly kind: 'conflict'; readonly existingType: string }
@@ -77,7 +81,7 @@ const ACQUIRE_SET = 'SET #s = :ip, #l = :lu, #id = :id, #t = :t, #c = if_not_exi
  */
 const ACQUIRE_UPDATE = `${ACQUIRE_SET} ADD #a :one`;
 const ACQUIRE_CONDITION = 'attribute_not_exists(#pk) OR (#t = :t AND #s <> :ok AND #s <> :dead AND (attribute_not_exists(#l) OR #l < :now))';
-/** A task redriven from the DLQ runs again with fresh attempts. */
+/** A task redriven from the DLQ (only a copy marked as a redrive) runs again with fresh attempts. */
 const RESET_UPDATE = 'SET #s = :ip, #l = :lu, #id = :id, #t = :t, #c = if_not_exists(#c, :c), #u = :u, #x = :x, #a = :one REMOVE #n, #d, #r, #rt';
 const RESET_CONDITION = '#s = :dead AND #u = :pu';
 /** The unknown-type path records DEAD_LETTERED unless a live, finished or other-type task owns the key. */
@@ -171,7 +175,11 @@ export class TaskStore {
     return results;
   }
 
-  /** The single-item acquire: one conditional UpdateItem (plus one more only for a DLQ redrive). */
+  /**
+   * The single-item acquire: one conditional UpdateItem (plus one more only for a DLQ redrive).
+   * A DEAD_LETTERED record is reset only for a copy marked as a redrive; for any other copy
+   * the answer is 'deadLettered' and nothing is written.
+   */
   async acquire(r: AcquireRequest): Promise<AcquireResult> {
     const values: Record<string, AttributeValue> = {
       ':ip': V_IN_PROGRESS,
@@ -213,7 +221,7 @@ export class TaskStore {
       if (existingType !== undefined && existingType !== r.type) return { kind: 'conflict', existingType };
       const status = stringOf(old, 'status');
       if (status === 'SUCCEEDED') return { kind: 'succeeded' };
-      if (status === 'DEAD_LETTERED') return this.reset(r, old!);
+      if (status === 'DEAD_LETTERED') return r.redrive ? this.reset(r, old!) : { kind: 'deadLettered' };
       const leaseUntil = numberOf(old, 'leaseUntil');
       // A lease that looked live to DynamoDB; without ALL_OLD (an engine lacking it) assume one visibility's worth.
       return { kind: 'leased', leaseUntil: leaseUntil ?? r.leaseUntil };

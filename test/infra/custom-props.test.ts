@@ -143,7 +143,7 @@ describe('consumer with custom settings', () => {
     expect(resource(template, ids.logs).Properties.RetentionInDays).toBe(90);
   });
 
-  it('environment: FIFO flag, custom prefix/namespace, TTL of 2 + 10 + 1 days, user variables, source maps', () => {
+  it('environment: FIFO flag, custom prefix/namespace, TTL of 2 + 10 + 1 days, maxReceiveCount, user variables, source maps', () => {
     const vars = resource(template, ids.fn).Properties.Environment.Variables;
     expect(vars).toMatchObject({
       [ENV.fifo]: 'true',
@@ -151,6 +151,7 @@ describe('consumer with custom settings', () => {
       [ENV.metricsNamespace]: 'Jobs/Prod',
       [ENV.recordTtlSeconds]: String(13 * DAY),
       [ENV.visibilityTimeoutSeconds]: '600',
+      [ENV.maxReceiveCount]: '8',
       STRIPE_MODE: 'test',
       NODE_OPTIONS: '--enable-source-maps',
     });

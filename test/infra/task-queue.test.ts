@@ -197,6 +197,7 @@ describe('consumer Lambda', () => {
       [ENV.fifo]: 'false',
       [ENV.recordTtlSeconds]: String((4 + 14 + 1) * DAY),
       [ENV.visibilityTimeoutSeconds]: '180',
+      [ENV.maxReceiveCount]: '5',
     });
   });
 

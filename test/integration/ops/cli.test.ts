@@ -14,7 +14,7 @@ import { PutItemCommand } from '@aws-sdk/client-dynamodb';
 import { createTestResources, emulatorEndpoints, testClients, type TestResources } from '../../support/aws.ts';
 import { writeLocalState, type LocalState } from '../../../lib/local/state.ts';
 import { STACK_OUTPUTS } from '../../../lib/protocol/resources.ts';
-import { DEAD_LETTER_ATTRIBUTES, MESSAGE_ATTRIBUTES } from '../../../lib/protocol/attributes.ts';
+import { DEAD_LETTER_ATTRIBUTES, MESSAGE_ATTRIBUTES, REDRIVE_ATTRIBUTES } from '../../../lib/protocol/attributes.ts';
 import { putDeadLetter, taskIds, visibleMessages } from './helpers.ts';
 
 const repo = fileURLToPath(new URL('../../../', import.meta.url));
@@ -159,7 +159,7 @@ describe('taskq CLI (child process)', () => {
     expect(taskIds(source)).toEqual(emails.map((e) => e.taskId).sort());
     expect(source.map((m) => m.Body).sort()).toEqual(emails.map((e) => e.body).sort());
     for (const m of source) {
-      expect(Object.keys(m.MessageAttributes ?? {}).filter((k) => k.startsWith('taskq.'))).toEqual([]);
+      expect(Object.keys(m.MessageAttributes ?? {}).filter((k) => k.startsWith('taskq.'))).toEqual([REDRIVE_ATTRIBUTES.redrivenAt]);
       expect(m.MessageAttributes![MESSAGE_ATTRIBUTES.taskType]!.StringValue).toBe('send_email');
     }
     expect(taskIds(await visibleMessages(sqs, r.deadLetterQueueUrl))).toEqual(others.map((o) => o.taskId).sort());

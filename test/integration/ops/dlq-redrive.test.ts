@@ -13,7 +13,7 @@ import {
 import { mockClient } from 'aws-sdk-client-mock';
 import { createTestResources, testClients } from '../../support/aws.ts';
 import { redriveDeadLetters } from '../../../lib/ops/dlq-redrive.ts';
-import { DEAD_LETTER_ATTRIBUTES, MESSAGE_ATTRIBUTES } from '../../../lib/protocol/attributes.ts';
+import { DEAD_LETTER_ATTRIBUTES, MESSAGE_ATTRIBUTES, REDRIVE_ATTRIBUTES } from '../../../lib/protocol/attributes.ts';
 import { putDeadLetter, taskIds, visibleMessages } from './helpers.ts';
 
 const DEAD_LETTER_NAMES = Object.values(DEAD_LETTER_ATTRIBUTES);
@@ -30,7 +30,7 @@ function passthroughClient(real: SQSClient) {
 }
 
 describe('dlq redrive (receive → send → delete against fauxqs)', () => {
-  it('moves every message back with its body intact and the dead-letter attributes removed', async () => {
+  it('moves every message back with its body intact, the dead-letter attributes removed and taskq.redrivenAt set', async () => {
     const { sqs } = testClients();
     const r = await createTestResources();
     const put = [];
@@ -43,6 +43,7 @@ describe('dlq redrive (receive → send → delete against fauxqs)', () => {
         }),
       );
     }
+    const before = Date.now();
     const result = await redriveDeadLetters({ sqs, deadLetterQueueUrl: r.deadLetterQueueUrl, queueUrl: r.queueUrl });
 
     // fauxqs has no StartMessageMoveTask: the fallback ran, and said why.
@@ -59,6 +60,10 @@ describe('dlq redrive (receive → send → delete against fauxqs)', () => {
       const m = bodies.get(p.taskId)!;
       expect(m.Body).toBe(p.body);
       for (const name of DEAD_LETTER_NAMES) expect(m.MessageAttributes).not.toHaveProperty(name);
+      // The mark that lets the consumer run a DEAD_LETTERED task again (a plain leftover copy would not).
+      const redrivenAt = Date.parse(m.MessageAttributes![REDRIVE_ATTRIBUTES.redrivenAt]!.StringValue!);
+      expect(redrivenAt).toBeGreaterThanOrEqual(before - 1000);
+      expect(redrivenAt).toBeLessThanOrEqual(Date.now());
       expect(m.MessageAttributes![MESSAGE_ATTRIBUTES.taskType]!.StringValue).toBe(JSON.parse(p.body).type);
       expect(m.MessageAttributes!.producerTag!.StringValue).toMatch(/^tag-\d+$/);
     }

@@ -4,7 +4,7 @@
  * table, the queue and the DLQ — all over the wire on the emulators.
  */
 import type { Context, SQSEvent, SQSRecord } from 'aws-lambda';
-import { ReceiveMessageCommand, SendMessageCommand, type Message, type MessageAttributeValue, type SQSClient } from '@aws-sdk/client-sqs';
+import { DeleteMessageCommand, ReceiveMessageCommand, SendMessageCommand, type Message, type MessageAttributeValue, type SQSClient } from '@aws-sdk/client-sqs';
 import { GetItemCommand, type DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import type { S3Client } from '@aws-sdk/client-s3';
 import { encodeEnvelope, type TaskEnvelope } from '../../../lib/protocol/envelope.ts';
@@ -178,3 +178,22 @@ export function spy(client: { middlewareStack: { add: (...args: any[]) => void }
 }
 
 export const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
+
+/**
+ * Calls the handler as the Lambda event source mapping would: afterwards it deletes every
+ * record the response did not name as a failure. Returns the response.
+ */
+export async function invokeLikeLambda(
+  sqs: SQSClient,
+  queueUrl: string,
+  handler: (event: SQSEvent, context: Context) => Promise<{ batchItemFailures: { itemIdentifier: string }[] }>,
+  event: SQSEvent,
+  context: Context = fakeContext(),
+): Promise<{ batchItemFailures: { itemIdentifier: string }[] }> {
+  const response = await handler(event, context);
+  const failed = new Set(response.batchItemFailures.map((f) => f.itemIdentifier));
+  for (const record of event.Records) {
+    if (!failed.has(record.messageId)) await sqs.send(new DeleteMessageCommand({ QueueUrl: queueUrl, ReceiptHandle: record.receiptHandle }));
+  }
+  return response;
+}

@@ -4,7 +4,7 @@ import { readLocalAlarms } from '../../../lib/ops/alarm-state.ts';
 import { formatDuration, formatPeek, formatRedrive, formatStats } from '../../../lib/ops/format.ts';
 import { readPayloadArgument } from '../../../lib/ops/payload-input.ts';
 import { RateLimiter } from '../../../lib/ops/rate-limiter.ts';
-import { DEAD_LETTER_ATTRIBUTES } from '../../../lib/protocol/attributes.ts';
+import { DEAD_LETTER_ATTRIBUTES, REDRIVE_ATTRIBUTES } from '../../../lib/protocol/attributes.ts';
 import type { LocalState } from '../../../lib/local/state.ts';
 import { mkdtemp, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -58,10 +58,27 @@ describe('describeDeadLetter', () => {
 });
 
 describe('redriveAttributes', () => {
-  it('keeps every attribute except the dead-letter ones (binary included)', () => {
-    const attrs = redriveAttributes(message);
-    expect(Object.keys(attrs).sort()).toEqual(['ExtendedPayloadSize', 'bin', 'taskId', 'taskType']);
+  const at = '2026-02-01T10:00:00.000Z';
+  it('keeps every attribute except the dead-letter ones (binary included), and marks the copy with taskq.redrivenAt', () => {
+    const attrs = redriveAttributes(message, at);
+    expect(Object.keys(attrs).sort()).toEqual(['ExtendedPayloadSize', 'bin', 'taskId', 'taskType', REDRIVE_ATTRIBUTES.redrivenAt].sort());
     expect(attrs.bin).toEqual({ DataType: 'Binary', BinaryValue: new Uint8Array([1, 2]) });
+    expect(attrs[REDRIVE_ATTRIBUTES.redrivenAt]).toEqual(s(at));
+  });
+
+  it('replaces an earlier redrive mark', () => {
+    const again = { ...message, MessageAttributes: { ...message.MessageAttributes, [REDRIVE_ATTRIBUTES.redrivenAt]: s('2026-01-02T00:00:00.000Z') } };
+    expect(redriveAttributes(again, at)[REDRIVE_ATTRIBUTES.redrivenAt]).toEqual(s(at));
+  });
+
+  it('stays within SQS’s 10 attributes: a message already carrying 10 of its own goes back unmarked', () => {
+    const full = Object.fromEntries(Array.from({ length: 10 }, (_, i) => [`a${i}`, s(String(i))]));
+    const nine = Object.fromEntries(Array.from({ length: 9 }, (_, i) => [`a${i}`, s(String(i))]));
+    expect(Object.keys(redriveAttributes({ MessageAttributes: full }, at))).toHaveLength(10);
+    expect(redriveAttributes({ MessageAttributes: full }, at)).not.toHaveProperty(REDRIVE_ATTRIBUTES.redrivenAt);
+    expect(redriveAttributes({ MessageAttributes: nine }, at)).toHaveProperty(REDRIVE_ATTRIBUTES.redrivenAt);
+    // A consumer's dead letter at the limit (5 dead-letter + 5 others) has room once the dead-letter ones go.
+    expect(Object.keys(redriveAttributes({ MessageAttributes: { ...message.MessageAttributes, extra: s('x') } }, at))).toHaveLength(6);
   });
 });
 

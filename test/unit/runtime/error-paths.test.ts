@@ -44,8 +44,9 @@ function record(e: TaskEnvelope | string, receiveCount = 1): SQSRecord {
 }
 
 const logs: string[] = [];
-function make(tasks: TaskDefinitions) {
+function make(tasks: TaskDefinitions, options: { maxReceiveCount?: number } = {}) {
   return defineTasks(tasks, {
+    ...options,
     clients: { dynamo, sqs, s3 },
     tableName: 'tasks',
     queueUrl: 'https://sqs.us-east-1.amazonaws.com/000000000000/q',
@@ -192,6 +193,32 @@ describe('runtime error paths (mocked AWS)', () => {
     expect(calls[0]!.args[0].input.RequestItems!.tasks).toHaveLength(2);
     expect(calls[1]!.args[0].input.RequestItems!.tasks!.map((w) => w.PutRequest!.Item!.pk!.S)).toEqual([b.id]);
     expect(logs.some((l) => l.includes('write failed'))).toBe(false);
+  });
+
+  it('last receive: a failed re-send of the fresh copy → the record is reported failed (the redrive policy stays the safety net)', async () => {
+    dynamoMock.on(UpdateItemCommand).rejects(throttled());
+    sqsMock.on(SendMessageCommand).rejects(Object.assign(new Error('queue gone'), { name: 'QueueDoesNotExist' }));
+    const handler = make({ t: { handler: () => undefined } }, { maxReceiveCount: 3 });
+    const r = record(task('t'), 3);
+    expect((await handler({ Records: [r] }, context)).batchItemFailures).toEqual([{ itemIdentifier: r.messageId }]);
+    expect(sqsMock.commandCalls(SendMessageCommand)).toHaveLength(1);
+    expect(sqsMock.commandCalls(SendMessageCommand)[0]!.args[0].input.QueueUrl).toBe('https://sqs.us-east-1.amazonaws.com/000000000000/q');
+    expect(logs).toContain('re-send on the last receive failed; returned to the queue (the redrive policy may move it to the DLQ)');
+    // The same record with receives to spare goes back by visibility, no re-send.
+    sqsMock.resetHistory();
+    const spare = record(task('t'), 2);
+    expect((await handler({ Records: [spare] }, context)).batchItemFailures).toEqual([{ itemIdentifier: spare.messageId }]);
+    expect(sqsMock.commandCalls(SendMessageCommand)).toHaveLength(0);
+  });
+
+  it('last receive: a successful re-send acknowledges the record; its delay is the intended one, at most 900 s', async () => {
+    dynamoMock.on(UpdateItemCommand).rejects(throttled());
+    const handler = make({ t: { handler: () => undefined } }, { maxReceiveCount: 3 });
+    const r = { ...record(task('t'), 4), messageAttributes: { taskType: { dataType: 'String', stringValue: 't', stringListValues: [], binaryListValues: [] } } };
+    expect((await handler({ Records: [r] }, context)).batchItemFailures).toEqual([]);
+    const input = sqsMock.commandCalls(SendMessageCommand)[0]!.args[0].input;
+    expect(input).toMatchObject({ MessageBody: r.body, DelaySeconds: 10, MessageAttributes: { taskType: { DataType: 'String', StringValue: 't' } } });
+    expect(sqsMock.commandCalls(ChangeMessageVisibilityBatchCommand)).toHaveLength(0);
   });
 
   it('a throwing metrics sink or an empty event never throws out of the handler', async () => {
