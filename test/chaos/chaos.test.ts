@@ -35,7 +35,7 @@
  *
  * Stray DLQ copies (strayDlqCopies in the summary) are counted, not failed: a copy of a task
  * that already finished can reach the DLQ through the redrive policy, without a reason — see
- * known-issues.test.ts for the two runtime behaviours behind them. So are status mismatches:
+ * regressions.test.ts for the two runtime behaviours that were behind most of them (fixed). So are status mismatches:
  * a task dead-lettered with its reason whose record a leftover copy later reset (RETRYING…).
  *
  * The effect and the contract (ledger.ts): a handler applies its effect as its last step.
