@@ -16,6 +16,9 @@
  *   id>`, never the original one — SQS would silently drop a send that reuses an id seen in
  *   the last 5 minutes, and the message would be lost after its delete. The derived id
  *   also deduplicates a re-run after a crash between send and delete (within 5 minutes).
+ * - Only messages that were in the DLQ when the redrive started move: one whose DLQ
+ *   SentTimestamp is later (a redriven task that failed again while the redrive ran) is left
+ *   in the DLQ, so a poison task cannot bounce between the queues for as long as it runs.
  */
 import {
   CancelMessageMoveTaskCommand,
@@ -90,6 +93,8 @@ export interface RedriveResult {
   readonly moved: number;
   /** Messages of another type, left in the DLQ and visible again. */
   readonly skipped: number;
+  /** Messages that reached the DLQ after the redrive started (e.g. a redriven task failing again): left there. */
+  readonly arrivedDuringRun: number;
   /** Messages whose send failed: still in the DLQ. */
   readonly failed: number;
   /** Sent to the source but the delete from the DLQ failed: a copy is in both queues (harmless, see above). */
@@ -173,7 +178,7 @@ async function tryMoveTask(input: RedriveInput, total: number): Promise<MoveOutc
     }
     throw toOpsError(error, { resource: `move task from ${sourceArn}` });
   }
-  const base = { method: 'move-task' as const, dryRun: false, skipped: 0, deleteFailed: 0, byType: {}, failures: [], notReleased: [] };
+  const base = { method: 'move-task' as const, dryRun: false, skipped: 0, arrivedDuringRun: 0, deleteFailed: 0, byType: {}, failures: [], notReleased: [] };
   for (;;) {
     if (input.signal?.aborted && taskHandle) {
       await input.sqs.send(new CancelMessageMoveTaskCommand({ TaskHandle: taskHandle })).catch(() => undefined);
@@ -241,6 +246,7 @@ async function receiveSendDelete(input: RedriveInput, total: number, fallbackRea
   const fifo = isFifoQueueUrl(queueUrl);
   const dryRun = input.dryRun ?? false;
   const holdSeconds = input.holdSeconds ?? DEFAULT_HOLD_SECONDS;
+  const startedAt = clock.now();
 
   let moved = 0;
   let deleteFailed = 0;
@@ -249,6 +255,7 @@ async function receiveSendDelete(input: RedriveInput, total: number, fallbackRea
   /** Messages kept hidden until the end: skipped ones, failed ones, and everything in a dry run. */
   const held = new Map<string, Message>();
   const skippedIds = new Set<string>();
+  const lateIds = new Set<string>();
   const failedIds = new Set<string>();
   /** Sent to the source, delete failed: never sent again in this run. */
   const sentNotDeleted = new Map<string, Message>();
@@ -301,8 +308,11 @@ async function receiveSendDelete(input: RedriveInput, total: number, fallbackRea
         const id = m.MessageId ?? '?';
         if (sentNotDeleted.has(id)) {
           retryDelete.push(m);
-        } else if (skippedIds.has(id) || failedIds.has(id)) {
+        } else if (skippedIds.has(id) || failedIds.has(id) || lateIds.has(id)) {
           held.set(id, m); // seen again after its hold ran out: hold it again with the new receipt handle
+        } else if (Number(m.Attributes?.SentTimestamp ?? 0) >= startedAt) {
+          lateIds.add(id);
+          held.set(id, m);
         } else if (input.type !== undefined && taskTypeOf(m) !== input.type) {
           skippedIds.add(id);
           held.set(id, m);
@@ -372,6 +382,7 @@ async function receiveSendDelete(input: RedriveInput, total: number, fallbackRea
     dryRun,
     moved,
     skipped: skippedIds.size,
+    arrivedDuringRun: lateIds.size,
     failed: failedIds.size,
     deleteFailed,
     byType,

@@ -93,6 +93,7 @@ export function formatRedrive(result: RedriveResult): string {
   if (result.deleteFailed > 0) {
     lines.push(chalk.yellow(`${result.deleteFailed} message(s) reached the source queue but could not be deleted from the DLQ: a copy is in both; the consumer's idempotency makes the second delivery harmless.`));
   }
+  if (result.arrivedDuringRun > 0) lines.push(chalk.yellow(`${result.arrivedDuringRun} message(s) reached the DLQ after the redrive started (a redriven task failing again?): left there.`));
   if (result.notReleased.length > 0) lines.push(chalk.yellow(`${result.notReleased.length} skipped message(s) could not be made visible at once; they return after the hold.`));
   return lines.join('\n');
 }

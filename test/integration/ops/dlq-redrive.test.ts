@@ -69,6 +69,28 @@ describe('dlq redrive (receive → send → delete against fauxqs)', () => {
     }
   });
 
+  it('moves only what was in the DLQ at the start: a redriven task that fails again while the redrive runs stays there', async () => {
+    const { sqs } = testClients();
+    const r = await createTestResources();
+    const poison = await putDeadLetter(sqs, r.deadLetterQueueUrl, { type: 'charge', reason: 'permanent-error' });
+    await new Promise((resolve) => setTimeout(resolve, 5));
+    // A consumer that dead-letters the poison task again as soon as it is back (at most 5 times).
+    const { client, mock } = passthroughClient(sqs);
+    let bounced = 0;
+    mock.on(SendMessageBatchCommand).callsFake(async (input) => {
+      const result = await sqs.send(new SendMessageBatchCommand(input));
+      if (bounced < 5) {
+        bounced += 1;
+        await putDeadLetter(sqs, r.deadLetterQueueUrl, { type: 'charge', taskId: poison.taskId, reason: 'permanent-error' });
+      }
+      return result;
+    });
+    const result = await redriveDeadLetters({ sqs: client, deadLetterQueueUrl: r.deadLetterQueueUrl, queueUrl: r.queueUrl, moveTask: 'never' });
+    expect(result).toMatchObject({ moved: 1, arrivedDuringRun: 1, failed: 0, stoppedBecause: 'empty' });
+    expect(bounced).toBe(1);
+    expect(taskIds(await visibleMessages(sqs, r.deadLetterQueueUrl))).toEqual([poison.taskId]);
+  });
+
   it('--type moves only that type and leaves the others in the DLQ, visible at once', async () => {
     const { sqs } = testClients();
     const r = await createTestResources();

@@ -139,7 +139,7 @@ describe('format', () => {
     const peek = formatPeek({ queueUrl: 'd', notReleased: [], messages: [describeDeadLetter(message)] });
     expect(peek).toMatch(/permanent-error/);
     expect(peek).not.toMatch(/secret/);
-    const redrive = formatRedrive({ method: 'receive-send-delete', dryRun: false, moved: 2, skipped: 1, failed: 1, deleteFailed: 0, byType: { a: 2 }, failures: [{ messageId: 'm', taskId: 't', type: 'a', error: 'boom' }], stoppedBecause: 'empty', notReleased: [] });
+    const redrive = formatRedrive({ method: 'receive-send-delete', dryRun: false, moved: 2, skipped: 1, arrivedDuringRun: 0, failed: 1, deleteFailed: 0, byType: { a: 2 }, failures: [{ messageId: 'm', taskId: 't', type: 'a', error: 'boom' }], stoppedBecause: 'empty', notReleased: [] });
     expect(redrive).toMatch(/moved.*2.*skipped.*1.*failed.*1/s);
     expect(redrive).toMatch(/failed m \(t\): boom/);
   });
