@@ -1,7 +1,7 @@
 /**
  * Least-privilege IAM for the task queue. Explicit action lists rather than the L2
  * `grant*` helpers: those add actions the task queue never calls (sqs:GetQueueUrl,
- * dynamodb:Scan/Query, s3:DeleteObject, kms:ReEncrypt*…).
+ * dynamodb:Scan/Query, s3:DeleteObject on the whole bucket, kms:ReEncrypt*…).
  *
  * The single statement with resource `*` in the construct is X-Ray's
  * (xray:PutTraceSegments, xray:PutTelemetryRecords, added by Lambda when tracing is on):
@@ -26,8 +26,10 @@ export const ACTIONS = {
      * conditional UpdateItem/PutItem handle redeliveries and dead-letters, BatchWriteItem
      * completes a batch, BatchGetItem checks `record`-mode duplicates. No Scan/Query. */
     table: ['dynamodb:PartiQLInsert', 'dynamodb:UpdateItem', 'dynamodb:PutItem', 'dynamodb:BatchWriteItem', 'dynamodb:BatchGetItem'],
-    /** Claim-check payloads, under the claim prefix only. */
-    claimObjects: ['s3:GetObject'],
+    /** Claim-check payloads, under the claim prefix only: read, and deleted once their task
+     * has SUCCEEDED (S3 DeleteObjects checks s3:DeleteObject for each key; the runtime's
+     * deleteClaimsAfterSuccess). Never PutObject, never ListBucket. */
+    claimObjects: ['s3:GetObject', 's3:DeleteObject'],
     /** SQS receive/send, S3 get and DynamoDB read/write with a customer-managed key. */
     key: ['kms:Decrypt', 'kms:Encrypt', 'kms:GenerateDataKey'],
   },

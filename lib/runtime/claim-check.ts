@@ -1,12 +1,14 @@
 /**
  * Reading claim-checked payloads: only from the configured bucket and under the claim
  * prefix (anything else is `pointer-not-allowed` and is never fetched), verifying size and
- * SHA-256 when the pointer states them.
+ * SHA-256 when the pointer states them; and deleting, in one batched request, the objects of
+ * tasks that have SUCCEEDED.
  */
 import { createHash } from 'node:crypto';
 import { PoisonMessageError, RetryableError } from '../protocol/errors.ts';
 import { DEFAULT_MAX_PAYLOAD_BYTES } from '../protocol/limits.ts';
-import type { AwsClients } from './aws-clients.ts';
+import type { S3Client } from '@aws-sdk/client-s3';
+import type { AwsClients, S3Module } from './aws-clients.ts';
 
 export interface ClaimLocation {
   readonly bucket: string;
@@ -76,4 +78,45 @@ export async function fetchClaim(clients: AwsClients, location: ClaimLocation, p
     if (digest !== location.sha256) throw new PoisonMessageError('claim-digest-mismatch', 'claim-check object SHA-256 does not match the pointer');
   }
   return Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString('utf8');
+}
+
+/** S3 DeleteObjects takes at most this many keys per request. */
+export const DELETE_OBJECTS_MAX_KEYS = 1000;
+
+/**
+ * Deletes claim objects (all in `bucket`) with as few DeleteObjects requests as possible
+ * (Quiet: only failures are listed). Never throws: returns the keys that could not be
+ * deleted, with why — the bucket's lifecycle rule removes those later.
+ */
+export async function deleteClaims(clients: AwsClients, bucket: string, keys: readonly string[]): Promise<{ key: string; error: string }[]> {
+  const unique = [...new Set(keys)];
+  const failed: { key: string; error: string }[] = [];
+  if (unique.length === 0) return failed;
+  let client: S3Client;
+  let sdk: S3Module;
+  try {
+    ({ client, sdk } = await clients.s3());
+  } catch (error) {
+    return unique.map((key) => ({ key, error: errorName(error) }));
+  }
+  const chunks: string[][] = [];
+  for (let i = 0; i < unique.length; i += DELETE_OBJECTS_MAX_KEYS) chunks.push(unique.slice(i, i + DELETE_OBJECTS_MAX_KEYS));
+  await Promise.all(
+    chunks.map(async (chunk) => {
+      try {
+        const response = await client.send(
+          new sdk.DeleteObjectsCommand({ Bucket: bucket, Delete: { Objects: chunk.map((Key) => ({ Key })), Quiet: true } }),
+        );
+        for (const e of response.Errors ?? []) failed.push({ key: e.Key ?? '?', error: `${e.Code ?? 'Error'}: ${e.Message ?? ''}`.trim() });
+      } catch (error) {
+        for (const key of chunk) failed.push({ key, error: errorName(error) });
+      }
+    }),
+  );
+  return failed;
+}
+
+function errorName(error: unknown): string {
+  const e = error as Error | undefined;
+  return `${e?.name ?? 'Error'}: ${e?.message ?? String(error)}`;
 }

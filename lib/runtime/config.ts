@@ -98,6 +98,17 @@ export interface RuntimeOptions {
   maxReceiveCount?: number;
   /** A not-yet-due task (notBefore) is re-delayed by visibility while its receive count is below this, else re-sent as a fresh copy. @default 3 */
   redelayReceiveBudget?: number;
+  /**
+   * Delete a task's claim-check object (its payloadRef, which must state size and sha256) once
+   * the task is SUCCEEDED and that completion write was acknowledged — batched, one S3
+   * DeleteObjects per invocation; a failed delete is logged and left to the bucket's lifecycle
+   * rule. Only for idempotency 'lease' and 'record' (a later copy of a SUCCEEDED task is then
+   * acknowledged without fetching); never for 'off', never for a retried or dead-lettered task
+   * (a redrive needs the object), never for AWS Extended Client pointers (their idempotency key
+   * is only inside the object, so a duplicate must fetch it before it can be recognised).
+   * @default true
+   */
+  deleteClaimsAfterSuccess?: boolean;
   /** @default { now: Date.now } */
   clock?: Clock;
   /** Jitter source. @default Math.random */
@@ -128,6 +139,7 @@ export interface ResolvedConfig {
   readonly leaseMarginMs: number;
   readonly redelayReceiveBudget: number;
   readonly maxReceiveCount: number | undefined;
+  readonly deleteClaimsAfterSuccess: boolean;
   readonly metricsNamespace: string;
   readonly serviceName: string;
 }
@@ -180,6 +192,7 @@ export function resolveConfig(options: RuntimeOptions, env: NodeJS.ProcessEnv = 
     leaseMarginMs: options.leaseMarginMs ?? RUNTIME_DEFAULTS.leaseMarginMs,
     redelayReceiveBudget: options.redelayReceiveBudget ?? RUNTIME_DEFAULTS.redelayReceiveBudget,
     maxReceiveCount: wholeNumber(positiveNumber(options.maxReceiveCount, 'maxReceiveCount') ?? positiveNumber(env[ENV.maxReceiveCount], ENV.maxReceiveCount)),
+    deleteClaimsAfterSuccess: options.deleteClaimsAfterSuccess ?? true,
     metricsNamespace: options.metricsNamespace ?? (env[ENV.metricsNamespace] || DEFAULTS.metricsNamespace),
     serviceName: options.serviceName ?? (env.POWERTOOLS_SERVICE_NAME || env.AWS_LAMBDA_FUNCTION_NAME || 'taskq-consumer'),
   };

@@ -12,7 +12,9 @@
  *   4. run the handlers (bounded concurrency; FIFO: in order, stopping at the first failure),
  *      fetching claim-checked payloads and dead-lettering as each record settles;
  *   5. finish: one BatchWriteItem for every completion (SUCCEEDED, RETRYING, DEAD_LETTERED,
- *      released leases), then ChangeMessageVisibilityBatch for retries and re-delays.
+ *      released leases), then ChangeMessageVisibilityBatch for retries and re-delays and, for
+ *      the SUCCEEDED tasks whose completion write was acknowledged, one S3 DeleteObjects of
+ *      their claim objects (lease and record modes; see deletableClaim()).
  * Then the metrics are flushed once.
  *
  * The receive budget: every return to the queue (a retry, and re-delays that use no attempt)
@@ -30,7 +32,7 @@ import { truncateErrorText } from '../protocol/attributes.ts';
 import { MAX_RESULT_BYTES } from '../protocol/task-record.ts';
 import type { AwsClients } from './aws-clients.ts';
 import { backoffSeconds, clampVisibility } from './backoff.ts';
-import { fetchClaim, type ClaimPolicy } from './claim-check.ts';
+import { deleteClaims, fetchClaim, type ClaimPolicy } from './claim-check.ts';
 import { queueUrlFromArn, type Clock, type IdempotencyMode, type ResolvedConfig, type TaskContext, type TaskDefinition, type TaskDefinitions } from './config.ts';
 import { isRedrive, parseBody } from './message.ts';
 import type { SqsActions } from './sqs-actions.ts';
@@ -462,6 +464,10 @@ class Invocation {
       return { kind: 'succeeded', result };
     } catch (error) {
       w.durationMs = performance.now() - started;
+      if (error instanceof PoisonMessageError && error.reason === 'claim-missing' && w.mode === 'record' && envelope.payloadRef) {
+        const settled = await this.claimGoneBecauseSucceeded(w);
+        if (settled) return settled;
+      }
       if (error instanceof PermanentError) return { kind: 'deadLetter', reason: error.reason, error: errorText(error) };
       if (w.attempts >= w.maxAttempts) {
         return { kind: 'deadLetter', reason: 'attempts-exhausted', error: errorText(error) };
@@ -472,6 +478,26 @@ class Invocation {
           : backoffSeconds(w.attempts, this.cfg.backoff, this.deps.random);
       return { kind: 'retry', seconds, error: errorText(error) };
     }
+  }
+
+  /**
+   * Record mode lets two copies run at once: one may succeed and delete the claim object while
+   * the other is about to fetch it. The object is deleted only after the SUCCEEDED write was
+   * acknowledged, so a consistent read now tells a vanished object of a finished task (a
+   * duplicate, acknowledged) from a really missing one (dead-lettered, claim-missing).
+   */
+  private async claimGoneBecauseSucceeded(w: Work): Promise<Outcome | undefined> {
+    let status: string | undefined;
+    try {
+      status = stringOf((await this.deps.store!.getMany([w.key!])).get(w.key!), 'status');
+    } catch (error) {
+      w.ran = false;
+      this.tableUnavailable(w, error);
+      return w.outcome;
+    }
+    if (status !== 'SUCCEEDED') return undefined;
+    w.ran = false;
+    return { kind: 'duplicate', of: 'SUCCEEDED' };
   }
 
   private async invoke(w: Work, def: TaskDefinition, payload: unknown): Promise<unknown> {
@@ -566,6 +592,9 @@ class Invocation {
     const expiresAt = Math.floor(now / 1000) + this.ttl;
     const batch: { key: string; put?: Item }[] = [];
     const careful: { w: Work; item: Item }[] = [];
+    /** SUCCEEDED tasks whose claim object goes once their completion write is acknowledged. */
+    const claimsInBatch: Work[] = [];
+    const claimsAcked: Work[] = [];
     const marks: Item[] = [];
     const safeUntil = now + 1000;
 
@@ -590,7 +619,10 @@ class Invocation {
       if (w.lease && w.lease.leaseUntil < safeUntil) {
         // The lease ran out (an overrun, or clocks apart): another copy may hold the task now.
         if (write.put) careful.push({ w, item: write.put });
-      } else batch.push(write);
+      } else {
+        batch.push(write);
+        if (this.deletableClaim(w)) claimsInBatch.push(w);
+      }
     }
 
     const store = this.deps.store;
@@ -599,6 +631,7 @@ class Invocation {
       tableWrites.push(
         store.writeMany(batch, () => this.context.getRemainingTimeInMillis() > 500).then((failed) => {
           for (const key of failed) this.log.error('task record write failed after retries', { idempotencyKey: key });
+          for (const w of claimsInBatch) if (!failed.has(w.key!)) claimsAcked.push(w);
         }),
       );
     }
@@ -607,6 +640,7 @@ class Invocation {
         store!.putIfStillMine(item, w.lease!.leaseUntil, w.attempts).then(
           (r) => {
             if (r === 'lost') this.log.warn('lease expired before completion and another copy took over; completion not recorded', this.fields(w));
+            else if (this.deletableClaim(w)) claimsAcked.push(w);
           },
           (error) => this.log.error('task record write failed', { ...this.fields(w), error: errorText(error) }),
         ),
@@ -616,7 +650,38 @@ class Invocation {
       tableWrites.push(store!.markDeadLettered(item, now).then(() => undefined, (error) => this.log.warn('could not record DEAD_LETTERED', { error: errorText(error) })));
     }
     await Promise.all(tableWrites);
-    await this.finishQueue();
+    await Promise.all([this.finishQueue(), this.deleteClaimObjects(claimsAcked)]);
+  }
+
+  /**
+   * A SUCCEEDED task's claim object may go: lease mode (any later copy finds SUCCEEDED at the
+   * acquire, before any fetch) and record mode (likewise at the read; a concurrent copy that
+   * finds the object gone checks the record: claimGoneBecauseSucceeded). Never 'off' (duplicates
+   * are not detected), never Extended Client pointers (their key is only in the object, so a
+   * duplicate must fetch it first — run() only sees our payloadRef), and only a pointer stating
+   * size and sha256, both verified by the fetch (a forged pointer cannot name another task's object).
+   */
+  private deletableClaim(w: Work): boolean {
+    const ref = w.envelope?.payloadRef;
+    return (
+      this.cfg.deleteClaimsAfterSuccess &&
+      w.outcome?.kind === 'succeeded' &&
+      w.ran &&
+      (w.mode === 'lease' || w.mode === 'record') &&
+      ref !== undefined &&
+      ref.size !== undefined &&
+      ref.sha256 !== undefined
+    );
+  }
+
+  /** One DeleteObjects for the batch; a failure is logged, never fails a record (the lifecycle rule is the fallback). */
+  private async deleteClaimObjects(works: readonly Work[]): Promise<void> {
+    const bucket = this.claimPolicy.bucketName;
+    if (works.length === 0 || !bucket) return;
+    const failed = await deleteClaims(this.deps.clients, bucket, works.map((w) => w.envelope!.payloadRef!.key));
+    for (const f of failed) {
+      this.log.warn('claim-check object not deleted after success; the bucket lifecycle rule will expire it', { bucket, key: f.key, error: f.error });
+    }
   }
 
   private async finishQueue(): Promise<void> {

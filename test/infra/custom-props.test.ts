@@ -165,11 +165,12 @@ describe('consumer with custom settings', () => {
     });
   });
 
-  it('claim-object reads follow the custom prefix', () => {
+  it('claim-object reads and deletes follow the custom prefix', () => {
     const policy = Object.values(template.findResources('AWS::IAM::Policy')).find((p: Json) =>
       JSON.stringify(p.Properties.Roles).includes('JobsConsumerRole'),
     ) as Json;
-    const get = (policy.Properties.PolicyDocument.Statement as Json[]).find((s) => s.Action === 's3:GetObject');
+    const get = (policy.Properties.PolicyDocument.Statement as Json[]).find((s) => [s.Action].flat().includes('s3:GetObject'));
+    expect([get.Action].flat().sort()).toEqual(['s3:DeleteObject', 's3:GetObject']);
     expect(str(get.Resource)).toBe(`\${${ids.bucket}.Arn}/payloads/*`);
   });
 });

@@ -83,12 +83,16 @@ describe('consumer role', () => {
     expect(allows(consumer, 'dynamodb:Query', r.table)).toBe(false);
   });
 
-  it('may read claim objects under the claim prefix only, and never write the bucket', () => {
+  it('may read and delete claim objects under the claim prefix only, and never write or list the bucket', () => {
     expect(allows(consumer, 's3:GetObject', `${r.bucket}/claims/abc`)).toBe(true);
     expect(allows(consumer, 's3:GetObject', `${r.bucket}/other/abc`)).toBe(false);
+    // Deliberate: the runtime deletes a claim object once its task SUCCEEDED (deleteClaimsAfterSuccess).
+    expect(allows(consumer, 's3:DeleteObject', `${r.bucket}/claims/abc`)).toBe(true);
+    expect(allows(consumer, 's3:DeleteObject', `${r.bucket}/other/abc`)).toBe(false);
+    expect(allows(consumer, 's3:DeleteObject', r.bucket)).toBe(false);
     expect(allows(consumer, 's3:PutObject', `${r.bucket}/claims/abc`)).toBe(false);
-    expect(allows(consumer, 's3:DeleteObject', `${r.bucket}/claims/abc`)).toBe(false);
     expect(allows(consumer, 's3:ListBucket', r.bucket)).toBe(false);
+    expect(allows(consumer, 's3:DeleteBucket', r.bucket)).toBe(false);
   });
 
   it('has exactly the actions the runtime needs (plus logs on its log group and X-Ray)', () => {
@@ -100,6 +104,7 @@ describe('consumer role', () => {
       'dynamodb:UpdateItem',
       'logs:CreateLogStream',
       'logs:PutLogEvents',
+      's3:DeleteObject',
       's3:GetObject',
       'sqs:ChangeMessageVisibility',
       'sqs:DeleteMessage',

@@ -18,6 +18,7 @@ const ACTION_OF_COMMAND: Record<string, string> = {
   DeleteMessage: 'sqs:DeleteMessage',
   DeleteMessageBatch: 'sqs:DeleteMessage',
   GetObject: 's3:GetObject',
+  DeleteObjects: 's3:DeleteObject',
   GetItem: 'dynamodb:GetItem',
   PutItem: 'dynamodb:PutItem',
   UpdateItem: 'dynamodb:UpdateItem',
@@ -64,6 +65,7 @@ describe('consumer IAM matches the runtime', () => {
     expect(needed).toContain('dynamodb:PartiQLInsert');
     expect(needed).toContain('sqs:SendMessage');
     expect(needed).toContain('s3:GetObject');
+    expect(needed).toContain('s3:DeleteObject');
   });
 
   it('grants every action the runtime calls', () => {

@@ -1,7 +1,8 @@
 /** Claim checks over the wire: our payloadRef, AWS Extended Client pointers, and what is refused. */
 import { createHash } from 'node:crypto';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { PutObjectCommand } from '@aws-sdk/client-s3';
+import { HeadObjectCommand, PutObjectCommand } from '@aws-sdk/client-s3';
+import { PermanentError } from '../../../lib/protocol/errors.ts';
 import { DEAD_LETTER_ATTRIBUTES } from '../../../lib/protocol/attributes.ts';
 import { encodeEnvelope } from '../../../lib/protocol/envelope.ts';
 import {
@@ -25,6 +26,26 @@ describe('consumer runtime: claim check', () => {
 
   async function upload(key: string, body: string, bucket = r.bucketName) {
     await clients.s3.send(new PutObjectCommand({ Bucket: bucket, Key: key, Body: body }));
+  }
+
+  async function exists(key: string): Promise<boolean> {
+    try {
+      await clients.s3.send(new HeadObjectCommand({ Bucket: r.bucketName, Key: key }));
+      return true;
+    } catch (error) {
+      if ((error as { $metadata?: { httpStatusCode?: number } }).$metadata?.httpStatusCode === 404) return false;
+      throw error;
+    }
+  }
+
+  /** A claim-checked task of `type` whose object is uploaded; returns it with its key. */
+  async function claimChecked(type: string, payload: unknown) {
+    const text = JSON.stringify(payload);
+    const e = envelope(type, undefined);
+    delete (e as { payload?: unknown }).payload;
+    const key = `claims/${e.id}.json`;
+    await upload(key, text);
+    return { task: { ...e, payloadRef: { bucket: r.bucketName, key, size: Buffer.byteLength(text), sha256: sha256(text) } }, key };
   }
 
   async function deadReasons(count: number): Promise<string[]> {
@@ -85,6 +106,9 @@ describe('consumer runtime: claim check', () => {
     expect((await handler(event, fakeContext())).batchItemFailures).toEqual([]);
     expect(got).toEqual(expect.arrayContaining([{ from: 'java' }, { from: 'python' }]));
     expect(await taskRecord(clients.dynamo, r.tableName, pyTask.id)).toMatchObject({ status: 'SUCCEEDED' });
+    // Extended Client objects stay: a duplicate pointer must fetch the object to learn its idempotency key.
+    expect(await exists(`claims/${javaTask.id}`)).toBe(true);
+    expect(await exists(`claims/${pyTask.id}`)).toBe(true);
   });
 
   it('refuses pointers to another bucket, outside the prefix or with traversal (pointer-not-allowed) and never fetches them', async () => {
@@ -121,5 +145,56 @@ describe('consumer runtime: claim check', () => {
     expect((await handler(event, fakeContext())).batchItemFailures).toEqual([]);
     expect(await deadReasons(4)).toEqual(['claim-digest-mismatch', 'claim-missing', 'claim-missing', 'claim-size-mismatch']);
     expect(await taskRecord(clients.dynamo, r.tableName, missing.id)).toMatchObject({ status: 'DEAD_LETTERED', deadLetterReason: 'claim-missing' });
+  });
+
+  describe('deleting claim objects after success', () => {
+    it('lease and record modes: the object is gone once the task SUCCEEDED (one DeleteObjects for the batch); a later copy is acknowledged', async () => {
+      const { handler } = consumer(r, clients, { del: { handler: () => undefined }, delRecord: { handler: () => undefined, idempotency: 'record' } });
+      const a = await claimChecked('del', { a: 1 });
+      const b = await claimChecked('del', { b: 2 });
+      const c = await claimChecked('delRecord', { c: 3 });
+      for (const x of [a, b, c]) await sendTask(clients.sqs, r.queueUrl, x.task);
+      const deletesBefore = s3Calls.filter((call) => call.name === 'DeleteObjectsCommand').length;
+      const event = await receiveEvent(clients.sqs, r, 3);
+      expect(event.Records).toHaveLength(3);
+      expect((await handler(event, fakeContext())).batchItemFailures).toEqual([]);
+      for (const x of [a, b, c]) {
+        expect(await taskRecord(clients.dynamo, r.tableName, x.task.id)).toMatchObject({ status: 'SUCCEEDED' });
+        expect(await exists(x.key)).toBe(false);
+      }
+      expect(s3Calls.filter((call) => call.name === 'DeleteObjectsCommand').length).toBe(deletesBefore + 1);
+      // A leftover copy of each: acknowledged as a duplicate, never dead-lettered as claim-missing.
+      for (const x of [a, c]) await sendTask(clients.sqs, r.queueUrl, x.task);
+      const again = await receiveEvent(clients.sqs, r, 2);
+      expect((await handler(again, fakeContext())).batchItemFailures).toEqual([]);
+      expect(await receive(clients.sqs, r.deadLetterQueueUrl, 10, 0)).toEqual([]);
+    });
+
+    it('kept after a retryable failure, after dead-lettering, with deleteClaimsAfterSuccess: false, and in idempotency off', async () => {
+      const { handler } = consumer(r, clients, {
+        flaky: { handler: () => { throw new Error('try again'); } },
+        poison: { handler: () => { throw new PermanentError('no'); } },
+        keepOff: { handler: () => undefined, idempotency: 'off' },
+      });
+      const flaky = await claimChecked('flaky', { f: 1 });
+      const poison = await claimChecked('poison', { p: 1 });
+      const off = await claimChecked('keepOff', { o: 1 });
+      for (const x of [flaky, poison, off]) await sendTask(clients.sqs, r.queueUrl, x.task);
+      const event = await receiveEvent(clients.sqs, r, 3);
+      expect(event.Records).toHaveLength(3);
+      const response = await handler(event, fakeContext());
+      expect(response.batchItemFailures).toHaveLength(1);
+      expect(await taskRecord(clients.dynamo, r.tableName, flaky.task.id)).toMatchObject({ status: 'RETRYING' });
+      expect(await taskRecord(clients.dynamo, r.tableName, poison.task.id)).toMatchObject({ status: 'DEAD_LETTERED' });
+      expect(await deadReasons(1)).toEqual(['permanent-error']);
+      for (const x of [flaky, poison, off]) expect(await exists(x.key)).toBe(true);
+
+      const opted = consumer(r, clients, { kept: { handler: () => undefined } }, { deleteClaimsAfterSuccess: false });
+      const kept = await claimChecked('kept', { k: 1 });
+      await sendTask(clients.sqs, r.queueUrl, kept.task);
+      expect((await opted.handler(await receiveEvent(clients.sqs, r), fakeContext())).batchItemFailures).toEqual([]);
+      expect(await taskRecord(clients.dynamo, r.tableName, kept.task.id)).toMatchObject({ status: 'SUCCEEDED' });
+      expect(await exists(kept.key)).toBe(true);
+    });
   });
 });

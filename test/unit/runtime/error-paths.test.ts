@@ -3,13 +3,15 @@ import { beforeEach, describe, expect, it } from 'vitest';
 import { mockClient } from 'aws-sdk-client-mock';
 import {
   BatchExecuteStatementCommand,
+  BatchGetItemCommand,
   BatchWriteItemCommand,
   DynamoDBClient,
   ProvisionedThroughputExceededException,
   UpdateItemCommand,
 } from '@aws-sdk/client-dynamodb';
 import { ChangeMessageVisibilityBatchCommand, SendMessageCommand, SQSClient } from '@aws-sdk/client-sqs';
-import { GetObjectCommand, S3Client, S3ServiceException } from '@aws-sdk/client-s3';
+import { DeleteObjectsCommand, GetObjectCommand, S3Client, S3ServiceException } from '@aws-sdk/client-s3';
+import { createHash } from 'node:crypto';
 import type { Context, SQSEvent, SQSRecord } from 'aws-lambda';
 import { encodeEnvelope, type TaskEnvelope } from '../../../lib/protocol/envelope.ts';
 import { DEFAULT_MAX_PAYLOAD_BYTES } from '../../../lib/protocol/limits.ts';
@@ -44,7 +46,7 @@ function record(e: TaskEnvelope | string, receiveCount = 1): SQSRecord {
 }
 
 const logs: string[] = [];
-function make(tasks: TaskDefinitions, options: { maxReceiveCount?: number } = {}) {
+function make(tasks: TaskDefinitions, options: { maxReceiveCount?: number; deleteClaimsAfterSuccess?: boolean } = {}) {
   return defineTasks(tasks, {
     ...options,
     clients: { dynamo, sqs, s3 },
@@ -225,5 +227,73 @@ describe('runtime error paths (mocked AWS)', () => {
     const handler = defineTasks({ t: { handler: () => undefined } }, { clients: { dynamo }, tableName: 'tasks', metrics: { flush: () => { throw new Error('x'); } }, logger: { debug() {}, info() {}, warn() {}, error() {} } });
     expect(await handler({ Records: [] } as SQSEvent, context)).toEqual({ batchItemFailures: [] });
     expect(await handler({} as SQSEvent, context)).toEqual({ batchItemFailures: [] });
+  });
+
+  describe('deleting claim objects after success', () => {
+    const text = JSON.stringify({ big: true });
+    const bytes = new TextEncoder().encode(text);
+    const claimed = (key: string, extra: Partial<TaskEnvelope> = {}) =>
+      task('t', { payload: undefined, payloadRef: { bucket: 'claims-bucket', key, size: bytes.byteLength, sha256: createHash('sha256').update(bytes).digest('hex') }, ...extra });
+    const object = () => ({ ContentLength: bytes.byteLength, Body: { transformToByteArray: async () => bytes } }) as never;
+
+    it('a failing DeleteObjects (thrown, or per-key errors) never fails the record; it is logged', async () => {
+      dynamoMock.on(BatchExecuteStatementCommand).resolves({ Responses: [{ TableName: 'tasks' }, { TableName: 'tasks' }] });
+      s3Mock.on(GetObjectCommand).resolves(object());
+      s3Mock.on(DeleteObjectsCommand).rejectsOnce(new S3ServiceException({ name: 'AccessDenied', $fault: 'client', $metadata: { httpStatusCode: 403 }, message: 'denied' }));
+      let ran = 0;
+      const handler = make({ t: { handler: () => void ran++ } });
+      const a = record(claimed('claims/a'));
+      const b = record(claimed('claims/b'));
+      expect((await handler({ Records: [a, b] }, context)).batchItemFailures).toEqual([]);
+      expect(ran).toBe(2);
+      const calls = s3Mock.commandCalls(DeleteObjectsCommand);
+      expect(calls).toHaveLength(1); // one request for the batch
+      expect(calls[0]!.args[0].input.Delete!.Objects!.map((o) => o.Key).sort()).toEqual(['claims/a', 'claims/b']);
+      expect(logs.filter((m) => /not deleted after success/.test(m))).toHaveLength(2);
+      expect(sqsMock.commandCalls(SendMessageCommand)).toHaveLength(0);
+
+      logs.length = 0;
+      s3Mock.on(DeleteObjectsCommand).resolves({ Errors: [{ Key: 'claims/c', Code: 'InternalError', Message: 'try later' }] });
+      const c = record(claimed('claims/c'));
+      dynamoMock.on(BatchExecuteStatementCommand).resolves({ Responses: [{ TableName: 'tasks' }] });
+      expect((await handler({ Records: [c] }, context)).batchItemFailures).toEqual([]);
+      expect(logs.filter((m) => /not deleted after success/.test(m))).toHaveLength(1);
+    });
+
+    it('never deletes before the completion write is acknowledged: a failed SUCCEEDED write keeps the object', async () => {
+      dynamoMock.on(BatchExecuteStatementCommand).resolves({ Responses: [{ TableName: 'tasks' }] });
+      dynamoMock.on(BatchWriteItemCommand).rejects(Object.assign(new Error('denied'), { name: 'AccessDeniedException' }));
+      s3Mock.on(GetObjectCommand).resolves(object());
+      s3Mock.on(DeleteObjectsCommand).resolves({});
+      const handler = make({ t: { handler: () => undefined } });
+      await handler({ Records: [record(claimed('claims/d'))] }, context);
+      expect(s3Mock.commandCalls(DeleteObjectsCommand)).toHaveLength(0);
+
+      dynamoMock.on(BatchWriteItemCommand).resolves({ UnprocessedItems: {} });
+      await handler({ Records: [record(claimed('claims/e'))] }, context);
+      expect(s3Mock.commandCalls(DeleteObjectsCommand)).toHaveLength(1); // the same path deletes once the write is acknowledged
+    });
+
+    it('record mode: a concurrent copy that finds the object gone and the record SUCCEEDED is acknowledged, not dead-lettered', async () => {
+      const e = claimed('claims/r');
+      const succeeded = { pk: { S: e.id }, type: { S: 't' }, status: { S: 'SUCCEEDED' }, attempts: { N: '1' } };
+      dynamoMock
+        .on(BatchGetItemCommand)
+        .resolvesOnce({ Responses: { tasks: [] } })
+        .resolves({ Responses: { tasks: [succeeded] } });
+      s3Mock.on(GetObjectCommand).rejects(new S3ServiceException({ name: 'NoSuchKey', $fault: 'client', $metadata: { httpStatusCode: 404 }, message: 'gone' }));
+      let ran = 0;
+      const handler = make({ t: { handler: () => void ran++, idempotency: 'record' } });
+      expect((await handler({ Records: [record(e)] }, context)).batchItemFailures).toEqual([]);
+      expect(ran).toBe(0);
+      expect(sqsMock.commandCalls(SendMessageCommand)).toHaveLength(0);
+      expect(dynamoMock.commandCalls(BatchWriteItemCommand)).toHaveLength(0); // the SUCCEEDED record is left alone
+
+      // Not SUCCEEDED on the second read: really missing → claim-missing.
+      dynamoMock.on(BatchGetItemCommand).resolves({ Responses: { tasks: [] } });
+      expect((await handler({ Records: [record(claimed('claims/r2'))] }, context)).batchItemFailures).toEqual([]);
+      const dlq = sqsMock.commandCalls(SendMessageCommand).map((c) => c.args[0].input.MessageAttributes!['taskq.reason']!.StringValue);
+      expect(dlq).toEqual(['claim-missing']);
+    });
   });
 });
