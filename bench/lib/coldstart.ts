@@ -1,23 +1,26 @@
 /**
- * Section 3: cold start. Both consumers are bundled the way the TaskQueue construct's
- * NodejsFunction bundles functions/consumer.ts (lib/infra/consumer-function.ts): esbuild,
- * platform node, target node22, ESM, minified, mainFields module/main, the AWS SDK bundled,
- * the same createRequire banner. Then each bundle is imported by fresh `node` processes
- * (alternating a and c), with AWS_* and the consumers' environment set; the time to import
- * (module init) is measured inside the process with performance.now().
+ * Section 3: cold start. (a) is bundled with exactly the settings the TaskQueue construct's
+ * NodejsFunction uses (CONSUMER_BUNDLING, lib/infra/consumer-bundling.ts — imported, not
+ * copied): esbuild, platform node, target node22 (what CDK derives from the default
+ * nodejs22.x runtime), ESM, minified, mainFields module/main, the createRequire banner, the
+ * rare-path modules external. (c) is bundled as before: the same esbuild flags with the
+ * whole AWS SDK bundled (its anchor configuration is not changed). Two diagnostic builds show
+ * where the difference comes from: (a) with everything bundled, and (c) with the same
+ * modules external as (a). Each bundle is imported by fresh `node` processes (alternating),
+ * with AWS_* and the consumers' environment set; the time to import (module init) is
+ * measured inside the process with performance.now().
  */
 import { spawn } from 'node:child_process';
 import { mkdirSync, statSync, readFileSync } from 'node:fs';
 import { gzipSync } from 'node:zlib';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { build } from 'esbuild';
+import { CONSUMER_BUNDLING } from '../../lib/infra/consumer-bundling.ts';
 import { spread, type Spread } from './throughput.ts';
 
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));
 const OUT = fileURLToPath(new URL('../out/', import.meta.url));
 
-const ESM_REQUIRE_SHIM =
-  "import { createRequire as __taskqCreateRequire } from 'node:module'; const require = __taskqCreateRequire(import.meta.url);";
 
 export interface BundleInfo {
   entry: string;
@@ -29,12 +32,12 @@ export interface BundleInfo {
 export interface ColdStartResult {
   a: BundleInfo & { initMs: Spread; samples: number[] };
   c: BundleInfo & { initMs: Spread; samples: number[] };
-  /**
-   * Diagnostic, not a deployable variant: (a) with the SQS and S3 SDKs — which the runtime
-   * only import()s on first need — left out of the bundle (external), to show what bundling
-   * them costs at init.
-   */
-  aWithoutLazySdks: BundleInfo & { initMs: Spread; samples: number[] };
+  /** Diagnostic: (a) with everything bundled (no external modules — the previous deployment setting). */
+  aAllBundled: BundleInfo & { initMs: Spread; samples: number[] };
+  /** Diagnostic, not how the anchor is configured: (c) with the same modules external as (a). */
+  cSameExternals: BundleInfo & { initMs: Spread; samples: number[] };
+  /** The modules (a) leaves out of its bundle (CONSUMER_BUNDLING.externalModules). */
+  external: string[];
   settings: string;
 }
 
@@ -48,10 +51,10 @@ async function bundle(entry: string, name: string, external: string[] = []): Pro
     bundle: true,
     platform: 'node',
     target: 'node22',
-    format: 'esm',
-    minify: true,
-    mainFields: ['module', 'main'],
-    banner: { js: ESM_REQUIRE_SHIM },
+    format: CONSUMER_BUNDLING.format,
+    minify: CONSUMER_BUNDLING.minify,
+    mainFields: [...CONSUMER_BUNDLING.mainFields],
+    banner: { js: CONSUMER_BUNDLING.banner },
     external,
     logLevel: 'silent',
   });
@@ -94,15 +97,18 @@ function importOnce(file: string): Promise<number> {
 }
 
 export async function runColdStart(processes: number): Promise<ColdStartResult> {
-  const a = await bundle(`${ROOT}functions/consumer.ts`, 'taskq-consumer');
+  const external = [...CONSUMER_BUNDLING.externalModules];
+  const a = await bundle(`${ROOT}functions/consumer.ts`, 'taskq-consumer', external);
   const c = await bundle(`${ROOT}bench/anchors/powertools-consumer.ts`, 'powertools-consumer');
-  const d = await bundle(`${ROOT}functions/consumer.ts`, 'taskq-consumer-lazy-sdks-external', ['@aws-sdk/client-sqs', '@aws-sdk/client-s3']);
+  const d = await bundle(`${ROOT}functions/consumer.ts`, 'taskq-consumer-all-bundled');
+  const e = await bundle(`${ROOT}bench/anchors/powertools-consumer.ts`, 'powertools-consumer-same-externals', external);
   const sa: number[] = [];
   const sc: number[] = [];
   const sd: number[] = [];
-  for (const b of [a, c, d]) await importOnce(b.file); // warm the file cache, not measured
+  const se: number[] = [];
+  for (const b of [a, c, d, e]) await importOnce(b.file); // warm the file cache, not measured
   for (let i = 0; i < processes; i += 1) {
-    // a and c alternate which goes first; the diagnostic variant runs last
+    // a and c alternate which goes first; the diagnostic variants run after them
     if (i % 2 === 0) {
       sa.push(await importOnce(a.file));
       sc.push(await importOnce(c.file));
@@ -111,14 +117,16 @@ export async function runColdStart(processes: number): Promise<ColdStartResult> 
       sa.push(await importOnce(a.file));
     }
     sd.push(await importOnce(d.file));
+    se.push(await importOnce(e.file));
   }
-  const { file: _fa, ...ia } = a;
-  const { file: _fc, ...ic } = c;
-  const { file: _fd, ...id } = d;
+  const info = ({ file: _f, ...rest }: BundleInfo & { file: string }, samples: number[]) => ({ ...rest, initMs: spread(samples), samples });
   return {
-    a: { ...ia, initMs: spread(sa), samples: sa },
-    c: { ...ic, initMs: spread(sc), samples: sc },
-    aWithoutLazySdks: { ...id, initMs: spread(sd), samples: sd },
-    settings: 'esbuild bundle, platform node, target node22, format esm, minify, mainFields module/main, AWS SDK bundled (as lib/infra/consumer-function.ts)',
+    a: info(a, sa),
+    c: info(c, sc),
+    aAllBundled: info(d, sd),
+    cSameExternals: info(e, se),
+    external,
+    settings:
+      'esbuild bundle, platform node, target node22, format esm, minify, mainFields module/main, the createRequire banner (CONSUMER_BUNDLING, lib/infra/consumer-bundling.ts); (a) with CONSUMER_BUNDLING.externalModules external (as deployed), (c) with the whole AWS SDK bundled',
   };
 }

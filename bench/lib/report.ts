@@ -64,6 +64,17 @@ export interface Results {
   targets: Target[];
 }
 
+/** Why a run's S3 storage is what it is: objects deleted after success vs kept until expiration. */
+function storageWhy(run: CostRun, days: number): string {
+  const q = run.quantities;
+  const deleted = q.s3DeletedBytes ?? 0;
+  const usdStorage = `$${usd(run.costPerMillion.s3Storage)}/M`;
+  if (deleted > 0) {
+    return `S3 storage (${usdStorage}) is what stays: the claim objects of succeeded tasks are deleted once the success is recorded (${Math.round(deleted / 2 ** 20)} MiB deleted in this run); the objects of dead-lettered tasks are kept for redrive until the bucket's ${days}-day expiration.`;
+  }
+  return `S3 storage (${usdStorage}) is the claim objects kept until the bucket's ${days}-day expiration (this mode deletes none: without a duplicate check a later copy may still need its object).`;
+}
+
 /** USD per million of a run's S3 use (claim checks: PUT, GET, storage). */
 export const s3Of = (run: CostRun): number => run.costPerMillion.s3Put + run.costPerMillion.s3Get + run.costPerMillion.s3Storage;
 
@@ -94,6 +105,7 @@ export function computeRatios(r: Omit<Results, 'ratios' | 'targets'>): Record<st
   }
   if (r.coldStart) {
     out.init_a_vs_c = ratio(r.coldStart.a.initMs.median, r.coldStart.c.initMs.median);
+    out.init_a_vs_c_same_externals = ratio(r.coldStart.a.initMs.median, r.coldStart.cSameExternals.initMs.median);
     out.bundle_a_vs_c = ratio(r.coldStart.a.bytes, r.coldStart.c.bytes);
   }
   return out;
@@ -108,6 +120,9 @@ export function computeTargets(ratios: Record<string, number | null>): Target[] 
     t('cost per million, lease mode', 'cost_a-lease_vs_c', '≤', 1.0, 'same guarantee as Powertools idempotency'),
     t('cost per million, record mode', 'cost_a-record_vs_c', '≤', 0.6, ''),
     t('cost per million, idempotency off', 'cost_a-off_vs_c', '≤', 0.2, ''),
+    t('cost per million, lease mode, like for like', 'cost_a-lease_vs_c_excl_s3', '≤', 1.0, '(a) without S3: the claim checks of the tasks (b) and (c) cannot send'),
+    t('cost per million, record mode, like for like', 'cost_a-record_vs_c_excl_s3', '≤', 0.6, '(a) without S3, as above'),
+    t('cost per million, idempotency off, like for like', 'cost_a-off_vs_c_excl_s3', '≤', 0.2, '(a) without S3, as above'),
     { ...t('SQS billed requests vs (b) naive', 'sqs_a-lease_vs_b', '≤', 0.2, 'lease mode; the other modes in the cost table'), target: '≤ 0.2× (b)' },
     t('throughput, no-op handler', 'throughput_a_vs_c', '≥', 1.2, 'median of interleaved rounds'),
     t('runtime CPU per task, no-op handler', 'handler_cpu_a_vs_c', '≤', 0.5, 'handler-only CPU, sequential invocations'),
@@ -133,6 +148,12 @@ export function explainMisses(r: Results): string[] {
   const c = run('c-powertools');
   for (const t of r.targets) {
     if (t.met !== false) continue;
+    if (t.name.endsWith('like for like')) {
+      const id = t.name.includes('lease') ? 'a-lease' : t.name.includes('record') ? 'a-record' : 'a-off';
+      const a = run(id);
+      if (a && c) out.push(`**${t.name}**: ${x(t.measured)} of (c) ($${usd(a.costPerMillion.total - s3Of(a))} vs $${usd(c.costPerMillion.total)} per million, (a) without S3), over the ${t.limit}× limit: see the cost table for the components.`);
+      continue;
+    }
     const costId = t.name === 'cost per million, lease mode' ? 'a-lease' : t.name === 'cost per million, record mode' ? 'a-record' : t.name === 'cost per million, idempotency off' ? 'a-off' : undefined;
     if (costId && c) {
       const a = run(costId)!;
@@ -144,7 +165,7 @@ export function explainMisses(r: Results): string[] {
       const excl = r.ratios[`cost_${costId}_vs_c_excl_s3`];
       out.push(
         `**${t.name}**: ${x(t.measured)} of (c), over the ${t.limit}× limit ($${usd(limitUsd)}) by $${usd(a.costPerMillion.total - limitUsd)} per million. Where (a)'s money goes: ${parts.join(', ')}. ` +
-          `S3 ($${usd(s3Of(a))}/M) is the claim check of the ${r.workload.large} tasks above 1 MiB — (c) pays nothing for them because it cannot send them (${c.checks.unsendable} unsendable); S3 storage dominates it because claim objects stay until the bucket's ${r.meta.claimLifetimeDays}-day expiration (nothing deletes them after the task succeeded). Like for like, without S3: ${x(excl)} of (c).` +
+          `S3 ($${usd(s3Of(a))}/M) is the claim check of the ${r.workload.large} tasks above 1 MiB — (c) pays nothing for them because it cannot send them (${c.checks.unsendable} unsendable); ${storageWhy(a, r.meta.claimLifetimeDays)} Like for like, without S3: ${x(excl)} of (c).` +
           (costId === 'a-lease' ? ' The rest is at the floor: lease mode needs the same 2 writes per task as Powertools (see the floor table).' : ''),
       );
     } else if (t.name.startsWith('throughput') && r.throughput) {
@@ -152,7 +173,7 @@ export function explainMisses(r: Results): string[] {
       out.push(`**${t.name}**: ${x(t.measured)} of (c), short of ${t.limit}× by ${((t.limit - (t.measured ?? 0)) * 100).toFixed(1)} points. (a) ${sp(s['a-lease']?.tasksPerSecond)} tasks/s vs (c) ${sp(s['c-powertools']?.tasksPerSecond)} over ${r.throughput.rounds.length / 2} rounds on a machine at load ${r.meta.loadAverageStart[0]?.toFixed(1)}: with 2 cores shared by the emulators (DynamoDB Local, fauxqs) and other work, the drain rate is bounded by the emulators more than by the handler — the handler's own CPU per task is ${x(r.ratios.handler_cpu_a_vs_c)} of (c).`);
     } else if (t.name === 'module init time' && r.coldStart) {
       const cs = r.coldStart;
-      out.push(`**${t.name}**: ${x(t.measured)} of (c) (${n1(cs.a.initMs.median)} vs ${n1(cs.c.initMs.median)} ms), over the ${t.limit}× limit. (a)'s bundle is ${kib(cs.a.bytes)} against ${kib(cs.c.bytes)}: esbuild inlines the SQS and S3 SDKs the runtime import()s lazily (it cannot split a single-file NodejsFunction bundle), so they are parsed at init though not run. Without them (diagnostic build, SDKs external): ${kib(cs.aWithoutLazySdks.bytes)}, init ${n1(cs.aWithoutLazySdks.initMs.median)} ms = ${x(cs.aWithoutLazySdks.initMs.median / cs.c.initMs.median)} of (c).`);
+      out.push(`**${t.name}**: ${x(t.measured)} of (c) (${n1(cs.a.initMs.median)} vs ${n1(cs.c.initMs.median)} ms), over the ${t.limit}× limit. (a)'s bundle is ${kib(cs.a.bytes)} against ${kib(cs.c.bytes)}. Diagnostics: (a) with everything bundled ${n1(cs.aAllBundled.initMs.median)} ms; (c) with the same modules external ${n1(cs.cSameExternals.initMs.median)} ms — ${x(cs.a.initMs.median / cs.cSameExternals.initMs.median)} like for like.`);
     } else {
       out.push(`**${t.name}**: ${x(t.measured)}, limit ${t.target}.`);
     }
@@ -182,7 +203,8 @@ export function summaryTable(r: Results): string {
     const t = target(name);
     rows.push(`| $ per million tasks, ${id.slice(2)} | $${a ? usd(a.costPerMillion.total) : 'n/a'} | $${c ? usd(c.costPerMillion.total) : 'n/a'} | $${b ? usd(b.costPerMillion.total) : 'n/a'} | ${x(t?.measured)} | ${t?.target ?? ''} | ${met(t)} |`);
   }
-  rows.push(`| $ per million, lease / record / off, excl. S3 (claim checks (b), (c) cannot make) | $${['a-lease', 'a-record', 'a-off'].map((id) => { const a = run(id as PipelineId); return a ? usd(a.costPerMillion.total - s3Of(a)) : 'n/a'; }).join(' / $')} | $${c ? usd(c.costPerMillion.total) : 'n/a'} | $${b ? usd(b.costPerMillion.total) : 'n/a'} | ${['a-lease', 'a-record', 'a-off'].map((id) => x(r.ratios[`cost_${id}_vs_c_excl_s3`])).join(' / ')} | (like for like) | – |`);
+  const lfl = ['lease', 'record', 'off'].map((m) => target(m === 'off' ? 'cost per million, idempotency off, like for like' : `cost per million, ${m} mode, like for like`));
+  rows.push(`| $ per million, lease / record / off, like for like: excl. S3 (claim checks (b), (c) cannot make) | $${['a-lease', 'a-record', 'a-off'].map((id) => { const a = run(id as PipelineId); return a ? usd(a.costPerMillion.total - s3Of(a)) : 'n/a'; }).join(' / $')} | $${c ? usd(c.costPerMillion.total) : 'n/a'} | $${b ? usd(b.costPerMillion.total) : 'n/a'} | ${['a-lease', 'a-record', 'a-off'].map((id) => x(r.ratios[`cost_${id}_vs_c_excl_s3`])).join(' / ')} | ${lfl.map((t) => t?.target.replace(' (c)', '') ?? '').join(' / ')} (c) | ${lfl.map((t) => met(t)).join(' / ')} |`);
   const sq = target('SQS billed requests vs (b) naive');
   const a = run('a-lease');
   rows.push(`| SQS billed requests per task | ${a ? (a.quantities.sqsBilledRequests / a.tasks).toFixed(2) : 'n/a'} | ${c ? (c.quantities.sqsBilledRequests / c.tasks).toFixed(2) : 'n/a'} | ${b ? (b.quantities.sqsBilledRequests / b.tasks).toFixed(2) : 'n/a'} | ${x(sq?.measured)} vs (b) | ${sq?.target ?? ''} | ${met(sq)} |`);
@@ -197,6 +219,7 @@ export function summaryTable(r: Results): string {
   if (r.coldStart) {
     const it = target('module init time');
     rows.push(`| module init, ms (median, min–max) | ${sp(r.coldStart.a.initMs, n1)} | ${sp(r.coldStart.c.initMs, n1)} | – | ${x(it?.measured)} | ${it?.target ?? ''} | ${met(it)} |`);
+    rows.push(`| module init, (c) given the same external modules as (a) (diagnostic) | ${n1(r.coldStart.a.initMs.median)} | ${n1(r.coldStart.cSameExternals.initMs.median)} | – | ${x(r.ratios.init_a_vs_c_same_externals)} | – | – |`);
     rows.push(`| consumer bundle (minified) | ${kib(r.coldStart.a.bytes)} | ${kib(r.coldStart.c.bytes)} | – | ${x(r.ratios.bundle_a_vs_c)} | – | – |`);
   }
   return rows.join('\n');
@@ -236,7 +259,7 @@ export function renderMarkdown(r: Results): string {
   const w = r.workload;
   L.push(`Workload (seed ${w.seed}): ${n0(w.tasks)} tasks, ${n0(w.messagesSent)} messages sent — ${n0(w.small)} × 1 KiB, ${n0(w.medium)} × 100 KiB, ${n0(w.large)} × ${kib(w.largeBytes)} (above the claim-check threshold, ${kib(r.claimCheck?.defaultThresholdBytes ?? NaN)}, which is the largest message SQS accepts with the DLQ headroom: (a) sends them by claim check; (b) and (c) have none and cannot send them at all — counted as unsendable; their cost per million is still divided by all ${n0(w.tasks)} tasks, which flatters them); ${n0(w.failOnce)} fail on their first run, ${n0(w.duplicates)} are sent twice (same task id), ${n0(w.poison)} are poison (the handler always rejects them: (a) throws PermanentError and dead-letters at once; (b) and (c) have no such notion and retry until the redrive policy moves them, maxReceiveCount ${String(m.settings.maxReceiveCount)}).`);
   L.push('');
-  L.push(`S3 storage: claim objects are kept ${m.claimLifetimeDays} days (the bucket's expiration rule; nothing deletes them earlier), priced per GB-month. Lambda: ${m.memoryMb} MB (lib/infra default), GB-s = each invocation's measured handler wall time rounded up to 1 ms × memory. Event source: batch size 10, ${String(m.settings.concurrency)} concurrent invocations, ReportBatchItemFailures; (b) is billed one invocation per message. Empty receives (idle polling) are counted but not charged to the tasks (they depend on idle time, not on tasks).`);
+  L.push(`S3 storage: each claim object is billed per GB-month for as long as it lived — until a counted DeleteObjects (this project deletes a task's object once its SUCCEEDED write is acknowledged, in the lease and record modes), otherwise the bucket's ${m.claimLifetimeDays}-day expiration (objects of dead-lettered tasks, kept for redrive; idempotency off; (b), (c) have none). Lambda: ${m.memoryMb} MB (lib/infra default), GB-s = each invocation's measured handler wall time rounded up to 1 ms × memory. Event source: batch size 10, ${String(m.settings.concurrency)} concurrent invocations, ReportBatchItemFailures; (b) is billed one invocation per message. Empty receives (idle polling) are counted but not charged to the tasks (they depend on idle time, not on tasks).`);
   L.push('');
   L.push('| pipeline | $/M total | excl. S3 | SQS | Lambda req | Lambda GB-s | DynamoDB W | DynamoDB R | S3 PUT | S3 GET | S3 storage | all sent tasks processed | unsendable | duplicate effects | dead-lettered |');
   L.push('|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|');
@@ -321,7 +344,10 @@ export function renderMarkdown(r: Results): string {
     L.push('|---|---|---|---|---|');
     L.push(`| (a) taskq | ${cs.a.entry} | ${kib(cs.a.bytes)} | ${kib(cs.a.gzipBytes)} | ${sp(cs.a.initMs, n1)} |`);
     L.push(`| (c) Powertools | ${cs.c.entry} | ${kib(cs.c.bytes)} | ${kib(cs.c.gzipBytes)} | ${sp(cs.c.initMs, n1)} |`);
-    L.push(`| diagnostic: (a) with the lazily imported SQS/S3 SDKs external | ${cs.aWithoutLazySdks.entry} | ${kib(cs.aWithoutLazySdks.bytes)} | ${kib(cs.aWithoutLazySdks.gzipBytes)} | ${sp(cs.aWithoutLazySdks.initMs, n1)} |`);
+    L.push(`| diagnostic: (a) with everything bundled (the previous deployment setting) | ${cs.aAllBundled.entry} | ${kib(cs.aAllBundled.bytes)} | ${kib(cs.aAllBundled.gzipBytes)} | ${sp(cs.aAllBundled.initMs, n1)} |`);
+    L.push(`| diagnostic: (c) with the same modules external as (a) (not how the anchor is configured) | ${cs.cSameExternals.entry} | ${kib(cs.cSameExternals.bytes)} | ${kib(cs.cSameExternals.gzipBytes)} | ${sp(cs.cSameExternals.initMs, n1)} |`);
+    L.push('');
+    L.push(`(a) leaves out of its bundle (lib/infra/consumer-bundling.ts): ${cs.external.map((m) => `\`${m}\``).join(', ')} — modules the runtime reaches only through \`import()\` on rare paths (retries, dead-lettering, claim checks) or that the default credential chain loads only when environment credentials are absent (never on Lambda); on Lambda they resolve from the runtime's own AWS SDK v3. The DynamoDB client of the hot path stays bundled. Like for like — (a) against (c) given the same externals: ${x(cs.a.initMs.median / cs.cSameExternals.initMs.median)}.`);
     L.push('');
   }
 
@@ -357,7 +383,7 @@ export function renderMarkdown(r: Results): string {
     const cc = r.claimCheck;
     L.push('### Claim-check curve');
     L.push('');
-    L.push(`Cost per million tasks by payload size, this project's pipeline with idempotency off, forced inline vs forced through S3. Default threshold (DEFAULT_CLAIM_CHECK_THRESHOLD_BYTES): **${kib(cc.defaultThresholdBytes)}** — the largest inline message, so a claim check is used only when inline is impossible. S3 includes storage of each claim object for ${r.meta.claimLifetimeDays} days. Smallest measured size where S3 is cheaper than inline (GB-s excluded): ${cc.breakEvenBytes === null ? '**none** — inline is cheaper at every size measured, which supports the default' : `**${kib(cc.breakEvenBytes)}**`}.`);
+    L.push(`Cost per million tasks by payload size, this project's pipeline with idempotency off, forced inline vs forced through S3. Default threshold (DEFAULT_CLAIM_CHECK_THRESHOLD_BYTES): **${kib(cc.defaultThresholdBytes)}** — the largest inline message, so a claim check is used only when inline is impossible. S3 includes storage of each claim object for ${r.meta.claimLifetimeDays} days (idempotency off never deletes: duplicates are not detected). Smallest measured size where S3 is cheaper than inline (GB-s excluded): ${cc.breakEvenBytes === null ? '**none** — inline is cheaper at every size measured, which supports the default' : `**${kib(cc.breakEvenBytes)}**`}.`);
     L.push('');
     L.push('| payload | inline $/M (excl. GB-s) | S3 $/M (excl. GB-s) | inline SQS billed/task | S3 SQS billed/task | S3 requests/task | default choice |');
     L.push('|---|---|---|---|---|---|---|');

@@ -12,17 +12,13 @@ import * as logs from 'aws-cdk-lib/aws-logs';
 import type * as sqs from 'aws-cdk-lib/aws-sqs';
 import type { Construct } from 'constructs';
 import { ENV } from '../protocol/resources.ts';
+import { CONSUMER_BUNDLING } from './consumer-bundling.ts';
 import { TASK_QUEUE_DEFAULTS, type TaskQueueProps } from './props.ts';
 import type { ResolvedTaskQueueConfig } from './validation.ts';
 
 /** functions/consumer.ts of this project. */
 export const DEFAULT_CONSUMER_ENTRY = fileURLToPath(new URL('../../functions/consumer.ts', import.meta.url));
 
-/**
- * ESM output needs `require` for the CommonJS modules esbuild bundles (parts of the AWS SDK).
- */
-const ESM_REQUIRE_SHIM =
-  "import { createRequire as __taskqCreateRequire } from 'node:module'; const require = __taskqCreateRequire(import.meta.url);";
 
 export interface ConsumerParts {
   readonly function: nodejs.NodejsFunction;
@@ -90,15 +86,16 @@ export function createConsumer(
     description: 'Task queue consumer (SQS event source, partial batch responses)',
     bundling: {
       forceDockerBundling: false,
-      minify: true,
       sourceMap,
-      sourcesContent: false,
-      format: nodejs.OutputFormat.ESM,
-      mainFields: ['module', 'main'],
-      banner: ESM_REQUIRE_SHIM,
-      // Bundle (and tree-shake) the SDK: the version tested is the version deployed, and a
-      // single minified file loads faster than the runtime's node_modules.
-      bundleAwsSDK: true,
+      // consumer-bundling.ts: the hot path's SDK (DynamoDB) bundled and pinned; the SQS/S3
+      // clients and the unused credential providers, import()ed only on rare paths, come
+      // from the Lambda runtime's AWS SDK v3.
+      minify: CONSUMER_BUNDLING.minify,
+      sourcesContent: CONSUMER_BUNDLING.sourcesContent,
+      format: CONSUMER_BUNDLING.format === 'esm' ? nodejs.OutputFormat.ESM : nodejs.OutputFormat.CJS,
+      mainFields: [...CONSUMER_BUNDLING.mainFields],
+      banner: CONSUMER_BUNDLING.banner,
+      externalModules: [...CONSUMER_BUNDLING.externalModules],
     },
   });
 

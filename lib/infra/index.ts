@@ -12,6 +12,7 @@ export { CUSTOM_METRICS, TASK_TYPE_DIMENSION } from './metrics.ts';
 export type { TaskMetricOptions } from './metrics.ts';
 export { ACTIONS as TASK_QUEUE_IAM_ACTIONS } from './permissions.ts';
 export { DEFAULT_CONSUMER_ENTRY } from './consumer-function.ts';
+export { CONSUMER_BUNDLING } from './consumer-bundling.ts';
 export { TaskQueueStack } from './task-queue-stack.ts';
 export { contextProps, CONTEXT_KEYS } from './stack-context.ts';
 export type { TaskQueueStackProps } from './task-queue-stack.ts';

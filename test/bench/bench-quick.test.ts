@@ -108,7 +108,7 @@ describe('npm run bench -- --quick', () => {
     const s = results.throughput!.summary;
     close(results.ratios.throughput_a_vs_c!, s['a-lease']!.tasksPerSecond!.median / s['c-powertools']!.tasksPerSecond!.median);
     close(results.ratios.init_a_vs_c!, results.coldStart!.a.initMs.median / results.coldStart!.c.initMs.median);
-    expect(results.targets).toHaveLength(7);
+    expect(results.targets).toHaveLength(10);
     for (const t of results.targets) {
       expect(t.measured, t.name).not.toBeNull();
       expect(t.met, t.name).toBe(t.direction === '≤' ? t.measured! <= t.limit : t.measured! >= t.limit);
