@@ -184,7 +184,10 @@ export function floorOf(workload: Workload, guarantee: FloorGuarantee, claimLife
     const size = t.payloadBytes + ENVELOPE_OVERHEAD;
     // Large payload: inline (if it fits) or claim check, whichever is cheaper.
     const inlineUsd = size <= SQS_MAX_MESSAGE_BYTES ? (2 * share(size) * p.sqsPerMillionRequests) / 1e6 : Infinity;
-    const storageUsd = (t.payloadBytes / 2 ** 30) * (claimLifetimeDays / 30.4375) * p.s3PerGbMonth;
+    // With a duplicate check the object of a succeeded task can be deleted at once (storage ≈ 0);
+    // a dead-lettered task's object is kept for redrive, and without idempotency every object is kept.
+    const kept = guarantee === 'off' || t.behaviour === 'poison';
+    const storageUsd = kept ? (t.payloadBytes / 2 ** 30) * (claimLifetimeDays / 30.4375) * p.s3PerGbMonth : 0;
     const claimUsd = (p.s3PerThousandPut + p.s3PerThousandGet) / 1000 + storageUsd + (2 * share(ENVELOPE_OVERHEAD + 100) * p.sqsPerMillionRequests) / 1e6;
     const claim = claimUsd < inlineUsd;
     const msg = claim ? ENVELOPE_OVERHEAD + 100 : size;
@@ -235,7 +238,7 @@ const COMMON_REASONING = [
   'SQS: each message is sent once (a share of a 10-entry SendMessageBatch, or size/64 KiB when larger), received once per delivery (a share of a 10-message receive, or size/64 KiB), deleted once per delivery (a share of a 10-entry DeleteMessageBatch).',
   'Deliveries: 1 per task, +1 for a task that fails once, +1 per duplicate copy. Lambda: one invocation per 10 deliveries.',
   'Poison: isolated with its reason by one SendMessage to the DLQ after one delivery (a redrive-policy-only design needs maxReceiveCount deliveries instead).',
-  'Large payloads: whichever is cheaper and possible — inline (2 × size/64 KiB SQS units; only up to 1 MiB) or S3 (1 PUT + 1 GET per delivery + storage for the claim objects\' lifetime, plus a small pointer message).',
+  'Large payloads: whichever is cheaper and possible — inline (2 × size/64 KiB SQS units; only up to 1 MiB) or S3 (1 PUT + 1 GET per delivery + a small pointer message + storage: none once the task succeeded when duplicates are detected (lease, record: the object is deleted at once), else the lifecycle\'s lifetime; a dead-lettered task\'s object is kept for redrive).',
 ];
 
 const FLOOR_REASONING: Record<FloorGuarantee, string[]> = {

@@ -55,8 +55,17 @@ export interface LambdaStats {
   records: number;
 }
 
+/** A claim object this meter's clients PUT: its size, when, and when a DeleteObject(s) removed it. */
+export interface S3ObjectLife {
+  bytes: number;
+  putAt: number;
+  deletedAt?: number;
+}
+
 export class Meter {
   readonly ops = new Map<string, OpStats>();
+  /** `bucket/key` → the object's life, for S3 storage: an object is billed until deleted, else for the lifecycle's lifetime. */
+  readonly s3Objects = new Map<string, S3ObjectLife>();
   readonly lambda: LambdaStats = { invocations: 0, wallMs: 0, billedMs: 0, records: 0 };
 
   constructor(readonly label = 'meter') {}
@@ -168,6 +177,7 @@ export function instrument<C extends object>(client: C): C {
           const attempts = Number((output.$metadata as { attempts?: number } | undefined)?.attempts ?? 1);
           stats.requests += attempts;
           account(stats, service, operation, args.input, output, attempts);
+          if (service === 's3') trackObjects(meter, operation, args.input, output);
           return result;
         } catch (error) {
           const e = error as { name?: string; Item?: Record<string, unknown>; $metadata?: { attempts?: number } };
@@ -258,6 +268,22 @@ function account(stats: OpStats, service: string, operation: string, input: Reco
   if (service === 's3') {
     if (operation === 'PutObject') stats.payloadBytes += bodySize(input.Body);
     else if (operation === 'GetObject') stats.payloadBytes += Number(output.ContentLength ?? 0);
+  }
+}
+
+/** Records PUTs and successful deletes of objects, so storage is billed for how long each object really lived. */
+function trackObjects(meter: Meter, operation: string, input: Record<string, unknown>, output: Record<string, unknown>): void {
+  const bucket = String(input.Bucket ?? '');
+  const now = Date.now();
+  const deleted = (key: unknown) => {
+    const life = meter.s3Objects.get(`${bucket}/${String(key)}`);
+    if (life && life.deletedAt === undefined) life.deletedAt = now;
+  };
+  if (operation === 'PutObject') meter.s3Objects.set(`${bucket}/${String(input.Key)}`, { bytes: bodySize(input.Body), putAt: now });
+  else if (operation === 'DeleteObject') deleted(input.Key);
+  else if (operation === 'DeleteObjects') {
+    const failed = new Set(((output.Errors as Array<{ Key?: string }> | undefined) ?? []).map((e) => e.Key));
+    for (const o of ((input.Delete as { Objects?: Array<{ Key?: string }> } | undefined)?.Objects ?? [])) if (!failed.has(o.Key)) deleted(o.Key);
   }
 }
 

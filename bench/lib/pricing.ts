@@ -56,8 +56,10 @@ export interface Quantities {
   dynamoRequests: number;
   s3Put: number;
   s3Get: number;
-  /** GB-months of claim objects: bytes PUT × their lifetime (nothing deletes them earlier). */
+  /** GB-months of claim objects: each object's bytes × how long it lived — until a counted delete, else the lifecycle's lifetime. */
   s3GbMonths: number;
+  /** Bytes PUT whose object a counted DeleteObject(s) removed during the run (billed only for the time they lived). */
+  s3DeletedBytes: number;
 }
 
 /** Average month, days (GB-month = GB stored for this long). */
@@ -96,6 +98,14 @@ export function quantities(meter: Meter, memoryMb: number, claimLifetimeDays: nu
       else s3Get += s.requests;
     }
   }
+  // Objects deleted during the run are billed for the time they lived (S3 Standard has no minimum duration).
+  let deletedBytes = 0;
+  let deletedGbMonths = 0;
+  for (const life of meter.s3Objects.values()) {
+    if (life.deletedAt === undefined) continue;
+    deletedBytes += life.bytes;
+    deletedGbMonths += (life.bytes / 2 ** 30) * ((life.deletedAt - life.putAt) / 86_400_000 / DAYS_PER_MONTH);
+  }
   return {
     sqsBilledRequests: sqsBilled,
     sqsHttpRequests: sqsHttp,
@@ -107,7 +117,8 @@ export function quantities(meter: Meter, memoryMb: number, claimLifetimeDays: nu
     dynamoRequests: ddb,
     s3Put,
     s3Get,
-    s3GbMonths: (s3PutBytes / 2 ** 30) * (claimLifetimeDays / DAYS_PER_MONTH),
+    s3GbMonths: ((s3PutBytes - deletedBytes) / 2 ** 30) * (claimLifetimeDays / DAYS_PER_MONTH) + deletedGbMonths,
+    s3DeletedBytes: deletedBytes,
   };
 }
 
