@@ -592,6 +592,8 @@ class Invocation {
     const expiresAt = Math.floor(now / 1000) + this.ttl;
     const batch: { key: string; put?: Item }[] = [];
     const careful: { w: Work; item: Item }[] = [];
+    /** `record` mode's RETRYING / DEAD_LETTERED writes: conditional, one call each (the rare path). */
+    const unlessSucceeded: { w: Work; item: Item }[] = [];
     /** SUCCEEDED tasks whose claim object goes once their completion write is acknowledged. */
     const claimsInBatch: Work[] = [];
     const claimsAcked: Work[] = [];
@@ -616,6 +618,10 @@ class Invocation {
       else if (o.kind === 'deadLetter' && w.ran) write = { key: w.key, put: this.item(w, 'RETRYING', nowIso, expiresAt, { kind: 'retry', seconds: 0, error: o.error }) };
       else if (w.lease) write = { key: w.key, ...(w.lease.previous ? { put: w.lease.previous } : {}) }; // release: as before the acquire
       if (!write) continue;
+      if (w.mode === 'record' && o.kind !== 'succeeded') {
+        if (write.put) unlessSucceeded.push({ w, item: write.put });
+        continue;
+      }
       if (w.lease && w.lease.leaseUntil < safeUntil) {
         // The lease ran out (an overrun, or clocks apart): another copy may hold the task now.
         if (write.put) careful.push({ w, item: write.put });
@@ -646,7 +652,17 @@ class Invocation {
         ),
       );
     }
-    for (const item of marks) {
+    for (const { w, item } of unlessSucceeded) {
+      tableWrites.push(
+        store!.putUnlessSucceeded(item).then(
+          (r) => {
+            if (r === 'succeeded') this.log.info('a concurrent copy already succeeded; failure not recorded over it', this.fields(w));
+          },
+          (error) => this.log.error('task record write failed', { ...this.fields(w), error: errorText(error) }),
+        ),
+      );
+    }
+        for (const item of marks) {
       tableWrites.push(store!.markDeadLettered(item, now).then(() => undefined, (error) => this.log.warn('could not record DEAD_LETTERED', { error: errorText(error) })));
     }
     await Promise.all(tableWrites);

@@ -86,6 +86,8 @@ const RESET_UPDATE = 'SET #s = :ip, #l = :lu, #id = :id, #t = :t, #c = if_not_ex
 const RESET_CONDITION = '#s = :dead AND #u = :pu';
 /** The unknown-type path records DEAD_LETTERED unless a live, finished or other-type task owns the key. */
 const MARK_CONDITION = 'attribute_not_exists(#pk) OR (#t = :t AND #s <> :ok AND (attribute_not_exists(#l) OR #l < :now))';
+/** `record` mode's failure writes: never over a SUCCEEDED written by a concurrent copy. */
+const UNLESS_SUCCEEDED_CONDITION = 'attribute_not_exists(#pk) OR #s <> :ok';
 /** A completion written after the own lease ran out: only while nobody else took it over. */
 const STILL_MINE_CONDITION = '#l = :lu AND #a = :a';
 
@@ -99,6 +101,7 @@ const ACQUIRE_NAMES = names(ACQUIRE_UPDATE + ACQUIRE_CONDITION);
 const RESET_NAMES = names(RESET_UPDATE + RESET_CONDITION);
 const MARK_NAMES = names(MARK_CONDITION);
 const STILL_MINE_NAMES = names(STILL_MINE_CONDITION);
+const UNLESS_SUCCEEDED_NAMES = names(UNLESS_SUCCEEDED_CONDITION);
 
 const V_IN_PROGRESS = S('IN_PROGRESS');
 const V_SUCCEEDED = S('SUCCEEDED');
@@ -338,6 +341,28 @@ export class TaskStore {
       return 'written';
     } catch (error) {
       if (isConditionalFailure(error)) return 'lost';
+      throw error;
+    }
+  }
+
+  /**
+   * `record` mode holds no lease, so a copy that failed must not overwrite the SUCCEEDED
+   * another copy wrote meanwhile (a later duplicate would then run again).
+   */
+  async putUnlessSucceeded(item: Item): Promise<'written' | 'succeeded'> {
+    try {
+      await this.dynamo.send(
+        new PutItemCommand({
+          TableName: this.tableName,
+          Item: item,
+          ConditionExpression: UNLESS_SUCCEEDED_CONDITION,
+          ExpressionAttributeNames: UNLESS_SUCCEEDED_NAMES,
+          ExpressionAttributeValues: { ':ok': V_SUCCEEDED },
+        }),
+      );
+      return 'written';
+    } catch (error) {
+      if (isConditionalFailure(error)) return 'succeeded';
       throw error;
     }
   }

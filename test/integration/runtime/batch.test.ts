@@ -1,6 +1,7 @@
 /** Batches over the wire: FIFO order, deadlines, long delays, idempotency modes, expired leases, logs. */
 import { beforeAll, describe, expect, it } from 'vitest';
 import { PutItemCommand } from '@aws-sdk/client-dynamodb';
+import type { SQSEvent } from 'aws-lambda';
 import { createTestResources, testClients, type TestResources } from '../../support/aws.ts';
 import { consumer, envelope, fakeContext, receive, receiveEvent, sendTask, sleep, spy, taskRecord } from './helpers.ts';
 
@@ -126,6 +127,40 @@ describe('consumer runtime: batches', () => {
     expect(await taskRecord(clients.dynamo, r.tableName, e.id)).toMatchObject({ status: 'SUCCEEDED', attempts: 1 });
     await sendTask(clients.sqs, r.queueUrl, e);
     await handler(await receiveEvent(clients.sqs, r), fakeContext());
+    expect(effects).toBe(1);
+  });
+
+  it("idempotency 'record': a copy that fails after a concurrent copy succeeded never overwrites SUCCEEDED", async () => {
+    const own = await createTestResources(clients);
+    let effects = 0;
+    let first = true;
+    let copyA: SQSEvent | undefined;
+    // Copy B runs first; while it runs, copy A runs to success; then B fails (retryable).
+    const { handler } = consumer(own, clients, {
+      rec: {
+        idempotency: 'record',
+        handler: async () => {
+          if (first) {
+            first = false;
+            await handler(copyA!, fakeContext());
+            throw new Error('downstream down');
+          }
+          effects += 1;
+        },
+      },
+    });
+    const e = envelope('rec', {});
+    await sendTask(clients.sqs, own.queueUrl, e);
+    await sendTask(clients.sqs, own.queueUrl, e);
+    const both = await receiveEvent(clients.sqs, own, 2);
+    expect(both.Records).toHaveLength(2);
+    copyA = { Records: [both.Records[1]!] };
+    const b = await handler({ Records: [both.Records[0]!] }, fakeContext());
+    expect(b.batchItemFailures).toHaveLength(1);
+    expect(effects).toBe(1);
+    expect(await taskRecord(clients.dynamo, own.tableName, e.id)).toMatchObject({ status: 'SUCCEEDED' });
+    // B's retry is a duplicate of a succeeded task now: skipped.
+    await handler({ Records: [both.Records[0]!] }, fakeContext());
     expect(effects).toBe(1);
   });
 
