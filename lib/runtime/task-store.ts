@@ -108,6 +108,21 @@ const V_SUCCEEDED = S('SUCCEEDED');
 const V_DEAD = S('DEAD_LETTERED');
 const V_ONE = N(1);
 
+/** The values both lease-taking writes (acquire, redrive reset) set and test. */
+function leaseValues(r: AcquireRequest): Record<string, AttributeValue> {
+  return {
+    ':ip': V_IN_PROGRESS,
+    ':lu': N(r.leaseUntil),
+    ':id': S(r.taskId),
+    ':t': S(r.type),
+    ':c': S(r.createdAt),
+    ':u': S(r.nowIso),
+    ':x': N(r.expiresAt),
+    ':one': V_ONE,
+    ':dead': V_DEAD,
+  };
+}
+
 function isConditionalFailure(error: unknown): error is ConditionalCheckFailedException {
   return error instanceof ConditionalCheckFailedException || (error as { name?: string })?.name === 'ConditionalCheckFailedException';
 }
@@ -184,19 +199,7 @@ export class TaskStore {
    * the answer is 'deadLettered' and nothing is written.
    */
   async acquire(r: AcquireRequest): Promise<AcquireResult> {
-    const values: Record<string, AttributeValue> = {
-      ':ip': V_IN_PROGRESS,
-      ':lu': N(r.leaseUntil),
-      ':id': S(r.taskId),
-      ':t': S(r.type),
-      ':c': S(r.createdAt),
-      ':u': S(r.nowIso),
-      ':x': N(r.expiresAt),
-      ':one': V_ONE,
-      ':ok': V_SUCCEEDED,
-      ':dead': V_DEAD,
-      ':now': N(r.nowMs),
-    };
+    const values: Record<string, AttributeValue> = { ...leaseValues(r), ':ok': V_SUCCEEDED, ':now': N(r.nowMs) };
     try {
       const response = await this.dynamo.send(
         new UpdateItemCommand({
@@ -240,18 +243,7 @@ export class TaskStore {
           UpdateExpression: RESET_UPDATE,
           ConditionExpression: RESET_CONDITION,
           ExpressionAttributeNames: RESET_NAMES,
-          ExpressionAttributeValues: {
-            ':ip': V_IN_PROGRESS,
-            ':lu': N(r.leaseUntil),
-            ':id': S(r.taskId),
-            ':t': S(r.type),
-            ':c': S(r.createdAt),
-            ':u': S(r.nowIso),
-            ':x': N(r.expiresAt),
-            ':one': V_ONE,
-            ':dead': V_DEAD,
-            ':pu': old.updatedAt ?? S(''),
-          },
+          ExpressionAttributeValues: { ...leaseValues(r), ':pu': old.updatedAt ?? S('') },
         }),
       );
       return { kind: 'acquired', attempts: 1, previous: old, previousLeaseExpired: false };
