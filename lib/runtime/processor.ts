@@ -7,8 +7,9 @@
  *   1. parse every record (Extended Client pointers are resolved from S3 here: their
  *      envelope, and so their idempotency key, is only in the object);
  *   2. route: unknown types, notBefore not reached, a key seen earlier in the batch;
- *   3. acquire: lease mode — one BatchExecuteStatement of INSERTs for first deliveries,
- *      one conditional UpdateItem for the others; record mode — one BatchGetItem;
+ *   3. acquire: lease mode — one BatchExecuteStatement of INSERTs for first deliveries (one
+ *      consistent BatchGetItem for those whose INSERT found an item), one conditional
+ *      UpdateItem for the others; record mode — one BatchGetItem;
  *   4. run the handlers (bounded concurrency; FIFO: in order, stopping at the first failure),
  *      fetching claim-checked payloads and dead-lettering as each record settles;
  *   5. finish: one BatchWriteItem for every completion (SUCCEEDED, RETRYING, DEAD_LETTERED,
@@ -306,6 +307,36 @@ class Invocation {
     await Promise.all([this.acquireLeases(leaseWorks), this.readRecords(recordWorks)]);
   }
 
+  /**
+   * First deliveries whose INSERT found an item: mostly producer re-sends of a finished task.
+   * One consistent BatchGetItem (1 read unit each) tells duplicates, leftovers, conflicts and
+   * live leases apart, where a second conditional write would cost a write unit (5× the
+   * price) each; only the rest take the acquire path, whose condition still decides.
+   */
+  private async settleExisting(existing: Work[], single: Work[], now: number): Promise<void> {
+    if (existing.length === 0) return;
+    let items: Map<string, Item>;
+    try {
+      items = await this.deps.store!.getMany(existing.map((w) => w.key!));
+    } catch {
+      single.push(...existing);
+      return;
+    }
+    for (const w of existing) {
+      const item = items.get(w.key!);
+      const type = stringOf(item, 'type');
+      const status = stringOf(item, 'status');
+      const lease = numberOf(item, 'leaseUntil');
+      if (item && type !== undefined && type !== w.envelope!.type) this.keyConflict(w, type);
+      else if (status === 'SUCCEEDED') w.outcome = { kind: 'duplicate', of: 'SUCCEEDED' };
+      // Not a redrive (those skip the INSERT): a leftover copy of a dead-lettered task.
+      else if (status === 'DEAD_LETTERED') w.outcome = { kind: 'duplicate', of: 'DEAD_LETTERED' };
+      else if (lease !== undefined && lease >= now) {
+        w.outcome = { kind: 'redelay', seconds: clampVisibility((lease - now) / 1000 + 1), why: 'another copy holds the lease' };
+      } else single.push(w);
+    }
+  }
+
   private exhausted(w: Work): void {
     w.outcome = { kind: 'deadLetter', reason: 'attempts-exhausted', error: `attempts exhausted (${w.attempts - 1} of ${w.maxAttempts} used)` };
   }
@@ -333,14 +364,16 @@ class Invocation {
     const fresh = works.filter((w) => w.receiveCount === 1 && !isRedrive(w.record));
     const single = works.filter((w) => !(w.receiveCount === 1 && !isRedrive(w.record)));
     const inserted = await store.insertMany(fresh.map(request));
+    const existing: Work[] = [];
     fresh.forEach((w, i) => {
       const r = inserted[i]!;
       if (r === 'acquired') {
         w.attempts = 1;
         w.lease = { leaseUntil, previous: undefined };
-      } else if (r === 'exists') single.push(w);
+      } else if (r === 'exists') existing.push(w);
       else this.tableUnavailable(w, r.error);
     });
+    await this.settleExisting(existing, single, now);
     await pool(single, this.cfg.concurrency, async (w) => {
       const r = await store.acquire(request(w));
       switch (r.kind) {

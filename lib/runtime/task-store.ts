@@ -265,8 +265,8 @@ export class TaskStore {
           [this.tableName]: {
             Keys: chunk.map((key) => ({ [PK]: S(key) })),
             ConsistentRead: true,
-            ProjectionExpression: '#pk, #s, #a, #u',
-            ExpressionAttributeNames: { '#pk': PK, '#s': 'status', '#a': 'attempts', '#u': 'updatedAt' },
+            ProjectionExpression: '#pk, #s, #a, #u, #t, #l',
+            ExpressionAttributeNames: { '#pk': PK, '#s': 'status', '#a': 'attempts', '#u': 'updatedAt', '#t': 'type', '#l': 'leaseUntil' },
           },
         };
         for (let round = 0; request && round < 6; round++) {

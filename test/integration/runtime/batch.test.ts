@@ -115,6 +115,19 @@ describe('consumer runtime: batches', () => {
     expect(ran).toBe(1);
   });
 
+  it("lease mode: a re-sent copy of a finished task costs its failed INSERT and one read — no second write", async () => {
+    let effects = 0;
+    const { handler } = consumer(r, clients, { once: { handler: () => void effects++ } });
+    const e = envelope('once', {});
+    await sendTask(clients.sqs, r.queueUrl, e);
+    expect((await handler(await receiveEvent(clients.sqs, r), fakeContext())).batchItemFailures).toEqual([]);
+    const dynamoCalls = spy(clients.dynamo);
+    await sendTask(clients.sqs, r.queueUrl, e);
+    expect((await handler(await receiveEvent(clients.sqs, r), fakeContext())).batchItemFailures).toEqual([]);
+    expect(effects).toBe(1);
+    expect(dynamoCalls.map((c) => c.name)).toEqual(['BatchExecuteStatementCommand', 'BatchGetItemCommand']);
+  });
+
   it("idempotency 'record': one write on success, later duplicates skipped", async () => {
     let effects = 0;
     const { handler } = consumer(r, clients, { rec: { idempotency: 'record', handler: () => void effects++ } });
