@@ -324,17 +324,30 @@ class Invocation {
     }
     for (const w of existing) {
       const item = items.get(w.key!);
-      const type = stringOf(item, 'type');
-      const status = stringOf(item, 'status');
+      // Not a redrive (those skip the INSERT): a DEAD_LETTERED record makes this a leftover copy.
+      if (this.answeredByRecord(w, item)) continue;
       const lease = numberOf(item, 'leaseUntil');
-      if (item && type !== undefined && type !== w.envelope!.type) this.keyConflict(w, type);
-      else if (status === 'SUCCEEDED') w.outcome = { kind: 'duplicate', of: 'SUCCEEDED' };
-      // Not a redrive (those skip the INSERT): a leftover copy of a dead-lettered task.
-      else if (status === 'DEAD_LETTERED') w.outcome = { kind: 'duplicate', of: 'DEAD_LETTERED' };
-      else if (lease !== undefined && lease >= now) {
+      if (lease !== undefined && lease >= now) {
         w.outcome = { kind: 'redelay', seconds: clampVisibility((lease - now) / 1000 + 1), why: 'another copy holds the lease' };
       } else single.push(w);
     }
+  }
+
+  /**
+   * Settles a copy whose record already answers for it: the key belongs to another task type,
+   * the task SUCCEEDED, or it was dead-lettered and this copy is no redrive (a leftover).
+   */
+  private answeredByRecord(w: Work, item: Item | undefined): boolean {
+    const type = stringOf(item, 'type');
+    if (type !== undefined && type !== w.envelope!.type) {
+      this.keyConflict(w, type);
+      return true;
+    }
+    const status = stringOf(item, 'status');
+    if (status === 'SUCCEEDED') w.outcome = { kind: 'duplicate', of: 'SUCCEEDED' };
+    else if (status === 'DEAD_LETTERED' && !isRedrive(w.record)) w.outcome = { kind: 'duplicate', of: 'DEAD_LETTERED' };
+    else return false;
+    return true;
   }
 
   private exhausted(w: Work): void {
@@ -428,26 +441,9 @@ class Invocation {
     }
     for (const w of works) {
       const item = items.get(w.key!);
-      const existingType = stringOf(item, 'type');
-      if (existingType !== undefined && existingType !== w.envelope!.type) {
-        this.keyConflict(w, existingType);
-        continue;
-      }
-      const status = stringOf(item, 'status');
-      if (status === 'SUCCEEDED') {
-        w.outcome = { kind: 'duplicate', of: 'SUCCEEDED' };
-        continue;
-      }
-      if (status === 'DEAD_LETTERED') {
-        // Only a redrive runs a dead-lettered task again, with fresh attempts; any other copy is a leftover.
-        if (!isRedrive(w.record)) {
-          w.outcome = { kind: 'duplicate', of: 'DEAD_LETTERED' };
-          continue;
-        }
-        w.attempts = 1;
-        continue;
-      }
-      w.attempts = (numberOf(item, 'attempts') ?? 0) + 1;
+      if (this.answeredByRecord(w, item)) continue;
+      // A redrive of a dead-lettered task starts with fresh attempts.
+      w.attempts = stringOf(item, 'status') === 'DEAD_LETTERED' ? 1 : (numberOf(item, 'attempts') ?? 0) + 1;
       if (w.attempts > w.maxAttempts) this.exhausted(w);
     }
   }
