@@ -10,6 +10,7 @@ import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { DynamoDBClient, ListTablesCommand } from '@aws-sdk/client-dynamodb';
+import { enforceSqsLimits } from './sqs-limits.ts';
 
 export type DynamoEngine = 'dynamodb-local' | 'dynalite';
 
@@ -127,6 +128,8 @@ async function startFauxqsServer(port: number, region: string): Promise<FauxqsHa
   sqsStore.host = '';
   const stores = { sqsStore, snsStore: new SnsStore!(), s3Store: new S3Store!() } as unknown as NonNullable<Parameters<typeof buildApp>[0]>['stores'];
   const app = buildApp({ logger: false, defaultRegion: region, ...(stores ? { stores } : {}) });
+  // Limits AWS enforces and fauxqs does not (the 12-hour total visibility, per-message delays).
+  enforceSqsLimits(app as unknown as Parameters<typeof enforceSqsLimits>[0]);
   await app.listen({ port, host: '127.0.0.1' });
   const address = app.server.address();
   return {

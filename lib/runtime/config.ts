@@ -138,6 +138,8 @@ export interface ResolvedConfig {
   readonly deadlineMarginMs: number;
   readonly leaseMarginMs: number;
   readonly redelayReceiveBudget: number;
+  /** The queue's visibility timeout was given (option or environment), not assumed. */
+  readonly visibilityKnown: boolean;
   readonly maxReceiveCount: number | undefined;
   readonly deleteClaimsAfterSuccess: boolean;
   readonly metricsNamespace: string;
@@ -167,6 +169,8 @@ function wholeNumber(n: number | undefined): number | undefined {
 export function resolveConfig(options: RuntimeOptions, env: NodeJS.ProcessEnv = process.env): ResolvedConfig {
   const fifoEnv = env[ENV.fifo];
   const backoff = { ...DEFAULT_BACKOFF, ...options.backoff };
+  const visibility =
+    positiveNumber(options.visibilityTimeoutSeconds, 'visibilityTimeoutSeconds') ?? positiveNumber(env[ENV.visibilityTimeoutSeconds], ENV.visibilityTimeoutSeconds);
   if (!(backoff.baseSeconds > 0) || !(backoff.capSeconds > 0)) throw new Error('backoff baseSeconds and capSeconds must be positive');
   return {
     tableName: options.tableName ?? (env[ENV.tableName] || undefined),
@@ -182,12 +186,8 @@ export function resolveConfig(options: RuntimeOptions, env: NodeJS.ProcessEnv = 
       positiveNumber(options.recordTtlSeconds, 'recordTtlSeconds') ??
       positiveNumber(env[ENV.recordTtlSeconds], ENV.recordTtlSeconds) ??
       RUNTIME_DEFAULTS.recordTtlSeconds,
-    visibilityTimeoutSeconds: Math.min(
-      SQS_MAX_VISIBILITY_SECONDS,
-      positiveNumber(options.visibilityTimeoutSeconds, 'visibilityTimeoutSeconds') ??
-        positiveNumber(env[ENV.visibilityTimeoutSeconds], ENV.visibilityTimeoutSeconds) ??
-        SQS_MAX_VISIBILITY_SECONDS,
-    ),
+    visibilityTimeoutSeconds: Math.min(SQS_MAX_VISIBILITY_SECONDS, visibility ?? SQS_MAX_VISIBILITY_SECONDS),
+    visibilityKnown: visibility !== undefined,
     deadlineMarginMs: options.deadlineMarginMs ?? RUNTIME_DEFAULTS.deadlineMarginMs,
     leaseMarginMs: options.leaseMarginMs ?? RUNTIME_DEFAULTS.leaseMarginMs,
     redelayReceiveBudget: options.redelayReceiveBudget ?? RUNTIME_DEFAULTS.redelayReceiveBudget,

@@ -1,0 +1,62 @@
+/**
+ * Phase 5b: the queue. Visibility changes for retries and re-delays (ChangeMessageVisibilityBatch,
+ * 10 per call), fresh copies re-sent for tasks not due yet, and for records on their last
+ * receive (receive-budget.ts). A failed re-send falls back to a visibility change or leaves the
+ * record to the redrive policy; nothing here fails a record that was settled.
+ */
+import type { Invocation } from './invocation.ts';
+import { onLastReceive } from './receive-budget.ts';
+import { errorText, type Outcome, type Work } from './work.ts';
+
+export async function finishQueue(inv: Invocation): Promise<void> {
+  const visibility: { receiptHandle: string; seconds: number }[] = [];
+  const resends: Work[] = [];
+  /** Going back on their last receive: re-sent as fresh copies (standard queues; see spendLastReceive for the rest). */
+  const lastReceives: Work[] = [];
+  for (const w of inv.works) {
+    const o = w.outcome;
+    if (o?.kind === 'resend') resends.push(w);
+    else if (onLastReceive(inv, w)) lastReceives.push(w);
+    else if (o?.kind === 'retry' || o?.kind === 'redelay') visibility.push({ receiptHandle: w.record.receiptHandle, seconds: o.seconds });
+  }
+  if (!inv.queueUrl) {
+    if (visibility.length + resends.length + lastReceives.length > 0) {
+      inv.log.warn('no queue URL: visibility changes and re-sends skipped (messages return after the visibility timeout)');
+    }
+    for (const w of resends) w.outcome = { kind: 'redelay', seconds: 0, why: 'no queue URL' };
+    return;
+  }
+  const queueUrl = inv.queueUrl;
+  await Promise.all([
+    ...resends.map(async (w) => {
+      const o = w.outcome as Extract<Outcome, { kind: 'resend' }>;
+      try {
+        await inv.deps.sqs.resendDelayed(queueUrl, w.record, o.seconds);
+      } catch (error) {
+        inv.log.warn('delayed re-send failed; re-delaying by visibility instead', { ...inv.fields(w), error: errorText(error) });
+        w.outcome = { kind: 'redelay', seconds: inv.visibility(o.seconds), why: 're-send failed' };
+        visibility.push({ receiptHandle: w.record.receiptHandle, seconds: inv.visibility(o.seconds) });
+      }
+    }),
+    ...lastReceives.map(async (w) => {
+      const o = w.outcome as Extract<Outcome, { kind: 'retry' | 'redelay' | 'notStarted' }>;
+      const seconds = o.kind === 'notStarted' ? 0 : o.seconds;
+      const fields = { ...inv.fields(w), receiveCount: w.receiveCount, maxReceiveCount: inv.cfg.maxReceiveCount };
+      try {
+        await inv.deps.sqs.resendDelayed(queueUrl, w.record, seconds);
+        w.resent = true;
+        inv.log.info('last receive before the redrive policy would move it: re-sent as a fresh copy', { ...fields, delaySeconds: Math.min(900, Math.ceil(seconds)) });
+      } catch (error) {
+        // Reported as a failure: the redrive policy stays the safety net.
+        inv.log.warn('re-send on the last receive failed; returned to the queue (the redrive policy may move it to the DLQ)', { ...fields, error: errorText(error) });
+        if (o.kind !== 'notStarted') visibility.push({ receiptHandle: w.record.receiptHandle, seconds: o.seconds });
+      }
+    }),
+  ]);
+  try {
+    const failed = await inv.deps.sqs.changeVisibility(queueUrl, visibility);
+    if (failed > 0) inv.log.warn('some visibility changes failed; those messages return after the queue visibility timeout', { failed });
+  } catch (error) {
+    inv.log.warn('visibility changes failed', { error: errorText(error) });
+  }
+}

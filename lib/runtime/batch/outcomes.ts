@@ -1,0 +1,44 @@
+/**
+ * Outcomes several phases settle records with: what the task record already says, attempts
+ * used up, an idempotency key held by another type, the table unreachable.
+ */
+import { backoffSeconds } from '../backoff.ts';
+import { isRedrive } from '../message.ts';
+import { stringOf, type Item } from '../task-store.ts';
+import type { Invocation } from './invocation.ts';
+import { errorText, type Work } from './work.ts';
+
+/**
+ * Settles a copy whose record already answers for it: the key belongs to another task type,
+ * the task SUCCEEDED, or it was dead-lettered and this copy is no redrive (a leftover).
+ */
+export function answeredByRecord(w: Work, item: Item | undefined): boolean {
+  const type = stringOf(item, 'type');
+  if (type !== undefined && type !== w.envelope!.type) {
+    keyConflict(w, type);
+    return true;
+  }
+  const status = stringOf(item, 'status');
+  if (status === 'SUCCEEDED') w.outcome = { kind: 'duplicate', of: 'SUCCEEDED' };
+  else if (status === 'DEAD_LETTERED' && !isRedrive(w.record)) w.outcome = { kind: 'duplicate', of: 'DEAD_LETTERED' };
+  else return false;
+  return true;
+}
+
+export function exhausted(w: Work): void {
+  w.outcome = { kind: 'deadLetter', reason: 'attempts-exhausted', error: `attempts exhausted (${w.attempts - 1} of ${w.maxAttempts} used)` };
+}
+
+/** The key's record belongs to another task type: dead-letter, leaving that record alone. */
+export function keyConflict(w: Work, existingType: string): void {
+  w.outcome = {
+    kind: 'deadLetter',
+    reason: 'idempotency-key-conflict',
+    error: `idempotency key already used by a task of type ${existingType}`,
+  };
+}
+
+export function tableUnavailable(inv: Invocation, w: Work, error: unknown): void {
+  inv.log.warn('task table unavailable; message re-delayed without counting an attempt', { ...inv.fields(w), error: errorText(error) });
+  w.outcome = { kind: 'redelay', seconds: inv.visibility(backoffSeconds(1, inv.cfg.backoff, inv.deps.random)), why: 'task table unavailable' };
+}

@@ -1,0 +1,47 @@
+/** Each record's outcome as one log line (ids, type, attempt, reason — never the payload) and its metrics. */
+import { UNKNOWN_TASK_TYPE } from '../telemetry.ts';
+import type { Invocation } from './invocation.ts';
+import type { Outcome, Work } from './work.ts';
+
+export function report(inv: Invocation, w: Work, o: Outcome): void {
+  const type = w.def ? w.envelope!.type : UNKNOWN_TASK_TYPE;
+  const m = inv.metrics.of(type);
+  const log = inv.log;
+  if (w.ran && w.durationMs !== undefined) m.handlerDuration.push(Math.round(w.durationMs * 1000) / 1000);
+  switch (o.kind) {
+    case 'succeeded': {
+      m.processed++;
+      const created = Date.parse(w.envelope!.createdAt);
+      if (!Number.isNaN(created)) m.endToEndLatency.push(Math.max(0, inv.deps.clock.now() - created));
+      log.info('task succeeded', { ...inv.fields(w), durationMs: w.durationMs });
+      return;
+    }
+    case 'duplicate':
+      m.duplicatesSkipped++;
+      log.info(
+        o.of === 'SUCCEEDED' ? 'duplicate skipped: task already succeeded' : 'leftover copy skipped: task already dead-lettered (only a redrive runs it again)',
+        inv.fields(w),
+      );
+      return;
+    case 'retry':
+      m.failed++;
+      m.retried++;
+      log.warn('task failed; retry scheduled', { ...inv.fields(w), error: o.error, retryInSeconds: o.seconds });
+      return;
+    case 'deadLetter':
+      if (w.ran) m.failed++;
+      if (w.dlqFailed) return;
+      m.deadLettered++;
+      log.error('task dead-lettered', { ...inv.fields(w), reason: o.reason, attempts: inv.executions(w), error: o.reason === 'malformed-json' ? undefined : o.error });
+      return;
+    case 'redelay':
+      log.info('task re-delayed without counting an attempt', { ...inv.fields(w), why: o.why, delaySeconds: o.seconds });
+      return;
+    case 'resend':
+      log.info('task not due yet: re-sent with a delay', { ...inv.fields(w), delaySeconds: Math.min(900, Math.ceil(o.seconds)) });
+      return;
+    case 'notStarted':
+      log.warn('task not started before the invocation deadline; returned without counting an attempt', inv.fields(w));
+      return;
+  }
+}

@@ -1,0 +1,73 @@
+/**
+ * One record's state as it moves through an invocation's phases, and the outcomes a record
+ * can end with. The phases (parse → route → acquire → run → finish) each fill in part of it.
+ */
+import type { SQSRecord } from 'aws-lambda';
+import type { DeadLetterReason } from '../../protocol/errors.ts';
+import type { TaskEnvelope } from '../../protocol/envelope.ts';
+import { TaskQueueError } from '../../protocol/errors.ts';
+import { truncateErrorText } from '../../protocol/attributes.ts';
+import type { IdempotencyMode, TaskDefinition } from '../config.ts';
+import type { Item } from '../task-store.ts';
+
+export type Outcome =
+  | { readonly kind: 'succeeded'; readonly result: unknown }
+  /** The task already finished (a copy of a SUCCEEDED task, or a leftover copy of a DEAD_LETTERED one): acknowledged. */
+  | { readonly kind: 'duplicate'; readonly of: 'SUCCEEDED' | 'DEAD_LETTERED' }
+  /** Handler (or claim fetch) failed; an attempt was counted; comes back after `seconds`. */
+  | { readonly kind: 'retry'; readonly seconds: number; readonly error: string }
+  | { readonly kind: 'deadLetter'; readonly reason: DeadLetterReason; readonly error: string }
+  /** Not run, no attempt counted; comes back after `seconds`. */
+  | { readonly kind: 'redelay'; readonly seconds: number; readonly why: string }
+  /** Not due yet; a fresh copy is re-sent with a delay and this one acknowledged. */
+  | { readonly kind: 'resend'; readonly seconds: number }
+  /** Not started before the invocation's deadline; no attempt counted. */
+  | { readonly kind: 'notStarted' };
+
+export type DeadLetterOutcome = Extract<Outcome, { kind: 'deadLetter' }>;
+
+export interface Work {
+  readonly record: SQSRecord;
+  readonly receiveCount: number;
+  envelope?: TaskEnvelope;
+  key?: string;
+  def?: TaskDefinition;
+  mode?: IdempotencyMode;
+  maxAttempts: number;
+  /** This run's attempt number (lease/record: from the table; off: the receive count). */
+  attempts: number;
+  /** Lease mode: the lease this invocation holds. */
+  lease?: { readonly leaseUntil: number; readonly previous: Item | undefined };
+  /** The handler ran (an attempt was used). */
+  ran: boolean;
+  durationMs?: number;
+  outcome?: Outcome;
+  dlqFailed?: boolean;
+  /** Went through settle() (the receive budget was checked there). */
+  settled?: boolean;
+  /** On its last receive: re-sent as a fresh copy and acknowledged instead of going back. */
+  resent?: boolean;
+}
+
+/** Outcomes that send the record back to the queue (reported in batchItemFailures). */
+export const FAILURE_KINDS = new Set<Outcome['kind']>(['retry', 'redelay', 'notStarted']);
+
+export function isFailure(w: Work): boolean {
+  if (w.resent) return false;
+  return w.outcome !== undefined && (FAILURE_KINDS.has(w.outcome.kind) || (w.outcome.kind === 'deadLetter' && w.dlqFailed === true));
+}
+
+export function errorText(error: unknown): string {
+  if (error instanceof TaskQueueError) return truncateErrorText(error.message);
+  if (error instanceof Error) return truncateErrorText(error.name && error.name !== 'Error' ? `${error.name}: ${error.message}` : error.message);
+  return truncateErrorText(String(error));
+}
+
+/** Runs `fn` over items with at most `limit` at a time. */
+export async function pool<T>(items: readonly T[], limit: number, fn: (item: T) => Promise<void>): Promise<void> {
+  let next = 0;
+  const workers = Array.from({ length: Math.min(limit, items.length) }, async () => {
+    while (next < items.length) await fn(items[next++]!);
+  });
+  await Promise.all(workers);
+}
