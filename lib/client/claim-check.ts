@@ -79,7 +79,7 @@ export class ClaimCheck {
         v: ENVELOPE_VERSION,
         id: task.taskId,
         type: task.type,
-        payloadRef: { bucket: bucketName, key, size: object.length, sha256: sha256Hex! },
+        payloadRef: { bucket: bucketName, key, size: object.length, sha256: sha256Hex!, exclusive: true },
         ...(task.explicitKey !== undefined ? { idempotencyKey: task.explicitKey } : {}),
         createdAt: task.createdAt,
         ...(task.notBefore !== undefined ? { notBefore: task.notBefore } : {}),

@@ -6,7 +6,7 @@
  * envelope's metadata.
  */
 import type { Message, MessageAttributeValue } from '@aws-sdk/client-sqs';
-import { DEAD_LETTER_ATTRIBUTES, MESSAGE_ATTRIBUTES, REDRIVE_ATTRIBUTES } from '../protocol/attributes.ts';
+import { COPY_ATTRIBUTES, DEAD_LETTER_ATTRIBUTES, MESSAGE_ATTRIBUTES, REDRIVE_ATTRIBUTES } from '../protocol/attributes.ts';
 import { SQS_MAX_MESSAGE_ATTRIBUTES } from '../protocol/limits.ts';
 
 export interface DeadLetterView {
@@ -30,8 +30,12 @@ export interface DeadLetterView {
   readonly body?: string;
 }
 
-/** Dropped on a redrive: the stale dead-letter attributes and an earlier redrive's mark. */
-const NOT_REDRIVEN = new Set<string>([...Object.values(DEAD_LETTER_ATTRIBUTES), ...Object.values(REDRIVE_ATTRIBUTES)]);
+/**
+ * Dropped on a redrive: the stale dead-letter attributes, an earlier redrive's marks, and the
+ * receives of earlier copies (a redrive starts afresh). An outcome copy's outcome stays: the
+ * redriven copy records it.
+ */
+const NOT_REDRIVEN = new Set<string>([...Object.values(DEAD_LETTER_ATTRIBUTES), ...Object.values(REDRIVE_ATTRIBUTES), COPY_ATTRIBUTES.priorReceives]);
 
 function attribute(message: Message, name: string): string | undefined {
   return message.MessageAttributes?.[name]?.StringValue;
@@ -91,13 +95,30 @@ export function describeDeadLetter(message: Message, options: { now?: number; sh
 }
 
 /**
+ * The identity of a redrive of this DLQ message (docs/PROTOCOL.md "Redrives"): the consumer's
+ * taskq.deadLetterId; for an older dead letter without one, its original messageId and time;
+ * for a message the redrive policy moved (no dead-letter attributes), its own messageId. Every
+ * copy of one dead-lettering (a send the SDK retried, an SQS duplicate) has the same identity,
+ * so a task is reset once for it.
+ */
+export function redriveIdentity(message: Message): string {
+  const deadLetterId = attribute(message, DEAD_LETTER_ATTRIBUTES.deadLetterId);
+  if (deadLetterId) return deadLetterId;
+  if (attribute(message, DEAD_LETTER_ATTRIBUTES.reason) !== undefined) {
+    return `dead-letter:${attribute(message, DEAD_LETTER_ATTRIBUTES.originalMessageId) ?? ''}:${attribute(message, DEAD_LETTER_ATTRIBUTES.deadLetteredAt) ?? ''}`;
+  }
+  return `message:${message.MessageId ?? ''}`;
+}
+
+/**
  * The message attributes to send back to the source queue: all of them (taskType, taskId,
  * the Extended Client size attribute, a producer's own) except the dead-letter attributes,
- * plus `taskq.redrivenAt` (ISO time): the mark that makes the consumer run a DEAD_LETTERED task
- * again with fresh attempts. SQS allows 10 attributes; a consumer's dead letter leaves room
- * (its 5 dead-letter attributes are removed). Only a message already carrying 10 attributes
- * of its own (moved by the redrive policy, never by the consumer) goes back without the mark:
- * it runs unless its task is DEAD_LETTERED.
+ * plus `taskq.redriveId` (redriveIdentity) — the mark that makes the consumer run the task
+ * again with fresh attempts, once per redrive — and `taskq.redrivenAt` (ISO time, for people).
+ * SQS allows 10 attributes; a consumer's dead letter leaves room (its 6 dead-letter attributes
+ * are removed). A message already carrying 10 attributes of its own (moved by the redrive
+ * policy, never by the consumer) goes back without the marks: it runs unless its task is
+ * DEAD_LETTERED.
  */
 export function redriveAttributes(message: Message, redrivenAt: string): Record<string, MessageAttributeValue> {
   const out: Record<string, MessageAttributeValue> = {};
@@ -108,6 +129,7 @@ export function redriveAttributes(message: Message, redrivenAt: string): Record<
     if (value.BinaryValue !== undefined) copy.BinaryValue = value.BinaryValue;
     out[name] = copy;
   }
+  if (Object.keys(out).length < SQS_MAX_MESSAGE_ATTRIBUTES) out[REDRIVE_ATTRIBUTES.redriveId] = { DataType: 'String', StringValue: redriveIdentity(message) };
   if (Object.keys(out).length < SQS_MAX_MESSAGE_ATTRIBUTES) out[REDRIVE_ATTRIBUTES.redrivenAt] = { DataType: 'String', StringValue: redrivenAt };
   return out;
 }

@@ -2,8 +2,9 @@
  * SQS message attribute names. `taskType` travels on every message so routing, filters
  * and DLQ listings never parse the body; the dead-letter attributes tell on-call why a
  * message is in the DLQ; the redrive attribute marks a copy an operator sent back. SQS
- * allows 10 attributes per message: a dead-lettered message carries at most 7 of these
- * (5 dead-letter + 2 message), a manually redriven one at most 3 (2 message + redrivenAt).
+ * allows 10 attributes per message: a dead-lettered message carries at most 8 of these
+ * (6 dead-letter + 2 message), a manually redriven one at most 4 (2 message + redrivenAt +
+ * redriveId), a consumer's copy at most 2 more (COPY_ATTRIBUTES).
  */
 export const MESSAGE_ATTRIBUTES = {
   taskType: 'taskType',
@@ -21,6 +22,12 @@ export const DEAD_LETTER_ATTRIBUTES = {
   originalMessageId: 'taskq.originalMessageId',
   /** ISO-8601 time the consumer dead-lettered it. */
   deadLetteredAt: 'taskq.deadLetteredAt',
+  /**
+   * A unique id of this dead-lettering, also written to the task record. A copy carrying it
+   * back (StartMessageMoveTask keeps attributes; `taskq dlq redrive` copies it into
+   * taskq.redriveId) is a redrive, consumed once: the record remembers it.
+   */
+  deadLetterId: 'taskq.deadLetterId',
 } as const;
 
 /**
@@ -34,6 +41,31 @@ export const DEAD_LETTER_ATTRIBUTES = {
 export const REDRIVE_ATTRIBUTES = {
   /** ISO-8601 time of the manual redrive. */
   redrivenAt: 'taskq.redrivenAt',
+  /**
+   * The identity of the redrive: the dead-lettering's taskq.deadLetterId, or for a message the
+   * redrive policy moved (no dead-letter attributes) `message:<its DLQ messageId>`. The task
+   * record stores the last one it reset for, so every copy of one redrive (an SQS duplicate,
+   * a second DLQ copy moved back) resets the task at most once.
+   */
+  redriveId: 'taskq.redriveId',
+} as const;
+
+/**
+ * Set by the consumer on the fresh copies it sends of a message (its own re-sends on the last
+ * receive, outcome copies). Never set by producers.
+ */
+export const COPY_ATTRIBUTES = {
+  /**
+   * Receives of the task's earlier copies, so that the bound on returns without an attempt
+   * (maxNoAttemptReturns) counts across copies.
+   */
+  priorReceives: 'taskq.receives',
+  /**
+   * A finished run's outcome the task table refused (JSON: the record to write and the lease
+   * owner it was written under). The consumer writes it — if that run's lease is still the
+   * record's — and acknowledges the copy without running the task.
+   */
+  outcome: 'taskq.outcome',
 } as const;
 
 /** Longest error text stored in an attribute or the task table. */

@@ -15,6 +15,13 @@ export interface PayloadRef {
   readonly size: number;
   /** Lower-case hex SHA-256 of the stored object. */
   readonly sha256: string;
+  /**
+   * The object belongs to this task alone (a fresh key, written for it): the consumer deletes
+   * it once the task has SUCCEEDED. Absent or false, the object is never deleted by the
+   * consumer (a producer may send one object as several tasks) and the bucket's lifecycle
+   * rule expires it. TaskProducer always sets it.
+   */
+  readonly exclusive?: boolean;
 }
 
 export interface TaskEnvelope<P = unknown> {
@@ -108,7 +115,7 @@ export function validateEnvelope(parsed: unknown): TaskEnvelope {
   const hasPayload = 'payload' in e;
   if (e.payloadRef !== undefined) {
     if (hasPayload) problems.push('payload and payloadRef are mutually exclusive');
-    if (!isPayloadRef(e.payloadRef)) problems.push('payloadRef must be {bucket, key, size, sha256}');
+    if (!isPayloadRef(e.payloadRef)) problems.push('payloadRef must be {bucket, key, size, sha256, exclusive?}');
   } else if (!hasPayload) {
     problems.push('one of payload or payloadRef is required');
   }
@@ -130,6 +137,7 @@ function isPayloadRef(value: unknown): value is PayloadRef {
     Number.isSafeInteger(r.size) &&
     r.size >= 0 &&
     typeof r.sha256 === 'string' &&
-    /^[0-9a-f]{64}$/.test(r.sha256)
+    /^[0-9a-f]{64}$/.test(r.sha256) &&
+    (r.exclusive === undefined || typeof r.exclusive === 'boolean')
   );
 }

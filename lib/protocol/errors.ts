@@ -32,7 +32,15 @@ export type DeadLetterReason =
   | 'claim-unreadable'
   | 'idempotency-key-conflict'
   | 'permanent-error'
-  | 'attempts-exhausted';
+  | 'attempts-exhausted'
+  /** Returned to the queue without running, past the bound, because the task table kept failing. */
+  | 'table-unavailable'
+  /** Returned without running, past the bound, because the claim object (Extended Client) could not be fetched. */
+  | 'claim-unavailable'
+  /** Returned without running, past the bound, for another reason (a lease held, the invocation deadline…). */
+  | 'redeliveries-exhausted'
+  /** The outcome of a finished run could not be written to the task table, even from its outcome copy. */
+  | 'outcome-unrecorded';
 
 export const DEAD_LETTER_REASONS: readonly DeadLetterReason[] = [
   'malformed-json',
@@ -48,6 +56,10 @@ export const DEAD_LETTER_REASONS: readonly DeadLetterReason[] = [
   'idempotency-key-conflict',
   'permanent-error',
   'attempts-exhausted',
+  'table-unavailable',
+  'claim-unavailable',
+  'redeliveries-exhausted',
+  'outcome-unrecorded',
 ];
 
 /** Base class: every error of this library carries a stable code. */

@@ -40,6 +40,17 @@ export function assertClaimAllowed(location: Pick<ClaimLocation, 'bucket' | 'key
   if (problem) throw new PoisonMessageError('pointer-not-allowed', `claim-check pointer refused: ${problem}`);
 }
 
+/**
+ * Errors retrying cannot fix: access denied (the role or the bucket policy), the object's KMS
+ * key disabled, missing or not usable by the consumer, an archived object. docs/PROTOCOL.md
+ * names them `claim-unreadable`; an operator fixes the cause and redrives.
+ */
+function isUnreadable(error: unknown): boolean {
+  const e = error as { name?: string; Code?: string; $metadata?: { httpStatusCode?: number } };
+  const name = `${e?.name ?? ''} ${e?.Code ?? ''}`;
+  return /AccessDenied|KMS|InvalidObjectState|AllAccessDisabled|InvalidAccessKeyId|SignatureDoesNotMatch/i.test(name) || e?.$metadata?.httpStatusCode === 403;
+}
+
 function isNotFound(error: unknown): boolean {
   const e = error as { name?: string; Code?: string; $metadata?: { httpStatusCode?: number } };
   return e?.name === 'NoSuchKey' || e?.name === 'NotFound' || e?.Code === 'NoSuchKey' || e?.$metadata?.httpStatusCode === 404;
@@ -68,6 +79,7 @@ export async function fetchClaim(clients: AwsClients, location: ClaimLocation, p
     if (error instanceof PoisonMessageError || error instanceof RetryableError) throw error;
     if (isNotFound(error)) throw new PoisonMessageError('claim-missing', 'claim-check object does not exist', { cause: error });
     const name = (error as Error)?.name ?? 'Error';
+    if (isUnreadable(error)) throw new PoisonMessageError('claim-unreadable', `claim-check object cannot be read: ${name}: ${(error as Error)?.message ?? String(error)}`, { cause: error });
     throw new RetryableError(`claim-check fetch failed: ${name}: ${(error as Error)?.message ?? String(error)}`, undefined, { cause: error });
   }
   if (location.size !== undefined && bytes.byteLength !== location.size) {

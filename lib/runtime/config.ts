@@ -99,6 +99,18 @@ export interface RuntimeOptions {
   /** A not-yet-due task (notBefore) is re-delayed by visibility while its receive count is below this, else re-sent as a fresh copy. @default 3 */
   redelayReceiveBudget?: number;
   /**
+   * The bound on returns to the queue that use no attempt (the task table unavailable, a
+   * lease held by another copy, a claim object that cannot be fetched yet…): a task is
+   * received at most `maxAttempts + maxNoAttemptReturns` times in all, counted across the
+   * fresh copies the consumer re-sends; the receive that reaches it dead-letters the task
+   * with the reason of what kept it from running (table-unavailable, claim-unavailable,
+   * outcome-unrecorded, redeliveries-exhausted). Not counted against it: receives before a
+   * notBefore is due on earlier copies, and records never started (deadline, FIFO group).
+   * Such returns back off exponentially with their count, so the default spans hours.
+   * @default 20
+   */
+  maxNoAttemptReturns?: number;
+  /**
    * Delete a task's claim-check object (its payloadRef, which must state size and sha256) once
    * the task is SUCCEEDED and that completion write was acknowledged — batched, one S3
    * DeleteObjects per invocation; a failed delete is logged and left to the bucket's lifecycle
@@ -138,6 +150,7 @@ export interface ResolvedConfig {
   readonly deadlineMarginMs: number;
   readonly leaseMarginMs: number;
   readonly redelayReceiveBudget: number;
+  readonly maxNoAttemptReturns: number;
   /** The queue's visibility timeout was given (option or environment), not assumed. */
   readonly visibilityKnown: boolean;
   readonly maxReceiveCount: number | undefined;
@@ -153,6 +166,7 @@ export const RUNTIME_DEFAULTS = {
   deadlineMarginMs: 2000,
   leaseMarginMs: 5000,
   redelayReceiveBudget: 3,
+  maxNoAttemptReturns: 20,
 } as const;
 
 function positiveNumber(value: unknown, name: string): number | undefined {
@@ -191,6 +205,7 @@ export function resolveConfig(options: RuntimeOptions, env: NodeJS.ProcessEnv = 
     deadlineMarginMs: options.deadlineMarginMs ?? RUNTIME_DEFAULTS.deadlineMarginMs,
     leaseMarginMs: options.leaseMarginMs ?? RUNTIME_DEFAULTS.leaseMarginMs,
     redelayReceiveBudget: options.redelayReceiveBudget ?? RUNTIME_DEFAULTS.redelayReceiveBudget,
+    maxNoAttemptReturns: Math.floor(positiveNumber(options.maxNoAttemptReturns, 'maxNoAttemptReturns') ?? RUNTIME_DEFAULTS.maxNoAttemptReturns),
     maxReceiveCount: wholeNumber(positiveNumber(options.maxReceiveCount, 'maxReceiveCount') ?? positiveNumber(env[ENV.maxReceiveCount], ENV.maxReceiveCount)),
     deleteClaimsAfterSuccess: options.deleteClaimsAfterSuccess ?? true,
     metricsNamespace: options.metricsNamespace ?? (env[ENV.metricsNamespace] || DEFAULTS.metricsNamespace),

@@ -29,12 +29,22 @@ export function parseBody(record: SQSRecord): ParsedBody {
 }
 
 /**
- * True for a copy an operator sent back from the DLQ: `taskq.redrivenAt` (set by the CLI's
- * manual redrive, which removes the dead-letter attributes), or `taskq.reason` (kept by SQS
- * StartMessageMoveTask). Only such a copy runs a DEAD_LETTERED task again; any other copy of
- * it (SQS at-least-once delivery, a delete with a stale receipt handle) is a leftover.
+ * The redrive identity of a copy an operator sent back from the DLQ, or undefined for any other
+ * copy. `taskq.redriveId` is set by the CLI's manual redrive; StartMessageMoveTask keeps the
+ * dead-letter attributes, whose `taskq.deadLetterId` names the dead-lettering. Older DLQ
+ * messages (before those ids existed) are identified by their original messageId and
+ * dead-lettering time, or by the CLI's `taskq.redrivenAt` and the message's id. A redrive id
+ * is consumed once: the task record keeps the last one it reset for, so a second copy of the
+ * same redrive is a plain copy (a leftover, if the task is DEAD_LETTERED again).
  */
-export function isRedrive(record: SQSRecord): boolean {
-  const attributes = record.messageAttributes;
-  return attributes?.[REDRIVE_ATTRIBUTES.redrivenAt] !== undefined || attributes?.[DEAD_LETTER_ATTRIBUTES.reason] !== undefined;
+export function redriveIdOf(record: SQSRecord): string | undefined {
+  const a = record.messageAttributes ?? {};
+  const value = (name: string) => a[name]?.stringValue;
+  const explicit = value(REDRIVE_ATTRIBUTES.redriveId) ?? value(DEAD_LETTER_ATTRIBUTES.deadLetterId);
+  if (explicit) return explicit;
+  if (value(DEAD_LETTER_ATTRIBUTES.reason) !== undefined) {
+    return `dead-letter:${value(DEAD_LETTER_ATTRIBUTES.originalMessageId) ?? ''}:${value(DEAD_LETTER_ATTRIBUTES.deadLetteredAt) ?? ''}`;
+  }
+  const redrivenAt = value(REDRIVE_ATTRIBUTES.redrivenAt);
+  return redrivenAt !== undefined ? `redriven:${redrivenAt}:${record.messageId}` : undefined;
 }

@@ -5,6 +5,7 @@
  * are made once per batch where the API allows it; then the metrics are flushed once.
  */
 import type { Context, SQSBatchResponse, SQSEvent } from 'aws-lambda';
+import { COPY_ATTRIBUTES } from '../protocol/attributes.ts';
 import type { AwsClients } from './aws-clients.ts';
 import { type Clock, type ResolvedConfig, type TaskDefinitions } from './config.ts';
 import type { SqsActions } from './sqs-actions.ts';
@@ -43,7 +44,14 @@ export class BatchProcessor {
     try {
       const works = records
         .filter((r) => r && typeof r.messageId === 'string' && r.messageId.length > 0)
-        .map<Work>((record) => ({ record, receiveCount: Number(record.attributes?.ApproximateReceiveCount) || 1, maxAttempts: this.deps.config.maxAttempts, attempts: 0, ran: false }));
+        .map<Work>((record) => ({
+          record,
+          receiveCount: Number(record.attributes?.ApproximateReceiveCount) || 1,
+          priorReceives: Math.max(0, Math.floor(Number(record.messageAttributes?.[COPY_ATTRIBUTES.priorReceives]?.stringValue) || 0)),
+          maxAttempts: this.deps.config.maxAttempts,
+          attempts: 0,
+          ran: false,
+        }));
       const run = new Invocation(this.deps, this.claimPolicy, this.ttl, works, context, metrics, records[0]?.eventSourceARN);
       const failed = await run.execute();
       return { batchItemFailures: [...failed].filter((id) => ids.has(id)).map((itemIdentifier) => ({ itemIdentifier })) };

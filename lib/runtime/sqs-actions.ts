@@ -5,7 +5,7 @@
  */
 import type { SQSRecord } from 'aws-lambda';
 import type { MessageAttributeValue } from '@aws-sdk/client-sqs';
-import { DEAD_LETTER_ATTRIBUTES, MESSAGE_ATTRIBUTES, REDRIVE_ATTRIBUTES, truncateErrorText } from '../protocol/attributes.ts';
+import { COPY_ATTRIBUTES, DEAD_LETTER_ATTRIBUTES, MESSAGE_ATTRIBUTES, REDRIVE_ATTRIBUTES, truncateErrorText } from '../protocol/attributes.ts';
 import type { DeadLetterReason } from '../protocol/errors.ts';
 import { SQS_MAX_DELAY_SECONDS, SQS_MAX_MESSAGE_ATTRIBUTES } from '../protocol/limits.ts';
 import type { AwsClients } from './aws-clients.ts';
@@ -16,6 +16,8 @@ export interface DeadLetterDetails {
   readonly lastError: string;
   readonly taskType?: string;
   readonly deadLetteredAt: string;
+  /** Unique per dead-lettering; also written to the task record (a redrive of it is consumed once). */
+  readonly deadLetterId: string;
 }
 
 /** The record's attributes in SendMessage form (the Lambda event spells them differently). */
@@ -30,10 +32,12 @@ export function originalAttributes(record: SQSRecord): Record<string, MessageAtt
 
 /**
  * Not copied from the record into a DLQ message: the stale dead-letter attributes (replaced
- * by this dead-lettering's), and the redrive mark — the DLQ copy is a dead letter, not a
- * redrive; the next redrive marks it afresh.
+ * by this dead-lettering's), the redrive marks — the DLQ copy is a dead letter, not a redrive;
+ * the next redrive marks it afresh — and the consumer's own copy attributes.
  */
-const NOT_CARRIED_TO_DLQ = new Set<string>([...Object.values(DEAD_LETTER_ATTRIBUTES), ...Object.values(REDRIVE_ATTRIBUTES)]);
+const NOT_CARRIED_TO_DLQ = new Set<string>([...Object.values(DEAD_LETTER_ATTRIBUTES), ...Object.values(REDRIVE_ATTRIBUTES), ...Object.values(COPY_ATTRIBUTES)]);
+/** Not copied into a fresh copy: the consumer sets its own copy attributes on it. */
+const NOT_CARRIED_TO_COPY = new Set<string>(Object.values(COPY_ATTRIBUTES));
 
 /** Original attributes plus the dead-letter ones, within SQS's 10: ours and taskType first, then the original ones that fit (never the redrive mark). */
 export function deadLetterAttributes(record: SQSRecord, d: DeadLetterDetails, originalMessageId: string): Record<string, MessageAttributeValue> {
@@ -44,6 +48,7 @@ export function deadLetterAttributes(record: SQSRecord, d: DeadLetterDetails, or
     [DEAD_LETTER_ATTRIBUTES.lastError]: { DataType: 'String', StringValue: truncateErrorText(d.lastError) || d.reason },
     [DEAD_LETTER_ATTRIBUTES.originalMessageId]: { DataType: 'String', StringValue: originalMessageId },
     [DEAD_LETTER_ATTRIBUTES.deadLetteredAt]: { DataType: 'String', StringValue: d.deadLetteredAt },
+    [DEAD_LETTER_ATTRIBUTES.deadLetterId]: { DataType: 'String', StringValue: d.deadLetterId },
   };
   const taskType = original[MESSAGE_ATTRIBUTES.taskType] ?? (d.taskType ? { DataType: 'String', StringValue: d.taskType } : undefined);
   if (taskType) out[MESSAGE_ATTRIBUTES.taskType] = taskType;
@@ -101,16 +106,34 @@ export class SqsActions {
     return failed;
   }
 
-  /** Re-sends a copy of the message (same body and attributes) with a delay of at most 900 s. */
-  async resendDelayed(queueUrl: string, record: SQSRecord, delaySeconds: number): Promise<void> {
+  /**
+   * Re-sends a fresh copy of the message (same body and attributes) with a delay of at most
+   * 900 s, carrying the receives so far and, for an outcome copy, the outcome to record.
+   * On a FIFO queue (no per-message delay) the copy joins the back of its message group.
+   */
+  async resendCopy(queueUrl: string, record: SQSRecord, copy: CopyOptions): Promise<void> {
     const { client, sdk } = await this.clients.sqs();
+    const attributes = Object.fromEntries(Object.entries(originalAttributes(record)).filter(([name]) => !NOT_CARRIED_TO_COPY.has(name)));
+    if (copy.priorReceives > 0) attributes[COPY_ATTRIBUTES.priorReceives] = { DataType: 'Number', StringValue: String(copy.priorReceives) };
+    if (copy.outcome !== undefined) attributes[COPY_ATTRIBUTES.outcome] = { DataType: 'String', StringValue: copy.outcome };
     await client.send(
       new sdk.SendMessageCommand({
         QueueUrl: queueUrl,
         MessageBody: record.body,
-        MessageAttributes: originalAttributes(record),
-        DelaySeconds: Math.max(0, Math.min(SQS_MAX_DELAY_SECONDS, Math.ceil(delaySeconds))),
+        MessageAttributes: attributes,
+        ...(copy.fifo
+          ? { MessageGroupId: record.attributes.MessageGroupId ?? 'taskq', MessageDeduplicationId: `${record.messageId}:${copy.outcome !== undefined ? 'outcome' : 'copy'}` }
+          : { DelaySeconds: Math.max(0, Math.min(SQS_MAX_DELAY_SECONDS, Math.ceil(copy.delaySeconds))) }),
       }),
     );
   }
+}
+
+export interface CopyOptions {
+  readonly delaySeconds: number;
+  /** Receives of the task before this copy (COPY_ATTRIBUTES.priorReceives). */
+  readonly priorReceives: number;
+  /** An outcome copy's outcome-copy.ts encoding. */
+  readonly outcome?: string;
+  readonly fifo: boolean;
 }

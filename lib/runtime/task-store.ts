@@ -36,13 +36,26 @@ export interface AcquireRequest {
   readonly nowMs: number;
   readonly nowIso: string;
   readonly expiresAt: number;
-  /** The copy is a DLQ redrive (message.ts isRedrive): only then is a DEAD_LETTERED record reset. */
-  readonly redrive?: boolean;
+  /**
+   * This invocation's lease owner token. Written with the lease, so that a write of ours the
+   * SDK retried (its first try applied, the response lost) is recognised as our own lease,
+   * never taken for another copy's.
+   */
+  readonly owner: string;
+  /**
+   * The copy is a DLQ redrive with this identity (message.ts redriveIdOf): it resets a task
+   * that is not SUCCEEDED with fresh attempts, once — the record keeps the id it reset for.
+   */
+  readonly redriveId?: string;
 }
 
 export type AcquireResult =
-  /** The caller holds the lease. `previous` is the item before (undefined when it was created). */
-  | { readonly kind: 'acquired'; readonly attempts: number; readonly previous: Item | undefined; readonly previousLeaseExpired: boolean }
+  /**
+   * The caller holds the lease. `previous` is the item to restore on a release (undefined:
+   * delete it — it was created by this acquire). `redriveId` is the redrive the record has
+   * consumed (kept in every write of the record).
+   */
+  | { readonly kind: 'acquired'; readonly attempts: number; readonly previous: Item | undefined; readonly previousLeaseExpired: boolean; readonly redriveId: string | undefined }
   | { readonly kind: 'succeeded' }
   /** DEAD_LETTERED and the copy is no redrive: a leftover copy, acknowledged without running. */
   | { readonly kind: 'deadLettered' }
@@ -72,24 +85,35 @@ const NAMES = {
   '#d': 'deadLetterReason',
   '#r': 'result',
   '#rt': 'resultTruncated',
+  '#o': 'owner',
+  '#rd': 'redriveId',
+  '#dl': 'deadLetterId',
 };
 
-const ACQUIRE_SET = 'SET #s = :ip, #l = :lu, #id = :id, #t = :t, #c = if_not_exists(#c, :c), #u = :u, #x = :x REMOVE #n, #d, #r, #rt';
+const ACQUIRE_SET = 'SET #s = :ip, #l = :lu, #o = :o, #id = :id, #t = :t, #c = if_not_exists(#c, :c), #u = :u, #x = :x REMOVE #n, #d, #r, #rt, #dl';
 /**
- * Absent; or a task of the same type, neither SUCCEEDED nor DEAD_LETTERED (redrives take the
- * reset path), with no live lease. A key held by another task type is a conflict, never taken.
+ * Absent; or a task of the same type, neither SUCCEEDED nor DEAD_LETTERED (redrives take their
+ * own path), with no live lease. A key held by another task type is a conflict, never taken.
  */
 const ACQUIRE_UPDATE = `${ACQUIRE_SET} ADD #a :one`;
 const ACQUIRE_CONDITION = 'attribute_not_exists(#pk) OR (#t = :t AND #s <> :ok AND #s <> :dead AND (attribute_not_exists(#l) OR #l < :now))';
-/** A task redriven from the DLQ (only a copy marked as a redrive) runs again with fresh attempts. */
-const RESET_UPDATE = 'SET #s = :ip, #l = :lu, #id = :id, #t = :t, #c = if_not_exists(#c, :c), #u = :u, #x = :x, #a = :one REMOVE #n, #d, #r, #rt';
-const RESET_CONDITION = '#s = :dead AND #u = :pu';
+/**
+ * A redrive (a copy carrying a redrive id the record has not consumed) of a task that is not
+ * SUCCEEDED and holds no live lease runs again with fresh attempts; the record keeps the id.
+ */
+const REDRIVE_UPDATE = 'SET #s = :ip, #l = :lu, #o = :o, #id = :id, #t = :t, #c = if_not_exists(#c, :c), #u = :u, #x = :x, #a = :one, #rd = :rid REMOVE #n, #d, #r, #rt, #dl';
+const REDRIVE_CONDITION =
+  'attribute_not_exists(#pk) OR (#t = :t AND #s <> :ok AND (attribute_not_exists(#l) OR #l < :now) AND (attribute_not_exists(#rd) OR #rd <> :rid))';
 /** The unknown-type path records DEAD_LETTERED unless a live, finished or other-type task owns the key. */
 const MARK_CONDITION = 'attribute_not_exists(#pk) OR (#t = :t AND #s <> :ok AND (attribute_not_exists(#l) OR #l < :now))';
 /** `record` mode's failure writes: never over a SUCCEEDED written by a concurrent copy. */
 const UNLESS_SUCCEEDED_CONDITION = 'attribute_not_exists(#pk) OR #s <> :ok';
-/** A completion written after the own lease ran out: only while nobody else took it over. */
-const STILL_MINE_CONDITION = '#l = :lu AND #a = :a';
+/**
+ * A lease holder's conditional completion (after an overrun, or from an outcome copy): only
+ * while the record still carries its owner token — which a retry of its own completion also
+ * finds, since every completion it writes keeps the token.
+ */
+const STILL_MINE_CONDITION = 'attribute_not_exists(#pk) OR #o = :o';
 
 function names(expression: string): Record<string, string> {
   const used: Record<string, string> = {};
@@ -97,8 +121,8 @@ function names(expression: string): Record<string, string> {
   return used;
 }
 
-const ACQUIRE_NAMES = names(ACQUIRE_UPDATE + ACQUIRE_CONDITION);
-const RESET_NAMES = names(RESET_UPDATE + RESET_CONDITION);
+const ACQUIRE_NAMES = names(`${ACQUIRE_UPDATE} ${ACQUIRE_CONDITION}`);
+const REDRIVE_NAMES = names(`${REDRIVE_UPDATE} ${REDRIVE_CONDITION}`);
 const MARK_NAMES = names(MARK_CONDITION);
 const STILL_MINE_NAMES = names(STILL_MINE_CONDITION);
 const UNLESS_SUCCEEDED_NAMES = names(UNLESS_SUCCEEDED_CONDITION);
@@ -108,23 +132,51 @@ const V_SUCCEEDED = S('SUCCEEDED');
 const V_DEAD = S('DEAD_LETTERED');
 const V_ONE = N(1);
 
-/** The values both lease-taking writes (acquire, redrive reset) set and test. */
+/** The values both lease-taking writes (acquire, redrive) set and test. */
 function leaseValues(r: AcquireRequest): Record<string, AttributeValue> {
   return {
     ':ip': V_IN_PROGRESS,
     ':lu': N(r.leaseUntil),
+    ':o': S(r.owner),
+    ':ok': V_SUCCEEDED,
+    ':now': N(r.nowMs),
     ':id': S(r.taskId),
     ':t': S(r.type),
     ':c': S(r.createdAt),
     ':u': S(r.nowIso),
     ':x': N(r.expiresAt),
     ':one': V_ONE,
-    ':dead': V_DEAD,
   };
 }
 
 function isConditionalFailure(error: unknown): error is ConditionalCheckFailedException {
   return error instanceof ConditionalCheckFailedException || (error as { name?: string })?.name === 'ConditionalCheckFailedException';
+}
+
+/**
+ * Errors worth retrying within an invocation: throttling, server errors, timeouts and network
+ * errors — which Node reports with `code` (ECONNRESET…) on an error named plain `Error`.
+ */
+export function isTransient(error: unknown): boolean {
+  const e = error as { name?: string; code?: string; $retryable?: unknown; $metadata?: { httpStatusCode?: number } } | undefined;
+  const text = `${e?.name ?? ''} ${e?.code ?? ''}`;
+  if (/Throttl|ProvisionedThroughput|RequestLimit|InternalServer|ServiceUnavailable|TimeoutError|ECONN|EPIPE|ETIMEDOUT|EAI_AGAIN|ENOTFOUND|socket hang up/i.test(text)) return true;
+  return e?.$retryable !== undefined || (e?.$metadata?.httpStatusCode ?? 0) >= 500;
+}
+
+/**
+ * Our own lease, found by a retried write whose first try applied: acquired with the attempts
+ * it set. The item before that first try is unknown, so a release rolls back what an acquire
+ * changes — one attempt and the lease — or deletes an item the acquire created.
+ */
+function ownLease(old: Item): AcquireResult {
+  const attempts = numberOf(old, 'attempts') ?? 1;
+  let previous: Item | undefined;
+  if (attempts > 1) {
+    const { leaseUntil: _l, owner: _o, ...rest } = old;
+    previous = { ...rest, status: S('RETRYING'), attempts: N(attempts - 1) };
+  }
+  return { kind: 'acquired', attempts, previous, previousLeaseExpired: false, redriveId: stringOf(old, 'redriveId') };
 }
 
 export function numberOf(item: Item | undefined, name: string): number | undefined {
@@ -147,7 +199,7 @@ export class TaskStore {
     private readonly dynamo: DynamoDBClient,
     private readonly tableName: string,
   ) {
-    this.insertStatement = `INSERT INTO "${tableName.replaceAll('"', '""')}" VALUE {'${PK}': ?, 'taskId': ?, 'type': ?, 'status': ?, 'attempts': ?, 'leaseUntil': ?, 'createdAt': ?, 'updatedAt': ?, '${TTL}': ?}`;
+    this.insertStatement = `INSERT INTO "${tableName.replaceAll('"', '""')}" VALUE {'${PK}': ?, 'taskId': ?, 'type': ?, 'status': ?, 'attempts': ?, 'leaseUntil': ?, 'owner': ?, 'createdAt': ?, 'updatedAt': ?, '${TTL}': ?}`;
   }
 
   /**
@@ -168,7 +220,7 @@ export class TaskStore {
                 const r = requests[i]!;
                 return {
                   Statement: this.insertStatement,
-                  Parameters: [S(r.key), S(r.taskId), S(r.type), V_IN_PROGRESS, V_ONE, N(r.leaseUntil), S(r.createdAt), S(r.nowIso), N(r.expiresAt)],
+                  Parameters: [S(r.key), S(r.taskId), S(r.type), V_IN_PROGRESS, V_ONE, N(r.leaseUntil), S(r.owner), S(r.createdAt), S(r.nowIso), N(r.expiresAt)],
                 };
               }),
             }),
@@ -194,20 +246,56 @@ export class TaskStore {
   }
 
   /**
-   * The single-item acquire: one conditional UpdateItem (plus one more only for a DLQ redrive).
-   * A DEAD_LETTERED record is reset only for a copy marked as a redrive; for any other copy
-   * the answer is 'deadLettered' and nothing is written.
+   * The single-item acquire: one conditional UpdateItem. A DEAD_LETTERED record answers
+   * 'deadLettered' (a leftover copy; redrives call acquireRedrive). When the condition fails
+   * on our own lease — our earlier try applied and its response was lost, so the SDK retried —
+   * the lease is ours: 'acquired', never 'leased'.
    */
   async acquire(r: AcquireRequest): Promise<AcquireResult> {
-    const values: Record<string, AttributeValue> = { ...leaseValues(r), ':ok': V_SUCCEEDED, ':now': N(r.nowMs) };
+    return this.leaseWrite(r, ACQUIRE_UPDATE, ACQUIRE_CONDITION, ACQUIRE_NAMES, { ...leaseValues(r), ':dead': V_DEAD }, (old) => {
+      const status = stringOf(old, 'status');
+      if (status === 'SUCCEEDED') return { kind: 'succeeded' };
+      if (status === 'DEAD_LETTERED') return { kind: 'deadLettered' };
+      // A lease that looked live to DynamoDB; without ALL_OLD (an engine lacking it) assume one visibility's worth.
+      return { kind: 'leased', leaseUntil: numberOf(old, 'leaseUntil') ?? r.leaseUntil };
+    });
+  }
+
+  /**
+   * A redrive: resets a task that is not SUCCEEDED and holds no live lease — DEAD_LETTERED, or
+   * left RETRYING/IN_PROGRESS when its dead-lettering was not recorded — with fresh attempts,
+   * unless the record already consumed this redrive id; then the copy is a plain one.
+   */
+  async acquireRedrive(r: AcquireRequest & { readonly redriveId: string }): Promise<AcquireResult> {
+    const values = { ...leaseValues(r), ':rid': S(r.redriveId) };
+    return this.leaseWrite(r, REDRIVE_UPDATE, REDRIVE_CONDITION, REDRIVE_NAMES, values, async (old) => {
+      const status = stringOf(old, 'status');
+      if (status === 'SUCCEEDED') return { kind: 'succeeded' };
+      const leaseUntil = numberOf(old, 'leaseUntil');
+      if (leaseUntil !== undefined && leaseUntil >= r.nowMs) return { kind: 'leased', leaseUntil };
+      // This redrive was consumed already (another copy of it reset the task): a plain copy.
+      return this.acquire({ ...r, redriveId: undefined });
+    }, r.redriveId);
+  }
+
+  /** One conditional lease-taking UpdateItem; `otherwise` reads a failed condition's ALL_OLD. */
+  private async leaseWrite(
+    r: AcquireRequest,
+    update: string,
+    condition: string,
+    expressionNames: Record<string, string>,
+    values: Record<string, AttributeValue>,
+    otherwise: (old: Item | undefined) => AcquireResult | Promise<AcquireResult>,
+    consumedRedrive?: string,
+  ): Promise<AcquireResult> {
     try {
       const response = await this.dynamo.send(
         new UpdateItemCommand({
           TableName: this.tableName,
           Key: { [PK]: S(r.key) },
-          UpdateExpression: ACQUIRE_UPDATE,
-          ConditionExpression: ACQUIRE_CONDITION,
-          ExpressionAttributeNames: ACQUIRE_NAMES,
+          UpdateExpression: update,
+          ConditionExpression: condition,
+          ExpressionAttributeNames: expressionNames,
           ExpressionAttributeValues: values,
           ReturnValues: 'ALL_OLD',
           ReturnValuesOnConditionCheckFailure: 'ALL_OLD',
@@ -216,41 +304,18 @@ export class TaskStore {
       const previous = response.Attributes && Object.keys(response.Attributes).length > 0 ? response.Attributes : undefined;
       return {
         kind: 'acquired',
-        attempts: (numberOf(previous, 'attempts') ?? 0) + 1,
+        attempts: consumedRedrive !== undefined ? 1 : (numberOf(previous, 'attempts') ?? 0) + 1,
         previous,
-        previousLeaseExpired: stringOf(previous, 'status') === 'IN_PROGRESS',
+        previousLeaseExpired: consumedRedrive === undefined && stringOf(previous, 'status') === 'IN_PROGRESS',
+        redriveId: consumedRedrive ?? stringOf(previous, 'redriveId'),
       };
     } catch (error) {
       if (!isConditionalFailure(error)) return { kind: 'error', error };
       const old = error.Item;
+      if (old !== undefined && stringOf(old, 'owner') === r.owner && numberOf(old, 'leaseUntil') === r.leaseUntil) return ownLease(old);
       const existingType = stringOf(old, 'type');
       if (existingType !== undefined && existingType !== r.type) return { kind: 'conflict', existingType };
-      const status = stringOf(old, 'status');
-      if (status === 'SUCCEEDED') return { kind: 'succeeded' };
-      if (status === 'DEAD_LETTERED') return r.redrive ? this.reset(r, old!) : { kind: 'deadLettered' };
-      const leaseUntil = numberOf(old, 'leaseUntil');
-      // A lease that looked live to DynamoDB; without ALL_OLD (an engine lacking it) assume one visibility's worth.
-      return { kind: 'leased', leaseUntil: leaseUntil ?? r.leaseUntil };
-    }
-  }
-
-  private async reset(r: AcquireRequest, old: Item): Promise<AcquireResult> {
-    try {
-      await this.dynamo.send(
-        new UpdateItemCommand({
-          TableName: this.tableName,
-          Key: { [PK]: S(r.key) },
-          UpdateExpression: RESET_UPDATE,
-          ConditionExpression: RESET_CONDITION,
-          ExpressionAttributeNames: RESET_NAMES,
-          ExpressionAttributeValues: { ...leaseValues(r), ':pu': old.updatedAt ?? S('') },
-        }),
-      );
-      return { kind: 'acquired', attempts: 1, previous: old, previousLeaseExpired: false };
-    } catch (error) {
-      // Another copy reset it first: it holds the lease now.
-      if (isConditionalFailure(error)) return { kind: 'leased', leaseUntil: r.leaseUntil };
-      return { kind: 'error', error };
+      return otherwise(old);
     }
   }
 
@@ -265,8 +330,8 @@ export class TaskStore {
           [this.tableName]: {
             Keys: chunk.map((key) => ({ [PK]: S(key) })),
             ConsistentRead: true,
-            ProjectionExpression: '#pk, #s, #a, #u, #t, #l',
-            ExpressionAttributeNames: { '#pk': PK, '#s': 'status', '#a': 'attempts', '#u': 'updatedAt', '#t': 'type', '#l': 'leaseUntil' },
+            ProjectionExpression: '#pk, #s, #a, #u, #t, #l, #o, #rd',
+            ExpressionAttributeNames: { '#pk': PK, '#s': 'status', '#a': 'attempts', '#u': 'updatedAt', '#t': 'type', '#l': 'leaseUntil', '#o': 'owner', '#rd': 'redriveId' },
           },
         };
         for (let round = 0; request && round < 6; round++) {
@@ -305,8 +370,7 @@ export class TaskStore {
             const response = await this.dynamo.send(new BatchWriteItemCommand({ RequestItems: { [this.tableName]: pending } }));
             pending = response.UnprocessedItems?.[this.tableName] ?? [];
           } catch (error) {
-            const name = (error as { name?: string })?.name ?? '';
-            if (!/Throttl|ProvisionedThroughput|RequestLimit|InternalServer|ServiceUnavailable|TimeoutError|ECONN/i.test(name)) break;
+            if (!isTransient(error)) break;
           }
         }
         for (const request of pending) {
@@ -318,8 +382,11 @@ export class TaskStore {
     return failed;
   }
 
-  /** A completion by a holder whose lease may have run out: written only while the item still shows its lease. */
-  async putIfStillMine(item: Item, leaseUntil: number, attempts: number): Promise<'written' | 'lost'> {
+  /**
+   * A lease holder's completion when its lease may have run out (an overrun), or an outcome
+   * copy's: written only while the record still carries the holder's owner token.
+   */
+  async putIfStillMine(item: Item, owner: string): Promise<'written' | 'lost'> {
     try {
       await this.dynamo.send(
         new PutItemCommand({
@@ -327,7 +394,7 @@ export class TaskStore {
           Item: item,
           ConditionExpression: STILL_MINE_CONDITION,
           ExpressionAttributeNames: STILL_MINE_NAMES,
-          ExpressionAttributeValues: { ':lu': N(leaseUntil), ':a': N(attempts) },
+          ExpressionAttributeValues: { ':o': S(owner) },
         }),
       );
       return 'written';
@@ -335,6 +402,11 @@ export class TaskStore {
       if (isConditionalFailure(error)) return 'lost';
       throw error;
     }
+  }
+
+  /** One unconditional PutItem (record mode's SUCCEEDED from an outcome copy, as its batch write would have been). */
+  async writeOne(item: Item): Promise<void> {
+    await this.dynamo.send(new PutItemCommand({ TableName: this.tableName, Item: item }));
   }
 
   /**

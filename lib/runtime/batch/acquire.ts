@@ -1,39 +1,49 @@
 /**
  * Phase 3: the idempotency check. Lease mode — one BatchExecuteStatement of PartiQL INSERTs
  * for first deliveries (one consistent BatchGetItem for those whose INSERT found an item), one
- * conditional UpdateItem for the others; record mode — one consistent BatchGetItem.
- * Idempotency 'off' counts attempts by the receive count.
+ * conditional UpdateItem for the others (redrives: acquireRedrive); record mode — one
+ * consistent BatchGetItem. Idempotency 'off' counts attempts by the receive count. Outcome
+ * copies write the outcome they carry instead (outcome-copy.ts).
+ *
+ * Every lease carries this invocation's owner token, so that a lease-taking write whose
+ * response was lost, and which the SDK retried, is recognised as ours.
  */
-import { backoffSeconds } from '../backoff.ts';
-import { isRedrive } from '../message.ts';
-import { numberOf, stringOf, type AcquireRequest, type Item } from '../task-store.ts';
+import { redriveIdOf } from '../message.ts';
+import { numberOf, stringOf, type AcquireRequest, type AcquireResult, type Item } from '../task-store.ts';
 import type { Invocation } from './invocation.ts';
-import { answeredByRecord, exhausted, keyConflict, tableUnavailable } from './outcomes.ts';
-import { pool, type Work } from './work.ts';
+import { answeredByRecord, exhausted, keyConflict, tableUnavailable, unconsumedRedrive } from './outcomes.ts';
+import { errorText, pool, type Work } from './work.ts';
 
 export async function acquire(inv: Invocation): Promise<void> {
   const leaseWorks: Work[] = [];
   const recordWorks: Work[] = [];
+  const outcomeCopies: Work[] = [];
   for (const w of inv.works) {
-    if (w.outcome || !w.def) continue;
+    if (w.outcome || !w.envelope) continue;
+    if (w.pending) {
+      if (inv.deps.store) outcomeCopies.push(w);
+      else w.outcome = { kind: 'recorded', status: stringOf(w.pending.item, 'status') ?? '?', superseded: true };
+      continue;
+    }
+    if (!w.def) continue;
     if (w.mode === 'off') {
       w.attempts = w.receiveCount;
       if (w.attempts > w.maxAttempts) exhausted(w);
     } else if (!inv.deps.store) {
-      w.outcome = { kind: 'redelay', seconds: inv.visibility(backoffSeconds(w.receiveCount, inv.cfg.backoff, inv.deps.random)), why: 'no task table is configured (TASKQ_TABLE_NAME)' };
+      w.outcome = { kind: 'redelay', seconds: inv.noAttemptDelay(w), why: 'no task table is configured (TASKQ_TABLE_NAME)', cause: 'no-table' };
     } else if (w.mode === 'record') recordWorks.push(w);
     else leaseWorks.push(w);
   }
-  await Promise.all([acquireLeases(inv, leaseWorks), readRecords(inv, recordWorks)]);
+  await Promise.all([acquireLeases(inv, leaseWorks), readRecords(inv, recordWorks), applyOutcomeCopies(inv, outcomeCopies)]);
 }
 
 /**
- * First deliveries whose INSERT found an item: mostly producer re-sends of a finished task.
- * One consistent BatchGetItem (1 read unit each) tells duplicates, leftovers, conflicts and
- * live leases apart, where a second conditional write would cost a write unit (5× the
- * price) each; only the rest take the acquire path, whose condition still decides.
+ * First deliveries whose INSERT found an item: mostly producer re-sends of a finished task —
+ * or our own INSERT, applied before its response was lost. One consistent BatchGetItem (1 read
+ * unit each) tells them apart, where a second conditional write would cost a write unit (5×
+ * the price) each; only the rest take the acquire path, whose condition still decides.
  */
-async function settleExisting(inv: Invocation, existing: Work[], single: Work[], now: number): Promise<void> {
+async function settleExisting(inv: Invocation, existing: Work[], single: Work[], now: number, leaseUntil: number): Promise<void> {
   if (existing.length === 0) return;
   let items: Map<string, Item>;
   try {
@@ -44,11 +54,17 @@ async function settleExisting(inv: Invocation, existing: Work[], single: Work[],
   }
   for (const w of existing) {
     const item = items.get(w.key!);
+    if (stringOf(item, 'owner') === inv.owner && numberOf(item, 'leaseUntil') === leaseUntil) {
+      // Our own INSERT: it created the item, so a release deletes it.
+      w.attempts = numberOf(item, 'attempts') ?? 1;
+      w.lease = { leaseUntil, previous: undefined };
+      continue;
+    }
     // Not a redrive (those skip the INSERT): a DEAD_LETTERED record makes this a leftover copy.
     if (answeredByRecord(w, item)) continue;
     const lease = numberOf(item, 'leaseUntil');
     if (lease !== undefined && lease >= now) {
-      w.outcome = { kind: 'redelay', seconds: inv.visibility((lease - now) / 1000 + 1), why: 'another copy holds the lease' };
+      w.outcome = { kind: 'redelay', seconds: inv.visibility((lease - now) / 1000 + 1), why: 'another copy holds the lease', cause: 'lease' };
     } else single.push(w);
   }
 }
@@ -70,11 +86,12 @@ async function acquireLeases(inv: Invocation, works: Work[]): Promise<void> {
     nowMs: now,
     nowIso,
     expiresAt,
-    redrive: isRedrive(w.record),
+    owner: inv.owner,
   });
-  // A redrive may find its record DEAD_LETTERED: the single-item path resets it.
-  const fresh = works.filter((w) => w.receiveCount === 1 && !isRedrive(w.record));
-  const single = works.filter((w) => !(w.receiveCount === 1 && !isRedrive(w.record)));
+  // A redrive takes the single-item path: it may reset a record that exists.
+  const firstDelivery = (w: Work) => w.receiveCount === 1 && redriveIdOf(w.record) === undefined;
+  const fresh = works.filter(firstDelivery);
+  const single = works.filter((w) => !firstDelivery(w));
   const inserted = await store.insertMany(fresh.map(request));
   const existing: Work[] = [];
   fresh.forEach((w, i) => {
@@ -85,13 +102,15 @@ async function acquireLeases(inv: Invocation, works: Work[]): Promise<void> {
     } else if (r === 'exists') existing.push(w);
     else tableUnavailable(inv, w, r.error);
   });
-  await settleExisting(inv, existing, single, now);
+  await settleExisting(inv, existing, single, now, leaseUntil);
   await pool(single, inv.cfg.concurrency, async (w) => {
-    const r = await store.acquire(request(w));
+    const redriveId = redriveIdOf(w.record);
+    const r: AcquireResult = redriveId !== undefined ? await store.acquireRedrive({ ...request(w), redriveId }) : await store.acquire(request(w));
     switch (r.kind) {
       case 'acquired':
         w.attempts = r.attempts;
         w.lease = { leaseUntil, previous: r.previous };
+        if (r.redriveId !== undefined) w.redriveId = r.redriveId;
         if (r.previousLeaseExpired) {
           inv.log.warn('previous run of this task lost its lease (crash or timeout): counted as a failed attempt', inv.fields(w));
         }
@@ -104,7 +123,7 @@ async function acquireLeases(inv: Invocation, works: Work[]): Promise<void> {
         w.outcome = { kind: 'duplicate', of: 'DEAD_LETTERED' };
         return;
       case 'leased':
-        w.outcome = { kind: 'redelay', seconds: inv.visibility((r.leaseUntil - inv.deps.clock.now()) / 1000 + 1), why: 'another copy holds the lease' };
+        w.outcome = { kind: 'redelay', seconds: inv.visibility((r.leaseUntil - inv.deps.clock.now()) / 1000 + 1), why: 'another copy holds the lease', cause: 'lease' };
         return;
       case 'conflict':
         keyConflict(w, r.existingType);
@@ -127,8 +146,32 @@ async function readRecords(inv: Invocation, works: Work[]): Promise<void> {
   for (const w of works) {
     const item = items.get(w.key!);
     if (answeredByRecord(w, item)) continue;
-    // A redrive of a dead-lettered task starts with fresh attempts.
-    w.attempts = stringOf(item, 'status') === 'DEAD_LETTERED' ? 1 : (numberOf(item, 'attempts') ?? 0) + 1;
+    if (unconsumedRedrive(w, item)) {
+      // A redrive starts with fresh attempts, and its records remember it (consumed once).
+      w.attempts = 1;
+      w.redriveId = redriveIdOf(w.record);
+    } else {
+      w.attempts = (numberOf(item, 'attempts') ?? 0) + 1;
+      const kept = stringOf(item, 'redriveId');
+      if (kept !== undefined) w.redriveId = kept;
+    }
     if (w.attempts > w.maxAttempts) exhausted(w);
   }
+}
+
+/** Writes what outcome copies carry; a copy whose run's lease was taken over is acknowledged as superseded. */
+async function applyOutcomeCopies(inv: Invocation, works: Work[]): Promise<void> {
+  await pool(works, inv.cfg.concurrency, async (w) => {
+    const { item, owner } = w.pending!;
+    const status = stringOf(item, 'status')!;
+    try {
+      const store = inv.deps.store!;
+      const result =
+        owner !== undefined ? await store.putIfStillMine(item, owner) : status === 'SUCCEEDED' ? (await store.writeOne(item), 'written' as const) : await store.putUnlessSucceeded(item);
+      w.outcome = { kind: 'recorded', status, superseded: result !== 'written' };
+    } catch (error) {
+      inv.log.warn('outcome copy not written; re-delayed without counting an attempt', { ...inv.fields(w), status, error: errorText(error) });
+      w.outcome = { kind: 'redelay', seconds: inv.noAttemptDelay(w), why: `${status} not recorded: ${errorText(error)}`, cause: 'outcome' };
+    }
+  });
 }

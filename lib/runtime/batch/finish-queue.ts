@@ -5,25 +5,31 @@
  * record to the redrive policy; nothing here fails a record that was settled.
  */
 import type { Invocation } from './invocation.ts';
+import { encodeOutcome } from './outcome-copy.ts';
 import { onLastReceive } from './receive-budget.ts';
-import { errorText, type Outcome, type Work } from './work.ts';
+import { errorText, totalReceives, type Outcome, type Work } from './work.ts';
 
 export async function finishQueue(inv: Invocation): Promise<void> {
   const visibility: { receiptHandle: string; seconds: number }[] = [];
   const resends: Work[] = [];
   /** Going back on their last receive: re-sent as fresh copies (standard queues; see spendLastReceive for the rest). */
   const lastReceives: Work[] = [];
+  /** Finished, but the table refused the outcome: acknowledged only once an outcome copy carries it. */
+  const outcomeCopies: Work[] = [];
   for (const w of inv.works) {
     const o = w.outcome;
-    if (o?.kind === 'resend') resends.push(w);
-    else if (onLastReceive(inv, w)) lastReceives.push(w);
+    if (w.unrecorded) outcomeCopies.push(w);
+    else if (o?.kind === 'resend') resends.push(w);
+    // FIFO: a fresh copy would go to the back of its message group (spendLastReceive decides there).
+    else if (onLastReceive(inv, w) && !inv.fifo) lastReceives.push(w);
     else if (o?.kind === 'retry' || o?.kind === 'redelay') visibility.push({ receiptHandle: w.record.receiptHandle, seconds: o.seconds });
   }
   if (!inv.queueUrl) {
-    if (visibility.length + resends.length + lastReceives.length > 0) {
+    if (visibility.length + resends.length + lastReceives.length + outcomeCopies.length > 0) {
       inv.log.warn('no queue URL: visibility changes and re-sends skipped (messages return after the visibility timeout)');
     }
-    for (const w of resends) w.outcome = { kind: 'redelay', seconds: 0, why: 'no queue URL' };
+    for (const w of resends) w.outcome = { kind: 'redelay', seconds: 0, why: 'no queue URL', cause: 'not-due' };
+    for (const w of outcomeCopies) w.copyFailed = true;
     return;
   }
   const queueUrl = inv.queueUrl;
@@ -31,10 +37,11 @@ export async function finishQueue(inv: Invocation): Promise<void> {
     ...resends.map(async (w) => {
       const o = w.outcome as Extract<Outcome, { kind: 'resend' }>;
       try {
-        await inv.deps.sqs.resendDelayed(queueUrl, w.record, o.seconds);
+        // Receives before it was due are no fault: the copy carries only what came before them.
+        await inv.deps.sqs.resendCopy(queueUrl, w.record, { delaySeconds: o.seconds, priorReceives: w.priorReceives, fifo: inv.fifo });
       } catch (error) {
         inv.log.warn('delayed re-send failed; re-delaying by visibility instead', { ...inv.fields(w), error: errorText(error) });
-        w.outcome = { kind: 'redelay', seconds: inv.visibility(o.seconds), why: 're-send failed' };
+        w.outcome = { kind: 'redelay', seconds: inv.visibility(o.seconds), why: 're-send failed', cause: 'not-due' };
         visibility.push({ receiptHandle: w.record.receiptHandle, seconds: inv.visibility(o.seconds) });
       }
     }),
@@ -43,13 +50,24 @@ export async function finishQueue(inv: Invocation): Promise<void> {
       const seconds = o.kind === 'notStarted' ? 0 : o.seconds;
       const fields = { ...inv.fields(w), receiveCount: w.receiveCount, maxReceiveCount: inv.cfg.maxReceiveCount };
       try {
-        await inv.deps.sqs.resendDelayed(queueUrl, w.record, seconds);
+        await inv.deps.sqs.resendCopy(queueUrl, w.record, { delaySeconds: seconds, priorReceives: totalReceives(w), fifo: inv.fifo });
         w.resent = true;
         inv.log.info('last receive before the redrive policy would move it: re-sent as a fresh copy', { ...fields, delaySeconds: Math.min(900, Math.ceil(seconds)) });
       } catch (error) {
         // Reported as a failure: the redrive policy stays the safety net.
         inv.log.warn('re-send on the last receive failed; returned to the queue (the redrive policy may move it to the DLQ)', { ...fields, error: errorText(error) });
         if (o.kind !== 'notStarted') visibility.push({ receiptHandle: w.record.receiptHandle, seconds: o.seconds });
+      }
+    }),
+    ...outcomeCopies.map(async (w) => {
+      try {
+        const outcome = encodeOutcome(w.unrecorded!, w.lease ? inv.owner : undefined);
+        await inv.deps.sqs.resendCopy(queueUrl, w.record, { delaySeconds: 0, priorReceives: totalReceives(w), outcome, fifo: inv.fifo });
+        inv.log.warn('outcome sent on in an outcome copy; the copy records it', { ...inv.fields(w), status: w.unrecorded!.status?.S });
+      } catch (error) {
+        // Neither the table nor the queue took the outcome: the message goes back (README "Not promised").
+        w.copyFailed = true;
+        inv.log.error('outcome copy not sent; the message goes back to the queue', { ...inv.fields(w), error: errorText(error) });
       }
     }),
   ]);

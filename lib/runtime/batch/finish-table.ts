@@ -15,17 +15,21 @@ import type { Invocation } from './invocation.ts';
 import { report } from './report.ts';
 import { errorText, type Outcome, type Work } from './work.ts';
 
-/** Writes the records; returns the SUCCEEDED works whose claim object may now be deleted. */
+/**
+ * Writes the records; returns the SUCCEEDED works whose claim object may now be deleted. A
+ * final outcome (SUCCEEDED, DEAD_LETTERED) the table refused is kept on its work
+ * (`unrecorded`): finish-queue.ts sends it on in an outcome copy before the message is
+ * acknowledged. A refused RETRYING or release write only loses status detail: the message goes
+ * back anyway, and the record's expired lease counts the attempt as it ran.
+ */
 export async function finishTable(inv: Invocation): Promise<Work[]> {
   const now = inv.deps.clock.now();
   const nowIso = new Date(now).toISOString();
   const expiresAt = Math.floor(now / 1000) + inv.ttl;
-  const batch: { key: string; put?: Item }[] = [];
+  const batch: { w: Work; key: string; put?: Item }[] = [];
   const careful: { w: Work; item: Item }[] = [];
   /** `record` mode's RETRYING / DEAD_LETTERED writes: conditional, one call each (the rare path). */
   const unlessSucceeded: { w: Work; item: Item }[] = [];
-  /** SUCCEEDED tasks whose claim object goes once their completion write is acknowledged. */
-  const claimsInBatch: Work[] = [];
   const claimsAcked: Work[] = [];
   const marks: Item[] = [];
   const safeUntil = now + 1000;
@@ -34,7 +38,7 @@ export async function finishTable(inv: Invocation): Promise<Work[]> {
     const o = w.outcome;
     if (!o) continue;
     report(inv, w, o);
-    if (!w.envelope || !w.key || w.mode === 'off') continue;
+    if (!w.envelope || !w.key || w.mode === 'off' || o.kind === 'recorded') continue;
     if (!w.def) {
       if (o.kind === 'deadLetter' && !w.dlqFailed && inv.deps.store) marks.push(recordItem(inv, w, 'DEAD_LETTERED', nowIso, expiresAt, o));
       continue;
@@ -56,8 +60,7 @@ export async function finishTable(inv: Invocation): Promise<Work[]> {
       // The lease ran out (an overrun, or clocks apart): another copy may hold the task now.
       if (write.put) careful.push({ w, item: write.put });
     } else {
-      batch.push(write);
-      if (deletableClaim(inv, w)) claimsInBatch.push(w);
+      batch.push({ w, ...write });
     }
   }
 
@@ -66,19 +69,21 @@ export async function finishTable(inv: Invocation): Promise<Work[]> {
   if (store && batch.length > 0) {
     tableWrites.push(
       store.writeMany(batch, () => inv.context.getRemainingTimeInMillis() > 500).then((failed) => {
-        for (const key of failed) inv.log.error('task record write failed after retries', { idempotencyKey: key });
-        for (const w of claimsInBatch) if (!failed.has(w.key!)) claimsAcked.push(w);
+        for (const { w, put } of batch) {
+          if (failed.has(w.key!)) refused(inv, w, put, 'task record write failed after retries');
+          else if (deletableClaim(inv, w)) claimsAcked.push(w);
+        }
       }),
     );
   }
   for (const { w, item } of careful) {
     tableWrites.push(
-      store!.putIfStillMine(item, w.lease!.leaseUntil, w.attempts).then(
+      store!.putIfStillMine(item, inv.owner).then(
         (r) => {
           if (r === 'lost') inv.log.warn('lease expired before completion and another copy took over; completion not recorded', inv.fields(w));
           else if (deletableClaim(inv, w)) claimsAcked.push(w);
         },
-        (error) => inv.log.error('task record write failed', { ...inv.fields(w), error: errorText(error) }),
+        (error) => refused(inv, w, item, 'task record write failed', error),
       ),
     );
   }
@@ -88,7 +93,7 @@ export async function finishTable(inv: Invocation): Promise<Work[]> {
         (r) => {
           if (r === 'succeeded') inv.log.info('a concurrent copy already succeeded; failure not recorded over it', inv.fields(w));
         },
-        (error) => inv.log.error('task record write failed', { ...inv.fields(w), error: errorText(error) }),
+        (error) => refused(inv, w, item, 'task record write failed', error),
       ),
     );
   }
@@ -99,14 +104,28 @@ export async function finishTable(inv: Invocation): Promise<Work[]> {
   return claimsAcked;
 }
 
+/** A write the table refused: a final outcome goes on in an outcome copy; anything else is only logged. */
+function refused(inv: Invocation, w: Work, item: Item | undefined, message: string, error?: unknown): void {
+  const status = item?.status?.S;
+  const final = status === 'SUCCEEDED' || status === 'DEAD_LETTERED';
+  if (final) w.unrecorded = item;
+  inv.log.error(message, {
+    ...inv.fields(w),
+    status: status ?? 'released',
+    ...(error !== undefined ? { error: errorText(error) } : {}),
+    then: final ? 'the outcome travels in an outcome copy of the message' : 'the message goes back; the record keeps the expired lease',
+  });
+}
+
 /**
  * A SUCCEEDED task's claim object may go: lease mode (any later copy finds SUCCEEDED at the
  * acquire, before any fetch) and record mode (likewise at the read; a concurrent copy that
  * finds the object gone checks the record: run.ts claimGoneBecauseSucceeded). Never 'off'
  * (duplicates are not detected), never Extended Client pointers (their key is only in the
  * object, so a duplicate must fetch it first — run() only sees our payloadRef), and only a
- * pointer stating size and sha256, both verified by the fetch (a forged pointer cannot name
- * another task's object).
+ * pointer marked `exclusive` by its producer (docs/PROTOCOL.md: a producer may send one
+ * object as several tasks), whose size and sha256 the fetch verified (a forged pointer cannot
+ * name another task's object).
  */
 function deletableClaim(inv: Invocation, w: Work): boolean {
   const ref = w.envelope?.payloadRef;
@@ -116,8 +135,8 @@ function deletableClaim(inv: Invocation, w: Work): boolean {
     w.ran &&
     (w.mode === 'lease' || w.mode === 'record') &&
     ref !== undefined &&
-    ref.size !== undefined &&
-    ref.sha256 !== undefined
+    // The producer declared the object this task's alone (a shared object would vanish under the others).
+    ref.exclusive === true
   );
 }
 
@@ -143,6 +162,10 @@ function recordItem(inv: Invocation, w: Work, status: 'SUCCEEDED' | 'RETRYING' |
     updatedAt: S(nowIso),
     expiresAt: N(expiresAt),
   };
+  // The lease holder's token stays, so that a retry of this very write still finds it ours.
+  if (w.lease) item.owner = S(inv.owner);
+  if (w.redriveId !== undefined) item.redriveId = S(w.redriveId);
+  if (status === 'DEAD_LETTERED' && w.deadLetterId !== undefined) item.deadLetterId = S(w.deadLetterId);
   if (o.kind === 'succeeded' && o.result !== undefined) {
     const json = JSON.stringify(o.result);
     if (json !== undefined) {

@@ -12,10 +12,11 @@
  *                  visibility changes and re-sends, and the claim objects of SUCCEEDED tasks.
  * report.ts turns each outcome into a log line and metrics.
  */
+import { randomUUID } from 'node:crypto';
 import type { Context } from 'aws-lambda';
 import { queueUrlFromArn, type ResolvedConfig } from '../config.ts';
 import type { ClaimPolicy } from '../claim-check.ts';
-import { clampVisibility } from '../backoff.ts';
+import { backoffSeconds, clampVisibility } from '../backoff.ts';
 import type { ProcessorDeps } from '../processor.ts';
 import type { MetricsCollector, RuntimeLogger } from '../telemetry.ts';
 import { SQS_MAX_VISIBILITY_SECONDS } from '../../protocol/limits.ts';
@@ -24,10 +25,10 @@ import { deadLetter } from './dead-letter.ts';
 import { finishQueue } from './finish-queue.ts';
 import { deleteClaimObjects, finishTable } from './finish-table.ts';
 import { parse } from './parse.ts';
-import { spendLastReceive } from './receive-budget.ts';
+import { spendLastReceive, spendNoAttemptBound } from './receive-budget.ts';
 import { route } from './route.ts';
 import { settle } from './run.ts';
-import { isFailure, pool, type DeadLetterOutcome, type Work } from './work.ts';
+import { isFailure, pool, totalReceives, type DeadLetterOutcome, type Work } from './work.ts';
 
 /**
  * When the queue's visibility timeout is not configured, the longest a received message is
@@ -45,6 +46,8 @@ export class Invocation {
   readonly log: RuntimeLogger;
   /** When this invocation started (clock ms). */
   readonly startedAt: number;
+  /** The owner token of every lease this invocation takes (task-store.ts AcquireRequest.owner). */
+  readonly owner = randomUUID();
 
   constructor(
     readonly deps: ProcessorDeps,
@@ -81,6 +84,11 @@ export class Invocation {
     return Math.max(1, Math.min(clampVisibility(seconds), left));
   }
 
+  /** A return without an attempt backs off with the task's receives so far (across its copies). */
+  noAttemptDelay(w: Work): number {
+    return this.visibility(backoffSeconds(totalReceives(w), this.cfg.backoff, this.deps.random));
+  }
+
   /** Handler executions so far, as the table counts them. */
   executions(w: Work): number {
     return w.ran || w.mode === 'off' ? w.attempts : Math.max(0, w.attempts - 1);
@@ -102,26 +110,15 @@ export class Invocation {
       await parse(this);
       route(this);
       await acquire(this);
-      if (this.fifo) {
-        let stopped = false;
-        for (const w of this.works) {
-          if (stopped) {
-            if (!w.outcome || w.outcome.kind !== 'notStarted') w.outcome = { kind: 'notStarted' };
-            continue;
-          }
-          await settle(this, w);
-          if (isFailure(w)) stopped = true;
-        }
-      } else {
-        await pool(this.works, this.cfg.concurrency, (w) => settle(this, w));
-      }
+      if (this.fifo) await this.settleInGroupOrder();
+      else await pool(this.works, this.cfg.concurrency, (w) => settle(this, w));
     }
     // Records that never reached settle() (no time left, or behind a FIFO failure) use a receive too.
     await pool(
       this.works.filter((w) => !w.settled),
       this.cfg.concurrency,
       async (w) => {
-        if (spendLastReceive(this, w)) await deadLetter(this, w, w.outcome as DeadLetterOutcome);
+        if (spendNoAttemptBound(this, w) || spendLastReceive(this, w)) await deadLetter(this, w, w.outcome as DeadLetterOutcome);
       },
     );
     const claimsToDelete = await finishTable(this);
@@ -129,5 +126,25 @@ export class Invocation {
     const failed = new Set<string>();
     for (const w of this.works) if (isFailure(w)) failed.add(w.record.messageId);
     return failed;
+  }
+
+  /**
+   * FIFO: each message group's records in order; a record that goes back (a retry, a re-delay)
+   * holds back the later records of its own group only — they go back unstarted, using no
+   * attempt — while the other groups go on (as Powertools' skipGroupOnError). Groups run one
+   * after another: their records are few, and order within a group is what FIFO promises.
+   */
+  private async settleInGroupOrder(): Promise<void> {
+    const blocked = new Map<string, string>();
+    for (const w of this.works) {
+      const group = w.record.attributes?.MessageGroupId ?? '';
+      const blocker = blocked.get(group);
+      if (blocker !== undefined) {
+        w.outcome = { kind: 'notStarted', blockedBy: blocker };
+        continue;
+      }
+      await settle(this, w);
+      if (isFailure(w)) blocked.set(group, w.record.messageId);
+    }
   }
 }

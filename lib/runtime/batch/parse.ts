@@ -5,10 +5,11 @@
  */
 import { PermanentError, RetryableError, type DeadLetterReason } from '../../protocol/errors.ts';
 import { decodeEnvelope, idempotencyKeyOf, type TaskEnvelope } from '../../protocol/envelope.ts';
-import { backoffSeconds } from '../backoff.ts';
 import { fetchClaim } from '../claim-check.ts';
 import { parseBody } from '../message.ts';
 import type { Invocation } from './invocation.ts';
+import { COPY_ATTRIBUTES } from '../../protocol/attributes.ts';
+import { decodeOutcome } from './outcome-copy.ts';
 import { errorText, pool, type Work } from './work.ts';
 
 export async function parse(inv: Invocation): Promise<void> {
@@ -31,7 +32,7 @@ export async function parse(inv: Invocation): Promise<void> {
       adopt(inv, w, decodeEnvelope(text));
     } catch (error) {
       if (error instanceof RetryableError) {
-        w.outcome = { kind: 'redelay', seconds: inv.visibility(backoffSeconds(w.receiveCount, inv.cfg.backoff, inv.deps.random)), why: errorText(error) };
+        w.outcome = { kind: 'redelay', seconds: inv.noAttemptDelay(w), why: errorText(error), cause: 'claim' };
       } else poison(w, error);
     }
   });
@@ -40,6 +41,10 @@ export async function parse(inv: Invocation): Promise<void> {
 function adopt(inv: Invocation, w: Work, envelope: TaskEnvelope): void {
   w.envelope = envelope;
   w.key = idempotencyKeyOf(envelope);
+  const outcome = w.record.messageAttributes?.[COPY_ATTRIBUTES.outcome]?.stringValue;
+  if (outcome !== undefined) {
+    w.pending = decodeOutcome(outcome, { key: w.key, taskId: envelope.id, type: envelope.type, createdAt: envelope.createdAt });
+  }
   const def = Object.hasOwn(inv.deps.tasks, envelope.type) ? inv.deps.tasks[envelope.type] : undefined;
   if (def) {
     w.def = def;

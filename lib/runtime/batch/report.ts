@@ -35,13 +35,17 @@ export function report(inv: Invocation, w: Work, o: Outcome): void {
       log.error('task dead-lettered', { ...inv.fields(w), reason: o.reason, attempts: inv.executions(w), error: o.reason === 'malformed-json' ? undefined : o.error });
       return;
     case 'redelay':
-      log.info('task re-delayed without counting an attempt', { ...inv.fields(w), why: o.why, delaySeconds: o.seconds });
+      log.info('task re-delayed without counting an attempt', { ...inv.fields(w), why: o.why, delaySeconds: o.seconds, receives: w.priorReceives + w.receiveCount });
       return;
     case 'resend':
       log.info('task not due yet: re-sent with a delay', { ...inv.fields(w), delaySeconds: Math.min(900, Math.ceil(o.seconds)) });
       return;
     case 'notStarted':
-      log.warn('task not started before the invocation deadline; returned without counting an attempt', inv.fields(w));
+      if (o.blockedBy !== undefined) log.info('not started: an earlier record of its FIFO message group goes back first', { ...inv.fields(w), blockedBy: o.blockedBy });
+      else log.warn('task not started before the invocation deadline; returned without counting an attempt', inv.fields(w));
+      return;
+    case 'recorded':
+      log.info(o.superseded ? 'outcome copy acknowledged: another run had taken the task over' : 'outcome copy recorded', { ...inv.fields(w), status: o.status });
       return;
   }
 }

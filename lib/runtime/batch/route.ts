@@ -10,6 +10,8 @@ export function route(inv: Invocation): void {
   const seen = new Set<string>();
   for (const w of inv.works) {
     if (w.outcome || !w.envelope) continue;
+    // An outcome copy records what a run decided: its type's handler and due time no longer matter.
+    if (w.pending) continue;
     if (!w.def) {
       w.outcome = { kind: 'deadLetter', reason: 'unknown-type', error: `no handler is registered for task type ${JSON.stringify(w.envelope.type)}` };
       continue;
@@ -22,7 +24,7 @@ export function route(inv: Invocation): void {
         // maxReceiveCount: hop by visibility (≤ 12 h) while the count is low, else re-send a fresh copy (count 0).
         w.outcome =
           inv.fifo || w.receiveCount < inv.cfg.redelayReceiveBudget
-            ? { kind: 'redelay', seconds: inv.visibility(seconds), why: 'not due yet (notBefore)' }
+            ? { kind: 'redelay', seconds: inv.visibility(seconds), why: 'not due yet (notBefore)', cause: 'not-due' }
             : { kind: 'resend', seconds };
         continue;
       }
@@ -30,7 +32,12 @@ export function route(inv: Invocation): void {
     if (w.mode !== 'off') {
       if (seen.has(w.key!)) {
         // Another record of this batch carries the same task: let it finish first.
-        w.outcome = { kind: 'redelay', seconds: inv.visibility((inv.context.getRemainingTimeInMillis() + inv.cfg.leaseMarginMs) / 1000), why: 'duplicate in the same batch' };
+        w.outcome = {
+          kind: 'redelay',
+          seconds: inv.visibility((inv.context.getRemainingTimeInMillis() + inv.cfg.leaseMarginMs) / 1000),
+          why: 'duplicate in the same batch',
+          cause: 'batch-duplicate',
+        };
         continue;
       }
       seen.add(w.key!);

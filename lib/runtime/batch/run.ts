@@ -11,7 +11,7 @@ import { stringOf } from '../task-store.ts';
 import { deadLetter } from './dead-letter.ts';
 import type { Invocation } from './invocation.ts';
 import { tableUnavailable } from './outcomes.ts';
-import { spendLastReceive } from './receive-budget.ts';
+import { spendLastReceive, spendNoAttemptBound } from './receive-budget.ts';
 import { errorText, type Outcome, type Work } from './work.ts';
 
 class HandlerTimeout extends Error {
@@ -25,7 +25,7 @@ export async function settle(inv: Invocation, w: Work): Promise<void> {
       if (inv.timeLeft() <= 0) w.outcome = { kind: 'notStarted' };
       else w.outcome = await run(inv, w);
     }
-    spendLastReceive(inv, w);
+    if (!spendNoAttemptBound(inv, w)) spendLastReceive(inv, w);
     if (w.outcome.kind === 'deadLetter') await deadLetter(inv, w, w.outcome);
   } catch (error) {
     inv.log.error('unexpected error while settling a record', { ...inv.fields(w), error: errorText(error) });

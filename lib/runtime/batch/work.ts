@@ -18,11 +18,23 @@ export type Outcome =
   | { readonly kind: 'retry'; readonly seconds: number; readonly error: string }
   | { readonly kind: 'deadLetter'; readonly reason: DeadLetterReason; readonly error: string }
   /** Not run, no attempt counted; comes back after `seconds`. */
-  | { readonly kind: 'redelay'; readonly seconds: number; readonly why: string }
+  | { readonly kind: 'redelay'; readonly seconds: number; readonly why: string; readonly cause: RedelayCause }
   /** Not due yet; a fresh copy is re-sent with a delay and this one acknowledged. */
   | { readonly kind: 'resend'; readonly seconds: number }
-  /** Not started before the invocation's deadline; no attempt counted. */
-  | { readonly kind: 'notStarted' };
+  /**
+   * Not started: the invocation's deadline came first, or (FIFO) an earlier record of its
+   * message group failed in this batch. No attempt counted; never dead-lettered for it.
+   */
+  | { readonly kind: 'notStarted'; readonly blockedBy?: string }
+  /** An outcome copy: the outcome it carries was written (or another run had taken over): acknowledged. */
+  | { readonly kind: 'recorded'; readonly status: string; readonly superseded: boolean };
+
+/**
+ * Why a record went back without an attempt. Returns without an attempt are bounded
+ * (maxNoAttemptReturns); the record that reaches the bound is dead-lettered with the reason
+ * of its cause (NO_ATTEMPT_REASONS).
+ */
+export type RedelayCause = 'table' | 'claim' | 'lease' | 'batch-duplicate' | 'not-due' | 'outcome' | 'no-table';
 
 export type DeadLetterOutcome = Extract<Outcome, { kind: 'deadLetter' }>;
 
@@ -47,6 +59,25 @@ export interface Work {
   settled?: boolean;
   /** On its last receive: re-sent as a fresh copy and acknowledged instead of going back. */
   resent?: boolean;
+  /** Receives of the task's earlier copies (COPY_ATTRIBUTES.priorReceives). */
+  readonly priorReceives: number;
+  /** The redrive the task record has consumed, kept in every record written for it. */
+  redriveId?: string;
+  /** This record's dead-lettering id (DEAD_LETTER_ATTRIBUTES.deadLetterId), once sent to the DLQ. */
+  deadLetterId?: string;
+  /** An outcome copy's outcome, to write instead of running (COPY_ATTRIBUTES.outcome). */
+  pending?: PendingOutcome;
+  /** Its final outcome (SUCCEEDED, DEAD_LETTERED) could not be written: it travels in an outcome copy. */
+  unrecorded?: Item;
+  /** …and that copy could not be sent either: the record goes back to the queue. */
+  copyFailed?: boolean;
+}
+
+/** What an outcome copy carries: the record to write, and the lease owner it was written under. */
+export interface PendingOutcome {
+  readonly item: Item;
+  /** Lease mode: written only while the record still has this owner. Absent: record mode. */
+  readonly owner?: string;
 }
 
 /** Outcomes that send the record back to the queue (reported in batchItemFailures). */
@@ -54,7 +85,13 @@ export const FAILURE_KINDS = new Set<Outcome['kind']>(['retry', 'redelay', 'notS
 
 export function isFailure(w: Work): boolean {
   if (w.resent) return false;
+  if (w.copyFailed) return true;
   return w.outcome !== undefined && (FAILURE_KINDS.has(w.outcome.kind) || (w.outcome.kind === 'deadLetter' && w.dlqFailed === true));
+}
+
+/** The receives of this task so far, across its copies (this one included). */
+export function totalReceives(w: Work): number {
+  return w.priorReceives + w.receiveCount;
 }
 
 export function errorText(error: unknown): string {

@@ -159,7 +159,7 @@ describe('taskq CLI (child process)', () => {
     expect(taskIds(source)).toEqual(emails.map((e) => e.taskId).sort());
     expect(source.map((m) => m.Body).sort()).toEqual(emails.map((e) => e.body).sort());
     for (const m of source) {
-      expect(Object.keys(m.MessageAttributes ?? {}).filter((k) => k.startsWith('taskq.'))).toEqual([REDRIVE_ATTRIBUTES.redrivenAt]);
+      expect(Object.keys(m.MessageAttributes ?? {}).filter((k) => k.startsWith('taskq.')).sort()).toEqual([REDRIVE_ATTRIBUTES.redriveId, REDRIVE_ATTRIBUTES.redrivenAt].sort());
       expect(m.MessageAttributes![MESSAGE_ATTRIBUTES.taskType]!.StringValue).toBe('send_email');
     }
     expect(taskIds(await visibleMessages(sqs, r.deadLetterQueueUrl))).toEqual(others.map((o) => o.taskId).sort());

@@ -13,10 +13,10 @@ describe('consumer runtime: batches', () => {
     r = await createTestResources(clients);
   });
 
-  it('FIFO: runs records in order and stops at the first failure, reporting it and all after it', async () => {
+  it('FIFO: runs each message group in order; a failure holds back only the later records of its own group', async () => {
     const f = await createTestResources(clients, { fifo: true });
     const order: number[] = [];
-    const { handler } = consumer(f, clients, {
+    const { handler, captured } = consumer(f, clients, {
       step: {
         handler: (p: { n: number }) => {
           order.push(p.n);
@@ -24,18 +24,45 @@ describe('consumer runtime: batches', () => {
         },
       },
     });
-    const tasks = [1, 2, 3, 4].map((n) => envelope('step', { n }));
-    // One group each: fauxqs hands out one in-flight message per group, real SQS several.
+    const tasks = [1, 2, 3, 4, 5].map((n) => envelope('step', { n }));
+    // fauxqs hands out one in-flight message per group (real SQS several): receive five groups,
+    // then give the records the groups a real batch would have — g1: 1, 2, 3; g2: 4, 5.
     for (const [i, t] of tasks.entries()) await sendTask(clients.sqs, f.queueUrl, t, { MessageGroupId: `g${i}`, MessageDeduplicationId: `d${i}` });
-    const event = await receiveEvent(clients.sqs, f, 4);
-    expect(event.Records).toHaveLength(4);
+    const event = await receiveEvent(clients.sqs, f, 5);
+    expect(event.Records).toHaveLength(5);
     expect(event.Records[0]!.eventSourceARN.endsWith('.fifo')).toBe(true);
-    const response = await handler(event, fakeContext());
-    expect(order).toEqual([1, 2]);
-    expect(response.batchItemFailures.map((x) => x.itemIdentifier)).toEqual(event.Records.slice(1).map((x) => x.messageId));
-    // Not run → no attempt counted, no record left behind.
+    const byN = (n: number) => event.Records.find((r) => JSON.parse(r.body).payload.n === n)!;
+    const ordered = [1, 4, 2, 5, 3].map(byN); // the groups interleaved, each in its own order
+    for (const n of [1, 2, 3]) byN(n).attributes.MessageGroupId = 'g1';
+    for (const n of [4, 5]) byN(n).attributes.MessageGroupId = 'g2';
+    const response = await handler({ Records: ordered }, fakeContext());
+    expect(order).toEqual([1, 4, 2, 5]);
+    // The failed record and the one behind it in its group go back; group g2 is not held back.
+    expect(new Set(response.batchItemFailures.map((x) => x.itemIdentifier))).toEqual(new Set([byN(2).messageId, byN(3).messageId]));
+    // Not run → no attempt counted, no record left behind, and never dead-lettered for another record's failure.
     expect(await taskRecord(clients.dynamo, f.tableName, tasks[2]!.id)).toBeUndefined();
     expect(await taskRecord(clients.dynamo, f.tableName, tasks[1]!.id)).toMatchObject({ status: 'RETRYING', attempts: 1 });
+    expect(await taskRecord(clients.dynamo, f.tableName, tasks[4]!.id)).toMatchObject({ status: 'SUCCEEDED' });
+    expect(captured.logs.find((l) => /FIFO message group/.test(l.message))?.fields).toMatchObject({ blockedBy: byN(2).messageId });
+  });
+
+  it('FIFO: a record held back by its group on its last receive goes back, never to the DLQ; a FIFO invocation with no time left dead-letters nothing', async () => {
+    const f = await createTestResources(clients, { fifo: true });
+    const { handler } = consumer(f, clients, { step: { handler: (p: { n: number }) => { if (p.n === 1) throw new Error('head fails'); } } }, { maxReceiveCount: 5 });
+    const tasks = [1, 2].map((n) => envelope('step', { n }));
+    for (const [i, t] of tasks.entries()) await sendTask(clients.sqs, f.queueUrl, t, { MessageGroupId: `h${i}`, MessageDeduplicationId: `h${i}` });
+    const event = await receiveEvent(clients.sqs, f, 2);
+    const [head, behind] = [1, 2].map((n) => event.Records.find((r) => JSON.parse(r.body).payload.n === n)!);
+    head!.attributes.MessageGroupId = behind!.attributes.MessageGroupId = 'h';
+    behind!.attributes.ApproximateReceiveCount = '5'; // its last receive; the head's is 1
+    const response = await handler({ Records: [head!, behind!] }, fakeContext());
+    expect(new Set(response.batchItemFailures.map((x) => x.itemIdentifier))).toEqual(new Set([head!.messageId, behind!.messageId]));
+    expect(await receive(clients.sqs, f.deadLetterQueueUrl, 10, 0)).toEqual([]);
+    // No time left at all: nothing parsed, nothing dead-lettered, everything goes back.
+    for (const r of [head!, behind!]) r.attributes.ApproximateReceiveCount = '5';
+    const late = await handler({ Records: [head!, behind!] }, fakeContext(1000));
+    expect(late.batchItemFailures).toHaveLength(2);
+    expect(await receive(clients.sqs, f.deadLetterQueueUrl, 10, 0)).toEqual([]);
   });
 
   it('records not started before the deadline go back without an attempt', async () => {
@@ -78,12 +105,14 @@ describe('consumer runtime: batches', () => {
   });
 
   it('a handler exceeding timeoutMs is a retryable failure (attempt counted)', async () => {
-    const { handler } = consumer(r, clients, { sleepy: { timeoutMs: 100, handler: () => sleep(2000) } });
+    // Its own queue: the retry comes back after a second and must not reach the next tests.
+    const own = await createTestResources(clients);
+    const { handler } = consumer(own, clients, { sleepy: { timeoutMs: 100, handler: () => sleep(2000) } });
     const e = envelope('sleepy', {});
-    await sendTask(clients.sqs, r.queueUrl, e);
-    const response = await handler(await receiveEvent(clients.sqs, r), fakeContext());
+    await sendTask(clients.sqs, own.queueUrl, e);
+    const response = await handler(await receiveEvent(clients.sqs, own), fakeContext());
     expect(response.batchItemFailures).toHaveLength(1);
-    expect(await taskRecord(clients.dynamo, r.tableName, e.id)).toMatchObject({ status: 'RETRYING', attempts: 1, lastError: 'HandlerTimeout: handler timed out after 100 ms' });
+    expect(await taskRecord(clients.dynamo, own.tableName, e.id)).toMatchObject({ status: 'RETRYING', attempts: 1, lastError: 'HandlerTimeout: handler timed out after 100 ms' });
   });
 
   it('a delay beyond 15 minutes (notBefore) is re-delayed without running, by visibility hops then fresh copies', async () => {

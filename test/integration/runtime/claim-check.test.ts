@@ -38,14 +38,14 @@ describe('consumer runtime: claim check', () => {
     }
   }
 
-  /** A claim-checked task of `type` whose object is uploaded; returns it with its key. */
+  /** A claim-checked task of `type` whose object is uploaded (its own, as TaskProducer does); returns it with its key. */
   async function claimChecked(type: string, payload: unknown) {
     const text = JSON.stringify(payload);
     const e = envelope(type, undefined);
     delete (e as { payload?: unknown }).payload;
     const key = `claims/${e.id}.json`;
     await upload(key, text);
-    return { task: { ...e, payloadRef: { bucket: r.bucketName, key, size: Buffer.byteLength(text), sha256: sha256(text) } }, key };
+    return { task: { ...e, payloadRef: { bucket: r.bucketName, key, size: Buffer.byteLength(text), sha256: sha256(text), exclusive: true } }, key };
   }
 
   async function deadReasons(count: number): Promise<string[]> {
@@ -167,6 +167,28 @@ describe('consumer runtime: claim check', () => {
       for (const x of [a, c]) await sendTask(clients.sqs, r.queueUrl, x.task);
       const again = await receiveEvent(clients.sqs, r, 2);
       expect((await handler(again, fakeContext())).batchItemFailures).toEqual([]);
+      expect(await receive(clients.sqs, r.deadLetterQueueUrl, 10, 0)).toEqual([]);
+    });
+
+    it('an object a producer sends as several tasks (payloadRef without exclusive) is never deleted: every task runs', async () => {
+      const runs: number[] = [];
+      const { handler } = consumer(r, clients, { shared: { handler: (p: { n: number }) => void runs.push(p.n) } });
+      const text = JSON.stringify({ n: 7 });
+      const key = `claims/shared-${Date.now()}.json`;
+      await upload(key, text);
+      const tasks = [1, 2, 3].map(() => {
+        const e = envelope('shared', undefined);
+        delete (e as { payload?: unknown }).payload;
+        return { ...e, payloadRef: { bucket: r.bucketName, key, size: Buffer.byteLength(text), sha256: sha256(text) } };
+      });
+      // One task after another, as a producer in another language would send them over time.
+      for (const t of tasks) {
+        await sendTask(clients.sqs, r.queueUrl, t);
+        expect((await handler(await receiveEvent(clients.sqs, r), fakeContext())).batchItemFailures).toEqual([]);
+      }
+      expect(runs).toEqual([7, 7, 7]);
+      for (const t of tasks) expect(await taskRecord(clients.dynamo, r.tableName, t.id)).toMatchObject({ status: 'SUCCEEDED' });
+      expect(await exists(key)).toBe(true);
       expect(await receive(clients.sqs, r.deadLetterQueueUrl, 10, 0)).toEqual([]);
     });
 

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { describeDeadLetter, redriveAttributes, taskTypeOf } from '../../../lib/ops/dead-letter-message.ts';
+import { describeDeadLetter, redriveAttributes, redriveIdentity, taskTypeOf } from '../../../lib/ops/dead-letter-message.ts';
 import { readLocalAlarms } from '../../../lib/ops/alarm-state.ts';
 import { formatDuration, formatPeek, formatRedrive, formatStats } from '../../../lib/ops/format.ts';
 import { readPayloadArgument } from '../../../lib/ops/payload-input.ts';
@@ -59,11 +59,19 @@ describe('describeDeadLetter', () => {
 
 describe('redriveAttributes', () => {
   const at = '2026-02-01T10:00:00.000Z';
-  it('keeps every attribute except the dead-letter ones (binary included), and marks the copy with taskq.redrivenAt', () => {
+  it('keeps every attribute except the dead-letter ones (binary included), and marks the copy with taskq.redriveId and taskq.redrivenAt', () => {
     const attrs = redriveAttributes(message, at);
-    expect(Object.keys(attrs).sort()).toEqual(['ExtendedPayloadSize', 'bin', 'taskId', 'taskType', REDRIVE_ATTRIBUTES.redrivenAt].sort());
+    expect(Object.keys(attrs).sort()).toEqual(['ExtendedPayloadSize', 'bin', 'taskId', 'taskType', REDRIVE_ATTRIBUTES.redriveId, REDRIVE_ATTRIBUTES.redrivenAt].sort());
     expect(attrs.bin).toEqual({ DataType: 'Binary', BinaryValue: new Uint8Array([1, 2]) });
     expect(attrs[REDRIVE_ATTRIBUTES.redrivenAt]).toEqual(s(at));
+  });
+
+  it('names the redrive after the dead-lettering: its taskq.deadLetterId, else its original messageId and time, else the DLQ messageId', () => {
+    const withId = { ...message, MessageAttributes: { ...message.MessageAttributes, [DEAD_LETTER_ATTRIBUTES.deadLetterId]: s('dl-1') } };
+    expect(redriveIdentity(withId)).toBe('dl-1');
+    expect(redriveAttributes(withId, at)[REDRIVE_ATTRIBUTES.redriveId]).toEqual(s('dl-1'));
+    expect(redriveIdentity(message)).toBe(`dead-letter:orig:${message.MessageAttributes![DEAD_LETTER_ATTRIBUTES.deadLetteredAt]!.StringValue}`);
+    expect(redriveIdentity({ MessageId: 'moved-by-policy', MessageAttributes: {} })).toBe('message:moved-by-policy');
   });
 
   it('replaces an earlier redrive mark', () => {
@@ -75,10 +83,12 @@ describe('redriveAttributes', () => {
     const full = Object.fromEntries(Array.from({ length: 10 }, (_, i) => [`a${i}`, s(String(i))]));
     const nine = Object.fromEntries(Array.from({ length: 9 }, (_, i) => [`a${i}`, s(String(i))]));
     expect(Object.keys(redriveAttributes({ MessageAttributes: full }, at))).toHaveLength(10);
-    expect(redriveAttributes({ MessageAttributes: full }, at)).not.toHaveProperty(REDRIVE_ATTRIBUTES.redrivenAt);
-    expect(redriveAttributes({ MessageAttributes: nine }, at)).toHaveProperty(REDRIVE_ATTRIBUTES.redrivenAt);
-    // A consumer's dead letter at the limit (5 dead-letter + 5 others) has room once the dead-letter ones go.
-    expect(Object.keys(redriveAttributes({ MessageAttributes: { ...message.MessageAttributes, extra: s('x') } }, at))).toHaveLength(6);
+    expect(redriveAttributes({ MessageAttributes: full }, at)).not.toHaveProperty(REDRIVE_ATTRIBUTES.redriveId);
+    // Room for one mark: the identity, which is what the consumer reads.
+    expect(Object.keys(redriveAttributes({ MessageAttributes: nine }, at))).toContain(REDRIVE_ATTRIBUTES.redriveId);
+    expect(redriveAttributes({ MessageAttributes: nine }, at)).not.toHaveProperty(REDRIVE_ATTRIBUTES.redrivenAt);
+    // A consumer's dead letter at the limit (6 dead-letter + 4 others) has room once the dead-letter ones go.
+    expect(Object.keys(redriveAttributes({ MessageAttributes: { ...message.MessageAttributes, extra: s('x') } }, at))).toHaveLength(7);
   });
 });
 

@@ -87,9 +87,10 @@ describe('redrive with StartMessageMoveTask', () => {
     sqsMock.on(DeleteMessageBatchCommand).resolves({ Successful: [{ Id: '0' }], Failed: [] });
     const result = await redriveDeadLetters({ sqs, deadLetterQueueUrl: DLQ, queueUrl: SOURCE, clock: fakeClock() });
     expect(result).toMatchObject({ method: 'receive-send-delete', moved: 1, fallbackReason: expect.stringContaining('Unknown action') });
-    // Sent back without taskq.reason, marked as a redrive at the clock's time.
+    // Sent back without taskq.reason, marked as a redrive (its identity, and the clock's time).
     expect(sqsMock.commandCalls(SendMessageBatchCommand)[0]!.args[0].input.Entries![0]!.MessageAttributes).toEqual({
       taskType: { DataType: 'String', StringValue: 'a' },
+      'taskq.redriveId': { DataType: 'String', StringValue: expect.stringMatching(/^(dead-letter|message):/) },
       'taskq.redrivenAt': { DataType: 'String', StringValue: new Date(1_000_000).toISOString() },
     });
   });

@@ -83,7 +83,8 @@ describe('runtime error paths (mocked AWS)', () => {
     expect(ran).toBe(0);
     // No completion write either: nothing was acquired, so no attempt is recorded.
     expect(dynamoMock.commandCalls(BatchWriteItemCommand)).toHaveLength(0);
-    expect(sqsMock.commandCalls(ChangeMessageVisibilityBatchCommand)[0]!.args[0].input.Entries![0]!.VisibilityTimeout).toBe(10);
+    // A return without an attempt backs off with the task's receives (here the second: 10 · 2¹).
+    expect(sqsMock.commandCalls(ChangeMessageVisibilityBatchCommand)[0]!.args[0].input.Entries![0]!.VisibilityTimeout).toBe(20);
   });
 
   it('a throttled statement inside the batched INSERT → that record retried, the others run', async () => {
@@ -137,21 +138,22 @@ describe('runtime error paths (mocked AWS)', () => {
     expect(sqsMock.commandCalls(SendMessageCommand)).toHaveLength(0);
   });
 
-  it('S3 access denied is retryable too (permissions can be fixed); a 404 is permanent (claim-missing)', async () => {
-    dynamoMock.on(BatchExecuteStatementCommand).resolves({ Responses: [{ TableName: 'tasks' }, { TableName: 'tasks' }] });
+  it('S3 access denied → claim-unreadable and a 404 → claim-missing (both permanent); a 5xx stays retryable', async () => {
+    dynamoMock.on(BatchExecuteStatementCommand).resolves({ Responses: [{ TableName: 'tasks' }, { TableName: 'tasks' }, { TableName: 'tasks' }] });
     s3Mock
       .on(GetObjectCommand, { Key: 'claims/denied' })
       .rejects(new S3ServiceException({ name: 'AccessDenied', $fault: 'client', $metadata: { httpStatusCode: 403 }, message: 'denied' }))
       .on(GetObjectCommand, { Key: 'claims/gone' })
-      .rejects(new S3ServiceException({ name: 'NoSuchKey', $fault: 'client', $metadata: { httpStatusCode: 404 }, message: 'gone' }));
+      .rejects(new S3ServiceException({ name: 'NoSuchKey', $fault: 'client', $metadata: { httpStatusCode: 404 }, message: 'gone' }))
+      .on(GetObjectCommand, { Key: 'claims/busy' })
+      .rejects(new S3ServiceException({ name: 'SlowDown', $fault: 'server', $metadata: { httpStatusCode: 503 }, message: 'slow down' }));
     const handler = make({ t: { handler: () => undefined } });
     const ref = (key: string) => record(task('t', { payload: undefined, payloadRef: { bucket: 'claims-bucket', key, size: 2, sha256: '0'.repeat(64) } }));
-    const denied = ref('claims/denied');
-    const gone = ref('claims/gone');
-    const response = await handler({ Records: [denied, gone] }, context);
-    expect(response.batchItemFailures).toEqual([{ itemIdentifier: denied.messageId }]);
+    const [denied, gone, busy] = [ref('claims/denied'), ref('claims/gone'), ref('claims/busy')];
+    const response = await handler({ Records: [denied, gone, busy] }, context);
+    expect(response.batchItemFailures).toEqual([{ itemIdentifier: busy.messageId }]);
     const dlq = sqsMock.commandCalls(SendMessageCommand).map((c) => c.args[0].input.MessageAttributes!['taskq.reason']!.StringValue);
-    expect(dlq).toEqual(['claim-missing']);
+    expect(dlq.sort()).toEqual(['claim-missing', 'claim-unreadable']);
   });
 
   it('an oversize claim object is refused unread (stream closed), and a pointer stating an oversize size is never fetched', async () => {
@@ -219,7 +221,12 @@ describe('runtime error paths (mocked AWS)', () => {
     const r = { ...record(task('t'), 4), messageAttributes: { taskType: { dataType: 'String', stringValue: 't', stringListValues: [], binaryListValues: [] } } };
     expect((await handler({ Records: [r] }, context)).batchItemFailures).toEqual([]);
     const input = sqsMock.commandCalls(SendMessageCommand)[0]!.args[0].input;
-    expect(input).toMatchObject({ MessageBody: r.body, DelaySeconds: 10, MessageAttributes: { taskType: { DataType: 'String', StringValue: 't' } } });
+    // The intended delay (fourth receive: 10 · 2³ s), and the receives so far travel with the copy.
+    expect(input).toMatchObject({
+      MessageBody: r.body,
+      DelaySeconds: 80,
+      MessageAttributes: { taskType: { DataType: 'String', StringValue: 't' }, 'taskq.receives': { DataType: 'Number', StringValue: '4' } },
+    });
     expect(sqsMock.commandCalls(ChangeMessageVisibilityBatchCommand)).toHaveLength(0);
   });
 
@@ -233,7 +240,7 @@ describe('runtime error paths (mocked AWS)', () => {
     const text = JSON.stringify({ big: true });
     const bytes = new TextEncoder().encode(text);
     const claimed = (key: string, extra: Partial<TaskEnvelope> = {}) =>
-      task('t', { payload: undefined, payloadRef: { bucket: 'claims-bucket', key, size: bytes.byteLength, sha256: createHash('sha256').update(bytes).digest('hex') }, ...extra });
+      task('t', { payload: undefined, payloadRef: { bucket: 'claims-bucket', key, size: bytes.byteLength, sha256: createHash('sha256').update(bytes).digest('hex'), exclusive: true }, ...extra });
     const object = () => ({ ContentLength: bytes.byteLength, Body: { transformToByteArray: async () => bytes } }) as never;
 
     it('a failing DeleteObjects (thrown, or per-key errors) never fails the record; it is logged', async () => {
