@@ -88,6 +88,15 @@ export interface RuntimeOptions {
   /** Lease beyond the invocation's end (clock skew between instances). @default 5000 */
   leaseMarginMs?: number;
   /**
+   * How long after a lease ended another copy may take the task over (a run that crashed, or
+   * whose completion the table refused). The grace lets the outcome copy of a finished run be
+   * recorded first, so a duplicate arriving just after the lease does not run the task again.
+   * It does not delay crash recovery in practice: the crashed run's own message comes back
+   * after the queue's visibility timeout (≥ 6 × the function timeout), well after lease + grace.
+   * @default 60000
+   */
+  takeoverGraceMs?: number;
+  /**
    * maxReceiveCount of the source queue's redrive policy. A record about to go back to the
    * queue (retry, re-delay, not started) whose ApproximateReceiveCount has reached it would be
    * moved to the DLQ by SQS on its next receive, without a reason: instead it is re-sent as a
@@ -151,6 +160,7 @@ export interface ResolvedConfig {
   readonly leaseMarginMs: number;
   readonly redelayReceiveBudget: number;
   readonly maxNoAttemptReturns: number;
+  readonly takeoverGraceMs: number;
   /** The queue's visibility timeout was given (option or environment), not assumed. */
   readonly visibilityKnown: boolean;
   readonly maxReceiveCount: number | undefined;
@@ -167,6 +177,7 @@ export const RUNTIME_DEFAULTS = {
   leaseMarginMs: 5000,
   redelayReceiveBudget: 3,
   maxNoAttemptReturns: 20,
+  takeoverGraceMs: 60_000,
 } as const;
 
 function positiveNumber(value: unknown, name: string): number | undefined {
@@ -205,6 +216,7 @@ export function resolveConfig(options: RuntimeOptions, env: NodeJS.ProcessEnv = 
     deadlineMarginMs: options.deadlineMarginMs ?? RUNTIME_DEFAULTS.deadlineMarginMs,
     leaseMarginMs: options.leaseMarginMs ?? RUNTIME_DEFAULTS.leaseMarginMs,
     redelayReceiveBudget: options.redelayReceiveBudget ?? RUNTIME_DEFAULTS.redelayReceiveBudget,
+    takeoverGraceMs: options.takeoverGraceMs ?? RUNTIME_DEFAULTS.takeoverGraceMs,
     maxNoAttemptReturns: Math.floor(positiveNumber(options.maxNoAttemptReturns, 'maxNoAttemptReturns') ?? RUNTIME_DEFAULTS.maxNoAttemptReturns),
     maxReceiveCount: wholeNumber(positiveNumber(options.maxReceiveCount, 'maxReceiveCount') ?? positiveNumber(env[ENV.maxReceiveCount], ENV.maxReceiveCount)),
     deleteClaimsAfterSuccess: options.deleteClaimsAfterSuccess ?? true,

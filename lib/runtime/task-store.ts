@@ -33,7 +33,11 @@ export interface AcquireRequest {
   readonly type: string;
   readonly createdAt: string;
   readonly leaseUntil: number;
-  readonly nowMs: number;
+  /**
+   * A lease that ended before this time (epoch ms) may be taken over: now, less the takeover
+   * grace (RuntimeOptions.takeoverGraceMs).
+   */
+  readonly takeoverBeforeMs: number;
   readonly nowIso: string;
   readonly expiresAt: number;
   /**
@@ -139,7 +143,7 @@ function leaseValues(r: AcquireRequest): Record<string, AttributeValue> {
     ':lu': N(r.leaseUntil),
     ':o': S(r.owner),
     ':ok': V_SUCCEEDED,
-    ':now': N(r.nowMs),
+    ':now': N(r.takeoverBeforeMs),
     ':id': S(r.taskId),
     ':t': S(r.type),
     ':c': S(r.createdAt),
@@ -272,7 +276,7 @@ export class TaskStore {
       const status = stringOf(old, 'status');
       if (status === 'SUCCEEDED') return { kind: 'succeeded' };
       const leaseUntil = numberOf(old, 'leaseUntil');
-      if (leaseUntil !== undefined && leaseUntil >= r.nowMs) return { kind: 'leased', leaseUntil };
+      if (leaseUntil !== undefined && leaseUntil >= r.takeoverBeforeMs) return { kind: 'leased', leaseUntil };
       // This redrive was consumed already (another copy of it reset the task): a plain copy.
       return this.acquire({ ...r, redriveId: undefined });
     }, r.redriveId);

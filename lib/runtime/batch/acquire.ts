@@ -63,8 +63,8 @@ async function settleExisting(inv: Invocation, existing: Work[], single: Work[],
     // Not a redrive (those skip the INSERT): a DEAD_LETTERED record makes this a leftover copy.
     if (answeredByRecord(w, item)) continue;
     const lease = numberOf(item, 'leaseUntil');
-    if (lease !== undefined && lease >= now) {
-      w.outcome = { kind: 'redelay', seconds: inv.visibility((lease - now) / 1000 + 1), why: 'another copy holds the lease', cause: 'lease' };
+    if (lease !== undefined && lease >= now - inv.cfg.takeoverGraceMs) {
+      w.outcome = { kind: 'redelay', seconds: inv.visibility((lease + inv.cfg.takeoverGraceMs - now) / 1000 + 1), why: 'another copy holds the lease', cause: 'lease' };
     } else single.push(w);
   }
 }
@@ -83,7 +83,7 @@ async function acquireLeases(inv: Invocation, works: Work[]): Promise<void> {
     type: w.envelope!.type,
     createdAt: w.envelope!.createdAt,
     leaseUntil,
-    nowMs: now,
+    takeoverBeforeMs: now - inv.cfg.takeoverGraceMs,
     nowIso,
     expiresAt,
     owner: inv.owner,
@@ -123,7 +123,12 @@ async function acquireLeases(inv: Invocation, works: Work[]): Promise<void> {
         w.outcome = { kind: 'duplicate', of: 'DEAD_LETTERED' };
         return;
       case 'leased':
-        w.outcome = { kind: 'redelay', seconds: inv.visibility((r.leaseUntil - inv.deps.clock.now()) / 1000 + 1), why: 'another copy holds the lease', cause: 'lease' };
+        w.outcome = {
+          kind: 'redelay',
+          seconds: inv.visibility((r.leaseUntil + inv.cfg.takeoverGraceMs - inv.deps.clock.now()) / 1000 + 1),
+          why: 'another copy holds the lease',
+          cause: 'lease',
+        };
         return;
       case 'conflict':
         keyConflict(w, r.existingType);

@@ -228,7 +228,7 @@ describe('consumer runtime: batches', () => {
         TableName: r.tableName,
         Item: {
           pk: { S: e.id }, taskId: { S: e.id }, type: { S: 'crashy' }, status: { S: 'IN_PROGRESS' }, attempts: { N: '1' },
-          leaseUntil: { N: String(Date.now() - 1000) }, createdAt: { S: e.createdAt }, updatedAt: { S: e.createdAt }, expiresAt: { N: '9999999999' },
+          leaseUntil: { N: String(Date.now() - 120_000) }, createdAt: { S: e.createdAt }, updatedAt: { S: e.createdAt }, expiresAt: { N: '9999999999' },
         },
       }),
     );
@@ -249,7 +249,7 @@ describe('consumer runtime: batches', () => {
         TableName: r.tableName,
         Item: {
           pk: { S: e.id }, taskId: { S: e.id }, type: { S: 'crashy2' }, status: { S: 'IN_PROGRESS' }, attempts: { N: '2' },
-          leaseUntil: { N: String(Date.now() - 1000) }, createdAt: { S: e.createdAt }, updatedAt: { S: e.createdAt }, expiresAt: { N: '9999999999' },
+          leaseUntil: { N: String(Date.now() - 120_000) }, createdAt: { S: e.createdAt }, updatedAt: { S: e.createdAt }, expiresAt: { N: '9999999999' },
         },
       }),
     );

@@ -61,6 +61,33 @@ describe('a success is acknowledged only once SUCCEEDED is durable (the table, o
     expect(runs).toBe(1);
   });
 
+  it('a duplicate arriving just after the refused run\'s lease ended waits out the takeover grace: the outcome copy is recorded first', async () => {
+    const r = await createTestResources(clients);
+    let runs = 0;
+    let now = Date.now();
+    const clock = { now: () => now };
+    const tasks = { charge: { handler: () => void runs++ } };
+    const faulty = faultyConsumer(r, tasks, { dynamo: always(is('BatchWriteItemCommand'), { kind: 'unprocessed' }) }, { clock });
+    const e = envelope('charge', {});
+    await sendTask(clients.sqs, r.queueUrl, e);
+    expect((await faulty.handler(await receiveEvent(clients.sqs, r), fakeContext(5000))).batchItemFailures).toEqual([]);
+    const [copy] = await receive(clients.sqs, r.queueUrl, 1, 1);
+    // 20 s later the lease (≈ 5 s of invocation + 5 s margin) has ended; a duplicate arrives first.
+    now += 20_000;
+    const healthy = consumer(r, clients, tasks, { clock });
+    await sendTask(clients.sqs, r.queueUrl, e);
+    const dup = await receiveEvent(clients.sqs, r);
+    expect((await healthy.handler(dup, fakeContext())).batchItemFailures).toEqual([{ itemIdentifier: dup.Records[0]!.messageId }]);
+    expect(runs).toBe(1);
+    expect(healthy.captured.logs.find((l) => /re-delayed/.test(l.message))?.fields).toMatchObject({ why: 'another copy holds the lease' });
+    // The outcome copy is recorded; the duplicate, back again, is acknowledged without running.
+    await sendRaw(clients.sqs, r.queueUrl, copy!.Body!, copy!.MessageAttributes);
+    expect((await healthy.handler(await receiveEvent(clients.sqs, r), fakeContext())).batchItemFailures).toEqual([]);
+    expect((await healthy.handler(dup, fakeContext())).batchItemFailures).toEqual([]);
+    expect(runs).toBe(1);
+    expect(await taskRecord(clients.dynamo, r.tableName, e.id)).toMatchObject({ status: 'SUCCEEDED', attempts: 1 });
+  });
+
   it('a non-retryable error on the completion write takes the same path; the outcome copy is idempotent', async () => {
     const r = await createTestResources(clients);
     let runs = 0;
