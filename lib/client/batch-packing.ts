@@ -1,11 +1,10 @@
 /**
  * Packs messages into SendMessageBatch requests: at most SQS_BATCH_MAX_ENTRIES entries and
- * SQS_BATCH_MAX_BYTES in total (sizes as SQS counts them), in as few requests as possible.
- *
- * - standard queues: first-fit decreasing (largest first, each into the first request it
- *   fits). Requests that are full are closed at once, so the scan stays short: O(n) for
- *   small messages, which fill requests by count.
- * - FIFO queues (`keepOrder`): next-fit in input order, so messages of a group keep their order.
+ * SQS_BATCH_MAX_BYTES in total (sizes as SQS counts them), in as few requests as possible:
+ * first-fit decreasing (largest first, each into the first request it fits). Requests that are
+ * full are closed at once, so the scan stays short: O(n) for small messages, which fill
+ * requests by count. Order is not kept: FIFO batches pack one entry per message group at a
+ * time (TaskProducer.sendInGroupOrder).
  */
 import { SQS_BATCH_MAX_BYTES, SQS_BATCH_MAX_ENTRIES } from '../protocol/limits.ts';
 
@@ -17,27 +16,10 @@ export interface PackLimits {
 export const SQS_BATCH_LIMITS: PackLimits = { maxEntries: SQS_BATCH_MAX_ENTRIES, maxBytes: SQS_BATCH_MAX_BYTES };
 
 /** Returns groups of indexes into `sizes`. Every size must be ≤ limits.maxBytes. */
-export function packBatches(sizes: readonly number[], keepOrder: boolean, limits: PackLimits = SQS_BATCH_LIMITS): number[][] {
+export function packBatches(sizes: readonly number[], limits: PackLimits = SQS_BATCH_LIMITS): number[][] {
   const { maxEntries, maxBytes } = limits;
   const n = sizes.length;
   if (n === 0) return [];
-  if (keepOrder) {
-    const bins: number[][] = [];
-    let current: number[] = [];
-    let bytes = 0;
-    for (let i = 0; i < n; i++) {
-      const size = sizes[i]!;
-      if (current.length === maxEntries || bytes + size > maxBytes) {
-        bins.push(current);
-        current = [];
-        bytes = 0;
-      }
-      current.push(i);
-      bytes += size;
-    }
-    bins.push(current);
-    return bins;
-  }
   // Fast path: when every run of maxEntries fits, input order is already optimal.
   let largest = 0;
   for (let i = 0; i < n; i++) if (sizes[i]! > largest) largest = sizes[i]!;

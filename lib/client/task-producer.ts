@@ -169,11 +169,12 @@ export class TaskProducer {
       }
     }
 
-    const bins = packBatches(
-      valid.map((i) => prepared[i]!.size),
-      this.fifo,
-    ).map((bin) => bin.map((j) => valid[j]!));
-    await forEachConcurrent(bins, this.config.batchConcurrency, (bin) => this.sendEntries(bin, prepared, results));
+    if (this.fifo) {
+      await this.sendInGroupOrder(valid, prepared, results);
+    } else {
+      const bins = packBatches(valid.map((i) => prepared[i]!.size)).map((bin) => bin.map((j) => valid[j]!));
+      await forEachConcurrent(bins, this.config.batchConcurrency, (bin) => this.sendEntries(bin, prepared, results));
+    }
 
     for (let i = 0; i < n; i++) {
       // Defensive: every path above sets a result; never let a task vanish.
@@ -202,6 +203,44 @@ export class TaskProducer {
   }
 
   /** One SendMessageBatch request and its retries: transient request failures and SenderFault=false entries. */
+  /**
+   * FIFO: a message group's tasks reach SQS in input order even when an entry fails. A request
+   * carries at most one entry per group, and a group's next entry is sent only once the one
+   * before it was accepted (its retries included); when one fails for good, the rest of its
+   * group fail with EARLIER_IN_GROUP_FAILED, unsent. Groups progress side by side, up to 10
+   * per request — so a single-group batch takes one request per task (docs/PRODUCER.md).
+   */
+  private async sendInGroupOrder(valid: number[], prepared: (PreparedTask | undefined)[], results: (BatchSendResult | undefined)[]): Promise<void> {
+    const groups = new Map<string, number[]>();
+    for (const i of valid) {
+      const group = prepared[i]!.messageGroupId ?? '';
+      const queue = groups.get(group);
+      if (queue) queue.push(i);
+      else groups.set(group, [i]);
+    }
+    while (groups.size > 0) {
+      const heads = [...groups.values()].map((queue) => queue[0]!);
+      const bins = packBatches(heads.map((i) => prepared[i]!.size)).map((bin) => bin.map((j) => heads[j]!));
+      await forEachConcurrent(bins, this.config.batchConcurrency, (bin) => this.sendEntries(bin, prepared, results));
+      for (const [group, queue] of groups) {
+        const head = queue.shift()!;
+        if (results[head]?.ok === false) {
+          const failedId = prepared[head]!.taskId;
+          for (const i of queue) {
+            const t = prepared[i]!;
+            const error = new SendError('EARLIER_IN_GROUP_FAILED', `task ${t.taskId} not sent: task ${failedId} before it in message group ${JSON.stringify(group)} could not be sent, and FIFO order must hold`, {
+              taskId: t.taskId,
+              ...withClaim(t),
+            });
+            results[i] = failure(error, t.taskId, t.idempotencyKey);
+          }
+          queue.length = 0;
+        }
+        if (queue.length === 0) groups.delete(group);
+      }
+    }
+  }
+
   private async sendEntries(indexes: number[], prepared: (PreparedTask | undefined)[], results: (BatchSendResult | undefined)[]): Promise<void> {
     const { maxAttempts } = this.config.retry;
     let pending = indexes;

@@ -15,6 +15,8 @@ export type ProducerErrorCode =
   | 'BACKPRESSURE'
   | 'CLAIM_UPLOAD_FAILED'
   | 'SEND_FAILED'
+  /** FIFO sendBatch: an earlier task of the same message group could not be sent, so this one was not (order kept). */
+  | 'EARLIER_IN_GROUP_FAILED'
   | 'STATUS_FAILED'
   | 'CONFIGURATION';
 
@@ -74,7 +76,7 @@ export class TaskQueueError extends Error {
 
 /** The producer refused a task before sending anything. */
 export class TaskValidationError extends TaskQueueError {
-  declare readonly code: Exclude<ProducerErrorCode, 'BACKPRESSURE' | 'CLAIM_UPLOAD_FAILED' | 'SEND_FAILED' | 'STATUS_FAILED'>;
+  declare readonly code: Exclude<ProducerErrorCode, 'BACKPRESSURE' | 'CLAIM_UPLOAD_FAILED' | 'SEND_FAILED' | 'EARLIER_IN_GROUP_FAILED' | 'STATUS_FAILED'>;
   constructor(code: TaskValidationError['code'], message: string, options?: { cause?: unknown }) {
     super(code, message, options);
   }
@@ -94,9 +96,9 @@ export class BackpressureError extends TaskQueueError {
 
 /** Sending failed after the library's retries. `claimKey` names an uploaded claim object left to expire. */
 export class SendError extends TaskQueueError {
-  declare readonly code: 'SEND_FAILED' | 'CLAIM_UPLOAD_FAILED';
+  declare readonly code: 'SEND_FAILED' | 'CLAIM_UPLOAD_FAILED' | 'EARLIER_IN_GROUP_FAILED';
   constructor(
-    code: 'SEND_FAILED' | 'CLAIM_UPLOAD_FAILED',
+    code: 'SEND_FAILED' | 'CLAIM_UPLOAD_FAILED' | 'EARLIER_IN_GROUP_FAILED',
     message: string,
     readonly details: { taskId?: string; claimKey?: string; awsCode?: string; senderFault?: boolean } = {},
     options?: { cause?: unknown },

@@ -412,6 +412,66 @@ describe('FIFO queue', () => {
   });
 });
 
+describe('FIFO sendBatch keeps each message group in order when SQS fails an entry', () => {
+  /** SQS fails the entries `fail` picks (SenderFault from it), accepting the rest of the request. */
+  function failingEntries(c: ReturnType<typeof recordingClients>, fail: (n: number, seen: number) => { senderFault: boolean } | undefined) {
+    const seen = new Map<number, number>();
+    type Next = (args: { input: unknown }) => Promise<unknown>;
+    c.sqs.middlewareStack.add(
+      ((next: Next, context: { commandName: string }) => async (args: { input: unknown }) => {
+        if (context.commandName !== 'SendMessageBatchCommand') return next(args);
+        const input = args.input as { Entries: { Id: string; MessageBody: string }[] };
+        const failed: { Id: string; SenderFault: boolean; Code: string; Message: string }[] = [];
+        const kept = input.Entries.filter((e) => {
+          const n = (decodeEnvelope(e.MessageBody).payload as { n: number }).n;
+          const count = (seen.get(n) ?? 0) + 1;
+          seen.set(n, count);
+          const f = fail(n, count);
+          if (f) failed.push({ Id: e.Id, SenderFault: f.senderFault, Code: f.senderFault ? 'InvalidParameterValue' : 'InternalError', Message: 'injected' });
+          return !f;
+        });
+        if (kept.length === 0) return { output: { Successful: [], Failed: failed, $metadata: {} }, response: {} };
+        const out = (await next({ ...args, input: { ...input, Entries: kept } })) as { output: { Failed?: unknown[] } };
+        out.output.Failed = [...(out.output.Failed ?? []), ...failed];
+        return out;
+      }) as never,
+      { step: 'initialize', name: 'failEntries' },
+    );
+  }
+  const tasks = (group: string, from: number) => [0, 1, 2].map((k) => ({ type: 't', payload: { n: from + k }, messageGroupId: group }));
+  const byGroup = (messages: { Attributes?: Record<string, string>; Body?: string }[], group: string) =>
+    messages.filter((m) => m.Attributes?.MessageGroupId === group).map((m) => (decodeEnvelope(m.Body!).payload as { n: number }).n);
+
+  it('an entry retried after SenderFault=false still reaches SQS before the later entries of its group', async () => {
+    const c = recordingClients();
+    const r = await createTestResources(c, { fifo: true });
+    failingEntries(c, (n, seen) => (n === 1 && seen === 1 ? { senderFault: false } : undefined));
+    const producer = makeProducer(c, r, { retry: { maxAttempts: 3, baseDelayMs: 1, maxDelayMs: 5 } });
+    const results = await producer.sendBatch([...tasks('a', 1), ...tasks('b', 11)]);
+    expect(results.every((x) => x.ok)).toBe(true);
+    const messages = await receiveAll(c.sqs, r.queueUrl, 6, 10_000, true);
+    expect(byGroup(messages, 'a')).toEqual([1, 2, 3]);
+    expect(byGroup(messages, 'b')).toEqual([11, 12, 13]);
+    // No request ever carried two entries of one group.
+    for (const req of c.requests.filter((x) => x.command === 'SendMessageBatch')) {
+      const groups = (req.input.Entries as { MessageGroupId: string }[]).map((e) => e.MessageGroupId);
+      expect(new Set(groups).size).toBe(groups.length);
+    }
+  });
+
+  it('an entry that fails for good fails the rest of its group (EARLIER_IN_GROUP_FAILED), unsent; other groups go on', async () => {
+    const c = recordingClients();
+    const r = await createTestResources(c, { fifo: true });
+    failingEntries(c, (n) => (n === 1 ? { senderFault: true } : undefined));
+    const producer = makeProducer(c, r);
+    const results = await producer.sendBatch([...tasks('a', 1), ...tasks('b', 11)]);
+    expect(results.map((x) => (x.ok ? 'ok' : x.error.code))).toEqual(['SEND_FAILED', 'EARLIER_IN_GROUP_FAILED', 'EARLIER_IN_GROUP_FAILED', 'ok', 'ok', 'ok']);
+    const messages = await receiveAll(c.sqs, r.queueUrl, 3, 10_000, true);
+    expect(byGroup(messages, 'a')).toEqual([]);
+    expect(byGroup(messages, 'b')).toEqual([11, 12, 13]);
+  });
+});
+
 beforeAll(() => {
   // Fail fast with a clear message if the emulators are not up.
   expect(testClients().sqs).toBeDefined();
