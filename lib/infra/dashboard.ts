@@ -1,6 +1,6 @@
 /**
- * The operations dashboard: queue health on the first row, the consumer Lambda on the
- * second, the consumer's own task metrics on the third, and the alarms' states.
+ * The operations dashboard: the alarms' states, queue health, the consumer Lambda, then the
+ * consumer's own task metrics — all types together and one line per task type.
  */
 import { Duration } from 'aws-cdk-lib';
 import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
@@ -86,21 +86,52 @@ export function createDashboard(
     }),
   );
 
-  // Custom metrics: SEARCH shows every dimension combination the runtime emits.
+  // Custom metrics: all task types together (the helpers' series without dimensions), and one
+  // line per task type (a SEARCH on the [TaskType] dimension set, so new types appear by themselves).
   const m = CUSTOM_METRICS;
   dashboard.addWidgets(
     new cloudwatch.GraphWidget({
-      title: `Tasks per minute (${metrics.namespace})`,
-      left: [m.tasksProcessed, m.tasksFailed, m.tasksRetried, m.tasksDeadLettered, m.duplicatesSkipped].map((name) =>
-        metrics.customSearch(name, 'Sum', period),
-      ),
+      title: `Tasks per minute, all types (${metrics.namespace})`,
+      left: [
+        metrics.custom(m.tasksProcessed, 'Sum', { period, label: 'processed' }),
+        metrics.custom(m.tasksFailed, 'Sum', { period, label: 'failed' }),
+        metrics.custom(m.tasksRetried, 'Sum', { period, label: 'retried' }),
+        metrics.custom(m.tasksDeadLettered, 'Sum', { period, label: 'dead-lettered' }),
+        metrics.custom(m.duplicatesSkipped, 'Sum', { period, label: 'duplicates skipped' }),
+      ],
+      width,
+      height,
+    }),
+    new cloudwatch.GraphWidget({
+      title: 'Tasks processed per minute, per type',
+      left: [metrics.perTaskTypeSearch(m.tasksProcessed, 'Sum', period)],
+      width,
+      height,
+    }),
+    new cloudwatch.GraphWidget({
+      title: 'Failed and dead-lettered per minute, per type',
+      left: [metrics.perTaskTypeSearch(m.tasksFailed, 'Sum', period, 'failed')],
+      right: [metrics.perTaskTypeSearch(m.tasksDeadLettered, 'Sum', period, 'dead-lettered')],
+      width,
+      height,
+    }),
+  );
+  dashboard.addWidgets(
+    new cloudwatch.GraphWidget({
+      title: 'Handler duration p99 (ms): all types, per type',
+      left: [
+        metrics.custom(m.handlerDuration, 'p99', { period, label: 'all types' }),
+        metrics.perTaskTypeSearch(m.handlerDuration, 'p99', period),
+      ],
       width: 12,
       height,
     }),
     new cloudwatch.GraphWidget({
-      title: 'Handler duration and end-to-end latency, p99 (ms)',
-      left: [metrics.customSearch(m.handlerDuration, 'p99', period)],
-      right: [metrics.customSearch(m.endToEndLatency, 'p99', period)],
+      title: 'End-to-end latency p99 (ms): all types, per type',
+      left: [
+        metrics.custom(m.endToEndLatency, 'p99', { period, label: 'all types' }),
+        metrics.perTaskTypeSearch(m.endToEndLatency, 'p99', period),
+      ],
       width: 12,
       height,
     }),

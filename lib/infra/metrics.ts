@@ -3,30 +3,21 @@
  * custom metrics (embedded metric format) in the configured namespace.
  *
  * Custom metrics: the helpers query the aggregate series with no dimensions, or the
- * `TaskType` dimension when `taskType` is given — the runtime should emit both dimension
- * sets ([] and [TaskType]). The dashboard uses SEARCH expressions instead, so it shows
- * every dimension combination the runtime actually emits.
+ * `TaskType` dimension when `taskType` is given — the two dimension sets the runtime
+ * publishes every document under (TASK_METRICS.dimensionSets). The dashboard graphs the
+ * aggregate with the same helpers and every task type with a SEARCH on the [TaskType] schema.
  */
 import { Duration } from 'aws-cdk-lib';
 import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import type * as lambda from 'aws-cdk-lib/aws-lambda';
 import type * as sqs from 'aws-cdk-lib/aws-sqs';
+import { TASK_METRICS } from '../protocol/metrics.ts';
 
-/** Metric names the consumer emits (EMF) into `metricsNamespace`. */
-export const CUSTOM_METRICS = {
-  tasksProcessed: 'TasksProcessed',
-  tasksFailed: 'TasksFailed',
-  tasksRetried: 'TasksRetried',
-  tasksDeadLettered: 'TasksDeadLettered',
-  duplicatesSkipped: 'DuplicatesSkipped',
-  /** milliseconds */
-  handlerDuration: 'HandlerDuration',
-  /** milliseconds from createdAt to completion */
-  endToEndLatency: 'EndToEndLatency',
-} as const;
+/** Metric names the consumer emits (EMF) into `metricsNamespace` (lib/protocol/metrics.ts). */
+export const CUSTOM_METRICS = TASK_METRICS.names;
 
 /** The dimension the helpers add when a task type is given. */
-export const TASK_TYPE_DIMENSION = 'TaskType';
+export const TASK_TYPE_DIMENSION = TASK_METRICS.taskTypeDimension;
 
 export interface TaskMetricOptions extends cloudwatch.MetricOptions {
   /** Only this task type (dimension `TaskType`). @default all task types (no dimension) */
@@ -95,16 +86,18 @@ export class TaskQueueMetrics {
   }
 
   /**
-   * Every series of a custom metric, whatever its dimensions (for graphs; a SEARCH
-   * expression cannot back an alarm).
+   * One series per task type of a custom metric: a SEARCH on the [TaskType] dimension set
+   * (graphs only — a SEARCH expression cannot back an alarm), each line labelled with its
+   * type (a dynamic label). The namespace is quoted: it may hold `/`, `#` or `:`.
    */
-  customSearch(metricName: string, statistic: string, period: Duration, label?: string): cloudwatch.MathExpression {
-    const search = `SEARCH('Namespace="${this.namespace}" MetricName="${metricName}"', '${statistic}', ${period.toSeconds()})`;
+  perTaskTypeSearch(metricName: string, statistic: string, period: Duration, labelPrefix?: string): cloudwatch.MathExpression {
+    const schema = `{"${this.namespace}",${TASK_TYPE_DIMENSION}}`;
+    const typeLabel = `\${PROP('Dim.${TASK_TYPE_DIMENSION}')}`;
     return new cloudwatch.MathExpression({
-      expression: search,
+      expression: `SEARCH('${schema} MetricName="${metricName}"', '${statistic}', ${period.toSeconds()})`,
       usingMetrics: {},
       period,
-      ...(label !== undefined ? { label } : {}),
+      label: labelPrefix !== undefined ? `${labelPrefix} ${typeLabel}` : typeLabel,
     });
   }
 }

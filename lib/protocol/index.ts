@@ -4,5 +4,6 @@ export * from './errors.ts';
 export * from './extended-client.ts';
 export * from './ids.ts';
 export * from './limits.ts';
+export * from './metrics.ts';
 export * from './resources.ts';
 export * from './task-record.ts';

@@ -3,6 +3,7 @@
  * variables, the task table's key and TTL attributes, the stack outputs the SDK and
  * the CLI resolve resources from, and the defaults the construct and the runtime share.
  */
+import { TASK_METRICS } from './metrics.ts';
 
 /** Environment variables the TaskQueue construct sets on the consumer Lambda. */
 export const ENV = {
@@ -51,7 +52,7 @@ export const DEFAULTS = {
   /** Key prefix in the claim-check bucket under which payloads are stored and read. */
   claimPrefix: 'claims/',
   /** CloudWatch namespace of the consumer's custom (EMF) metrics. */
-  metricsNamespace: 'TaskQueue',
+  metricsNamespace: TASK_METRICS.defaultNamespace,
   /** Default stack name of bin/app.ts. */
   stackName: 'TaskQueueStack',
 } as const;

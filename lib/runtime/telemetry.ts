@@ -10,6 +10,7 @@
  *
  * Logs carry ids, type, attempt and outcome — never a payload.
  */
+import { TASK_METRICS, type TaskMetricKey } from '../protocol/metrics.ts';
 
 export interface RuntimeLogger {
   debug(message: string, fields?: Record<string, unknown>): void;
@@ -85,55 +86,56 @@ export interface MetricsSink {
   flush(namespace: string, byTaskType: ReadonlyMap<string, TaskTypeMetrics>, timestamp: number): void;
 }
 
-export const METRIC_NAMES = {
-  processed: 'TasksProcessed',
-  failed: 'TasksFailed',
-  retried: 'TasksRetried',
-  deadLettered: 'TasksDeadLettered',
-  duplicatesSkipped: 'DuplicatesSkipped',
-  handlerDuration: 'HandlerDuration',
-  endToEndLatency: 'EndToEndLatency',
-} as const;
+/** The metric names (lib/protocol/metrics.ts: the contract with the construct's helpers). */
+export const METRIC_NAMES = TASK_METRICS.names;
 
-/** The dimension every metric carries. Unparseable messages and unknown types use UNKNOWN_TASK_TYPE. */
-export const TASK_TYPE_DIMENSION = 'taskType';
+/** The dimension naming the task type. Unparseable messages and unknown types use UNKNOWN_TASK_TYPE. */
+export const TASK_TYPE_DIMENSION = TASK_METRICS.taskTypeDimension;
 export const UNKNOWN_TASK_TYPE = '(unknown)';
 
 /** EMF allows at most 100 values per metric in one document. */
 const EMF_MAX_VALUES = 100;
 
-/** Writes one EMF document per task type (more when a type has over 100 values). */
+const COUNTS = ['tasksProcessed', 'tasksFailed', 'tasksRetried', 'tasksDeadLettered', 'duplicatesSkipped'] as const satisfies readonly TaskMetricKey[];
+const DISTRIBUTIONS = ['handlerDuration', 'endToEndLatency'] as const satisfies readonly TaskMetricKey[];
+
+/**
+ * Writes one EMF document per task type (more when a type has over 100 values), published
+ * under both dimension sets of the contract: [] (every type together: CloudWatch adds up the
+ * documents of all types in that series) and [TaskType].
+ */
 export class EmfMetricsSink implements MetricsSink {
   constructor(private readonly write: LineWriter = stdoutWriter) {}
   flush(namespace: string, byTaskType: ReadonlyMap<string, TaskTypeMetrics>, timestamp: number): void {
     for (const [taskType, m] of byTaskType) {
-      const counts: [string, number][] = [
-        [METRIC_NAMES.processed, m.processed],
-        [METRIC_NAMES.failed, m.failed],
-        [METRIC_NAMES.retried, m.retried],
-        [METRIC_NAMES.deadLettered, m.deadLettered],
-        [METRIC_NAMES.duplicatesSkipped, m.duplicatesSkipped],
-      ];
+      const counts: Record<(typeof COUNTS)[number], number> = {
+        tasksProcessed: m.processed,
+        tasksFailed: m.failed,
+        tasksRetried: m.retried,
+        tasksDeadLettered: m.deadLettered,
+        duplicatesSkipped: m.duplicatesSkipped,
+      };
+      const distributions: Record<(typeof DISTRIBUTIONS)[number], number[]> = {
+        handlerDuration: m.handlerDuration,
+        endToEndLatency: m.endToEndLatency,
+      };
       const chunks = Math.max(1, Math.ceil(Math.max(m.handlerDuration.length, m.endToEndLatency.length) / EMF_MAX_VALUES));
       for (let chunk = 0; chunk < chunks; chunk++) {
         const definitions: { Name: string; Unit: string }[] = [];
         const doc: Record<string, unknown> = {};
         if (chunk === 0) {
-          for (const [name, value] of counts) {
-            if (value > 0) {
-              definitions.push({ Name: name, Unit: 'Count' });
-              doc[name] = value;
+          for (const key of COUNTS) {
+            if (counts[key] > 0) {
+              definitions.push({ Name: TASK_METRICS.names[key], Unit: TASK_METRICS.units[key] });
+              doc[TASK_METRICS.names[key]] = counts[key];
             }
           }
         }
-        for (const [name, values] of [
-          [METRIC_NAMES.handlerDuration, m.handlerDuration],
-          [METRIC_NAMES.endToEndLatency, m.endToEndLatency],
-        ] as const) {
-          const slice = values.slice(chunk * EMF_MAX_VALUES, (chunk + 1) * EMF_MAX_VALUES);
+        for (const key of DISTRIBUTIONS) {
+          const slice = distributions[key].slice(chunk * EMF_MAX_VALUES, (chunk + 1) * EMF_MAX_VALUES);
           if (slice.length > 0) {
-            definitions.push({ Name: name, Unit: 'Milliseconds' });
-            doc[name] = slice.length === 1 ? slice[0] : slice;
+            definitions.push({ Name: TASK_METRICS.names[key], Unit: TASK_METRICS.units[key] });
+            doc[TASK_METRICS.names[key]] = slice.length === 1 ? slice[0] : slice;
           }
         }
         if (definitions.length === 0) continue;
@@ -141,7 +143,7 @@ export class EmfMetricsSink implements MetricsSink {
           JSON.stringify({
             _aws: {
               Timestamp: timestamp,
-              CloudWatchMetrics: [{ Namespace: namespace, Dimensions: [[TASK_TYPE_DIMENSION]], Metrics: definitions }],
+              CloudWatchMetrics: [{ Namespace: namespace, Dimensions: TASK_METRICS.dimensionSets, Metrics: definitions }],
             },
             [TASK_TYPE_DIMENSION]: taskType,
             ...doc,

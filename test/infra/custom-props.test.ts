@@ -211,7 +211,9 @@ describe('alarms to an existing topic', () => {
   it('the dashboard has the given name and searches the custom namespace', () => {
     const d = Object.values(template.findResources('AWS::CloudWatch::Dashboard'))[0] as Json;
     expect(d.Properties.DashboardName).toBe('jobs-dashboard');
-    expect(str(d.Properties.DashboardBody)).toContain('Namespace=\\"Jobs/Prod\\" MetricName=\\"TasksProcessed\\"');
+    const body = str(d.Properties.DashboardBody);
+    expect(body).toContain('["Jobs/Prod","TasksProcessed",{');
+    expect(body).toContain('SEARCH(\'{\\"Jobs/Prod\\",TaskType} MetricName=\\"TasksProcessed\\"\'');
   });
 });
 

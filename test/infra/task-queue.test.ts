@@ -384,9 +384,17 @@ describe('dashboard', () => {
   });
 
   it.each(['TasksProcessed', 'TasksFailed', 'TasksRetried', 'TasksDeadLettered', 'DuplicatesSkipped', 'HandlerDuration', 'EndToEndLatency'])(
-    'graphs the custom metric %s of every dimension in the metrics namespace',
+    'graphs the custom metric %s of all task types (no dimension) in the metrics namespace',
     (metric) => {
-      expect(body).toContain(`SEARCH('Namespace=\\"${DEFAULTS.metricsNamespace}\\" MetricName=\\"${metric}\\"'`);
+      expect(body).toContain(`["${DEFAULTS.metricsNamespace}","${metric}",{`);
+    },
+  );
+
+  it.each(['TasksProcessed', 'TasksFailed', 'TasksDeadLettered', 'HandlerDuration', 'EndToEndLatency'])(
+    'graphs %s per task type with a SEARCH on the [TaskType] dimension set, labelled with the type',
+    (metric) => {
+      expect(body).toContain(`SEARCH('{\\"${DEFAULTS.metricsNamespace}\\",TaskType} MetricName=\\"${metric}\\"'`);
+      expect(body).toContain(`\${PROP('Dim.TaskType')}`);
     },
   );
 

@@ -1,0 +1,51 @@
+/**
+ * The consumer's custom CloudWatch metrics: the contract between what the runtime emits
+ * (embedded metric format, lib/runtime/telemetry.ts) and what the construct's helpers,
+ * alarms and dashboard read (lib/infra/metrics.ts). Both import this; neither imports the
+ * other. test/integration/runtime/metric-contract.test.ts checks a real run against the
+ * synthesized template.
+ */
+
+const TASK_TYPE = 'TaskType';
+
+export const TASK_METRICS = {
+  /** Namespace when none is configured (`TASKQ_METRICS_NAMESPACE`, the `metricsNamespace` prop). */
+  defaultNamespace: 'TaskQueue',
+  /** The dimension that names the task type. */
+  taskTypeDimension: TASK_TYPE,
+  /**
+   * Every document is published under these dimension sets: `[]`, the aggregate over all
+   * task types (CloudWatch adds up the values of every document, whatever its type), and
+   * `[TaskType]`, one series per type. CloudWatch never aggregates across dimensions, so a
+   * query with no dimension finds only what was published with the empty set.
+   */
+  dimensionSets: [[], [TASK_TYPE]],
+  /** Metric names, with the unit each is published in. */
+  names: {
+    /** Tasks whose handler succeeded. */
+    tasksProcessed: 'TasksProcessed',
+    /** Handler executions that threw (or timed out). */
+    tasksFailed: 'TasksFailed',
+    /** Tasks put back for a retry with backoff. */
+    tasksRetried: 'TasksRetried',
+    /** Tasks the consumer sent to the DLQ. */
+    tasksDeadLettered: 'TasksDeadLettered',
+    /** Deliveries acknowledged without running the handler (a copy of a finished task). */
+    duplicatesSkipped: 'DuplicatesSkipped',
+    /** Handler run time, milliseconds (one value per run). */
+    handlerDuration: 'HandlerDuration',
+    /** createdAt → completion of a succeeded task, milliseconds. */
+    endToEndLatency: 'EndToEndLatency',
+  },
+  units: {
+    tasksProcessed: 'Count',
+    tasksFailed: 'Count',
+    tasksRetried: 'Count',
+    tasksDeadLettered: 'Count',
+    duplicatesSkipped: 'Count',
+    handlerDuration: 'Milliseconds',
+    endToEndLatency: 'Milliseconds',
+  },
+} as const;
+
+export type TaskMetricKey = keyof typeof TASK_METRICS.names;
