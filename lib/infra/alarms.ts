@@ -31,6 +31,14 @@ export const ALARM_NAME_SUFFIXES: Record<keyof TaskQueueAlarms, string> = {
   noConsumers: 'NoConsumers',
 };
 
+/**
+ * The DLQ's dead letters, visible or not (ids: visible, inFlight of the DLQ): a `dlq peek` or
+ * a redrive scan hides them for a moment, and visible alone would flip the alarm to OK and
+ * page again when they reappear. inFlight is FILLed with 0; visible is not, so when SQS stops
+ * publishing for an idle DLQ the expression has no data and the alarm keeps its state.
+ */
+export const DEAD_LETTERS_EXPRESSION = 'visible + FILL(inFlight, 0)';
+
 /** The "no consumers" metric math (ids: visible, deleted, invocations). */
 export const NO_CONSUMERS_EXPRESSION = 'IF(visible > 0 AND (FILL(deleted, 0) + FILL(invocations, 0)) == 0, 1, 0)';
 
@@ -69,13 +77,21 @@ export function createAlarms(
     deadLetterQueueNotEmpty: new cloudwatch.Alarm(scope, 'DeadLetterQueueNotEmptyAlarm', {
       ...name('deadLetterQueueNotEmpty'),
       alarmDescription: `Tasks are on the dead-letter queue: they failed permanently or exhausted their attempts and need a human (inspect, fix, redrive or purge).${runbook('deadLetterQueueNotEmpty')}`,
-      metric: metrics.deadLetterQueueDepth({ period: a.deadLetterQueueNotEmpty.period }),
+      metric: new cloudwatch.MathExpression({
+        expression: DEAD_LETTERS_EXPRESSION,
+        usingMetrics: {
+          visible: metrics.deadLetterQueueDepth({ period: a.deadLetterQueueNotEmpty.period }),
+          inFlight: metrics.deadLetterQueueInFlight({ period: a.deadLetterQueueNotEmpty.period }),
+        },
+        period: a.deadLetterQueueNotEmpty.period,
+        label: 'dead letters (visible + in flight)',
+      }),
       threshold: 1,
       comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
       evaluationPeriods: a.deadLetterQueueNotEmpty.evaluationPeriods,
       // Keep the last state: messages sitting untouched in a DLQ can stop its metrics, and
-      // that must not turn a page into a silent OK. Emptying the DLQ is an API action that
-      // publishes a 0 and clears the alarm.
+      // that must not turn a page into a silent OK (visible is not FILLed, see the
+      // expression). Emptying the DLQ is an API action that publishes a 0 and clears the alarm.
       treatMissingData: cloudwatch.TreatMissingData.IGNORE,
     }),
     consumerErrors: new cloudwatch.Alarm(scope, 'ConsumerErrorsAlarm', {

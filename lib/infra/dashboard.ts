@@ -49,8 +49,8 @@ export function createDashboard(
       height,
     }),
     new cloudwatch.GraphWidget({
-      title: 'Dead-letter queue depth',
-      left: [metrics.deadLetterQueueDepth({ period })],
+      title: 'Dead-letter queue: visible and in flight',
+      left: [metrics.deadLetterQueueDepth({ period }), metrics.deadLetterQueueInFlight({ period })],
       width,
       height,
     }),

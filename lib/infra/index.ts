@@ -6,7 +6,7 @@ export { TASK_QUEUE_DEFAULTS } from './props.ts';
 export type { TaskQueueProps, TaskQueueAlarmOptions, CountAlarmOptions, AgeAlarmOptions, FixedAlarmOptions } from './props.ts';
 export { TaskQueueValidationError, resolveTaskQueueProps } from './validation.ts';
 export type { ResolvedTaskQueueConfig } from './validation.ts';
-export { ALARM_NAME_SUFFIXES, NO_CONSUMERS_EXPRESSION } from './alarms.ts';
+export { ALARM_NAME_SUFFIXES, DEAD_LETTERS_EXPRESSION, NO_CONSUMERS_EXPRESSION } from './alarms.ts';
 export type { TaskQueueAlarms } from './alarms.ts';
 export { CUSTOM_METRICS, TASK_TYPE_DIMENSION } from './metrics.ts';
 export type { TaskMetricOptions } from './metrics.ts';

@@ -48,6 +48,10 @@ export class TaskQueueMetrics {
   deadLetterQueueDepth(props?: cloudwatch.MetricOptions): cloudwatch.Metric {
     return this.deadLetterQueue.metricApproximateNumberOfMessagesVisible({ statistic: 'Maximum', label: 'DLQ visible', ...props });
   }
+  /** Received and not yet deleted DLQ messages: hidden by a peek or a redrive scan. @default Maximum */
+  deadLetterQueueInFlight(props?: cloudwatch.MetricOptions): cloudwatch.Metric {
+    return this.deadLetterQueue.metricApproximateNumberOfMessagesNotVisible({ statistic: 'Maximum', label: 'DLQ in flight', ...props });
+  }
   /** Messages sent to the source queue. @default Sum */
   messagesSent(props?: cloudwatch.MetricOptions): cloudwatch.Metric {
     return this.queue.metricNumberOfMessagesSent({ statistic: 'Sum', label: 'sent', ...props });

@@ -54,9 +54,11 @@ export interface TaskQueueAlarmOptions {
    */
   readonly oldestMessageAge?: AgeAlarmOptions;
   /**
-   * ApproximateNumberOfMessagesVisible (Maximum) ≥ 1 on the DLQ. The threshold is fixed:
-   * one dead-lettered task already needs a human. (NumberOfMessagesSent is not used: it
-   * misses messages moved there by the redrive policy.)
+   * Dead letters on the DLQ, visible or in flight: `visible + FILL(inFlight, 0)` ≥ 1 over
+   * ApproximateNumberOfMessagesVisible and …NotVisible (Maximum), so a `dlq peek` or a redrive
+   * scan that hides them for a moment does not flip it to OK. The threshold is fixed: one
+   * dead-lettered task already needs a human. (NumberOfMessagesSent is not used: it misses
+   * messages moved there by the redrive policy.)
    * @default period 1 minute, 1 evaluation period — page at once.
    */
   readonly deadLetterQueueNotEmpty?: FixedAlarmOptions;

@@ -283,20 +283,18 @@ describe('alarms', () => {
     });
   });
 
-  it('DLQ not empty: DLQ visible ≥ 1 (Maximum, 1 min), missing data keeps the state', () => {
-    expect(single(alarm('DeadLetterQueueNotEmpty').Properties)).toEqual({
-      Namespace: 'AWS/SQS',
-      MetricName: 'ApproximateNumberOfMessagesVisible',
-      Dimensions: [{ Name: 'QueueName', Value: { 'Fn::GetAtt': [ids.dlq, 'QueueName'] } }],
-      Stat: 'Maximum',
-      Period: 60,
-    });
-    expect(alarm('DeadLetterQueueNotEmpty').Properties).toMatchObject({
-      Threshold: 1,
-      ComparisonOperator: 'GreaterThanOrEqualToThreshold',
-      EvaluationPeriods: 1,
-      TreatMissingData: 'ignore',
-    });
+  it('DLQ not empty: DLQ visible + in flight (Maximum, 1 min) ≥ 1, so a peek does not clear it; missing data keeps the state', () => {
+    const p = alarm('DeadLetterQueueNotEmpty').Properties;
+    expect(p).toMatchObject({ Threshold: 1, ComparisonOperator: 'GreaterThanOrEqualToThreshold', EvaluationPeriods: 1, TreatMissingData: 'ignore' });
+    const metrics = p.Metrics as Json[];
+    const expression = metrics.find((m) => m.Expression);
+    // visible is not FILLed: an idle DLQ whose metrics stop gives no datapoint (state kept).
+    expect(expression).toMatchObject({ Expression: 'visible + FILL(inFlight, 0)', ReturnData: true });
+    const byId = Object.fromEntries(metrics.filter((m) => m.MetricStat).map((m) => [m.Id, m.MetricStat]));
+    const dlqName = [{ Name: 'QueueName', Value: { 'Fn::GetAtt': [ids.dlq, 'QueueName'] } }];
+    expect(byId.visible).toEqual({ Metric: { Namespace: 'AWS/SQS', MetricName: 'ApproximateNumberOfMessagesVisible', Dimensions: dlqName }, Stat: 'Maximum', Period: 60 });
+    expect(byId.inFlight).toEqual({ Metric: { Namespace: 'AWS/SQS', MetricName: 'ApproximateNumberOfMessagesNotVisible', Dimensions: dlqName }, Stat: 'Maximum', Period: 60 });
+    expect(metrics.filter((m) => m.MetricStat).every((m) => m.ReturnData === false)).toBe(true);
   });
 
   it('consumer errors ≥ 5 in 5 minutes; throttles ≥ 1 per 5 minutes for 3 periods', () => {

@@ -3,8 +3,12 @@ import { LocalAlarms, readAlarmDefinition } from '../../../lib/local/local-alarm
 import { aggregate, MetricStore, percentile, type MetricId } from '../../../lib/local/metrics.ts';
 import type { LocalAlarmDefinition } from '../../../lib/local/provision.ts';
 import { NO_CONSUMERS_EXPRESSION } from '../../../lib/infra/alarms.ts';
+import { TaskQueue } from '../../../lib/infra/task-queue.ts';
+import { Template } from 'aws-cdk-lib/assertions';
+import { testStack } from '../../infra/helpers.ts';
 
 const dlqVisible: MetricId = { namespace: 'AWS/SQS', metricName: 'ApproximateNumberOfMessagesVisible', dimensions: { QueueName: 'dlq' } };
+const dlqInFlight: MetricId = { namespace: 'AWS/SQS', metricName: 'ApproximateNumberOfMessagesNotVisible', dimensions: { QueueName: 'dlq' } };
 const visible: MetricId = { namespace: 'AWS/SQS', metricName: 'ApproximateNumberOfMessagesVisible', dimensions: { QueueName: 'q' } };
 const deleted: MetricId = { namespace: 'AWS/SQS', metricName: 'NumberOfMessagesDeleted', dimensions: { QueueName: 'q' } };
 const invocations: MetricId = { namespace: 'AWS/Lambda', metricName: 'Invocations', dimensions: { FunctionName: 'fn' } };
@@ -134,6 +138,51 @@ describe('local alarms', () => {
       properties: { ...noConsumers.properties, AlarmName: 'R', Metrics: [{ Id: 'e', Expression: 'RATE(visible)', ReturnData: true }, { Id: 'visible', ReturnData: false, ...stat(visible, 60, 'Sum') }] },
     };
     expect(() => new LocalAlarms([rate], new MetricStore())).toThrow('function RATE is not supported locally');
+  });
+});
+
+/** The DeadLetterQueueNotEmpty alarm as the construct synthesizes it, its DLQ named 'dlq'. */
+let synthesizedDlqAlarm: LocalAlarmDefinition | undefined;
+function templateDlqAlarm(): LocalAlarmDefinition {
+  return (synthesizedDlqAlarm ??= synthesizeDlqAlarm());
+}
+function synthesizeDlqAlarm(): LocalAlarmDefinition {
+  const stack = testStack();
+  new TaskQueue(stack, 'Tasks');
+  const resources = Template.fromStack(stack).toJSON().Resources as Record<string, { Type: string; Properties: Record<string, unknown> }>;
+  const dlqId = Object.keys(resources).find((id) => id.startsWith('TasksDeadLetterQueue') && resources[id]!.Type === 'AWS::SQS::Queue')!;
+  const [logicalId, alarm] = Object.entries(resources).find(([, r]) => String(r.Properties.AlarmName).endsWith('-DeadLetterQueueNotEmpty'))!;
+  const properties = JSON.parse(JSON.stringify(alarm.Properties).replaceAll(JSON.stringify({ 'Fn::GetAtt': [dlqId, 'QueueName'] }), '"dlq"'));
+  return { logicalId, properties };
+}
+
+describe('the template\'s DeadLetterQueueNotEmpty alarm, locally', () => {
+  it('stays in ALARM while a peek or a redrive scan hides the dead letters (visible 0, in flight 2)', () => {
+    const store = new MetricStore();
+    const changes: string[] = [];
+    const alarms = new LocalAlarms([templateDlqAlarm()], store, { onChange: (s, previous) => changes.push(`${previous}→${s.state}`) });
+    store.record(dlqVisible, 2, T);
+    store.record(dlqInFlight, 0, T);
+    expect(alarms.evaluate(T + 500)[0]).toMatchObject({ state: 'ALARM', value: 2 });
+    // A whole (scaled) period in which every message is received and hidden.
+    for (const t of [T + 1000, T + 1500, T + 2000, T + 2500]) {
+      store.record(dlqVisible, 0, t);
+      store.record(dlqInFlight, 2, t);
+    }
+    expect(alarms.evaluate(T + 2900)[0]).toMatchObject({ state: 'ALARM', value: 2 });
+    expect(changes).toEqual(['INSUFFICIENT_DATA→ALARM']);
+  });
+
+  it('goes to OK once the DLQ is empty (nothing visible, nothing in flight), and keeps its state without data', () => {
+    const store = new MetricStore();
+    const alarms = new LocalAlarms([templateDlqAlarm()], store);
+    store.record(dlqVisible, 1, T);
+    store.record(dlqInFlight, 0, T);
+    expect(alarms.evaluate(T + 500)[0]!.state).toBe('ALARM');
+    expect(alarms.evaluate(T + 60_000)[0]).toMatchObject({ state: 'ALARM', reason: 'no datapoints: state kept (treatMissingData ignore)' });
+    store.record(dlqVisible, 0, T + 61_000);
+    store.record(dlqInFlight, 0, T + 61_000);
+    expect(alarms.evaluate(T + 61_500)[0]!.state).toBe('OK');
   });
 });
 
