@@ -16,9 +16,11 @@ import type * as sqs from 'aws-cdk-lib/aws-sqs';
 /** The actions each role gets; exported so tests and docs state the same lists. */
 export const ACTIONS = {
   consumer: {
-    /** What the SQS event source mapping needs (it runs with the function's role), plus
-     * ChangeMessageVisibility for the runtime's backoff. */
-    sourceQueue: ['sqs:ReceiveMessage', 'sqs:DeleteMessage', 'sqs:ChangeMessageVisibility', 'sqs:GetQueueAttributes'],
+    /** What the SQS event source mapping needs (it runs with the function's role:
+     * Receive/Delete/GetQueueAttributes), ChangeMessageVisibility for the runtime's backoff and
+     * re-delays, and SendMessage for the fresh copies the runtime re-sends to its own queue
+     * (notBefore hops beyond 15 minutes, records on their last receive). */
+    sourceQueue: ['sqs:ReceiveMessage', 'sqs:DeleteMessage', 'sqs:ChangeMessageVisibility', 'sqs:GetQueueAttributes', 'sqs:SendMessage'],
     /** The runtime dead-letters tasks itself, with the reason as message attributes. */
     deadLetterQueue: ['sqs:SendMessage'],
     /** Exactly what lib/runtime/task-store.ts calls (test/infra/runtime-permissions.test.ts

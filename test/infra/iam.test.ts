@@ -53,20 +53,21 @@ beforeAll(() => {
 });
 
 describe('consumer role', () => {
-  it('may consume the source queue: receive, delete, change visibility, read attributes — nothing else', () => {
+  it('may consume the source queue: receive, delete, change visibility, read attributes, and send its re-sent copies — nothing else', () => {
     expect(actionsOn(consumer, r.queue)).toEqual([
       'sqs:ChangeMessageVisibility',
       'sqs:DeleteMessage',
       'sqs:GetQueueAttributes',
       'sqs:ReceiveMessage',
+      'sqs:SendMessage',
     ]);
+    // Deliberate: the runtime re-sends fresh copies to its own queue (notBefore hops beyond
+    // 15 minutes, records on their last receive); without it every re-send is refused.
+    expect(allows(consumer, 'sqs:SendMessage', r.queue)).toBe(true);
+    expect(allows(consumer, 'sqs:PurgeQueue', r.queue)).toBe(false);
   });
 
-  it('may not send to its own source queue', () => {
-    expect(allows(consumer, 'sqs:SendMessage', r.queue)).toBe(false);
-  });
-
-  it('may only send to the DLQ', () => {
+  it('may only send to the DLQ (never receive, delete or purge it)', () => {
     expect(actionsOn(consumer, r.dlq)).toEqual(['sqs:SendMessage']);
   });
 

@@ -1,78 +1,126 @@
 /**
- * The consumer's IAM must allow every AWS call the runtime makes — and nothing it never
- * makes. The runtime's calls are read from its source (every `new …Command(`), mapped to
- * the IAM action AWS checks for it, and compared with the construct's action lists.
+ * The consumer role allows exactly the (action, resource) pairs the consumer uses — every AWS
+ * call the runtime makes, on the resource it targets, plus what Lambda itself does with the
+ * role — and nothing else.
+ *
+ * RUNTIME_CALLS declares, for each call site in lib/runtime (file › function › command), the
+ * IAM actions it needs and on which resource. It is checked against the source (every
+ * `new …Command(` must be declared, nothing declared may be gone, each declared action is the
+ * one AWS authorizes that command with) and against the synthesized consumer policy (the
+ * pairs must be equal: a missing grant, a grant on the wrong resource and an extra grant all fail).
  */
-import { readFileSync, readdirSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { describe, expect, it } from 'vitest';
-import { ACTIONS } from '../../lib/infra/permissions.ts';
+import { Template } from 'aws-cdk-lib/assertions';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { TaskQueue } from '../../lib/infra/task-queue.ts';
+import { DEFAULTS } from '../../lib/protocol/resources.ts';
+import { IAM_ACTION_OF_COMMAND, partiqlActions, REPOSITORY_ROOT, sdkCallSites, sourceFiles } from '../support/sdk-call-sites.ts';
+import { logicalId, roleStatements, testStack } from './helpers.ts';
 
-const RUNTIME_DIR = join(import.meta.dirname, '../../lib/runtime');
+/** What the consumer acts on. */
+type Target = 'sourceQueue' | 'deadLetterQueue' | 'table' | 'claimObjects' | 'logGroup' | 'anyResource';
 
-/** SDK command → the IAM action it needs (BatchExecuteStatement: per statement kind). */
-const ACTION_OF_COMMAND: Record<string, string> = {
-  SendMessage: 'sqs:SendMessage',
-  ChangeMessageVisibility: 'sqs:ChangeMessageVisibility',
-  ChangeMessageVisibilityBatch: 'sqs:ChangeMessageVisibility',
-  DeleteMessage: 'sqs:DeleteMessage',
-  DeleteMessageBatch: 'sqs:DeleteMessage',
-  GetObject: 's3:GetObject',
-  DeleteObjects: 's3:DeleteObject',
-  GetItem: 'dynamodb:GetItem',
-  PutItem: 'dynamodb:PutItem',
-  UpdateItem: 'dynamodb:UpdateItem',
-  DeleteItem: 'dynamodb:DeleteItem',
-  BatchWriteItem: 'dynamodb:BatchWriteItem',
-  BatchGetItem: 'dynamodb:BatchGetItem',
-  TransactWriteItems: 'dynamodb:PutItem',
+type Needs = Partial<Record<Target, readonly string[]>>;
+
+/** Every AWS call site of the runtime, with what it needs and where. */
+const RUNTIME_CALLS: Record<string, Needs> = {
+  // Dead-lettering with the reason as attributes.
+  'lib/runtime/sqs-actions.ts › deadLetter › SendMessage': { deadLetterQueue: ['sqs:SendMessage'] },
+  // Retry backoff, re-delays (lease held, not due yet, deadline), releasing a FIFO batch.
+  'lib/runtime/sqs-actions.ts › changeVisibility › ChangeMessageVisibilityBatch': { sourceQueue: ['sqs:ChangeMessageVisibility'] },
+  // A fresh copy to the source queue: long notBefore hops, records on their last receive.
+  'lib/runtime/sqs-actions.ts › resendDelayed › SendMessage': { sourceQueue: ['sqs:SendMessage'] },
+  'lib/runtime/claim-check.ts › fetchClaim › GetObject': { claimObjects: ['s3:GetObject'] },
+  'lib/runtime/claim-check.ts › deleteClaims › DeleteObjects': { claimObjects: ['s3:DeleteObject'] },
+  'lib/runtime/task-store.ts › insertMany › BatchExecuteStatement': { table: ['dynamodb:PartiQLInsert'] },
+  'lib/runtime/task-store.ts › acquire › UpdateItem': { table: ['dynamodb:UpdateItem'] },
+  'lib/runtime/task-store.ts › reset › UpdateItem': { table: ['dynamodb:UpdateItem'] },
+  'lib/runtime/task-store.ts › getMany › BatchGetItem': { table: ['dynamodb:BatchGetItem'] },
+  'lib/runtime/task-store.ts › writeMany › BatchWriteItem': { table: ['dynamodb:BatchWriteItem'] },
+  'lib/runtime/task-store.ts › putIfStillMine › PutItem': { table: ['dynamodb:PutItem'] },
+  'lib/runtime/task-store.ts › putUnlessSucceeded › PutItem': { table: ['dynamodb:PutItem'] },
+  'lib/runtime/task-store.ts › markDeadLettered › PutItem': { table: ['dynamodb:PutItem'] },
 };
 
-function runtimeSource(): string {
-  return readdirSync(RUNTIME_DIR)
-    .filter((f) => f.endsWith('.ts'))
-    .map((f) => readFileSync(join(RUNTIME_DIR, f), 'utf8'))
-    .join('\n');
+/** Calls made with the consumer's role by Lambda itself, not by our code. */
+const PLATFORM_CALLS: Record<string, Needs> = {
+  // The event source mapping polls and deletes with the function's role (Lambda's documented
+  // execution-role permissions for SQS: ReceiveMessage, DeleteMessage, GetQueueAttributes).
+  'SQS event source mapping': { sourceQueue: ['sqs:ReceiveMessage', 'sqs:DeleteMessage', 'sqs:GetQueueAttributes'] },
+  'Lambda logging (its own log group)': { logGroup: ['logs:CreateLogStream', 'logs:PutLogEvents'] },
+  // X-Ray supports no resource-level permissions for these actions.
+  'Lambda active tracing': { anyResource: ['xray:PutTraceSegments', 'xray:PutTelemetryRecords'] },
+};
+
+const RUNTIME_FILES = sourceFiles(join(REPOSITORY_ROOT, 'lib/runtime'));
+
+let template: Template;
+let resourceOf: Record<Target, string>;
+let granted: string[];
+
+/** `action on resource` pairs of a Needs table, with resources as the template writes them. */
+function pairs(table: Record<string, Needs>): string[] {
+  return Object.values(table).flatMap((needs) =>
+    Object.entries(needs).flatMap(([target, actions]) => actions!.map((action) => `${action} on ${resourceOf[target as Target]}`)),
+  );
 }
 
-function actionsTheRuntimeNeeds(source: string): Set<string> {
-  const needed = new Set<string>();
-  for (const [, command] of source.matchAll(/new (?:\w+\.)?(\w+)Command\(/g)) {
-    if (command === 'BatchExecuteStatement' || command === 'ExecuteStatement') {
-      // PartiQL: the action depends on the statement's verb.
-      for (const [, verb] of source.matchAll(/`\s*(INSERT|UPDATE|DELETE|SELECT)\b/g)) {
-        needed.add(`dynamodb:PartiQL${verb![0]}${verb!.slice(1).toLowerCase()}`);
-      }
-      continue;
+beforeAll(() => {
+  const stack = testStack();
+  new TaskQueue(stack, 'Tasks');
+  template = Template.fromStack(stack);
+  const arn = (id: string) => `\${${id}.Arn}`;
+  resourceOf = {
+    sourceQueue: arn(logicalId(template, 'AWS::SQS::Queue', 'TasksQueue')),
+    deadLetterQueue: arn(logicalId(template, 'AWS::SQS::Queue', 'TasksDeadLetterQueue')),
+    table: arn(logicalId(template, 'AWS::DynamoDB::Table')),
+    claimObjects: `${arn(logicalId(template, 'AWS::S3::Bucket'))}/${DEFAULTS.claimPrefix}*`,
+    logGroup: arn(logicalId(template, 'AWS::Logs::LogGroup')),
+    anyResource: '*',
+  };
+  const statements = roleStatements(template, logicalId(template, 'AWS::IAM::Role', 'TasksConsumerRole'));
+  for (const s of statements) expect(s.effect, JSON.stringify(s.raw)).toBe('Allow');
+  granted = [...new Set(statements.flatMap((s) => s.actions.flatMap((a) => s.resources.map((r) => `${a} on ${r}`))))].sort();
+});
+
+describe('RUNTIME_CALLS matches the runtime source', () => {
+  const sites = sdkCallSites(RUNTIME_FILES);
+
+  it('finds the call sites it checks', () => {
+    expect(sites.length).toBeGreaterThanOrEqual(10);
+    expect(sites.map((s) => s.id)).toContain('lib/runtime/sqs-actions.ts › resendDelayed › SendMessage');
+  });
+
+  it('every AWS call of the runtime is declared (a new call must say what it needs, and where)', () => {
+    const declared = new Set(Object.keys(RUNTIME_CALLS));
+    expect(sites.map((s) => s.id).filter((id) => !declared.has(id))).toEqual([]);
+  });
+
+  it('nothing declared is gone from the source', () => {
+    const found = new Set(sites.map((s) => s.id));
+    expect(Object.keys(RUNTIME_CALLS).filter((id) => !found.has(id))).toEqual([]);
+  });
+
+  it('each declared action is the one AWS authorizes that command with', () => {
+    for (const site of sites) {
+      const declared = Object.values(RUNTIME_CALLS[site.id] ?? {}).flat().sort();
+      const expected =
+        site.command === 'BatchExecuteStatement' || site.command === 'ExecuteStatement'
+          ? partiqlActions(readFileSync(join(REPOSITORY_ROOT, site.file), 'utf8'))
+          : [IAM_ACTION_OF_COMMAND[site.command] ?? `(no IAM action known for ${site.command}: add it to IAM_ACTION_OF_COMMAND)`];
+      expect(declared, site.id).toEqual(expected);
     }
-    const action = ACTION_OF_COMMAND[command!];
-    if (!action) throw new Error(`runtime calls ${command}Command: add its IAM action to this test's map`);
-    needed.add(action);
-  }
-  return needed;
-}
+  });
+});
 
-describe('consumer IAM matches the runtime', () => {
-  const needed = actionsTheRuntimeNeeds(runtimeSource());
-  const granted = new Set<string>([
-    ...ACTIONS.consumer.table,
-    ...ACTIONS.consumer.deadLetterQueue,
-    ...ACTIONS.consumer.sourceQueue,
-    ...ACTIONS.consumer.claimObjects,
-  ]);
-
-  it('finds the runtime calls it checks', () => {
-    expect(needed).toContain('dynamodb:PartiQLInsert');
-    expect(needed).toContain('sqs:SendMessage');
-    expect(needed).toContain('s3:GetObject');
-    expect(needed).toContain('s3:DeleteObject');
+describe('the consumer role allows exactly what the consumer does', () => {
+  it('every (action, resource) pair it needs is granted, and no other', () => {
+    const needed = [...new Set([...pairs(RUNTIME_CALLS), ...pairs(PLATFORM_CALLS)])].sort();
+    expect(granted).toEqual(needed);
   });
 
-  it('grants every action the runtime calls', () => {
-    expect([...needed].filter((a) => !granted.has(a))).toEqual([]);
-  });
-
-  it('grants no table action the runtime never calls', () => {
-    expect(ACTIONS.consumer.table.filter((a) => !needed.has(a))).toEqual([]);
+  it('re-sends to its own source queue are allowed (the runtime sends fresh copies there)', () => {
+    expect(granted).toContain(`sqs:SendMessage on ${resourceOf.sourceQueue}`);
   });
 });
