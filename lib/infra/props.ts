@@ -292,8 +292,13 @@ export interface TaskQueueProps {
    */
   readonly metricsNamespace?: string;
   /**
-   * Existing SNS topic for alarm notifications (ALARM and OK).
-   * @default a new topic (TLS-only publish policy; encrypted with `encryptionKey` if given).
+   * Existing SNS topic for alarm notifications (ALARM and OK). Its policy is not changed: it
+   * must allow `cloudwatch.amazonaws.com` to `sns:Publish` (and its key, if it is encrypted
+   * with a customer-managed key, `kms:GenerateDataKey` and `kms:Decrypt`) for the alarms
+   * (`<alarmNamePrefix>-*`); the synth warns about it (id `taskq:alarm-topic-must-allow-cloudwatch`).
+   * @default a new topic whose policy requires TLS and lets CloudWatch publish for this
+   *   account's `<alarmNamePrefix>-*` alarms; encrypted with `encryptionKey` if given (the key
+   *   policy then lets CloudWatch use it).
    */
   readonly alarmTopic?: sns.ITopic;
   /**

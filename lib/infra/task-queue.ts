@@ -17,7 +17,7 @@ import type * as s3 from 'aws-cdk-lib/aws-s3';
 import type * as sns from 'aws-cdk-lib/aws-sns';
 import type * as sqs from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
-import { createAlarmTopic } from './alarm-topic.ts';
+import { allowAlarmsToPublish, createAlarmTopic } from './alarm-topic.ts';
 import { createAlarms, type TaskQueueAlarms } from './alarms.ts';
 import { createConsumer } from './consumer-function.ts';
 import { createDashboard } from './dashboard.ts';
@@ -97,10 +97,13 @@ export class TaskQueue extends Construct {
     });
 
     this.metrics = new TaskQueueMetrics(queue, deadLetterQueue, this.consumer, config.metricsNamespace);
-    this.alarmTopic = createAlarmTopic(this, props.alarmTopic, props.encryptionKey, config.alarmEmail);
+    const alarmTopic = createAlarmTopic(this, props.alarmTopic, props.encryptionKey, config.alarmEmail);
+    this.alarmTopic = alarmTopic.topic;
     const stackName = Stack.of(this).stackName;
     const defaultName = Token.isUnresolved(stackName) ? undefined : `${stackName}-${id}`;
-    this.alarms = createAlarms(this, config, this.metrics, this.alarmTopic, props.alarmNamePrefix ?? defaultName);
+    const alarmNamePrefix = props.alarmNamePrefix ?? defaultName;
+    this.alarms = createAlarms(this, config, this.metrics, this.alarmTopic, alarmNamePrefix);
+    allowAlarmsToPublish(this, alarmTopic, props.encryptionKey, Object.values(this.alarms), alarmNamePrefix);
     this.dashboard = createDashboard(this, config, this.metrics, this.alarms, props.dashboardName ?? defaultName);
 
     if (props.outputs ?? TASK_QUEUE_DEFAULTS.outputs) {
