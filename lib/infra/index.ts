@@ -11,6 +11,7 @@ export type { TaskQueueAlarms } from './alarms.ts';
 export { CUSTOM_METRICS, TASK_TYPE_DIMENSION } from './metrics.ts';
 export type { TaskMetricOptions } from './metrics.ts';
 export { ACTIONS as TASK_QUEUE_IAM_ACTIONS } from './permissions.ts';
+export { ALARM_TOPIC_WARNING_ID } from './alarm-topic.ts';
 export { DEFAULT_CONSUMER_ENTRY } from './consumer-function.ts';
 export { CONSUMER_BUNDLING } from './consumer-bundling.ts';
 export { TaskQueueStack } from './task-queue-stack.ts';

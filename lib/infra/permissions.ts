@@ -3,11 +3,14 @@
  * `grant*` helpers: those add actions the task queue never calls (sqs:GetQueueUrl,
  * dynamodb:Scan/Query, s3:DeleteObject on the whole bucket, kms:ReEncrypt*…).
  *
- * The single statement with resource `*` in the construct is X-Ray's
- * (xray:PutTraceSegments, xray:PutTelemetryRecords, added by Lambda when tracing is on):
- * those actions support no resource-level permissions.
+ * The statements with resource `*` are those of actions that support no resource-level
+ * permissions: X-Ray's (xray:PutTraceSegments, xray:PutTelemetryRecords, added by Lambda
+ * when tracing is on) on the consumer, and cloudwatch:GetMetricData of the operator grants.
  */
+import type * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import * as iam from 'aws-cdk-lib/aws-iam';
+import { Construct } from 'constructs';
+import { acknowledgeClaimPrefixWildcard, acknowledgeMetricDataWildcard } from './nag-acknowledgments.ts';
 import type * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
 import type * as kms from 'aws-cdk-lib/aws-kms';
 import type * as s3 from 'aws-cdk-lib/aws-s3';
@@ -45,23 +48,40 @@ export const ACTIONS = {
     table: ['dynamodb:GetItem'],
     key: ['kms:Decrypt'],
   },
+  /** `taskq dlq peek / redrive / purge` with the queues named by flags (no stack lookup). */
   redrive: {
-    /** Inspect (receive + release with ChangeMessageVisibility), delete, purge, re-send to
-     * the DLQ, and run/list/cancel message-move tasks out of it. */
+    /** Inspect (receive + release with ChangeMessageVisibility), delete after a re-send,
+     * count, purge, and run/list/cancel message-move tasks out of it. */
     deadLetterQueue: [
       'sqs:ReceiveMessage',
       'sqs:DeleteMessage',
       'sqs:ChangeMessageVisibility',
-      'sqs:SendMessage',
       'sqs:PurgeQueue',
       'sqs:GetQueueAttributes',
       'sqs:StartMessageMoveTask',
       'sqs:ListMessageMoveTasks',
       'sqs:CancelMessageMoveTask',
     ],
-    /** The destination of a redrive. */
-    sourceQueue: ['sqs:SendMessage'],
+    /** The destination of a redrive: send (also what a move task does with the caller's
+     * permissions), and read its attributes (the CLI checks it exists and reads its ARN). */
+    sourceQueue: ['sqs:SendMessage', 'sqs:GetQueueAttributes'],
     key: ['kms:Decrypt', 'kms:GenerateDataKey'],
+  },
+  /** The read-only operator commands: `taskq stats`, `taskq status`, resolving `--stack` outputs. */
+  operatorRead: {
+    /** stats: depth, in flight and delayed of both queues. */
+    queues: ['sqs:GetQueueAttributes'],
+    /** status: a task's record. */
+    table: ['dynamodb:GetItem'],
+    /** The stack's outputs (every command resolves resources from them) and its alarms (stats). */
+    stack: ['cloudformation:DescribeStacks', 'cloudformation:ListStackResources'],
+    /** stats: the states of the stack's alarms. */
+    alarms: ['cloudwatch:DescribeAlarms'],
+    /** stats: the source queue's ApproximateAgeOfOldestMessage. GetMetricData supports no
+     * resource-level permissions: resource "*" (acknowledged in nag-acknowledgments.ts). */
+    metricData: ['cloudwatch:GetMetricData'],
+    /** status on a table encrypted with the key. */
+    key: ['kms:Decrypt'],
   },
 } as const;
 
@@ -72,6 +92,13 @@ export interface TaskQueueResources {
   readonly bucket: s3.IBucket;
   readonly claimPrefix: string;
   readonly encryptionKey?: kms.IKey;
+}
+
+/** What the operator grants also name: the stack the CLI reads outputs from, and the alarms. */
+export interface OperatorResources extends TaskQueueResources {
+  /** The stack's id (its ARN): the resource of DescribeStacks / ListStackResources. */
+  readonly stackId: string;
+  readonly alarms: readonly cloudwatch.IAlarm[];
 }
 
 export function grantConsume(grantee: iam.IGrantable, r: TaskQueueResources): iam.Grant {
@@ -92,6 +119,14 @@ export function grantConsume(grantee: iam.IGrantable, r: TaskQueueResources): ia
  */
 export function grantSend(grantee: iam.IGrantable, r: TaskQueueResources): iam.Grant {
   const a = ACTIONS.send;
+  if (Construct.isConstruct(grantee.grantPrincipal)) {
+    acknowledgeClaimPrefixWildcard(
+      grantee.grantPrincipal,
+      r.bucket,
+      r.claimPrefix,
+      's3:PutObject (claim-check uploads of TaskQueue.grantSend) is scoped to the claim-check prefix of the bucket: producers write each payload under a new unique key, so the prefix wildcard is the narrowest possible resource.',
+    );
+  }
   return combine([
     iam.Grant.addToPrincipalOrResource({ grantee, actions: [...a.queue], resourceArns: [r.queue.queueArn], resource: r.queue }),
     iam.Grant.addToPrincipalOrResource({ grantee, actions: [...a.claimObjects], resourceArns: [claimObjectsArn(r)], resource: r.bucket }),
@@ -114,6 +149,54 @@ export function grantRedrive(grantee: iam.IGrantable, r: TaskQueueResources): ia
     iam.Grant.addToPrincipal({ grantee, actions: [...a.sourceQueue], resourceArns: [r.queue.queueArn] }),
     ...(r.encryptionKey ? [r.encryptionKey.grant(grantee, ...a.key)] : []),
   ]);
+}
+
+/**
+ * The read-only operator commands: `taskq stats` (queue attributes, alarm states, age of the
+ * oldest message), `taskq status` (a task's record), and the `--stack` lookup every command
+ * makes. No receive: `dlq peek` hides messages while it reads them.
+ */
+export function grantOperatorRead(grantee: iam.IGrantable, r: OperatorResources): iam.Grant {
+  const a = ACTIONS.operatorRead;
+  grantMetricData(grantee, a.metricData);
+  return combine([
+    iam.Grant.addToPrincipal({ grantee, actions: [...a.queues], resourceArns: [r.queue.queueArn, r.deadLetterQueue.queueArn] }),
+    iam.Grant.addToPrincipal({ grantee, actions: [...a.table], resourceArns: [r.table.tableArn] }),
+    iam.Grant.addToPrincipal({ grantee, actions: [...a.stack], resourceArns: [r.stackId] }),
+    iam.Grant.addToPrincipal({ grantee, actions: [...a.alarms], resourceArns: r.alarms.map((alarm) => alarm.alarmArn) }),
+    ...(r.encryptionKey ? [r.encryptionKey.grant(grantee, ...a.key)] : []),
+  ]);
+}
+
+/** Every `taskq` command: the read-only ones, `send`, and the DLQ's peek / redrive / purge. */
+export function grantOperate(grantee: iam.IGrantable, r: OperatorResources): iam.Grant {
+  return combine([grantOperatorRead(grantee, r), grantSend(grantee, r), grantRedrive(grantee, r)]);
+}
+
+const METRIC_DATA_POLICY_ID = 'TaskQueueOperatorMetricData';
+
+/**
+ * GetMetricData on "*" goes into an inline policy of its own, created next to the principal
+ * (in its stack: no cross-stack cycle), so the cdk-nag acknowledgment of its "*" covers that
+ * statement only — a wildcard added to the principal's other policies is still reported.
+ * Principals that take no inline policy get the statement through the usual grant.
+ */
+function grantMetricData(grantee: iam.IGrantable, actions: readonly string[]): void {
+  const principal = grantee.grantPrincipal;
+  if (!isIdentity(principal)) {
+    iam.Grant.addToPrincipal({ grantee, actions: [...actions], resourceArns: ['*'] });
+    return;
+  }
+  if (principal.node.tryFindChild(METRIC_DATA_POLICY_ID)) return;
+  const policy = new iam.Policy(principal, METRIC_DATA_POLICY_ID, {
+    statements: [new iam.PolicyStatement({ actions: [...actions], resources: ['*'] })],
+  });
+  principal.attachInlinePolicy(policy);
+  acknowledgeMetricDataWildcard(policy);
+}
+
+function isIdentity(principal: iam.IPrincipal): principal is iam.IPrincipal & iam.IIdentity {
+  return Construct.isConstruct(principal) && typeof (principal as Partial<iam.IIdentity>).attachInlinePolicy === 'function';
 }
 
 function claimObjectsArn(r: TaskQueueResources): string {

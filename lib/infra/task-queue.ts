@@ -137,12 +137,36 @@ export class TaskQueue extends Construct {
   }
 
   /**
-   * Lets an operator inspect, purge and redrive the DLQ: receive/delete/change-visibility/
-   * send/purge/GetQueueAttributes and Start/List/CancelMessageMoveTask on the DLQ,
-   * SendMessage on the source queue (+ KMS).
+   * Lets an operator inspect, purge and redrive the DLQ — `taskq dlq peek / redrive / purge`
+   * with the queues named by `--dlq-url`/`--queue-url`: receive/delete/change-visibility/send/
+   * purge/GetQueueAttributes and Start/List/CancelMessageMoveTask on the DLQ, SendMessage and
+   * GetQueueAttributes on the source queue (+ kms:Decrypt/GenerateDataKey). It does not cover
+   * the `--stack` lookup: `grantOperate` does.
    */
   grantRedrive(grantee: iam.IGrantable): iam.Grant {
     return permissions.grantRedrive(grantee, this.resources());
+  }
+
+  /**
+   * Lets an operator run every `taskq` command against this task queue: `send`, `status`,
+   * `stats`, `dlq peek / redrive / purge`, and resolving resources from the stack's outputs.
+   * That is grantOperatorRead + grantSend + grantRedrive. (cloudwatch:GetMetricData has no
+   * resource-level permissions: for a role, user or group it goes into an inline policy of
+   * its own with resource "*".)
+   */
+  grantOperate(grantee: iam.IGrantable): iam.Grant {
+    return permissions.grantOperate(grantee, this.operatorResources());
+  }
+
+  /**
+   * Lets an operator run the read-only commands: `taskq stats` and `taskq status`, with the
+   * `--stack` lookup — sqs:GetQueueAttributes on both queues, dynamodb:GetItem on the table,
+   * cloudformation:DescribeStacks and ListStackResources on the stack, cloudwatch:DescribeAlarms
+   * on the alarms, cloudwatch:GetMetricData (resource "*"), and kms:Decrypt with a key. Not
+   * `dlq peek`: it receives messages and hides them for a moment.
+   */
+  grantOperatorRead(grantee: iam.IGrantable): iam.Grant {
+    return permissions.grantOperatorRead(grantee, this.operatorResources());
   }
 
   // ── metrics ──
@@ -198,6 +222,10 @@ export class TaskQueue extends Construct {
   /** Time from the task's createdAt to its completion, ms (p99). */
   metricEndToEndLatency(props?: TaskMetricOptions): cloudwatch.Metric {
     return this.metrics.custom(CUSTOM_METRICS.endToEndLatency, 'p99', props);
+  }
+
+  private operatorResources(): permissions.OperatorResources {
+    return { ...this.resources(), stackId: Stack.of(this).stackId, alarms: Object.values(this.alarms) };
   }
 
   private resources(): permissions.TaskQueueResources {

@@ -20,9 +20,10 @@ import {
 
 /**
  * Resource "*" is allowed only for these actions, because AWS supports no resource-level
- * permissions for them: X-Ray trace upload (added by Lambda for active tracing).
+ * permissions for them: X-Ray trace upload (added by Lambda for active tracing), and
+ * CloudWatch GetMetricData (the operator grants: `taskq stats`).
  */
-const ACTIONS_REQUIRING_STAR = new Set(['xray:PutTraceSegments', 'xray:PutTelemetryRecords']);
+const ACTIONS_REQUIRING_STAR = new Set(['xray:PutTraceSegments', 'xray:PutTelemetryRecords', 'cloudwatch:GetMetricData']);
 
 let template: Template;
 let r: Record<'queue' | 'dlq' | 'table' | 'bucket' | 'consumerRole' | 'producer' | 'status' | 'operator', string>;
@@ -37,6 +38,8 @@ beforeAll(() => {
   tq.grantSend(producer);
   tq.grantStatusRead(status);
   tq.grantRedrive(operator);
+  // Every grant in the template, so the wildcard checks below see them all.
+  tq.grantOperate(new iam.Role(stack, 'FullOperator', { assumedBy: new iam.AccountRootPrincipal() }));
   template = Template.fromStack(stack);
   const arn = (id: string) => `\${${id}.Arn}`;
   r = {
@@ -146,7 +149,7 @@ describe('grantStatusRead', () => {
 });
 
 describe('grantRedrive', () => {
-  it('lets an operator inspect, purge and move messages out of the DLQ, and send to the source queue', () => {
+  it('lets an operator inspect, purge and move messages out of the DLQ, and send to and read the source queue', () => {
     const operator = roleStatements(template, r.operator);
     expect(actionsOn(operator, r.dlq)).toEqual([
       'sqs:CancelMessageMoveTask',
@@ -156,10 +159,10 @@ describe('grantRedrive', () => {
       'sqs:ListMessageMoveTasks',
       'sqs:PurgeQueue',
       'sqs:ReceiveMessage',
-      'sqs:SendMessage',
       'sqs:StartMessageMoveTask',
     ]);
-    expect(actionsOn(operator, r.queue)).toEqual(['sqs:SendMessage']);
+    expect(actionsOn(operator, r.queue)).toEqual(['sqs:GetQueueAttributes', 'sqs:SendMessage']);
+    expect(allows(operator, 'sqs:SendMessage', r.dlq)).toBe(false);
     expect(allows(operator, 'sqs:PurgeQueue', r.queue)).toBe(false);
     expect(allows(operator, 'dynamodb:GetItem', r.table)).toBe(false);
   });

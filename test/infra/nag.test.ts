@@ -84,6 +84,16 @@ describe('acknowledgments', () => {
     }
   });
 
+  it('a producer role given grantSend has zero findings (the claim-prefix wildcard is acknowledged for that bucket and prefix only)', () => {
+    const stack = testStack({}, 'Producers');
+    const tq = new TaskQueue(stack, 'Tasks');
+    const producer = new iam.Role(stack, 'Producer', { assumedBy: new iam.AccountRootPrincipal() });
+    tq.grantSend(producer);
+    expect(findings(stack)).toEqual([]);
+    producer.addToPolicy(new iam.PolicyStatement({ actions: ['s3:GetObject'], resources: [tq.bucket.arnForObjects('other/*')] }));
+    expect(findings(stack)).toEqual([expect.stringMatching(/^error AwsSolutions-IAM5\[Resource::<TasksClaimBucket[A-F0-9]+\.Arn>\/other\/\*\] at Producers\/Producer\/DefaultPolicy\/Resource$/)]);
+  });
+
   it('are narrow: a new wildcard grant on the consumer role is still reported', () => {
     const stack = testStack({}, 'Widened');
     const tq = new TaskQueue(stack, 'Tasks');
@@ -91,6 +101,29 @@ describe('acknowledgments', () => {
     const reported = findings(stack);
     expect(reported.some((f) => f.includes('AwsSolutions-IAM5[Action::s3:*]'))).toBe(true);
     expect(reported.some((f) => /AwsSolutions-IAM5\[Resource::<TasksClaimBucket[A-F0-9]+\.Arn>\/\*\]/.test(f))).toBe(true);
+  });
+
+  it('operator roles given grantOperate and grantOperatorRead have zero findings (GetMetricData\'s "*" acknowledged on its own inline policy)', () => {
+    const stack = testStack({}, 'Operators');
+    const tq = new TaskQueue(stack, 'Tasks', { encryptionKey: new kms.Key(stack, 'Key', { enableKeyRotation: true }) });
+    tq.grantOperate(new iam.Role(stack, 'Operator', { assumedBy: new iam.AccountRootPrincipal() }));
+    tq.grantOperatorRead(new iam.Role(stack, 'Reader', { assumedBy: new iam.AccountRootPrincipal() }));
+    expect(findings(stack)).toEqual([]);
+    const acks = acknowledgments(stack).filter((a) => a.path.startsWith('Operators/Operator') || a.path.startsWith('Operators/Reader'));
+    expect(acks.map((a) => `${a.path} ${a.id.replace(/TasksClaimBucket[A-F0-9]+/, 'TasksClaimBucket')}`).sort()).toEqual([
+      'Operators/Operator AwsSolutions-IAM5[Resource::<TasksClaimBucket.Arn>/claims/*]',
+      'Operators/Operator/TaskQueueOperatorMetricData AwsSolutions-IAM5[Resource::*]',
+      'Operators/Reader/TaskQueueOperatorMetricData AwsSolutions-IAM5[Resource::*]',
+    ]);
+  });
+
+  it('are narrow: a wildcard resource added to an operator role\'s own policy is still reported', () => {
+    const stack = testStack({}, 'WidenedOperator');
+    const tq = new TaskQueue(stack, 'Tasks');
+    const operator = new iam.Role(stack, 'Operator', { assumedBy: new iam.AccountRootPrincipal() });
+    tq.grantOperate(operator);
+    operator.addToPolicy(new iam.PolicyStatement({ actions: ['sqs:ListQueues'], resources: ['*'] }));
+    expect(findings(stack)).toEqual(['error AwsSolutions-IAM5[Resource::*] at WidenedOperator/Operator/DefaultPolicy/Resource']);
   });
 
   it('are conditional: without the reason for them, nothing is acknowledged (access logs given → no S1 acknowledgment)', () => {
