@@ -20,6 +20,7 @@ const DESCRIPTIONS: Record<keyof typeof STACK_OUTPUTS, string> = {
   alarmTopicArn: 'SNS topic of the alarms',
   dashboardName: 'CloudWatch dashboard',
   consumerFunctionName: 'Consumer Lambda function',
+  consumerLogGroupName: 'Log group of the consumer (its own, not /aws/lambda/<function>)',
 };
 
 const stacksWithOutputs = new WeakSet<Stack>();

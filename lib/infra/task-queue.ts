@@ -118,6 +118,7 @@ export class TaskQueue extends Construct {
         alarmTopicArn: this.alarmTopic.topicArn,
         dashboardName: this.dashboard.dashboardName,
         consumerFunctionName: this.consumer.functionName,
+        consumerLogGroupName: this.consumerLogGroup.logGroupName,
       });
     }
   }

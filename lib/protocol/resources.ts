@@ -46,6 +46,8 @@ export const STACK_OUTPUTS = {
   alarmTopicArn: 'AlarmTopicArn',
   dashboardName: 'DashboardName',
   consumerFunctionName: 'ConsumerFunctionName',
+  /** The consumer's own log group (a generated name, not /aws/lambda/<function>). */
+  consumerLogGroupName: 'ConsumerLogGroupName',
 } as const;
 
 export const DEFAULTS = {

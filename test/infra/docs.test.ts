@@ -10,6 +10,16 @@ const readme = readFileSync(new URL('../../README.md', import.meta.url), 'utf8')
 const body = props.slice(props.indexOf('export interface TaskQueueProps'), props.indexOf('export const TASK_QUEUE_DEFAULTS'));
 const fields = [...body.matchAll(/readonly (\w+)\?:/g)].map((m) => m[1]!);
 
+describe('the runbook', () => {
+  const operations = readFileSync(new URL('../../docs/OPERATIONS.md', import.meta.url), 'utf8');
+
+  it('names the consumer log group by its stack output, never as /aws/lambda/<function> (the construct gives it its own, generated name)', () => {
+    expect(operations).not.toMatch(/\/aws\/lambda\/</);
+    expect(operations).toContain('ConsumerLogGroupName');
+    expect(readme).not.toMatch(/\/aws\/lambda\/</);
+  });
+});
+
 describe('TaskQueueProps documentation', () => {
   it('finds the props', () => {
     expect(fields.length).toBeGreaterThan(30);

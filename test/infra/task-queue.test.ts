@@ -416,6 +416,10 @@ describe('outputs', () => {
     expect(outputs[STACK_OUTPUTS.alarmTopicArn].Value).toEqual({ Ref: ids.topic });
     expect(outputs[STACK_OUTPUTS.dashboardName].Value).toEqual({ Ref: ids.dashboard });
     expect(outputs[STACK_OUTPUTS.consumerFunctionName].Value).toEqual({ Ref: ids.fn });
+    // The consumer logs to its own, CloudFormation-named log group — not /aws/lambda/<function>.
+    expect(outputs[STACK_OUTPUTS.consumerLogGroupName].Value).toEqual({ Ref: ids.logs });
+    expect(resource(template, ids.fn).Properties.LoggingConfig).toEqual({ LogGroup: { Ref: ids.logs } });
+    expect(resource(template, ids.logs).Properties.LogGroupName).toBeUndefined();
   });
 
   it('can be turned off', () => {
