@@ -154,11 +154,13 @@ export interface TaskQueueProps {
   // ───────────────────────────── storage ─────────────────────────────
 
   /**
-   * Removal policy of the task table, the claim-check bucket and the log group.
-   * Only RETAIN and DESTROY are accepted. DESTROY also empties the bucket on deletion
-   * (autoDeleteObjects) — meant for dev stacks.
-   * @default RemovalPolicy.RETAIN — task state and payloads are data; deleting a stack must
-   *   not delete them.
+   * Removal policy of everything that holds task data: both queues, the task table, the
+   * claim-check bucket and the consumer's log group (the rest is always deleted). Only
+   * RETAIN and DESTROY are accepted. DESTROY also empties the bucket on deletion
+   * (autoDeleteObjects) — meant for dev stacks. A retained source queue keeps its name, so
+   * deploying the same stack again fails until it is drained and deleted.
+   * @default RemovalPolicy.RETAIN — pending tasks, dead letters, task state and payloads are
+   *   data; deleting a stack must not delete them.
    */
   readonly removalPolicy?: RemovalPolicy;
   /**

@@ -42,6 +42,8 @@ export function createQueues(scope: Construct, config: ResolvedTaskQueueConfig, 
     // consumer's dead-letter headroom are computed against this size.
     maxMessageSizeBytes: SQS_MAX_MESSAGE_BYTES,
     retentionPeriod: config.deadLetterRetentionPeriod,
+    // Dead letters wait here up to 14 days for a human: RETAIN keeps them when the stack goes.
+    removalPolicy: config.removalPolicy,
     redriveAllowPolicy: {
       redrivePermission: sqs.RedrivePermission.BY_QUEUE,
       sourceQueues: [sqs.Queue.fromQueueAttributes(scope, 'SourceQueueRef', { queueArn: sourceQueueArn, queueName: sourceQueueName })],
@@ -58,6 +60,10 @@ export function createQueues(scope: Construct, config: ResolvedTaskQueueConfig, 
     retentionPeriod: config.retentionPeriod,
     visibilityTimeout: config.visibilityTimeout,
     deadLetterQueue: { queue: deadLetterQueue, maxReceiveCount: config.maxReceiveCount },
+    // Accepted tasks not yet run are data too. Retained, the queue keeps its name: deploying
+    // the same stack again fails with "already exists" until it is drained and deleted — on
+    // purpose, a human decides what happens to those tasks (docs/ARCHITECTURE.md, Removal).
+    removalPolicy: config.removalPolicy,
   });
 
   return { queue, deadLetterQueue };

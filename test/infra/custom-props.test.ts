@@ -104,6 +104,15 @@ describe('FIFO queues with a KMS key', () => {
 });
 
 describe('storage with a KMS key and DESTROY', () => {
+  it('every resource is deleted with the stack: both queues (and their messages) too', () => {
+    for (const [id, r] of Object.entries(template.toJSON().Resources as Record<string, Json>)) {
+      if (!id.startsWith('Jobs')) continue; // the user's key and access-log bucket, not the construct's
+      expect(r.DeletionPolicy ?? 'Delete', `${id} (${r.Type})`).toBe('Delete');
+    }
+    expect(resource(template, ids.queue).DeletionPolicy).toBe('Delete');
+    expect(resource(template, ids.dlq).DeletionPolicy).toBe('Delete');
+  });
+
   it('the table uses the key and is deleted with the stack, without deletion protection', () => {
     const t = resource(template, ids.table);
     expect(t.Properties.SSESpecification).toEqual({ SSEEnabled: true, SSEType: 'KMS', KMSMasterKeyId: keyArn() });

@@ -101,6 +101,25 @@ describe('dead-letter queue', () => {
   });
 });
 
+describe('cdk destroy under the default RETAIN', () => {
+  /** Resource types that hold task data: kept when the stack is deleted (or a resource replaced). */
+  const DATA = ['AWS::SQS::Queue', 'AWS::DynamoDB::Table', 'AWS::S3::Bucket', 'AWS::Logs::LogGroup'];
+
+  it('keeps both queues — pending tasks and up to 14 days of dead letters — the table, the bucket and the log group', () => {
+    for (const id of [ids.queue, ids.dlq, ids.table, ids.bucket, ids.logs]) {
+      expect(resource(template, id).DeletionPolicy, id).toBe('Retain');
+      expect(resource(template, id).UpdateReplacePolicy, id).toBe('Retain');
+    }
+  });
+
+  it('deletes everything else (no data in it): function, role, mapping, alarms, topic, dashboard, policies', () => {
+    for (const [id, r] of Object.entries(template.toJSON().Resources as Record<string, Json>)) {
+      if (DATA.includes(r.Type)) continue;
+      expect(r.DeletionPolicy ?? 'Delete', `${id} (${r.Type})`).toBe('Delete');
+    }
+  });
+});
+
 describe('task table', () => {
   it('is on demand with the protocol key and TTL attribute', () => {
     const t = resource(template, ids.table).Properties;
