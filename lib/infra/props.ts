@@ -246,14 +246,23 @@ export interface TaskQueueProps {
    */
   readonly sourceMap?: boolean;
   /**
-   * X-Ray tracing of the consumer.
-   * @default lambda.Tracing.ACTIVE — sampled (1 request/s + 5 %), so cost stays bounded,
-   *   and traces show where a slow task spends its time (DynamoDB, S3, downstream calls).
+   * X-Ray tracing of the consumer. ACTIVE records Lambda's own segments (init, invocation)
+   * for sampled requests (1/s + 5 %); to see DynamoDB, SQS and S3 time in the traces, also
+   * pass instrumented SDK clients to `defineTasks({ clients })` (e.g. Powertools Tracer's
+   * captureAWSv3Client) — measured here at ~20 ms more CPU per cold start (docs/ARCHITECTURE.md,
+   * "Tracing").
+   * @default lambda.Tracing.DISABLED — the runtime's SDK clients are not instrumented, so
+   *   active tracing would add X-Ray charges and the role's only `Resource: "*"` for traces
+   *   that show no downstream time.
    */
   readonly tracing?: lambda.Tracing;
   /**
    * Reserved concurrency of the consumer (a whole number ≥ 1). Caps the load the queue can put on
-   * downstream systems and guarantees capacity.
+   * downstream systems and guarantees capacity. Lambda always keeps 100 of the account's
+   * concurrency unreserved: on an account whose concurrency quota is low (new accounts may
+   * have 10), any reservation that leaves fewer than 100 unreserved fails the deployment
+   * ("decreases account's UnreservedConcurrentExecution below its minimum value of [100]") —
+   * use `maxConcurrency` there, or ask for a higher quota first.
    * @default none — use `maxConcurrency` to cap the event source without reserving.
    */
   readonly reservedConcurrentExecutions?: number;
@@ -351,7 +360,7 @@ export const TASK_QUEUE_DEFAULTS = {
   timeout: Duration.seconds(30),
   logRetention: logs.RetentionDays.ONE_MONTH,
   sourceMap: false,
-  tracing: lambda.Tracing.ACTIVE,
+  tracing: lambda.Tracing.DISABLED,
   batchSize: 10,
   metricsNamespace: DEFAULTS.metricsNamespace,
   outputs: true,

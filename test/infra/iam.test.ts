@@ -99,7 +99,7 @@ describe('consumer role', () => {
     expect(allows(consumer, 's3:DeleteBucket', r.bucket)).toBe(false);
   });
 
-  it('has exactly the actions the runtime needs (plus logs on its log group and X-Ray)', () => {
+  it('has exactly the actions the runtime needs (plus logs on its log group; X-Ray only with tracing on)', () => {
     expect(allActions(consumer)).toEqual([
       'dynamodb:BatchGetItem',
       'dynamodb:BatchWriteItem',
@@ -115,8 +115,6 @@ describe('consumer role', () => {
       'sqs:GetQueueAttributes',
       'sqs:ReceiveMessage',
       'sqs:SendMessage',
-      'xray:PutTelemetryRecords',
-      'xray:PutTraceSegments',
     ]);
     const logGroup = `\${${logicalId(template, 'AWS::Logs::LogGroup')}.Arn}`;
     expect(actionsOn(consumer, logGroup)).toEqual(['logs:CreateLogStream', 'logs:PutLogEvents']);
@@ -184,12 +182,20 @@ describe('no wildcards', () => {
     }
   });
 
-  it('with tracing disabled there is no resource "*" at all', async () => {
-    const { Tracing } = await import('aws-cdk-lib/aws-lambda');
+  it('the construct alone (tracing off by default) has no resource "*" at all', () => {
     const stack = testStack();
-    new TaskQueue(stack, 'Tasks', { tracing: Tracing.DISABLED });
+    new TaskQueue(stack, 'Tasks');
     const t = Template.fromStack(stack);
     expect(allAllowStatements(t).filter((s) => s.resources.includes('*'))).toEqual([]);
+  });
+
+  it('with tracing on, the consumer\'s only resource "*" is X-Ray\'s', async () => {
+    const { Tracing } = await import('aws-cdk-lib/aws-lambda');
+    const stack = testStack();
+    new TaskQueue(stack, 'Tasks', { tracing: Tracing.ACTIVE });
+    const t = Template.fromStack(stack);
+    const star = allAllowStatements(t).filter((s) => s.resources.includes('*'));
+    expect(star.flatMap((s) => s.actions).sort()).toEqual(['xray:PutTelemetryRecords', 'xray:PutTraceSegments']);
   });
 });
 

@@ -59,9 +59,10 @@ describe('cdk-nag AwsSolutions + Serverless', () => {
     expect(findings(stack)).toEqual([]);
   });
 
-  it('a stack whose created topic is encrypted with the key and has an e-mail subscription has zero findings', () => {
+  it('a stack with active tracing, whose created topic is encrypted with the key and has an e-mail subscription, has zero findings', () => {
     const stack = testStack({}, 'KeyTopic');
     new TaskQueue(stack, 'Tasks', {
+      tracing: lambda.Tracing.ACTIVE,
       encryptionKey: new kms.Key(stack, 'Key', { enableKeyRotation: true }),
       alarmEmail: 'oncall@example.com',
       maxBatchingWindow: Duration.seconds(5),

@@ -12,6 +12,7 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Template } from 'aws-cdk-lib/assertions';
+import { Tracing } from 'aws-cdk-lib/aws-lambda';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { TaskQueue } from '../../lib/infra/task-queue.ts';
 import { DEFAULTS } from '../../lib/protocol/resources.ts';
@@ -49,15 +50,18 @@ const PLATFORM_CALLS: Record<string, Needs> = {
   // execution-role permissions for SQS: ReceiveMessage, DeleteMessage, GetQueueAttributes).
   'SQS event source mapping': { sourceQueue: ['sqs:ReceiveMessage', 'sqs:DeleteMessage', 'sqs:GetQueueAttributes'] },
   'Lambda logging (its own log group)': { logGroup: ['logs:CreateLogStream', 'logs:PutLogEvents'] },
-  // X-Ray supports no resource-level permissions for these actions.
+};
+
+/** With `tracing: ACTIVE` only. X-Ray supports no resource-level permissions for these actions. */
+const TRACING_CALLS: Record<string, Needs> = {
   'Lambda active tracing': { anyResource: ['xray:PutTraceSegments', 'xray:PutTelemetryRecords'] },
 };
 
 const RUNTIME_FILES = sourceFiles(join(REPOSITORY_ROOT, 'lib/runtime'));
 
-let template: Template;
 let resourceOf: Record<Target, string>;
 let granted: string[];
+let grantedWithTracing: string[];
 
 /** `action on resource` pairs of a Needs table, with resources as the template writes them. */
 function pairs(table: Record<string, Needs>): string[] {
@@ -66,10 +70,17 @@ function pairs(table: Record<string, Needs>): string[] {
   );
 }
 
+/** Every `action on resource` pair the consumer role of `template` allows. */
+function consumerPairs(template: Template): string[] {
+  const statements = roleStatements(template, logicalId(template, 'AWS::IAM::Role', 'TasksConsumerRole'));
+  for (const s of statements) expect(s.effect, JSON.stringify(s.raw)).toBe('Allow');
+  return [...new Set(statements.flatMap((s) => s.actions.flatMap((a) => s.resources.map((r) => `${a} on ${r}`))))].sort();
+}
+
 beforeAll(() => {
   const stack = testStack();
   new TaskQueue(stack, 'Tasks');
-  template = Template.fromStack(stack);
+  const template = Template.fromStack(stack);
   const arn = (id: string) => `\${${id}.Arn}`;
   resourceOf = {
     sourceQueue: arn(logicalId(template, 'AWS::SQS::Queue', 'TasksQueue')),
@@ -79,9 +90,10 @@ beforeAll(() => {
     logGroup: arn(logicalId(template, 'AWS::Logs::LogGroup')),
     anyResource: '*',
   };
-  const statements = roleStatements(template, logicalId(template, 'AWS::IAM::Role', 'TasksConsumerRole'));
-  for (const s of statements) expect(s.effect, JSON.stringify(s.raw)).toBe('Allow');
-  granted = [...new Set(statements.flatMap((s) => s.actions.flatMap((a) => s.resources.map((r) => `${a} on ${r}`))))].sort();
+  granted = consumerPairs(template);
+  const traced = testStack();
+  new TaskQueue(traced, 'Tasks', { tracing: Tracing.ACTIVE });
+  grantedWithTracing = consumerPairs(Template.fromStack(traced));
 });
 
 describe('RUNTIME_CALLS matches the runtime source', () => {
@@ -118,6 +130,11 @@ describe('the consumer role allows exactly what the consumer does', () => {
   it('every (action, resource) pair it needs is granted, and no other', () => {
     const needed = [...new Set([...pairs(RUNTIME_CALLS), ...pairs(PLATFORM_CALLS)])].sort();
     expect(granted).toEqual(needed);
+  });
+
+  it('with tracing: ACTIVE, the same plus X-Ray trace upload (resource "*")', () => {
+    const needed = [...new Set([...pairs(RUNTIME_CALLS), ...pairs(PLATFORM_CALLS), ...pairs(TRACING_CALLS)])].sort();
+    expect(grantedWithTracing).toEqual(needed);
   });
 
   it('re-sends to its own source queue are allowed (the runtime sends fresh copies there)', () => {
