@@ -225,22 +225,3 @@ describe('alarms to an existing topic', () => {
     expect(body).toContain('SEARCH(\'{\\"Jobs/Prod\\",TaskType} MetricName=\\"TasksProcessed\\"\'');
   });
 });
-
-describe('a created topic with a KMS key', () => {
-  it('is encrypted with the key, whose policy lets CloudWatch publish', () => {
-    const stack = testStack();
-    const key = new kms.Key(stack, 'Key', { enableKeyRotation: true });
-    new TaskQueue(stack, 'Tasks', { encryptionKey: key });
-    const t = Template.fromStack(stack);
-    const keyId = logicalId(t, 'AWS::KMS::Key');
-    t.hasResourceProperties('AWS::SNS::Topic', { KmsMasterKeyId: { 'Fn::GetAtt': [keyId, 'Arn'] } });
-    const statements = resource(t, keyId).Properties.KeyPolicy.Statement as Json[];
-    expect(statements).toContainEqual(
-      expect.objectContaining({
-        Effect: 'Allow',
-        Principal: { Service: 'cloudwatch.amazonaws.com' },
-        Action: ['kms:Decrypt', 'kms:GenerateDataKey'],
-      }),
-    );
-  });
-});
