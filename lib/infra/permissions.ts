@@ -21,8 +21,8 @@ export const ACTIONS = {
   consumer: {
     /** What the SQS event source mapping needs (it runs with the function's role:
      * Receive/Delete/GetQueueAttributes), ChangeMessageVisibility for the runtime's backoff and
-     * re-delays, and SendMessage for the fresh copies the runtime re-sends to its own queue
-     * (notBefore hops beyond 15 minutes, records on their last receive). */
+     * re-delays, and SendMessage for the copies the runtime re-sends to its own queue
+     * (notBefore hops beyond 15 minutes, records on their last receive, outcome copies). */
     sourceQueue: ['sqs:ReceiveMessage', 'sqs:DeleteMessage', 'sqs:ChangeMessageVisibility', 'sqs:GetQueueAttributes', 'sqs:SendMessage'],
     /** The runtime dead-letters tasks itself, with the reason as message attributes. */
     deadLetterQueue: ['sqs:SendMessage'],

@@ -10,7 +10,7 @@ import ts from 'typescript';
 export const REPOSITORY_ROOT = resolve(import.meta.dirname, '../..');
 
 export interface SdkCallSite {
-  /** `lib/runtime/sqs-actions.ts › resendDelayed › SendMessage` */
+  /** `lib/runtime/sqs-actions.ts › resendCopy › SendMessage` */
   readonly id: string;
   readonly file: string;
   /** The enclosing named function, method or variable (`<module>` at top level). */
