@@ -67,5 +67,5 @@ describe('local DeadLetterQueueNotEmpty alarm', () => {
 
     expect(transitions().slice(before)).toEqual([]);
     expect(system.snapshot().alarms.find((a) => a.name === alarmName)!.state).toBe('ALARM');
-  });
+  }, 180_000);
 });
