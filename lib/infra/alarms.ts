@@ -8,7 +8,7 @@ import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import * as actions from 'aws-cdk-lib/aws-cloudwatch-actions';
 import type * as sns from 'aws-cdk-lib/aws-sns';
 import type { Construct } from 'constructs';
-import type { TaskQueueMetrics } from './metrics.ts';
+import { CUSTOM_METRICS, type TaskQueueMetrics } from './metrics.ts';
 import type { ResolvedTaskQueueConfig } from './validation.ts';
 
 /** The alarms, by role. */
@@ -19,6 +19,7 @@ export interface TaskQueueAlarms {
   readonly consumerErrors: cloudwatch.Alarm;
   readonly consumerThrottles: cloudwatch.Alarm;
   readonly noConsumers: cloudwatch.Alarm;
+  readonly unfinishedTaskAge: cloudwatch.Alarm;
 }
 
 /** Suffix of each alarm's name (`<prefix>-<suffix>`); docs/OPERATIONS.md has a runbook per alarm. */
@@ -29,6 +30,7 @@ export const ALARM_NAME_SUFFIXES: Record<keyof TaskQueueAlarms, string> = {
   consumerErrors: 'ConsumerErrors',
   consumerThrottles: 'ConsumerThrottles',
   noConsumers: 'NoConsumers',
+  unfinishedTaskAge: 'UnfinishedTaskAge',
 };
 
 /**
@@ -132,6 +134,16 @@ export function createAlarms(
       evaluationPeriods: a.noConsumers.evaluationPeriods,
       // Missing deletes/invocations are FILLed with 0 in the expression; missing "visible"
       // means the queue has been empty and idle: no backlog.
+      treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
+    }),
+    unfinishedTaskAge: new cloudwatch.Alarm(scope, 'UnfinishedTaskAgeAlarm', {
+      ...name('unfinishedTaskAge'),
+      alarmDescription: `A task older than ${a.unfinishedTaskAge.threshold} seconds went back to the queue unfinished: it keeps failing or coming back without running (the table, a claim object, a lease), even if every fresh copy of it looks young to SQS.${runbook('unfinishedTaskAge')}`,
+      metric: metrics.custom(CUSTOM_METRICS.unfinishedTaskAge, 'Maximum', { period: a.unfinishedTaskAge.period }),
+      threshold: a.unfinishedTaskAge.threshold,
+      comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_THRESHOLD,
+      evaluationPeriods: a.unfinishedTaskAge.evaluationPeriods,
+      // No data = no task went back unfinished in the period.
       treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
     }),
   };

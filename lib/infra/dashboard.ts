@@ -123,7 +123,7 @@ export function createDashboard(
         metrics.custom(m.handlerDuration, 'p99', { period, label: 'all types' }),
         metrics.perTaskTypeSearch(m.handlerDuration, 'p99', period),
       ],
-      width: 12,
+      width: 8,
       height,
     }),
     new cloudwatch.GraphWidget({
@@ -132,7 +132,17 @@ export function createDashboard(
         metrics.custom(m.endToEndLatency, 'p99', { period, label: 'all types' }),
         metrics.perTaskTypeSearch(m.endToEndLatency, 'p99', period),
       ],
-      width: 12,
+      width: 8,
+      height,
+    }),
+    new cloudwatch.GraphWidget({
+      title: 'Oldest task gone back unfinished (s): all types, per type',
+      left: [
+        metrics.custom(m.unfinishedTaskAge, 'Maximum', { period, label: 'all types' }),
+        metrics.perTaskTypeSearch(m.unfinishedTaskAge, 'Maximum', period),
+      ],
+      leftAnnotations: [{ value: config.alarms.unfinishedTaskAge.threshold, label: 'age alarm' }],
+      width: 8,
       height,
     }),
   );

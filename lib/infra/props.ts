@@ -39,7 +39,7 @@ export interface FixedAlarmOptions {
   readonly evaluationPeriods?: number;
 }
 
-/** Tuning of the six on-call alarms. Every field is optional; see each default. */
+/** Tuning of the seven on-call alarms. Every field is optional; see each default. */
 export interface TaskQueueAlarmOptions {
   /**
    * Source queue backlog: ApproximateNumberOfMessagesVisible (Maximum) > threshold.
@@ -83,6 +83,16 @@ export interface TaskQueueAlarmOptions {
    * @default period 5 minutes, 3 evaluation periods.
    */
   readonly noConsumers?: FixedAlarmOptions;
+  /**
+   * The consumer's UnfinishedTaskAge metric (Maximum) > threshold: a task went back to the
+   * queue unfinished (a retry, or a return without an attempt) long after it was created or
+   * became due. It pages for a task that keeps cycling — the task table or a claim object
+   * refusing, a lease that keeps being held — which ApproximateAgeOfOldestMessage cannot show,
+   * since every fresh copy the consumer re-sends starts that clock again.
+   * @default threshold 1 hour, period 5 minutes, 1 evaluation period — default retries are
+   *   done within minutes (10 s · 2ⁿ, five attempts); a task still cycling after an hour needs a look.
+   */
+  readonly unfinishedTaskAge?: AgeAlarmOptions;
 }
 
 export interface TaskQueueProps {
@@ -371,5 +381,6 @@ export const TASK_QUEUE_DEFAULTS = {
     consumerErrors: { threshold: 5, period: Duration.minutes(5), evaluationPeriods: 1 },
     consumerThrottles: { threshold: 1, period: Duration.minutes(5), evaluationPeriods: 3 },
     noConsumers: { period: Duration.minutes(5), evaluationPeriods: 3 },
+    unfinishedTaskAge: { threshold: Duration.hours(1), period: Duration.minutes(5), evaluationPeriods: 1 },
   },
 } as const;

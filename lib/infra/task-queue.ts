@@ -224,6 +224,14 @@ export class TaskQueue extends Construct {
   metricEndToEndLatency(props?: TaskMetricOptions): cloudwatch.Metric {
     return this.metrics.custom(CUSTOM_METRICS.endToEndLatency, 'p99', props);
   }
+  /**
+   * Age in seconds (since createdAt, or notBefore) of tasks that went back to the queue
+   * unfinished (Maximum): a task that keeps cycling grows old here even when every fresh copy
+   * restarts the queue's ApproximateAgeOfOldestMessage.
+   */
+  metricUnfinishedTaskAge(props?: TaskMetricOptions): cloudwatch.Metric {
+    return this.metrics.custom(CUSTOM_METRICS.unfinishedTaskAge, 'Maximum', props);
+  }
 
   private operatorResources(): permissions.OperatorResources {
     return { ...this.resources(), stackId: Stack.of(this).stackId, alarms: Object.values(this.alarms) };

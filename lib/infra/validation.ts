@@ -61,6 +61,7 @@ export interface ResolvedTaskQueueConfig {
     readonly consumerErrors: ResolvedAlarm;
     readonly consumerThrottles: ResolvedAlarm;
     readonly noConsumers: ResolvedAlarm;
+    readonly unfinishedTaskAge: ResolvedAlarm;
   };
 }
 
@@ -222,6 +223,12 @@ export function resolveTaskQueueProps(props: TaskQueueProps): ResolvedTaskQueueC
     consumerErrors: alarm('consumerErrors', o.consumerErrors?.threshold ?? A.consumerErrors.threshold, o.consumerErrors?.period ?? A.consumerErrors.period, o.consumerErrors?.evaluationPeriods ?? A.consumerErrors.evaluationPeriods),
     consumerThrottles: alarm('consumerThrottles', o.consumerThrottles?.threshold ?? A.consumerThrottles.threshold, o.consumerThrottles?.period ?? A.consumerThrottles.period, o.consumerThrottles?.evaluationPeriods ?? A.consumerThrottles.evaluationPeriods),
     noConsumers: alarm('noConsumers', 1, o.noConsumers?.period ?? A.noConsumers.period, o.noConsumers?.evaluationPeriods ?? A.noConsumers.evaluationPeriods),
+    unfinishedTaskAge: alarm(
+      'unfinishedTaskAge',
+      seconds('alarmOptions.unfinishedTaskAge.threshold', o.unfinishedTaskAge?.threshold ?? A.unfinishedTaskAge.threshold),
+      o.unfinishedTaskAge?.period ?? A.unfinishedTaskAge.period,
+      o.unfinishedTaskAge?.evaluationPeriods ?? A.unfinishedTaskAge.evaluationPeriods,
+    ),
   };
 
   return {

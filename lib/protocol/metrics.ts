@@ -36,6 +36,13 @@ export const TASK_METRICS = {
     handlerDuration: 'HandlerDuration',
     /** createdAt → completion of a succeeded task, milliseconds. */
     endToEndLatency: 'EndToEndLatency',
+    /**
+     * Age of a task that went back to the queue unfinished (a retry, a return without an
+     * attempt), seconds since it was created — or since its notBefore, when it had one. One
+     * value per return; its Maximum finds a task that keeps cycling, which the queue's own
+     * ApproximateAgeOfOldestMessage cannot (every fresh copy restarts that clock).
+     */
+    unfinishedTaskAge: 'UnfinishedTaskAge',
   },
   units: {
     tasksProcessed: 'Count',
@@ -45,6 +52,7 @@ export const TASK_METRICS = {
     duplicatesSkipped: 'Count',
     handlerDuration: 'Milliseconds',
     endToEndLatency: 'Milliseconds',
+    unfinishedTaskAge: 'Seconds',
   },
 } as const;
 

@@ -79,6 +79,8 @@ export interface TaskTypeMetrics {
   handlerDuration: number[];
   /** Milliseconds from createdAt to completion, one value per succeeded task. */
   endToEndLatency: number[];
+  /** Seconds since createdAt (or notBefore) of each task that went back to the queue unfinished. */
+  unfinishedTaskAge: number[];
 }
 
 /** Receives the invocation's metrics once, at its end. */
@@ -97,7 +99,7 @@ export const UNKNOWN_TASK_TYPE = '(unknown)';
 const EMF_MAX_VALUES = 100;
 
 const COUNTS = ['tasksProcessed', 'tasksFailed', 'tasksRetried', 'tasksDeadLettered', 'duplicatesSkipped'] as const satisfies readonly TaskMetricKey[];
-const DISTRIBUTIONS = ['handlerDuration', 'endToEndLatency'] as const satisfies readonly TaskMetricKey[];
+const DISTRIBUTIONS = ['handlerDuration', 'endToEndLatency', 'unfinishedTaskAge'] as const satisfies readonly TaskMetricKey[];
 
 /**
  * Writes one EMF document per task type (more when a type has over 100 values), published
@@ -118,8 +120,9 @@ export class EmfMetricsSink implements MetricsSink {
       const distributions: Record<(typeof DISTRIBUTIONS)[number], number[]> = {
         handlerDuration: m.handlerDuration,
         endToEndLatency: m.endToEndLatency,
+        unfinishedTaskAge: m.unfinishedTaskAge,
       };
-      const chunks = Math.max(1, Math.ceil(Math.max(m.handlerDuration.length, m.endToEndLatency.length) / EMF_MAX_VALUES));
+      const chunks = Math.max(1, Math.ceil(Math.max(...DISTRIBUTIONS.map((key) => distributions[key].length)) / EMF_MAX_VALUES));
       for (let chunk = 0; chunk < chunks; chunk++) {
         const definitions: { Name: string; Unit: string }[] = [];
         const doc: Record<string, unknown> = {};
@@ -160,7 +163,7 @@ export class MetricsCollector {
   of(taskType: string): TaskTypeMetrics {
     let m = this.byTaskType.get(taskType);
     if (!m) {
-      m = { processed: 0, failed: 0, retried: 0, deadLettered: 0, duplicatesSkipped: 0, handlerDuration: [], endToEndLatency: [] };
+      m = { processed: 0, failed: 0, retried: 0, deadLettered: 0, duplicatesSkipped: 0, handlerDuration: [], endToEndLatency: [], unfinishedTaskAge: [] };
       this.byTaskType.set(taskType, m);
     }
     return m;

@@ -80,7 +80,7 @@ describe('the created alarm topic', () => {
   const topic = `\${${logicalId(t, 'AWS::SNS::Topic')}}`;
   const publish = (sourceArn: string, sourceAccount = ACCOUNT): Request => ({ service: 'cloudwatch.amazonaws.com', action: 'sns:Publish', resource: topic, sourceAccount, sourceArn });
 
-  it('lets CloudWatch publish for each of the construct\'s six alarms', () => {
+  it('lets CloudWatch publish for each of the construct\'s seven alarms', () => {
     const names = alarmNames(t);
     expect(names.sort()).toEqual(Object.values(ALARM_NAME_SUFFIXES).map((s) => `TestStack-Tasks-${s}`).sort());
     for (const name of names) expect(policyAllows(topicPolicy(t), publish(alarmArn(name))), name).toBe(true);
@@ -112,12 +112,12 @@ describe('the created alarm topic', () => {
     expect(policyAllows(topicPolicy(custom), { ...req, sourceArn: alarmArn('TestStack-Tasks-DeadLetterQueueNotEmpty') })).toBe(false);
   });
 
-  it('when the stack name is unknown at synth (a nested stack: no alarm names), names the six alarms by their ARNs', () => {
+  it('when the stack name is unknown at synth (a nested stack: no alarm names), names the seven alarms by their ARNs', () => {
     const s = new NestedStack(testStack(), 'Nested');
     new TaskQueue(s, 'Tasks');
     const lazy = Template.fromStack(s);
     const alarms = Object.keys(lazy.findResources('AWS::CloudWatch::Alarm'));
-    expect(alarms).toHaveLength(6);
+    expect(alarms).toHaveLength(7);
     const allow = list(topicPolicy(lazy).Statement).find((st: Json) => st.Principal?.Service === 'cloudwatch.amazonaws.com');
     expect(allow.Condition.ArnLike['aws:SourceArn'].map(str).sort()).toEqual(alarms.map((id) => `\${${id}.Arn}`).sort());
     expect(allow.Condition.StringEquals['aws:SourceAccount']).toEqual({ Ref: 'AWS::AccountId' });

@@ -192,7 +192,7 @@ describe('alarms to an existing topic', () => {
   it('no topic is created; every alarm sends ALARM and OK to the given topic', () => {
     template.resourceCountIs('AWS::SNS::Topic', 0);
     const alarms = Object.values(template.findResources('AWS::CloudWatch::Alarm')) as Json[];
-    expect(alarms).toHaveLength(6);
+    expect(alarms).toHaveLength(7);
     for (const a of alarms) {
       expect(a.Properties.AlarmActions).toEqual([TOPIC_ARN]);
       expect(a.Properties.OKActions).toEqual([TOPIC_ARN]);

@@ -189,7 +189,7 @@ describe('grantOperate: one grant for every CLI command', () => {
 
   it('is scoped: the stack by its id, the alarms by ARN; resource "*" only for GetMetricData', () => {
     for (const s of statementsOf.operate.filter((st) => st.resources.includes('*'))) expect(s.actions).toEqual(['cloudwatch:GetMetricData']);
-    expect(granted(statementsOf.operate).filter((p) => p.startsWith('cloudwatch:DescribeAlarms'))).toHaveLength(6);
+    expect(granted(statementsOf.operate).filter((p) => p.startsWith('cloudwatch:DescribeAlarms'))).toHaveLength(7);
   });
 
   it('with a customer-managed key: decrypt (receive, read) and generate data keys (send, upload)', () => {

@@ -108,7 +108,7 @@ describe('npx cdk synth', () => {
       for (const type of ['AWS::SQS::Queue', 'AWS::DynamoDB::Table', 'AWS::S3::Bucket', 'AWS::Lambda::Function', 'AWS::Lambda::EventSourceMapping', 'AWS::SNS::Topic', 'AWS::CloudWatch::Dashboard']) {
         expect(types).toContain(type);
       }
-      expect(types.filter((t) => t === 'AWS::CloudWatch::Alarm')).toHaveLength(6);
+      expect(types.filter((t) => t === 'AWS::CloudWatch::Alarm')).toHaveLength(7);
       // cdk-nag ran as a validation plugin and found nothing.
       const report = JSON.parse(readFileSync(path.join(outdir, 'validation-report.json'), 'utf8')) as Json;
       expect(report.pluginReports.flatMap((p: Json) => p.violations ?? [])).toEqual([]);

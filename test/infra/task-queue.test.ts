@@ -271,17 +271,32 @@ describe('alarms', () => {
     return { ...m.MetricStat.Metric, Stat: m.MetricStat.Stat, Period: m.MetricStat.Period };
   };
 
-  it('there are six, each sending ALARM and OK to the created topic', () => {
+  it('there are seven, each sending ALARM and OK to the created topic', () => {
     const alarms = Object.values(template.findResources('AWS::CloudWatch::Alarm')) as Json[];
-    expect(alarms).toHaveLength(6);
+    expect(alarms).toHaveLength(7);
     for (const a of alarms) {
       expect(a.Properties.AlarmActions).toEqual([{ Ref: ids.topic }]);
       expect(a.Properties.OKActions).toEqual([{ Ref: ids.topic }]);
       expect(a.Properties.AlarmDescription).toMatch(/Runbook: docs\/OPERATIONS\.md/);
     }
     expect(Object.keys(taskQueue.alarms).sort()).toEqual(
-      ['consumerErrors', 'consumerThrottles', 'deadLetterQueueNotEmpty', 'noConsumers', 'oldestMessageAge', 'queueDepth'],
+      ['consumerErrors', 'consumerThrottles', 'deadLetterQueueNotEmpty', 'noConsumers', 'oldestMessageAge', 'queueDepth', 'unfinishedTaskAge'],
     );
+  });
+
+  it('unfinished task age: the consumer\'s UnfinishedTaskAge (all types, Maximum, 5 min) > 3600 s for 1 period, missing = not breaching', () => {
+    expect(single(alarm('UnfinishedTaskAge').Properties)).toEqual({
+      Namespace: 'TaskQueue',
+      MetricName: 'UnfinishedTaskAge',
+      Stat: 'Maximum',
+      Period: 300,
+    });
+    expect(alarm('UnfinishedTaskAge').Properties).toMatchObject({
+      Threshold: 3600,
+      ComparisonOperator: 'GreaterThanThreshold',
+      EvaluationPeriods: 1,
+      TreatMissingData: 'notBreaching',
+    });
   });
 
   it('queue depth: visible > 1000 (Maximum, 5 min) for 3 periods, missing = not breaching', () => {
@@ -429,9 +444,9 @@ describe('dashboard', () => {
     },
   );
 
-  it('shows the state of all six alarms', () => {
+  it('shows the state of all seven alarms', () => {
     const widget = JSON.parse(body.replace(/\$\{[^}]+\}/g, 'X')).widgets.find((w: Json) => w.type === 'alarm');
-    expect(widget.properties.alarms).toHaveLength(6);
+    expect(widget.properties.alarms).toHaveLength(7);
   });
 });
 

@@ -8,6 +8,8 @@ export function report(inv: Invocation, w: Work, o: Outcome): void {
   const m = inv.metrics.of(type);
   const log = inv.log;
   if (w.ran && w.durationMs !== undefined) m.handlerDuration.push(Math.round(w.durationMs * 1000) / 1000);
+  const age = unfinishedAge(inv, w, o);
+  if (age !== undefined) m.unfinishedTaskAge.push(age);
   switch (o.kind) {
     case 'succeeded': {
       m.processed++;
@@ -48,4 +50,19 @@ export function report(inv: Invocation, w: Work, o: Outcome): void {
       log.info(o.superseded ? 'outcome copy acknowledged: another run had taken the task over' : 'outcome copy recorded', { ...inv.fields(w), status: o.status });
       return;
   }
+}
+
+/**
+ * Seconds since the task was created (or became due) when it goes back to the queue
+ * unfinished: a retry, a return without an attempt (not the wait for its notBefore), a record
+ * not started. Undefined otherwise. Measured from the envelope, not the SQS copy, so a task
+ * the consumer keeps re-sending as fresh copies still grows old.
+ */
+function unfinishedAge(inv: Invocation, w: Work, o: Outcome): number | undefined {
+  if (!w.envelope) return undefined;
+  if (!(o.kind === 'retry' || o.kind === 'notStarted' || (o.kind === 'redelay' && o.cause !== 'not-due'))) return undefined;
+  const created = Date.parse(w.envelope.createdAt);
+  const due = w.envelope.notBefore !== undefined ? Date.parse(w.envelope.notBefore) : Number.NaN;
+  const since = Math.max(Number.isNaN(created) ? -Infinity : created, Number.isNaN(due) ? -Infinity : due);
+  return Number.isFinite(since) ? Math.max(0, Math.round((inv.deps.clock.now() - since) / 1000)) : undefined;
 }

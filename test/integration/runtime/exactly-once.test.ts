@@ -332,6 +332,18 @@ describe('errors that retrying cannot fix end in the DLQ with their reason; retu
     expect(runs).toBe(0);
   });
 
+  it('a task that keeps coming back is measured from its createdAt (UnfinishedTaskAge), not from the fresh copy', async () => {
+    const r = await createTestResources(clients);
+    const faulty = faultyConsumer(r, { t: { handler: () => undefined } }, { dynamo: always(() => true, { kind: 'error', status: 400, code: 'AccessDeniedException' }) });
+    const twoHoursAgo = new Date(Date.now() - 2 * 3600_000).toISOString();
+    await sendTask(clients.sqs, r.queueUrl, envelope('t', {}, { createdAt: twoHoursAgo }));
+    await faulty.handler(await receiveEvent(clients.sqs, r), fakeContext());
+    const ages = faulty.captured.metrics.flatMap((m) => m.get('t')?.unfinishedTaskAge ?? []);
+    expect(ages).toHaveLength(1);
+    expect(ages[0]).toBeGreaterThanOrEqual(7200);
+    expect(ages[0]).toBeLessThan(7300);
+  });
+
   it('below the bound, a table error is a re-delay that uses no attempt and backs off with the receives', async () => {
     const r = await createTestResources(clients);
     const faulty = faultyConsumer(r, { t: { handler: () => undefined } }, { dynamo: always(() => true, { kind: 'error', status: 400, code: 'AccessDeniedException' }) });

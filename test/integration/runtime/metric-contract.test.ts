@@ -75,7 +75,7 @@ const DISTRIBUTION_STATISTIC = /^(p\d{1,2}(\.\d+)?|Average|Minimum|Maximum)$/;
 /** Whether `statistic` means something for a metric published in `unit`. */
 function statisticFits(statistic: string, unit: string): boolean {
   if (unit === 'Count') return statistic === 'Sum';
-  if (unit === 'Milliseconds') return DISTRIBUTION_STATISTIC.test(statistic);
+  if (unit === 'Milliseconds' || unit === 'Seconds') return DISTRIBUTION_STATISTIC.test(statistic);
   return false;
 }
 
@@ -244,6 +244,7 @@ const TYPE_OF: Record<keyof typeof TASK_METRICS.names, string> = {
   duplicatesSkipped: 'ok',
   handlerDuration: 'flaky',
   endToEndLatency: 'ok',
+  unfinishedTaskAge: 'flaky',
 };
 
 beforeAll(async () => {
@@ -315,6 +316,7 @@ beforeAll(async () => {
     ['metricDuplicatesSkipped', 'duplicatesSkipped'],
     ['metricHandlerDuration', 'handlerDuration'],
     ['metricEndToEndLatency', 'endToEndLatency'],
+    ['metricUnfinishedTaskAge', 'unfinishedTaskAge'],
   ] as const) {
     helpers.push(helperReference(stack, `${method}()`, tq[method]()));
     helpers.push(helperReference(stack, `${method}({ taskType: '${TYPE_OF[key]}' })`, tq[method]({ taskType: TYPE_OF[key] })));
@@ -339,7 +341,7 @@ describe('metric contract: the runtime emits what the construct reads', () => {
     expect(alarms.length).toBeGreaterThanOrEqual(8);
     expect(dashboard.filter((r) => r.namespace === namespace).length).toBeGreaterThanOrEqual(Object.keys(TASK_METRICS.names).length);
     expect(dashboard.filter((r) => r.namespace in AWS_METRICS).length).toBeGreaterThanOrEqual(10);
-    expect(helpers).toHaveLength(20);
+    expect(helpers).toHaveLength(22);
   });
 
   it('every alarm reads a metric that exists', () => {

@@ -66,6 +66,7 @@ describe('EMF documents', () => {
       m.duplicatesSkipped = 5;
       m.handlerDuration.push(1);
       m.endToEndLatency.push(2);
+      m.unfinishedTaskAge.push(3600);
       c.of('idle');
     });
     expect(docs).toHaveLength(1);
@@ -73,7 +74,7 @@ describe('EMF documents', () => {
     expect(docs[0]!._aws.CloudWatchMetrics[0]!.Metrics).toEqual(
       (Object.keys(names) as (keyof typeof names)[]).map((k) => ({ Name: names[k], Unit: TASK_METRICS.units[k] })),
     );
-    expect(docs[0]).toMatchObject({ TasksProcessed: 1, TasksFailed: 2, TasksRetried: 3, TasksDeadLettered: 4, DuplicatesSkipped: 5, HandlerDuration: 1, EndToEndLatency: 2 });
+    expect(docs[0]).toMatchObject({ TasksProcessed: 1, TasksFailed: 2, TasksRetried: 3, TasksDeadLettered: 4, DuplicatesSkipped: 5, HandlerDuration: 1, EndToEndLatency: 2, UnfinishedTaskAge: 3600 });
   });
 
   it('splits a type with more than 100 values per metric into several documents with the same dimension sets', () => {
