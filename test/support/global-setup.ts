@@ -1,5 +1,10 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import type { TestProject } from 'vitest/node';
 import { startEmulators, type Emulators } from '../../lib/local/emulators.ts';
+import { summarizeLedger } from './iam/ledger.ts';
+import { IAM_DIR_ENV } from './iam/run-directory.ts';
 
 export interface EmulatorEndpoints {
   sqsEndpoint: string;
@@ -12,17 +17,38 @@ export interface EmulatorEndpoints {
 declare module 'vitest' {
   export interface ProvidedContext {
     emulators: EmulatorEndpoints;
+    /** The run's IAM directory (test/support/iam/run-directory.ts). */
+    iam: { dir: string };
   }
 }
 
 let emulators: Emulators | undefined;
+let iamDir: string | undefined;
 
 export async function setup(project: TestProject): Promise<void> {
+  // The IAM enforcement's policies: the stack synthesized once per run (a few seconds, while
+  // DynamoDB Local's JVM starts), read by every worker and child process.
+  iamDir = mkdtempSync(join(tmpdir(), 'taskq-iam-'));
+  process.env[IAM_DIR_ENV] = iamDir;
+  const synthesizing = import('./iam/synthesized-policies.ts').then((m) => m.writePolicyModels(m.synthesizePolicyModels()));
   emulators = await startEmulators({ dynamo: process.env.TASKQ_TEST_DYNAMO === 'dynalite' ? 'dynalite' : 'auto' });
+  await synthesizing;
   const { sqsEndpoint, s3Endpoint, dynamoEndpoint, dynamoEngine, region } = emulators;
   project.provide('emulators', { sqsEndpoint, s3Endpoint, dynamoEndpoint, dynamoEngine, region });
+  project.provide('iam', { dir: iamDir });
 }
 
 export async function teardown(): Promise<void> {
   await emulators?.stop();
+  if (iamDir) {
+    const summary = summarizeLedger();
+    const principals = Object.entries(summary.byPrincipal)
+      .map(([principal, n]) => `${principal} ${n}`)
+      .join(', ');
+    process.stdout.write(
+      `\nIAM enforcement: ${summary.triples} distinct (principal, action, resource) triples checked against the synthesized policies` +
+        `${principals ? ` (${principals})` : ''}; ${summary.denials} distinct refusals\n`,
+    );
+    rmSync(iamDir, { recursive: true, force: true });
+  }
 }

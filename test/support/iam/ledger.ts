@@ -1,0 +1,95 @@
+/**
+ * What the enforcement evaluated, kept across processes: each process appends the distinct
+ * (principal, action, resource) triples it checked, and every refusal, to its own file in
+ * the run's ledger directory; the global teardown adds them up (summarizeLedger).
+ */
+import { appendFileSync, mkdirSync, readdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { threadId } from 'node:worker_threads';
+import { iamFiles } from './run-directory.ts';
+
+export interface Triple {
+  /** A principal of PRINCIPALS, or a service principal such as cloudwatch.amazonaws.com. */
+  readonly principal: string;
+  readonly action: string;
+  /** The resource ARN in the synthesized template (fake account). */
+  readonly resource: string;
+}
+
+export interface Denial {
+  /** TASKQ_IAM_SESSION of the process that made the call (child processes), else 'in-process'. */
+  readonly session: string;
+  readonly message: string;
+}
+
+const seen = new Set<string>();
+const pending: Denial[] = [];
+
+function processFile(kind: 'triples' | 'denials', session?: string): string {
+  const dir = iamFiles.ledger();
+  mkdirSync(dir, { recursive: true });
+  return join(dir, session ? `${kind}-${session}.jsonl` : `${kind}-${process.pid}-${threadId}.jsonl`);
+}
+
+export function recordTriple(triple: Triple): void {
+  const key = JSON.stringify([triple.principal, triple.action, triple.resource]);
+  if (seen.has(key)) return;
+  seen.add(key);
+  appendFileSync(processFile('triples'), `${key}\n`);
+}
+
+export function recordDenial(message: string): void {
+  const session = process.env.TASKQ_IAM_SESSION || 'in-process';
+  const denial = { session, message };
+  pending.push(denial);
+  appendFileSync(processFile('denials', process.env.TASKQ_IAM_SESSION || undefined), `${JSON.stringify(denial)}\n`);
+}
+
+/** Refusals in this process not yet taken (worker-setup.ts fails the test that caused them). */
+export function takeDenials(): Denial[] {
+  return pending.splice(0, pending.length);
+}
+
+/** Refusals recorded by the child processes started with this session id. */
+export function childDenials(session: string): Denial[] {
+  let text: string;
+  try {
+    text = readFileSync(processFile('denials', session), 'utf8');
+  } catch {
+    return [];
+  }
+  return text
+    .split('\n')
+    .filter((line) => line !== '')
+    .map((line) => JSON.parse(line) as Denial);
+}
+
+export interface LedgerSummary {
+  readonly triples: number;
+  readonly byPrincipal: Record<string, number>;
+  readonly denials: number;
+}
+
+/** Distinct triples and refusals over every process of the run. */
+export function summarizeLedger(): LedgerSummary {
+  const dir = iamFiles.ledger();
+  let files: string[];
+  try {
+    files = readdirSync(dir);
+  } catch {
+    return { triples: 0, byPrincipal: {}, denials: 0 };
+  }
+  const triples = new Set<string>();
+  const denials = new Set<string>();
+  for (const file of files) {
+    const lines = readFileSync(join(dir, file), 'utf8').split('\n').filter((line) => line !== '');
+    if (file.startsWith('triples-')) for (const line of lines) triples.add(line);
+    if (file.startsWith('denials-')) for (const line of lines) denials.add((JSON.parse(line) as Denial).message);
+  }
+  const byPrincipal: Record<string, number> = {};
+  for (const line of triples) {
+    const [principal] = JSON.parse(line) as [string];
+    byPrincipal[principal] = (byPrincipal[principal] ?? 0) + 1;
+  }
+  return { triples: triples.size, byPrincipal, denials: denials.size };
+}

@@ -1,0 +1,93 @@
+/**
+ * The policy source: synthesizes the project's stack (bundling off) in the variants the
+ * tests are evaluated against, with test roles granted the way the README tells users to
+ * grant them, and reads each template into a PolicyModel.
+ *
+ * - "TaskQueueStack": the default stack of bin/app.ts (lib/infra TaskQueueStack, cdk.json
+ *   context), as `npx cdk deploy` deploys it.
+ * - "TaskQueueStack with encryptionKey": the same TaskQueue construct with a customer-managed
+ *   key (in a plain Stack: TaskQueueStack creates its TaskQueue in its constructor, before a
+ *   key of that stack could exist), so every KMS permission is evaluated too.
+ *
+ * Principals: the construct's consumer role; a producer role with grantSend + grantStatusRead;
+ * an operator role with grantOperate (every CLI command) — grantRedrive where the construct
+ * does not have grantOperate yet.
+ */
+import { readFileSync, writeFileSync } from 'node:fs';
+import { Stack, type CfnResource } from 'aws-cdk-lib';
+import * as iam from 'aws-cdk-lib/aws-iam';
+import * as kms from 'aws-cdk-lib/aws-kms';
+import type { IConstruct } from 'constructs';
+import { TaskQueueStack } from '../../../lib/infra/task-queue-stack.ts';
+import { TaskQueue } from '../../../lib/infra/task-queue.ts';
+import { contextProps } from '../../../lib/infra/stack-context.ts';
+import type { CfnTemplate } from '../../../lib/local/template.ts';
+import { DEFAULTS } from '../../../lib/protocol/resources.ts';
+import { testApp } from '../../infra/helpers.ts';
+import { buildPolicyModel, type ModelAnchors, type PolicyModel, type ResourceRole } from './policy-model.ts';
+import type { PrincipalName } from './principals.ts';
+import { iamFiles } from './run-directory.ts';
+
+export const VARIANTS = {
+  plain: DEFAULTS.stackName,
+  encrypted: `${DEFAULTS.stackName} with encryptionKey`,
+} as const;
+
+interface OperatorGrants {
+  grantOperate?(grantee: iam.IGrantable): iam.Grant;
+}
+
+/** Adds the test producer and operator roles to a stack and grants them on its task queue. */
+function grantTestPrincipals(stack: Stack, tq: TaskQueue, variant: string): ModelAnchors {
+  const assumedBy = new iam.AccountRootPrincipal();
+  const producer = new iam.Role(stack, 'TestProducer', { assumedBy, description: 'IAM harness: a producer (grantSend + grantStatusRead)' });
+  tq.grantSend(producer);
+  tq.grantStatusRead(producer);
+  const operator = new iam.Role(stack, 'TestOperator', { assumedBy, description: 'IAM harness: an operator running the taskq CLI' });
+  const operate = (tq as unknown as OperatorGrants).grantOperate;
+  if (operate) operate.call(tq, operator);
+  else tq.grantRedrive(operator);
+
+  const id = (construct: IConstruct) => stack.getLogicalId(construct.node.defaultChild as CfnResource);
+  const topic = tq.alarmTopic;
+  if (!topic.node.defaultChild) throw new Error(`${variant}: the alarm topic is not created by the stack; the harness evaluates the topic the construct creates`);
+  const principals: Record<PrincipalName, string> = { consumer: id(tq.consumer.role!), producer: id(producer), operator: id(operator) };
+  const resources: Record<ResourceRole, string> = {
+    queue: id(tq.queue),
+    deadLetterQueue: id(tq.deadLetterQueue),
+    table: id(tq.table),
+    bucket: id(tq.bucket),
+    alarmTopic: id(topic),
+  };
+  return { variant, operatorGrant: operate ? 'grantOperate' : 'grantRedrive', principals, resources };
+}
+
+/** Synthesizes both variants (a few seconds; the global setup does it once per run). */
+export function synthesizePolicyModels(): PolicyModel[] {
+  const app = testApp();
+  const plain = new TaskQueueStack(app, VARIANTS.plain);
+  const plainAnchors = grantTestPrincipals(plain, plain.taskQueue, VARIANTS.plain);
+
+  const encrypted = new Stack(app, `${DEFAULTS.stackName}Encrypted`);
+  const key = new kms.Key(encrypted, 'Key', { enableKeyRotation: true, description: 'IAM harness: the task queue encryptionKey' });
+  const encryptedQueue = new TaskQueue(encrypted, 'Tasks', { ...contextProps(encrypted.node), encryptionKey: key });
+  const encryptedAnchors = grantTestPrincipals(encrypted, encryptedQueue, VARIANTS.encrypted);
+
+  const assembly = app.synth();
+  const template = (stack: Stack) => assembly.getStackByName(stack.stackName).template as CfnTemplate;
+  return [
+    buildPolicyModel(template(plain), plain.stackName, plainAnchors),
+    buildPolicyModel(template(encrypted), encrypted.stackName, encryptedAnchors),
+  ];
+}
+
+export function writePolicyModels(models: PolicyModel[]): void {
+  writeFileSync(iamFiles.policies(), JSON.stringify(models, null, 1));
+}
+
+let loaded: PolicyModel[] | undefined;
+
+/** The run's models (policies.json of the run directory), read once per process. */
+export function policyModels(): PolicyModel[] {
+  return (loaded ??= JSON.parse(readFileSync(iamFiles.policies(), 'utf8')) as PolicyModel[]);
+}
