@@ -37,14 +37,14 @@ export class IamAccessDeniedError extends Error {
 
 /** Evaluates one call as `principal`; throws IamAccessDeniedError (or UnmappedCallError) when the template refuses it. */
 export async function checkCall(principal: PrincipalName, call: ServiceCall): Promise<void> {
-  const label = `${call.service}:${call.command}`;
+  const label = `${call.service} ${call.command}`;
   try {
     const checks = actionChecks(call, lookupRole);
     const models = policyModels();
     for (const model of models) {
       for (const check of checks) {
         for (const request of requestsFor(model, principal, check, call.service, models)) {
-          recordTriple({ principal, action: request.action, resource: request.resource });
+          recordTriple({ principal, action: request.action, resource: request.counted });
           const decision = await evaluate(model, request);
           if (!decision.allowed) throw new IamAccessDeniedError(call.service, refusalMessage(model, decision, label));
         }

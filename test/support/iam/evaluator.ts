@@ -24,6 +24,8 @@ export interface IamRequest {
   readonly resource: string;
   /** What the resource is, for messages ("queue TasksQueue…"). */
   readonly describe: string;
+  /** The resource as counted in the ledger: an object's random key is reduced to its first segment (`…/claims/{key}`). */
+  readonly counted: string;
   /** The resource's policy (queue/bucket/topic policy; for a key, its key policy). */
   readonly resourcePolicy?: SourcedPolicy;
   readonly context: Readonly<Record<string, string | string[]>>;
@@ -72,6 +74,7 @@ export function requestsFor(model: PolicyModel, principal: PrincipalName, check:
   const context = baseContext(model, principal);
   const target = check.target;
   let resource: string;
+  let counted: string | undefined;
   let describe: string;
   let policy: SourcedPolicy | undefined;
   let keyArn: string | undefined;
@@ -79,6 +82,7 @@ export function requestsFor(model: PolicyModel, principal: PrincipalName, check:
     case 'resource': {
       const r = model.resources[target.role];
       resource = target.objectKey !== undefined ? `${r.arn}/${target.objectKey}` : r.arn;
+      if (target.objectKey !== undefined) counted = `${r.arn}/${target.objectKey.includes('/') ? `${target.objectKey.split('/')[0]}/` : ''}{key}`;
       describe = describeResource(target.role, r);
       policy = r.policy;
       keyArn = r.keyArn;
@@ -100,7 +104,7 @@ export function requestsFor(model: PolicyModel, principal: PrincipalName, check:
       break;
   }
   if (service === 's3') context['s3:TlsVersion'] = '1.3';
-  const requests: IamRequest[] = [{ principal, action: check.action, resource, describe, ...(policy ? { resourcePolicy: policy } : {}), context }];
+  const requests: IamRequest[] = [{ principal, action: check.action, resource, counted: counted ?? resource, describe, ...(policy ? { resourcePolicy: policy } : {}), context }];
   if (keyArn && check.kms) {
     const key = model.keys[keyArn]!;
     const via: Record<string, string> = {
@@ -112,7 +116,7 @@ export function requestsFor(model: PolicyModel, principal: PrincipalName, check:
     if (service === 's3') via['kms:EncryptionContext:aws:s3:arn'] = model.resources.bucket.arn;
     if (service === 'dynamodb') via['kms:EncryptionContext:aws:dynamodb:tableName'] = model.resources.table.name;
     for (const action of check.kms) {
-      requests.push({ principal, action, resource: key.arn, describe: `key ${key.logicalId} (encrypts ${describe})`, resourcePolicy: key.policy!, context: via });
+      requests.push({ principal, action, resource: key.arn, counted: key.arn, describe: `key ${key.logicalId} (encrypts ${describe})`, resourcePolicy: key.policy!, context: via });
     }
   }
   return requests;
@@ -193,6 +197,8 @@ function explain(model: PolicyModel, request: IamRequest, denials: ReturnType<ty
       parts.push(`the key policy delegates to IAM, but no identity policy of the role allows it (${identitySources})`);
     } else if (typeof request.principal !== 'string') {
       parts.push(`no statement of the ${resourcePolicy} allows the service principal ${request.principal.service} (with its aws:SourceAccount / aws:SourceArn)`);
+    } else if (!request.resourcePolicy) {
+      parts.push(`no identity policy of the role allows it (${identitySources}), and the resource has no resource policy`);
     } else {
       parts.push(`no statement allows it — neither the role's identity policies (${identitySources}) nor the ${resourcePolicy} (either one would do)`);
     }
@@ -206,6 +212,6 @@ export function refusalMessage(model: PolicyModel, decision: Decision, call?: st
   const who = typeof r.principal === 'string' ? `${PRINCIPALS[r.principal]} ${model.principals[r.principal].logicalId}` : r.principal.service;
   return (
     `IAM (${model.variant}): ${who} is not authorized to perform ${r.action} on ${r.describe} (${r.resource})` +
-    `${call ? ` (SDK ${call})` : ''}: ${decision.reason}`
+    `${call ? ` (SDK call ${call})` : ''}: ${decision.reason}`
   );
 }
