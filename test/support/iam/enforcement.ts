@@ -7,6 +7,7 @@
  * too, so a test fails even when the code under test catches the error and carries on
  * (worker-setup.ts; child processes: childDenials).
  */
+import { addInitializeMiddlewareOnce, type MiddlewareClient } from '../sdk-middleware.ts';
 import { recordDenial, recordTriple } from './ledger.ts';
 import { evaluate, refusalMessage, requestsFor } from './evaluator.ts';
 import { currentPrincipal, type PrincipalName } from './principals.ts';
@@ -56,31 +57,18 @@ export async function checkCall(principal: PrincipalName, call: ServiceCall): Pr
   }
 }
 
-interface MiddlewareClient {
-  middlewareStack: { add: (...args: any[]) => void }; // eslint-disable-line @typescript-eslint/no-explicit-any
-}
-
-const enforced = new WeakSet<object>();
-
 /**
  * Adds the enforcement to an SDK client (once). Calls made outside any principal context
  * pass through unevaluated: they are the test's own set-up and assertions.
  */
 export function enforceIam<C extends MiddlewareClient>(client: C): C {
-  if (enforced.has(client)) return client;
-  enforced.add(client);
-  client.middlewareStack.add(
-    (next: (args: { input: Record<string, unknown> }) => Promise<unknown>, context: { clientName?: string; commandName?: string }) =>
-      async (args: { input: Record<string, unknown> }) => {
-        const principal = currentPrincipal();
-        if (principal) {
-          const service = SERVICE_OF_CLIENT[context.clientName ?? ''];
-          if (!service) throw new UnmappedCallError({ service: 'sqs', command: String(context.commandName), input: {} }, `no IAM mapping for clients of type ${context.clientName}`);
-          await checkCall(principal, { service, command: String(context.commandName).replace(/Command$/, ''), input: args.input });
-        }
-        return next(args);
-      },
-    { step: 'initialize', name: 'taskqIamEnforcement', priority: 'high' },
-  );
-  return client;
+  return addInitializeMiddlewareOnce(client, 'taskqIamEnforcement', 'high', (next, context) => async (args) => {
+    const principal = currentPrincipal();
+    if (principal) {
+      const service = SERVICE_OF_CLIENT[context.clientName ?? ''];
+      if (!service) throw new UnmappedCallError({ service: 'sqs', command: String(context.commandName), input: {} }, `no IAM mapping for clients of type ${context.clientName}`);
+      await checkCall(principal, { service, command: String(context.commandName).replace(/Command$/, ''), input: args.input });
+    }
+    return next(args);
+  });
 }

@@ -8,11 +8,10 @@
  * show that the CLI reports what CloudWatch answered, nothing about a real account.
  */
 import { stackOutputs } from '../iam/resource-roles.ts';
+import { addInitializeMiddlewareOnce, type CallInput, type MiddlewareClient } from '../sdk-middleware.ts';
 import { VARIANTS, policyModels } from '../iam/synthesized-policies.ts';
 
 export const STAND_IN_OLDEST_AGE_SECONDS = 42;
-
-type Input = Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any
 
 class StandInError extends Error {
   readonly $fault = 'client';
@@ -37,7 +36,7 @@ function stackOrThrow(name: string): Record<string, string> {
 }
 
 /** The answer to a call, or undefined when the stand-in does not serve it (it goes to the network). */
-export function standInAnswer(clientName: string, command: string, input: Input): Record<string, unknown> | undefined {
+export function standInAnswer(clientName: string, command: string, input: CallInput): Record<string, unknown> | undefined {
   const now = new Date();
   if (clientName === 'CloudFormationClient') {
     switch (command) {
@@ -96,23 +95,11 @@ export function standInAnswer(clientName: string, command: string, input: Input)
   return undefined;
 }
 
-interface MiddlewareClient {
-  middlewareStack: { add: (...args: any[]) => void }; // eslint-disable-line @typescript-eslint/no-explicit-any
-}
-
-const answered = new WeakSet<object>();
-
 /** Makes a client's CloudFormation / CloudWatch calls answered by the stand-in (after the IAM check). */
 export function answerControlPlane<C extends MiddlewareClient>(client: C): C {
-  if (answered.has(client)) return client;
-  answered.add(client);
-  client.middlewareStack.add(
-    (next: (args: { input: Input }) => Promise<unknown>, context: { clientName?: string; commandName?: string }) => async (args: { input: Input }) => {
-      const answer = standInAnswer(context.clientName ?? '', context.commandName ?? '', args.input);
-      if (answer === undefined) return next(args);
-      return { output: { $metadata: { httpStatusCode: 200 }, ...answer }, response: {} };
-    },
-    { step: 'initialize', name: 'taskqControlPlaneStandIn', priority: 'low' },
-  );
-  return client;
+  return addInitializeMiddlewareOnce(client, 'taskqControlPlaneStandIn', 'low', (next, context) => async (args) => {
+    const answer = standInAnswer(context.clientName ?? '', context.commandName ?? '', args.input);
+    if (answer === undefined) return next(args);
+    return { output: { $metadata: { httpStatusCode: 200 }, ...answer }, response: {} };
+  });
 }
