@@ -13,6 +13,7 @@ import {
 import { mockClient } from 'aws-sdk-client-mock';
 import { createTestResources, testClients } from '../../support/aws.ts';
 import { registerAbsent } from '../../support/iam/resource-roles.ts';
+import { asPrincipal } from '../../support/iam/principals.ts';
 import { DEAD_LETTER_ATTRIBUTES, MESSAGE_ATTRIBUTES, REDRIVE_ATTRIBUTES } from '../../../lib/protocol/attributes.ts';
 import { putDeadLetter, taskIds, visibleMessages, operator } from './helpers.ts';
 
@@ -81,7 +82,8 @@ describe('dlq redrive (receive → send → delete against fauxqs)', () => {
       const result = await sqs.send(new SendMessageBatchCommand(input));
       if (bounced < 5) {
         bounced += 1;
-        await putDeadLetter(sqs, r.deadLetterQueueUrl, { type: 'charge', taskId: poison.taskId, reason: 'permanent-error' });
+        // The consumer's call, not the operator's (this runs inside the redrive).
+        await asPrincipal('consumer', () => putDeadLetter(sqs, r.deadLetterQueueUrl, { type: 'charge', taskId: poison.taskId, reason: 'permanent-error' }));
       }
       return result;
     });
