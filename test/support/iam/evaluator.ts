@@ -202,6 +202,8 @@ function explain(model: PolicyModel, request: IamRequest, denials: ReturnType<ty
     } else {
       parts.push(`no statement allows it — neither the role's identity policies (${identitySources}) nor the ${resourcePolicy} (either one would do)`);
     }
+    const grantee = typeof request.principal === 'string' ? '' : ` to Principal {"Service": "${request.principal.service}"}`;
+    parts.push(`missing statement: Allow ${request.action} on ${isKey && request.resourcePolicy ? `${request.resource} (Resource "*" in the key policy)` : request.resource}${grantee}`);
   }
   return parts.join('; ');
 }
