@@ -27,10 +27,11 @@ let iamDir: string | undefined;
 
 export async function setup(project: TestProject): Promise<void> {
   // The IAM enforcement's policies: the stack synthesized once per run (a few seconds, while
-  // DynamoDB Local's JVM starts), read by every worker and child process.
+  // DynamoDB Local's JVM starts; reused while lib/ and cdk.json are unchanged), read by every
+  // worker and child process.
   iamDir = mkdtempSync(join(tmpdir(), 'taskq-iam-'));
   process.env[IAM_DIR_ENV] = iamDir;
-  const synthesizing = import('./iam/synthesized-policies.ts').then((m) => m.writePolicyModels(m.synthesizePolicyModels()));
+  const synthesizing = import('./iam/synthesized-policies.ts').then((m) => m.writePolicyModels());
   emulators = await startEmulators({ dynamo: process.env.TASKQ_TEST_DYNAMO === 'dynalite' ? 'dynalite' : 'auto' });
   await synthesizing;
   const { sqsEndpoint, s3Endpoint, dynamoEndpoint, dynamoEngine, region } = emulators;

@@ -13,7 +13,10 @@
  * an operator role with grantOperate (every CLI command) — grantRedrive where the construct
  * does not have grantOperate yet.
  */
-import { readFileSync, writeFileSync } from 'node:fs';
+import { createHash } from 'node:crypto';
+import { mkdirSync, readdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { join, relative } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { Stack, type CfnResource } from 'aws-cdk-lib';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as kms from 'aws-cdk-lib/aws-kms';
@@ -81,8 +84,50 @@ export function synthesizePolicyModels(): PolicyModel[] {
   ];
 }
 
-export function writePolicyModels(models: PolicyModel[]): void {
-  writeFileSync(iamFiles.policies(), JSON.stringify(models, null, 1));
+const ROOT = fileURLToPath(new URL('../../../', import.meta.url));
+
+/** Everything the synthesized policies depend on: the library, the CDK context, the installed versions, this harness. */
+const SYNTH_INPUTS = ['lib', 'cdk.json', 'package-lock.json', 'test/support/iam', 'test/infra/helpers.ts'];
+
+function filesUnder(path: string): string[] {
+  try {
+    return readdirSync(path, { withFileTypes: true }).flatMap((e) => filesUnder(join(path, e.name)));
+  } catch {
+    return [path];
+  }
+}
+
+function inputsHash(): string {
+  const hash = createHash('sha256');
+  for (const file of SYNTH_INPUTS.flatMap((p) => filesUnder(join(ROOT, p))).sort()) {
+    hash.update(relative(ROOT, file)).update('\0').update(readFileSync(file)).update('\0');
+  }
+  return hash.digest('hex').slice(0, 24);
+}
+
+/**
+ * Writes the run's policies.json: synthesized, or — when nothing they depend on changed
+ * since an earlier run — taken from node_modules/.cache/taskq-iam (TASKQ_IAM_NO_CACHE=1 skips it).
+ */
+export function writePolicyModels(): void {
+  const cacheDir = join(ROOT, 'node_modules/.cache/taskq-iam');
+  const cached = join(cacheDir, `policies-${inputsHash()}.json`);
+  let text: string | undefined;
+  if (process.env.TASKQ_IAM_NO_CACHE !== '1') {
+    try {
+      text = readFileSync(cached, 'utf8');
+    } catch {
+      text = undefined;
+    }
+  }
+  if (text === undefined) {
+    text = JSON.stringify(synthesizePolicyModels(), null, 1);
+    mkdirSync(cacheDir, { recursive: true });
+    const temporary = `${cached}.${process.pid}`;
+    writeFileSync(temporary, text);
+    renameSync(temporary, cached);
+  }
+  writeFileSync(iamFiles.policies(), text);
 }
 
 let loaded: PolicyModel[] | undefined;
