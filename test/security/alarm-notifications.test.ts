@@ -9,7 +9,7 @@
 import { describe, expect, it } from 'vitest';
 import { alarmNotificationRequests } from '../support/iam/alarm-notifications.ts';
 import { evaluate, principalKey, refusalMessage } from '../support/iam/evaluator.ts';
-import { recordTriple } from '../support/iam/ledger.ts';
+import { recordTriple, reportDenials } from '../support/iam/ledger.ts';
 import { policyModels } from '../support/iam/synthesized-policies.ts';
 
 describe.each(policyModels().map((model) => [model.variant, model] as const))('CloudWatch alarm notifications: %s', (_variant, model) => {
@@ -27,6 +27,7 @@ describe.each(policyModels().map((model) => [model.variant, model] as const))('C
       const decision = await evaluate(model, request);
       if (!decision.allowed) refusals.push(refusalMessage(model, decision));
     }
+    reportDenials(refusals.map((message) => ({ session: 'in-process', message })));
     expect(refusals).toEqual([]);
   });
 

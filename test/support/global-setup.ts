@@ -48,7 +48,7 @@ export async function teardown(): Promise<void> {
       .join(', ');
     process.stdout.write(
       `\nIAM enforcement: ${summary.triples} distinct (principal, action, resource) triples checked against the synthesized policies` +
-        `${principals ? ` (${principals})` : ''}; ${summary.denials} distinct refusals\n`,
+        `${principals ? ` (${principals})` : ''}; ${summary.denials} distinct refused calls failed tests\n`,
     );
     rmSync(iamDir, { recursive: true, force: true });
   }

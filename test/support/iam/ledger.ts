@@ -38,16 +38,25 @@ export function recordTriple(triple: Triple): void {
   appendFileSync(processFile('triples'), `${key}\n`);
 }
 
+/**
+ * A refusal. A child process writes it to its session's file at once (the test reads it
+ * after the child exits); in a test worker it waits for the test's end (takeDenials), so a
+ * refusal a test provokes on purpose and takes itself is not counted as one.
+ */
 export function recordDenial(message: string): void {
-  const session = process.env.TASKQ_IAM_SESSION || 'in-process';
-  const denial = { session, message };
-  pending.push(denial);
-  appendFileSync(processFile('denials', process.env.TASKQ_IAM_SESSION || undefined), `${JSON.stringify(denial)}\n`);
+  const session = process.env.TASKQ_IAM_SESSION;
+  if (session) appendFileSync(processFile('denials', session), `${JSON.stringify({ session, message })}\n`);
+  else pending.push({ session: 'in-process', message });
 }
 
-/** Refusals in this process not yet taken (worker-setup.ts fails the test that caused them). */
+/** Refusals in this process not yet taken. */
 export function takeDenials(): Denial[] {
   return pending.splice(0, pending.length);
+}
+
+/** Counts refusals that fail a test (worker-setup.ts) in the run's summary. */
+export function reportDenials(denials: readonly Denial[]): void {
+  for (const denial of denials) appendFileSync(processFile('denials'), `${JSON.stringify(denial)}\n`);
 }
 
 /** Refusals recorded by the child processes started with this session id. */

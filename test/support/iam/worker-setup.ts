@@ -5,7 +5,7 @@
  * recover in AWS while the task took the wrong path.
  */
 import { afterEach, inject } from 'vitest';
-import { takeDenials } from './ledger.ts';
+import { reportDenials, takeDenials } from './ledger.ts';
 import { IAM_DIR_ENV } from './run-directory.ts';
 
 process.env[IAM_DIR_ENV] = inject('iam').dir;
@@ -13,6 +13,7 @@ process.env[IAM_DIR_ENV] = inject('iam').dir;
 afterEach(() => {
   const denials = takeDenials();
   if (denials.length === 0) return;
+  reportDenials(denials);
   const messages = [...new Set(denials.map((d) => d.message))];
   throw new Error(`the synthesized template refuses ${messages.length} call(s) this test made:\n- ${messages.join('\n- ')}`);
 });
