@@ -46,8 +46,17 @@ export async function teardown(): Promise<void> {
     const principals = Object.entries(summary.byPrincipal)
       .map(([principal, n]) => `${principal} ${n}`)
       .join(', ');
+    const { policyModels } = await import('./iam/synthesized-policies.ts');
+    let variants = 'not synthesized';
+    try {
+      variants = policyModels()
+        .map((m) => `${m.variant}, operator by ${m.operatorGrant}`)
+        .join('; ');
+    } catch {
+      /* the setup failed before writing them */
+    }
     process.stdout.write(
-      `\nIAM enforcement: ${summary.triples} distinct (principal, action, resource) triples checked against the synthesized policies` +
+      `\nIAM enforcement: ${summary.triples} distinct (principal, action, resource) triples checked against the synthesized policies [${variants}]` +
         `${principals ? ` (${principals})` : ''}; ${summary.denials} distinct refused calls failed tests\n`,
     );
     rmSync(iamDir, { recursive: true, force: true });

@@ -47,6 +47,7 @@ function grantTestPrincipals(stack: Stack, tq: TaskQueue, variant: string): Mode
   tq.grantSend(producer);
   tq.grantStatusRead(producer);
   const operator = new iam.Role(stack, 'TestOperator', { assumedBy, description: 'IAM harness: an operator running the taskq CLI' });
+  // grantOperate covers every taskq command; older constructs only have grantRedrive.
   const operate = (tq as unknown as OperatorGrants).grantOperate;
   if (operate) operate.call(tq, operator);
   else tq.grantRedrive(operator);
