@@ -31,9 +31,16 @@ export async function setup(project: TestProject): Promise<void> {
   // worker and child process.
   iamDir = mkdtempSync(join(tmpdir(), 'taskq-iam-'));
   process.env[IAM_DIR_ENV] = iamDir;
-  const synthesizing = import('./iam/synthesized-policies.ts').then((m) => m.writePolicyModels());
+  // Settled here so a failed synthesis is reported after the emulators started, not as an unhandled rejection.
+  const synthesizing = import('./iam/synthesized-policies.ts')
+    .then((m) => m.writePolicyModels())
+    .then(
+      () => undefined,
+      (error: unknown) => error ?? new Error('synthesizing the IAM policies failed'),
+    );
   emulators = await startEmulators({ dynamo: process.env.TASKQ_TEST_DYNAMO === 'dynalite' ? 'dynalite' : 'auto' });
-  await synthesizing;
+  const failed = await synthesizing;
+  if (failed !== undefined) throw failed;
   const { sqsEndpoint, s3Endpoint, dynamoEndpoint, dynamoEngine, region } = emulators;
   project.provide('emulators', { sqsEndpoint, s3Endpoint, dynamoEndpoint, dynamoEngine, region });
   project.provide('iam', { dir: iamDir });
