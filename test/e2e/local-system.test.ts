@@ -95,11 +95,12 @@ afterAll(async () => {
 });
 
 describe('npm start (bin/local.ts) as a user runs it', () => {
-  it('writes a state file with the stack outputs, pointing at the running process', () => {
+  it('writes a state file with the stack outputs, pointing at the running process', async () => {
     expect(state.pid).toBeGreaterThan(0);
     for (const key of Object.values(STACK_OUTPUTS)) expect(state.outputs[key], key).toEqual(expect.any(String));
     expect(state.outputs[STACK_OUTPUTS.queueUrl]).toMatch(/^http:\/\/127\.0\.0\.1:\d+\/000000000000\//);
-    expect(output).toContain('Connect a producer');
+    // The system writes the state file before bin/local.ts prints the banner: wait for it.
+    await until(() => (output.includes('Connect a producer') ? true : undefined), 15_000, 'the connection banner');
     expect(output).toContain(`AWS_ENDPOINT_URL_SQS=${state.sqsEndpoint}`);
   });
 
