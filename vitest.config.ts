@@ -9,6 +9,9 @@ export default defineConfig({
     // One set of emulators (fauxqs, DynamoDB Local) for the whole run; each test file
     // creates its own uniquely named queues, tables and buckets on them.
     globalSetup: ['test/support/global-setup.ts'],
+    // Every worker: IAM enforcement's run directory, and a test fails when the synthesized
+    // template refused one of its calls (test/support/iam/).
+    setupFiles: ['test/support/iam/worker-setup.ts'],
     env: { AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true' },
     testTimeout: 60_000,
     hookTimeout: 120_000,

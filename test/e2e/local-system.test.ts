@@ -2,13 +2,15 @@
  * End to end, as a user runs it: `npx tsx bin/local.ts` in a child process (its own
  * process group, like a terminal), free ports, its state file in a temp directory. Tasks are
  * sent with the SDK's TaskProducer, processed by the real consumer, a poison task lands in
- * the DLQ, the DLQ alarm fires, and SIGTERM stops everything cleanly.
+ * the DLQ, the DLQ alarm fires, and SIGTERM stops everything cleanly. IAM is enforced on both
+ * sides: the local system's event source poller and the consumer it runs act as the consumer
+ * role, the TaskProducer as the producer role (test/support/iam/).
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtemp, rm, access } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { DynamoDBClient, GetItemCommand } from '@aws-sdk/client-dynamodb';
 import { S3Client } from '@aws-sdk/client-s3';
 import { GetQueueAttributesCommand, SQSClient } from '@aws-sdk/client-sqs';
@@ -16,6 +18,10 @@ import { TaskProducer } from '../../lib/client/index.ts';
 import { LOCAL_CREDENTIALS } from '../../lib/local/emulators.ts';
 import { readLocalState, type LocalState } from '../../lib/local/state.ts';
 import { STACK_OUTPUTS } from '../../lib/protocol/resources.ts';
+import { childEnforcement } from '../support/iam/child-process.ts';
+import { enforceIam } from '../support/iam/enforcement.ts';
+import { actingAs } from '../support/iam/principals.ts';
+import { registerResources } from '../support/iam/resource-roles.ts';
 
 let dir: string;
 let statePath: string;
@@ -25,6 +31,7 @@ let exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
 let state: LocalState;
 let clients: { sqs: SQSClient; s3: S3Client; dynamo: DynamoDBClient };
 let producer: TaskProducer;
+const iam = childEnforcement({ pollerPrincipal: 'consumer' });
 
 async function until<T>(probe: () => Promise<T | undefined> | T | undefined, timeoutMs: number, what: string): Promise<T> {
   const deadline = Date.now() + timeoutMs;
@@ -39,9 +46,9 @@ async function until<T>(probe: () => Promise<T | undefined> | T | undefined, tim
 beforeAll(async () => {
   dir = await mkdtemp(join(tmpdir(), 'taskq-e2e-'));
   statePath = join(dir, 'state.json');
-  child = spawn('npx', ['tsx', 'bin/local.ts', '--sqs-port', '0', '--dynamo-port', '0', '--status-interval', '1'], {
+  child = spawn('npx', ['tsx', ...iam.importArgs, 'bin/local.ts', '--sqs-port', '0', '--dynamo-port', '0', '--status-interval', '1'], {
     cwd: process.cwd(),
-    env: { ...process.env, TASKQ_LOCAL_STATE: statePath, FORCE_COLOR: '0' },
+    env: { ...process.env, ...iam.env, TASKQ_LOCAL_STATE: statePath, FORCE_COLOR: '0' },
     detached: true,
     stdio: ['ignore', 'pipe', 'pipe'],
   });
@@ -53,17 +60,26 @@ beforeAll(async () => {
   state = await until(() => readLocalState(statePath), 100_000, 'the state file');
   const common = { region: state.region, credentials: LOCAL_CREDENTIALS };
   clients = {
-    sqs: new SQSClient({ ...common, endpoint: state.sqsEndpoint }),
-    s3: new S3Client({ ...common, endpoint: state.s3Endpoint }),
-    dynamo: new DynamoDBClient({ ...common, endpoint: state.dynamoEndpoint }),
+    sqs: enforceIam(new SQSClient({ ...common, endpoint: state.sqsEndpoint })),
+    s3: enforceIam(new S3Client({ ...common, endpoint: state.s3Endpoint })),
+    dynamo: enforceIam(new DynamoDBClient({ ...common, endpoint: state.dynamoEndpoint })),
   };
-  producer = new TaskProducer({
-    queueUrl: state.outputs[STACK_OUTPUTS.queueUrl]!,
-    bucketName: state.outputs[STACK_OUTPUTS.bucketName]!,
-    tableName: state.outputs[STACK_OUTPUTS.tableName]!,
-    ...clients,
-  });
+  const o = state.outputs;
+  registerResources({ queueUrl: o[STACK_OUTPUTS.queueUrl], deadLetterQueueUrl: o[STACK_OUTPUTS.deadLetterQueueUrl], tableName: o[STACK_OUTPUTS.tableName], bucketName: o[STACK_OUTPUTS.bucketName] });
+  producer = actingAs(
+    'producer',
+    new TaskProducer({
+      queueUrl: state.outputs[STACK_OUTPUTS.queueUrl]!,
+      bucketName: state.outputs[STACK_OUTPUTS.bucketName]!,
+      tableName: state.outputs[STACK_OUTPUTS.tableName]!,
+      ...clients,
+    }),
+  );
 }, 120_000);
+
+// The local system's consumer side reports a refused call as an error line at most; the
+// harness recorded it, and the test that caused it fails here.
+afterEach(() => iam.assertNoDenials());
 
 afterAll(async () => {
   if (child && child.exitCode === null && child.signalCode === null) {
@@ -79,11 +95,12 @@ afterAll(async () => {
 });
 
 describe('npm start (bin/local.ts) as a user runs it', () => {
-  it('writes a state file with the stack outputs, pointing at the running process', () => {
+  it('writes a state file with the stack outputs, pointing at the running process', async () => {
     expect(state.pid).toBeGreaterThan(0);
     for (const key of Object.values(STACK_OUTPUTS)) expect(state.outputs[key], key).toEqual(expect.any(String));
     expect(state.outputs[STACK_OUTPUTS.queueUrl]).toMatch(/^http:\/\/127\.0\.0\.1:\d+\/000000000000\//);
-    expect(output).toContain('Connect a producer');
+    // The system writes the state file before bin/local.ts prints the banner: wait for it.
+    await until(() => (output.includes('Connect a producer') ? true : undefined), 15_000, 'the connection banner');
     expect(output).toContain(`AWS_ENDPOINT_URL_SQS=${state.sqsEndpoint}`);
   });
 

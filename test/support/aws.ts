@@ -9,18 +9,24 @@ import { DynamoDBClient, CreateTableCommand } from '@aws-sdk/client-dynamodb';
 import { S3Client, CreateBucketCommand } from '@aws-sdk/client-s3';
 import { LOCAL_CREDENTIALS } from '../../lib/local/emulators.ts';
 import { TABLE_SCHEMA } from '../../lib/protocol/resources.ts';
+import { enforceIam } from './iam/enforcement.ts';
+import { registerResources } from './iam/resource-roles.ts';
 
 export function emulatorEndpoints() {
   return inject('emulators');
 }
 
+/**
+ * Clients on the emulators. Calls made with them inside `asPrincipal` (test/support/iam/)
+ * are evaluated against the synthesized stack's policies; the others are the test's set-up.
+ */
 export function testClients() {
   const e = emulatorEndpoints();
   const common = { region: e.region, credentials: LOCAL_CREDENTIALS };
   return {
-    sqs: new SQSClient({ ...common, endpoint: e.sqsEndpoint }),
-    s3: new S3Client({ ...common, endpoint: e.s3Endpoint, forcePathStyle: true }),
-    dynamo: new DynamoDBClient({ ...common, endpoint: e.dynamoEndpoint }),
+    sqs: enforceIam(new SQSClient({ ...common, endpoint: e.sqsEndpoint })),
+    s3: enforceIam(new S3Client({ ...common, endpoint: e.s3Endpoint, forcePathStyle: true })),
+    dynamo: enforceIam(new DynamoDBClient({ ...common, endpoint: e.dynamoEndpoint })),
   };
 }
 
@@ -37,7 +43,7 @@ export interface TestResources {
   bucketName: string;
 }
 
-/** Creates a source queue with a redrive policy to its DLQ, a task table and a bucket. */
+/** Creates a source queue with a redrive policy to its DLQ, a task table and a bucket, registered by role for the IAM enforcement. */
 export async function createTestResources(
   clients = testClients(),
   options: { fifo?: boolean; visibilityTimeout?: number; maxReceiveCount?: number } = {},
@@ -70,7 +76,7 @@ export async function createTestResources(
   );
   const bucketName = `${base}-claims`;
   await clients.s3.send(new CreateBucketCommand({ Bucket: bucketName }));
-  return {
+  const resources = {
     queueUrl: queue.QueueUrl!,
     queueArn: await queueArn(clients.sqs, queue.QueueUrl!),
     deadLetterQueueUrl: dlq.QueueUrl!,
@@ -78,6 +84,8 @@ export async function createTestResources(
     tableName,
     bucketName,
   };
+  registerResources(resources);
+  return resources;
 }
 
 async function queueArn(sqs: SQSClient, queueUrl: string): Promise<string> {

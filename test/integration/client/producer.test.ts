@@ -27,6 +27,7 @@ import {
   type TaskRecord,
 } from '../../../lib/protocol/index.ts';
 import { createTestResources, testClients, type TestResources } from '../../support/aws.ts';
+import { actingAs } from '../../support/iam/principals.ts';
 
 interface Recorded {
   command: string;
@@ -79,10 +80,14 @@ async function queueCounts(sqs: SQSClient, queueUrl: string) {
   };
 }
 
-/** A producer on the test resources; requests recorded from here on are the producer's. */
+/**
+ * A producer on the test resources; requests recorded from here on are the producer's. It
+ * acts as the producer role (grantSend + grantStatusRead): every AWS call it makes is
+ * evaluated against the synthesized stack's policies.
+ */
 function makeProducer(c: ReturnType<typeof recordingClients>, r: TestResources, extra: Partial<TaskProducerConfig> = {}) {
   c.requests.length = 0;
-  return new TaskProducer({ queueUrl: r.queueUrl, sqs: c.sqs, s3: c.s3, dynamo: c.dynamo, bucketName: r.bucketName, tableName: r.tableName, ...extra });
+  return actingAs('producer', new TaskProducer({ queueUrl: r.queueUrl, sqs: c.sqs, s3: c.s3, dynamo: c.dynamo, bucketName: r.bucketName, tableName: r.tableName, ...extra }));
 }
 
 describe('send', () => {

@@ -1,6 +1,8 @@
 /**
  * The README's "Sending tasks" examples, run as one script with tsx against the emulators,
- * exactly as a reader would run them (the SDK's endpoint variables point at the emulators).
+ * exactly as a reader would run them (the SDK's endpoint variables point at the emulators),
+ * as the producer role: every AWS call of the script is evaluated against the synthesized
+ * stack's policies (test/support/iam/).
  */
 import { execFile } from 'node:child_process';
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
@@ -12,6 +14,7 @@ import { ReceiveMessageCommand } from '@aws-sdk/client-sqs';
 import { decodeEnvelope } from '../../../lib/protocol/index.ts';
 import { LOCAL_CREDENTIALS } from '../../../lib/local/emulators.ts';
 import { createTestResources, emulatorEndpoints, testClients } from '../../support/aws.ts';
+import { childEnforcement } from '../../support/iam/child-process.ts';
 
 const ROOT = resolve(import.meta.dirname, '../../..');
 
@@ -31,14 +34,16 @@ describe('README "Sending tasks"', () => {
     const e = emulatorEndpoints();
     const code = sectionCode(await readFile(join(ROOT, 'README.md'), 'utf8'), 'Sending tasks').replaceAll("'./lib/", `'${ROOT}/lib/`);
     const dir = await mkdtemp(join(tmpdir(), 'taskq-readme-'));
+    const iam = childEnforcement({ principal: 'producer' });
     try {
       const file = join(dir, 'sending-tasks.mts');
       await writeFile(file, code);
-      const { stdout } = await promisify(execFile)(join(ROOT, 'node_modules/.bin/tsx'), [file], {
+      const { stdout } = await promisify(execFile)(join(ROOT, 'node_modules/.bin/tsx'), [...iam.importArgs, file], {
         cwd: ROOT,
         timeout: 60_000,
         env: {
           ...process.env,
+          ...iam.env,
           TASKQ_QUEUE_URL: r.queueUrl,
           TASKQ_BUCKET_NAME: r.bucketName,
           TASKQ_TABLE_NAME: r.tableName,
@@ -56,6 +61,7 @@ describe('README "Sending tasks"', () => {
       expect(stdout).toContain('PENDING 0');
       expect(stdout).toContain("status: 202");
       expect(stdout).toContain("code: 'INVALID_TASK_TYPE'");
+      iam.assertNoDenials();
     } finally {
       await rm(dir, { recursive: true, force: true });
     }

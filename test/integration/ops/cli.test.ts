@@ -16,6 +16,11 @@ import { writeLocalState, type LocalState } from '../../../lib/local/state.ts';
 import { STACK_OUTPUTS } from '../../../lib/protocol/resources.ts';
 import { DEAD_LETTER_ATTRIBUTES, MESSAGE_ATTRIBUTES, REDRIVE_ATTRIBUTES } from '../../../lib/protocol/attributes.ts';
 import { putDeadLetter, taskIds, visibleMessages } from './helpers.ts';
+import { childEnforcement } from '../../support/iam/child-process.ts';
+import { registerAbsent, registerStack } from '../../support/iam/resource-roles.ts';
+import { STAND_IN_OLDEST_AGE_SECONDS } from '../../support/stand-ins/control-plane.ts';
+import { policyModels, VARIANTS } from '../../support/iam/synthesized-policies.ts';
+import { uniqueName } from '../../support/aws.ts';
 
 const repo = fileURLToPath(new URL('../../../', import.meta.url));
 
@@ -26,11 +31,17 @@ interface Run {
   json: any; // eslint-disable-line @typescript-eslint/no-explicit-any
 }
 
+/**
+ * Runs the CLI as the operator role: every AWS call it makes is evaluated against the
+ * synthesized stack's policies (test/support/iam/); a refused call rejects, naming the
+ * missing statement, even when the CLI reported it as something else.
+ */
 function taskq(args: string[], env: Record<string, string> = {}): Promise<Run> {
-  return new Promise((resolve) => {
+  const iam = childEnforcement({ principal: 'operator', controlPlaneStandIn: true });
+  return new Promise<Run>((resolve) => {
     execFile(
       'npx',
-      ['tsx', 'bin/taskq.ts', ...args],
+      ['tsx', ...iam.importArgs, 'bin/taskq.ts', ...args],
       {
         cwd: repo,
         env: {
@@ -41,6 +52,7 @@ function taskq(args: string[], env: Record<string, string> = {}): Promise<Run> {
           AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true',
           NO_COLOR: '1',
           TASKQ_LOCAL_STATE: join(tmpdir(), 'taskq-cli-test-none', 'state.json'),
+          ...iam.env,
           ...env,
         },
         timeout: 60_000,
@@ -56,6 +68,9 @@ function taskq(args: string[], env: Record<string, string> = {}): Promise<Run> {
         resolve({ code, stdout, stderr, json });
       },
     );
+  }).then((run) => {
+    iam.assertNoDenials();
+    return run;
   });
 }
 
@@ -211,6 +226,7 @@ describe('taskq CLI (child process)', () => {
 
   it('helpful errors with exit codes: refused purge (1), no local system (2), unknown queue (2), bad flag (1), bad JSON (1)', async () => {
     const r = await createTestResources();
+    registerAbsent('queue', `${r.queueUrl}-nope`);
     const [purge, noLocal, unknownQueue, badMax, badJson] = await Promise.all([
       taskq(['--json', ...flags(r), 'dlq', 'purge']),
       taskq(['--local', '--json', 'stats']),
@@ -227,6 +243,28 @@ describe('taskq CLI (child process)', () => {
     expect(badJson).toMatchObject({ code: 1, json: { error: { code: 'USAGE', message: expect.stringContaining('not valid JSON') } } });
     // The purge was refused: the DLQ is untouched and the queue still exists.
     expect((await visibleMessages(testClients().sqs, r.deadLetterQueueUrl)).length).toBe(0);
+  });
+
+  it('on AWS: --stack resolves the queues from the stack outputs; stats reads the oldest age from CloudWatch and the states of the stack\'s alarms', async () => {
+    // CloudFormation and CloudWatch have no emulator: a stand-in answers them from the
+    // synthesized stack (test/support/stand-ins/control-plane.ts), after the IAM check —
+    // so this is the operator's whole AWS path, evaluated against the operator grant.
+    const { sqs } = testClients();
+    const r = await createTestResources();
+    const stackName = uniqueName('TaskQueueStack');
+    registerStack(stackName, r);
+    for (let i = 0; i < 3; i++) await sqs.send(new SendMessageCommand({ QueueUrl: r.queueUrl, MessageBody: `m${i}` }));
+    await putDeadLetter(sqs, r.deadLetterQueueUrl, { type: 'x' });
+    // The SDK's own endpoint variable (not --endpoint): the CLI then runs in AWS mode.
+    const run = await taskq(['--json', '--stack', stackName, 'stats'], { AWS_ENDPOINT_URL_SQS: emulatorEndpoints().sqsEndpoint });
+    expect(run.code, run.stderr).toBe(0);
+    const alarmNames = policyModels().find((m) => m.variant === VARIANTS.plain)!.alarms.map((a) => a.name).sort();
+    expect(alarmNames.length).toBeGreaterThan(0);
+    expect(run.json).toMatchObject({
+      queue: { url: r.queueUrl, visible: 3, oldestAge: { seconds: STAND_IN_OLDEST_AGE_SECONDS, source: 'cloudwatch' } },
+      deadLetterQueue: { url: r.deadLetterQueueUrl, visible: 1 },
+      alarms: { source: 'cloudwatch', alarms: alarmNames.map((name) => ({ name, state: 'OK' })) },
+    });
   });
 
   it('dlq purge --yes empties the DLQ', async () => {

@@ -12,9 +12,10 @@ import {
 } from '@aws-sdk/client-sqs';
 import { mockClient } from 'aws-sdk-client-mock';
 import { createTestResources, testClients } from '../../support/aws.ts';
-import { redriveDeadLetters } from '../../../lib/ops/dlq-redrive.ts';
+import { registerAbsent } from '../../support/iam/resource-roles.ts';
+import { asPrincipal } from '../../support/iam/principals.ts';
 import { DEAD_LETTER_ATTRIBUTES, MESSAGE_ATTRIBUTES, REDRIVE_ATTRIBUTES } from '../../../lib/protocol/attributes.ts';
-import { putDeadLetter, taskIds, visibleMessages } from './helpers.ts';
+import { putDeadLetter, taskIds, visibleMessages, operator } from './helpers.ts';
 
 const DEAD_LETTER_NAMES = Object.values(DEAD_LETTER_ATTRIBUTES);
 
@@ -44,7 +45,7 @@ describe('dlq redrive (receive → send → delete against fauxqs)', () => {
       );
     }
     const before = Date.now();
-    const result = await redriveDeadLetters({ sqs, deadLetterQueueUrl: r.deadLetterQueueUrl, queueUrl: r.queueUrl });
+    const result = await operator.redriveDeadLetters({ sqs, deadLetterQueueUrl: r.deadLetterQueueUrl, queueUrl: r.queueUrl });
 
     // fauxqs has no StartMessageMoveTask: the fallback ran, and said why.
     expect(result.method).toBe('receive-send-delete');
@@ -81,11 +82,12 @@ describe('dlq redrive (receive → send → delete against fauxqs)', () => {
       const result = await sqs.send(new SendMessageBatchCommand(input));
       if (bounced < 5) {
         bounced += 1;
-        await putDeadLetter(sqs, r.deadLetterQueueUrl, { type: 'charge', taskId: poison.taskId, reason: 'permanent-error' });
+        // The consumer's call, not the operator's (this runs inside the redrive).
+        await asPrincipal('consumer', () => putDeadLetter(sqs, r.deadLetterQueueUrl, { type: 'charge', taskId: poison.taskId, reason: 'permanent-error' }));
       }
       return result;
     });
-    const result = await redriveDeadLetters({ sqs: client, deadLetterQueueUrl: r.deadLetterQueueUrl, queueUrl: r.queueUrl, moveTask: 'never' });
+    const result = await operator.redriveDeadLetters({ sqs: client, deadLetterQueueUrl: r.deadLetterQueueUrl, queueUrl: r.queueUrl, moveTask: 'never' });
     expect(result).toMatchObject({ moved: 1, arrivedDuringRun: 1, failed: 0, stoppedBecause: 'empty' });
     expect(bounced).toBe(1);
     expect(taskIds(await visibleMessages(sqs, r.deadLetterQueueUrl))).toEqual([poison.taskId]);
@@ -99,7 +101,7 @@ describe('dlq redrive (receive → send → delete against fauxqs)', () => {
     for (let i = 0; i < 6; i++) emails.push(await putDeadLetter(sqs, r.deadLetterQueueUrl, { type: 'send_email' }));
     for (let i = 0; i < 9; i++) charges.push(await putDeadLetter(sqs, r.deadLetterQueueUrl, { type: 'charge' }));
 
-    const result = await redriveDeadLetters({ sqs, deadLetterQueueUrl: r.deadLetterQueueUrl, queueUrl: r.queueUrl, type: 'send_email' });
+    const result = await operator.redriveDeadLetters({ sqs, deadLetterQueueUrl: r.deadLetterQueueUrl, queueUrl: r.queueUrl, type: 'send_email' });
     expect(result).toMatchObject({ method: 'receive-send-delete', moved: 6, skipped: 9, failed: 0 });
     expect(result.notReleased).toEqual([]);
 
@@ -116,9 +118,9 @@ describe('dlq redrive (receive → send → delete against fauxqs)', () => {
     const all = [];
     for (let i = 0; i < 12; i++) all.push(await putDeadLetter(sqs, r.deadLetterQueueUrl, { type: i < 8 ? 'a' : 'b' }));
 
-    const first = await redriveDeadLetters({ sqs, deadLetterQueueUrl: r.deadLetterQueueUrl, queueUrl: r.queueUrl, max: 5 });
+    const first = await operator.redriveDeadLetters({ sqs, deadLetterQueueUrl: r.deadLetterQueueUrl, queueUrl: r.queueUrl, max: 5 });
     expect(first).toMatchObject({ moved: 5, stoppedBecause: 'max' });
-    const second = await redriveDeadLetters({ sqs, deadLetterQueueUrl: r.deadLetterQueueUrl, queueUrl: r.queueUrl, type: 'a', max: 100 });
+    const second = await operator.redriveDeadLetters({ sqs, deadLetterQueueUrl: r.deadLetterQueueUrl, queueUrl: r.queueUrl, type: 'a', max: 100 });
     const source = await visibleMessages(sqs, r.queueUrl);
     const dlq = await visibleMessages(sqs, r.deadLetterQueueUrl);
     expect(source).toHaveLength(5 + second.moved);
@@ -133,7 +135,7 @@ describe('dlq redrive (receive → send → delete against fauxqs)', () => {
     const { sqs } = testClients();
     const r = await createTestResources();
     for (let i = 0; i < 4; i++) await putDeadLetter(sqs, r.deadLetterQueueUrl, { type: i < 3 ? 'a' : 'b' });
-    const result = await redriveDeadLetters({ sqs, deadLetterQueueUrl: r.deadLetterQueueUrl, queueUrl: r.queueUrl, dryRun: true });
+    const result = await operator.redriveDeadLetters({ sqs, deadLetterQueueUrl: r.deadLetterQueueUrl, queueUrl: r.queueUrl, dryRun: true });
     expect(result).toMatchObject({ dryRun: true, moved: 4, byType: { a: 3, b: 1 } });
     expect(await visibleMessages(sqs, r.queueUrl)).toHaveLength(0);
     expect(await visibleMessages(sqs, r.deadLetterQueueUrl)).toHaveLength(4);
@@ -146,7 +148,7 @@ describe('dlq redrive (receive → send → delete against fauxqs)', () => {
     const { client, mock } = passthroughClient(sqs);
     mock.on(SendMessageBatchCommand).rejects(Object.assign(new Error('We encountered an internal error'), { name: 'InternalError' }));
 
-    const result = await redriveDeadLetters({ sqs: client, deadLetterQueueUrl: r.deadLetterQueueUrl, queueUrl: r.queueUrl, moveTask: 'never' });
+    const result = await operator.redriveDeadLetters({ sqs: client, deadLetterQueueUrl: r.deadLetterQueueUrl, queueUrl: r.queueUrl, moveTask: 'never' });
     expect(result).toMatchObject({ moved: 0, failed: 1 });
     expect(result.failures[0]).toMatchObject({ taskId: put.taskId, type: 'a' });
     expect(mock.commandCalls(DeleteMessageBatchCommand)).toHaveLength(0);
@@ -171,7 +173,7 @@ describe('dlq redrive (receive → send → delete against fauxqs)', () => {
       return { Successful: out.Successful ?? [], Failed: lost.map((e) => ({ Id: e.Id, Code: 'KMS.ThrottlingException', SenderFault: false, Message: 'throttled' })) };
     });
 
-    const result = await redriveDeadLetters({ sqs: client, deadLetterQueueUrl: r.deadLetterQueueUrl, queueUrl: r.queueUrl, moveTask: 'never' });
+    const result = await operator.redriveDeadLetters({ sqs: client, deadLetterQueueUrl: r.deadLetterQueueUrl, queueUrl: r.queueUrl, moveTask: 'never' });
     expect(result).toMatchObject({ moved: 2, failed: 1 });
     expect(result.failures).toEqual([expect.objectContaining({ taskId: doomed, error: expect.stringContaining('KMS.ThrottlingException') })]);
     expect(taskIds(await visibleMessages(sqs, r.deadLetterQueueUrl))).toEqual([doomed]);
@@ -188,7 +190,7 @@ describe('dlq redrive (receive → send → delete against fauxqs)', () => {
     // …and was dead-lettered with the same dedup id. Reusing it on the redrive would be silently dropped.
     const put = await putDeadLetter(sqs, r.deadLetterQueueUrl, { type: 'a', groupId: 'g1', deduplicationId: 'order-1' });
 
-    const result = await redriveDeadLetters({ sqs, deadLetterQueueUrl: r.deadLetterQueueUrl, queueUrl: r.queueUrl });
+    const result = await operator.redriveDeadLetters({ sqs, deadLetterQueueUrl: r.deadLetterQueueUrl, queueUrl: r.queueUrl });
     expect(result).toMatchObject({ moved: 1, failed: 0 });
     const back = await sqs.send(new ReceiveMessageCommand({ QueueUrl: r.queueUrl, WaitTimeSeconds: 1, MessageSystemAttributeNames: ['All'] }));
     expect(back.Messages?.map((m) => m.Body)).toEqual([put.body]);
@@ -198,7 +200,8 @@ describe('dlq redrive (receive → send → delete against fauxqs)', () => {
   it('refuses a DLQ/destination mismatch before touching anything', async () => {
     const { sqs } = testClients();
     const r = await createTestResources();
-    await expect(redriveDeadLetters({ sqs, deadLetterQueueUrl: r.deadLetterQueueUrl, queueUrl: r.deadLetterQueueUrl })).rejects.toMatchObject({ code: 'USAGE' });
-    await expect(redriveDeadLetters({ sqs, deadLetterQueueUrl: r.deadLetterQueueUrl, queueUrl: `${r.queueUrl}-nope` })).rejects.toMatchObject({ code: 'QUEUE_NOT_FOUND', exitCode: 2 });
+    registerAbsent('queue', `${r.queueUrl}-nope`);
+    await expect(operator.redriveDeadLetters({ sqs, deadLetterQueueUrl: r.deadLetterQueueUrl, queueUrl: r.deadLetterQueueUrl })).rejects.toMatchObject({ code: 'USAGE' });
+    await expect(operator.redriveDeadLetters({ sqs, deadLetterQueueUrl: r.deadLetterQueueUrl, queueUrl: `${r.queueUrl}-nope` })).rejects.toMatchObject({ code: 'QUEUE_NOT_FOUND', exitCode: 2 });
   });
 });

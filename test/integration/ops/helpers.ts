@@ -10,6 +10,17 @@ import {
 import { DEAD_LETTER_ATTRIBUTES, MESSAGE_ATTRIBUTES } from '../../../lib/protocol/attributes.ts';
 import { encodeEnvelope } from '../../../lib/protocol/envelope.ts';
 import { newTaskId } from '../../../lib/protocol/ids.ts';
+import { peekDeadLetters } from '../../../lib/ops/dlq-peek.ts';
+import { purgeDeadLetters } from '../../../lib/ops/dlq-purge.ts';
+import { redriveDeadLetters } from '../../../lib/ops/dlq-redrive.ts';
+import { queueStats } from '../../../lib/ops/stats.ts';
+import { actingAs } from '../../support/iam/principals.ts';
+
+/**
+ * The CLI's actions (lib/ops) run as the operator role: every AWS call they make is
+ * evaluated against the synthesized stack's policies (test/support/iam/).
+ */
+export const operator = actingAs('operator', { peekDeadLetters, purgeDeadLetters, redriveDeadLetters, queueStats });
 
 export interface DeadLetterSpec {
   readonly type: string;

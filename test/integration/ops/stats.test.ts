@@ -1,11 +1,10 @@
 import { describe, expect, it } from 'vitest';
 import { ReceiveMessageCommand, SendMessageCommand } from '@aws-sdk/client-sqs';
 import { createTestResources, emulatorEndpoints, testClients } from '../../support/aws.ts';
-import { queueStats } from '../../../lib/ops/stats.ts';
 import { emulatorOldestAge } from '../../../lib/ops/oldest-age.ts';
 import { localAlarms } from '../../../lib/ops/alarms.ts';
-import { purgeDeadLetters } from '../../../lib/ops/dlq-purge.ts';
-import { putDeadLetter } from './helpers.ts';
+import { putDeadLetter, operator } from './helpers.ts';
+import { registerAbsent } from '../../support/iam/resource-roles.ts';
 
 describe('stats', () => {
   it('match the queue state: depth, in flight, delayed, oldest age, DLQ depth, alarms', async () => {
@@ -18,7 +17,7 @@ describe('stats', () => {
     for (let i = 0; i < 4; i++) await putDeadLetter(sqs, r.deadLetterQueueUrl, { type: 'x' });
     await new Promise((resolve) => setTimeout(resolve, 2100));
 
-    const stats = await queueStats({
+    const stats = await operator.queueStats({
       sqs,
       queueUrl: r.queueUrl,
       deadLetterQueueUrl: r.deadLetterQueueUrl,
@@ -36,7 +35,7 @@ describe('stats', () => {
   it('an empty queue has oldest age 0; an unreadable age or alarm source is reported, not thrown', async () => {
     const { sqs } = testClients();
     const r = await createTestResources();
-    const stats = await queueStats({
+    const stats = await operator.queueStats({
       sqs,
       queueUrl: r.queueUrl,
       deadLetterQueueUrl: r.deadLetterQueueUrl,
@@ -52,8 +51,9 @@ describe('stats', () => {
   it('an unknown queue is a not-found error (exit code 2)', async () => {
     const { sqs } = testClients();
     const r = await createTestResources();
+    registerAbsent('queue', `${r.queueUrl}-missing`);
     await expect(
-      queueStats({ sqs, queueUrl: `${r.queueUrl}-missing`, deadLetterQueueUrl: r.deadLetterQueueUrl, oldestAge: async () => ({ seconds: null, source: 'unavailable' }), alarms: localAlarms(undefined) }),
+      operator.queueStats({ sqs, queueUrl: `${r.queueUrl}-missing`, deadLetterQueueUrl: r.deadLetterQueueUrl, oldestAge: async () => ({ seconds: null, source: 'unavailable' }), alarms: localAlarms(undefined) }),
     ).rejects.toMatchObject({ code: 'QUEUE_NOT_FOUND', exitCode: 2 });
   });
 });
@@ -63,10 +63,10 @@ describe('dlq purge', () => {
     const { sqs } = testClients();
     const r = await createTestResources();
     for (let i = 0; i < 3; i++) await putDeadLetter(sqs, r.deadLetterQueueUrl, { type: 'x' });
-    await expect(purgeDeadLetters({ sqs, deadLetterQueueUrl: r.deadLetterQueueUrl, yes: false })).rejects.toMatchObject({ code: 'REFUSED', exitCode: 1, message: expect.stringContaining('--yes') });
-    const counts = async () => (await queueStats({ sqs, queueUrl: r.queueUrl, deadLetterQueueUrl: r.deadLetterQueueUrl, oldestAge: async () => ({ seconds: null, source: 'unavailable' }), alarms: localAlarms(undefined) })).deadLetterQueue.visible;
+    await expect(operator.purgeDeadLetters({ sqs, deadLetterQueueUrl: r.deadLetterQueueUrl, yes: false })).rejects.toMatchObject({ code: 'REFUSED', exitCode: 1, message: expect.stringContaining('--yes') });
+    const counts = async () => (await operator.queueStats({ sqs, queueUrl: r.queueUrl, deadLetterQueueUrl: r.deadLetterQueueUrl, oldestAge: async () => ({ seconds: null, source: 'unavailable' }), alarms: localAlarms(undefined) })).deadLetterQueue.visible;
     expect(await counts()).toBe(3);
-    const result = await purgeDeadLetters({ sqs, deadLetterQueueUrl: r.deadLetterQueueUrl, yes: true });
+    const result = await operator.purgeDeadLetters({ sqs, deadLetterQueueUrl: r.deadLetterQueueUrl, yes: true });
     expect(result).toMatchObject({ purged: true, approximateMessagesBefore: 3 });
     expect(await counts()).toBe(0);
   });

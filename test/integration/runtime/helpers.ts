@@ -13,6 +13,7 @@ import { MESSAGE_ATTRIBUTES } from '../../../lib/protocol/attributes.ts';
 import { defineTasks, type RuntimeOptions, type TaskDefinitions } from '../../../lib/runtime/index.ts';
 import type { MetricsSink, RuntimeLogger, TaskTypeMetrics } from '../../../lib/runtime/telemetry.ts';
 import type { TestResources } from '../../support/aws.ts';
+import { asPrincipal, asTestHarness } from '../../support/iam/principals.ts';
 
 export interface Clients {
   sqs: SQSClient;
@@ -137,10 +138,14 @@ export function capture(): Captured {
   };
 }
 
-/** defineTasks wired to the test's resources and clients, with captured logs and metrics. */
+/**
+ * defineTasks wired to the test's resources and clients, with captured logs and metrics.
+ * Each invocation runs as the consumer role: every AWS call it makes is evaluated against
+ * the synthesized stack's policies (test/support/iam/).
+ */
 export function consumer(r: TestResources, clients: Clients, tasks: TaskDefinitions, options: RuntimeOptions = {}) {
   const captured = capture();
-  const handler = defineTasks(tasks, {
+  const runtime = defineTasks(tasks, {
     clients,
     tableName: r.tableName,
     queueUrl: r.queueUrl,
@@ -152,12 +157,15 @@ export function consumer(r: TestResources, clients: Clients, tasks: TaskDefiniti
     metrics: captured.sink,
     ...options,
   });
+  const handler = Object.assign((event: SQSEvent, context: Context) => asPrincipal('consumer', () => runtime(event, context)), {
+    processor: runtime.processor,
+  });
   return { handler, captured };
 }
 
-/** The task record as plain values (N → number, S → string, BOOL → boolean). */
+/** The task record as plain values (N → number, S → string, BOOL → boolean). A test probe: never evaluated as the consumer's call. */
 export async function taskRecord(dynamo: DynamoDBClient, tableName: string, key: string): Promise<Record<string, unknown> | undefined> {
-  const response = await dynamo.send(new GetItemCommand({ TableName: tableName, Key: { pk: { S: key } }, ConsistentRead: true }));
+  const response = await asTestHarness(() => dynamo.send(new GetItemCommand({ TableName: tableName, Key: { pk: { S: key } }, ConsistentRead: true })));
   if (!response.Item) return undefined;
   const out: Record<string, unknown> = {};
   for (const [name, v] of Object.entries(response.Item)) out[name] = v.N !== undefined ? Number(v.N) : v.S ?? v.BOOL;
