@@ -3,7 +3,8 @@
  * role (no managed policies: log writes are granted on its log group only), its log group
  * with a retention, and the SQS event source mapping with ReportBatchItemFailures.
  */
-import { fileURLToPath } from 'node:url';
+import { existsSync, realpathSync, statSync } from 'node:fs';
+import path from 'node:path';
 import type { RemovalPolicy } from 'aws-cdk-lib';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
@@ -14,10 +15,56 @@ import type { Construct } from 'constructs';
 import { ENV } from '../protocol/resources.ts';
 import { CONSUMER_BUNDLING } from './consumer-bundling.ts';
 import { TASK_QUEUE_DEFAULTS, type TaskQueueProps } from './props.ts';
-import type { ResolvedTaskQueueConfig } from './validation.ts';
+import { TaskQueueValidationError, type ResolvedTaskQueueConfig } from './validation.ts';
 
-/** functions/consumer.ts of this project. */
-export const DEFAULT_CONSUMER_ENTRY = fileURLToPath(new URL('../../functions/consumer.ts', import.meta.url));
+/** consumerEntry when none is given: relative to the directory `cdk` runs in (this repository's layout). */
+export const DEFAULT_CONSUMER_ENTRY = 'functions/consumer.ts';
+
+/** Lockfiles esbuild bundling can take the project root from (NodejsFunction's depsLockFilePath). */
+const LOCK_FILES = ['package-lock.json', 'yarn.lock', 'pnpm-lock.yaml', 'bun.lockb', 'bun.lock'];
+const ENTRY_EXTENSION = /\.(?:[cm]?ts|[cm]?js|tsx|jsx)$/;
+
+export interface ConsumerEntry {
+  /** Absolute path of the entry file. */
+  readonly entry: string;
+  /** The directory of the entry's nearest lockfile: esbuild resolves the handler's imports from there. */
+  readonly projectRoot: string;
+  readonly depsLockFilePath: string;
+}
+
+/**
+ * Resolves `consumerEntry` (relative paths against `cwd`, where `cdk` runs) and the project
+ * it belongs to: the nearest lockfile above the entry names the project root, so bundling
+ * works whether the construct comes from this repository or from node_modules. Anything
+ * that would make bundling fail later, obscurely, is a synth-time error naming the prop.
+ */
+export function resolveConsumerEntry(consumerEntry: string | undefined, cwd: string = process.cwd()): ConsumerEntry {
+  const given = consumerEntry ?? DEFAULT_CONSUMER_ENTRY;
+  const absolute = path.resolve(cwd, given);
+  const what = consumerEntry === undefined ? `the default ${DEFAULT_CONSUMER_ENTRY}` : JSON.stringify(given);
+  if (!existsSync(absolute)) {
+    throw new TaskQueueValidationError(
+      'consumerEntry',
+      given,
+      `no file at ${absolute} (${what}, relative to ${cwd}, where cdk runs). Point consumerEntry at your handler file, ` +
+        `the one that does \`export const handler = defineTasks({ … })\` with defineTasks from 'taskq/runtime'`,
+    );
+  }
+  if (!statSync(absolute).isFile() || !ENTRY_EXTENSION.test(absolute)) {
+    throw new TaskQueueValidationError('consumerEntry', given, 'must be a TypeScript or JavaScript file (.ts, .mts, .js, .mjs, …) that exports the handler');
+  }
+  const entry = realpathSync(absolute);
+  for (let dir = path.dirname(entry); ; dir = path.dirname(dir)) {
+    const lockFile = LOCK_FILES.map((name) => path.join(dir, name)).find((candidate) => existsSync(candidate));
+    if (lockFile) return { entry, projectRoot: dir, depsLockFilePath: lockFile };
+    if (path.dirname(dir) === dir) break;
+  }
+  throw new TaskQueueValidationError(
+    'consumerEntry',
+    given,
+    `no lockfile (${LOCK_FILES.join(', ')}) in ${path.dirname(entry)} or a folder above it: esbuild bundles the handler with your project's dependencies — run npm install in the project first`,
+  );
+}
 
 
 export interface ConsumerParts {
@@ -69,8 +116,11 @@ export function createConsumer(
     [ENV.maxReceiveCount]: String(config.maxReceiveCount),
   };
 
+  const { entry, projectRoot, depsLockFilePath } = resolveConsumerEntry(props.consumerEntry);
   const fn = new nodejs.NodejsFunction(scope, 'Consumer', {
-    entry: props.consumerEntry ?? DEFAULT_CONSUMER_ENTRY,
+    entry,
+    projectRoot,
+    depsLockFilePath,
     handler: config.consumerHandler,
     runtime: config.runtime,
     architecture: lambda.Architecture.ARM_64,

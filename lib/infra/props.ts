@@ -215,9 +215,11 @@ export interface TaskQueueProps {
   // ───────────────────────────── consumer ─────────────────────────────
 
   /**
-   * Entry file of the consumer Lambda (TypeScript or JavaScript), bundled locally by esbuild.
-   * Point it at your own file that registers your task handlers.
-   * @default the project's functions/consumer.ts.
+   * Entry file of the consumer Lambda (TypeScript or JavaScript), bundled locally by esbuild:
+   * your file that exports `handler = defineTasks({ … })`. A relative path is resolved against
+   * the directory `cdk` runs in; the nearest lockfile above the file names the project whose
+   * dependencies are bundled. A missing file or lockfile is a synth-time error.
+   * @default `functions/consumer.ts` (this repository's layout)
    */
   readonly consumerEntry?: string;
   /**
