@@ -27,6 +27,7 @@ export type OpsErrorCode =
   | 'STACK_NOT_FOUND'
   | 'QUEUE_NOT_FOUND'
   | 'TABLE_NOT_FOUND'
+  | 'TASK_NOT_FOUND'
   | 'NO_CREDENTIALS'
   | 'ACCESS_DENIED'
   | 'ENDPOINT_UNREACHABLE'
@@ -41,6 +42,7 @@ const EXIT_BY_CODE: Record<OpsErrorCode, number> = {
   STACK_NOT_FOUND: EXIT_CODES.notFound,
   QUEUE_NOT_FOUND: EXIT_CODES.notFound,
   TABLE_NOT_FOUND: EXIT_CODES.notFound,
+  TASK_NOT_FOUND: EXIT_CODES.notFound,
   NO_CREDENTIALS: EXIT_CODES.aws,
   ACCESS_DENIED: EXIT_CODES.aws,
   ENDPOINT_UNREACHABLE: EXIT_CODES.aws,
@@ -125,7 +127,7 @@ export function toOpsError(error: unknown, context: ErrorContext = {}): OpsError
   if (networkCode === 'ECONNREFUSED' || networkCode === 'ENOTFOUND' || networkCode === 'EAI_AGAIN' || networkCode === 'ECONNRESET' || name === 'TimeoutError') {
     return new OpsError(
       'ENDPOINT_UNREACHABLE',
-      `cannot reach ${context.endpoint ?? 'the AWS endpoint'}${about} (${networkCode ?? name}) — is the local system running (npm start), or is --endpoint/--region right?`,
+      `cannot reach ${context.endpoint ?? 'the AWS endpoint'}${about} (${networkCode ?? name}) — is the local system running (taskq local), or is --endpoint/--region right?`,
       { cause: error },
     );
   }

@@ -33,11 +33,14 @@ function oldest(age: OldestAge): string {
 function alarmLine(alarms: AlarmsView): string[] {
   if (alarms.alarms === null) return [`${label('alarms')}${chalk.yellow('n/a')} ${chalk.dim(`(${alarms.note ?? 'unavailable'})`)}`];
   if (alarms.alarms.length === 0) return [`${label('alarms')}${chalk.dim(alarms.note ?? 'none')}`];
+  const width = Math.max(...alarms.alarms.map((a) => a.state.length));
   return [
     label('alarms'),
     ...alarms.alarms.map((a) => {
-      const state = a.state === 'ALARM' ? chalk.red.bold('ALARM') : a.state === 'OK' ? chalk.green('OK') : chalk.yellow('INSUFFICIENT_DATA');
-      return `  ${state.padEnd(30)} ${a.name}${a.reason ? chalk.dim(` — ${a.reason}`) : ''}`;
+      // Pad the plain word, then colour it: colour codes must not count as width.
+      const word = a.state.padEnd(width);
+      const state = a.state === 'ALARM' ? chalk.red.bold(word) : a.state === 'OK' ? chalk.green(word) : chalk.yellow(word);
+      return `  ${state} ${a.name}${a.reason ? chalk.dim(` — ${a.reason}`) : ''}`;
     }),
   ];
 }
@@ -102,20 +105,22 @@ export function formatPurge(result: PurgeResult): string {
   return `${chalk.green('purge started')} for ${result.queueUrl} (about ${result.approximateMessagesBefore} message(s)). SQS finishes a purge within 60 seconds and allows one per queue every 60 seconds.`;
 }
 
-export function formatSend(result: SendTaskResult): string {
-  return `${chalk.green('accepted')} ${chalk.bold(result.taskId)}${result.idempotencyKey !== result.taskId ? chalk.dim(` (idempotency key ${result.idempotencyKey})`) : ''}\n${chalk.dim(`follow it with: taskq status ${result.taskId}${result.idempotencyKey !== result.taskId ? ` --idempotency-key ${result.idempotencyKey}` : ''}`)}`;
+/** `targetFlags`: the flags that reached this queue (e.g. `--local`), repeated in the follow-up command. */
+export function formatSend(result: SendTaskResult, targetFlags = ''): string {
+  const keyFlag = result.idempotencyKey !== result.taskId ? ` --idempotency-key ${result.idempotencyKey}` : '';
+  const followUp = ['taskq', targetFlags, 'status', result.taskId].filter(Boolean).join(' ') + keyFlag;
+  return `${chalk.green('accepted')} ${chalk.bold(result.taskId)}${keyFlag ? chalk.dim(` (idempotency key ${result.idempotencyKey})`) : ''}\n${chalk.dim(`follow it with: ${followUp}`)}`;
 }
 
 export function formatStatus(view: StatusResult): string {
   const colour = view.status === 'SUCCEEDED' ? chalk.green : view.status === 'DEAD_LETTERED' ? chalk.red : view.status === 'RETRYING' ? chalk.yellow : chalk.cyan;
   const lines = [`${chalk.bold(view.taskId)} ${colour(view.status)}`];
-  if (!view.recordFound) lines.push(chalk.dim('  no record in the task table: accepted but not started yet, an unknown id, or an expired record'));
   const row = (name: string, value: unknown) => {
     if (value !== undefined) lines.push(`  ${label(name)}${typeof value === 'string' ? value : JSON.stringify(value)}`);
   };
   row('type', view.type);
   row('idempotency key', view.idempotencyKey !== view.taskId ? view.idempotencyKey : undefined);
-  row('attempts', view.recordFound ? view.attempts : undefined);
+  row('attempts', view.attempts);
   row('created', view.createdAt);
   row('updated', view.updatedAt);
   row('next attempt', view.nextAttemptAt);

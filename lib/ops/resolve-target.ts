@@ -74,7 +74,7 @@ export async function resolveTarget(options: TargetOptions, needs: readonly Reso
   if (options.local) {
     const state = await (deps.readLocalState ?? (() => readLocalState()))();
     if (!state) {
-      throw new OpsError('NO_LOCAL_SYSTEM', `no local system running — start it with npm start (looked for ${localStatePath()})`);
+      throw new OpsError('NO_LOCAL_SYSTEM', `no local system running — start it with taskq local (npm start in this repository; looked for ${localStatePath()})`);
     }
     const target: OpsTarget = {
       mode: 'local',

@@ -5,6 +5,7 @@
 import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { TaskStatusReader } from '../client/task-status.ts';
 import type { TaskStatusView } from '../protocol/task-record.ts';
+import { OpsError } from './errors.ts';
 import { fromProducerError } from './producer-errors.ts';
 
 export interface StatusInput {
@@ -15,16 +16,29 @@ export interface StatusInput {
 }
 
 export interface StatusResult extends TaskStatusView {
-  /** True when the table has no record: accepted but not started yet, an unknown id, or an expired record. */
+  /** Always true: without a record, taskStatus() throws TASK_NOT_FOUND. */
   readonly recordFound: boolean;
+}
+
+/** What "no record" can mean, said once for the CLI and its tests. */
+export function noRecordMessage(taskId: string, tableName: string, idempotencyKey?: string): string {
+  const key = idempotencyKey !== undefined && idempotencyKey !== taskId ? ` (idempotency key ${idempotencyKey})` : '';
+  return (
+    `no record of task ${taskId}${key} in table ${tableName}: it has not started yet (accepted, still on the queue or delayed), ` +
+    'or there is no such task (an unknown id, a task sent with another --idempotency-key, or a record past its TTL)'
+  );
 }
 
 export async function taskStatus(input: StatusInput): Promise<StatusResult> {
   const reader = new TaskStatusReader(input.dynamo, input.tableName);
+  let view: TaskStatusView;
   try {
-    const view = await reader.get(input.taskId, { ...(input.idempotencyKey !== undefined ? { idempotencyKey: input.idempotencyKey } : {}), consistentRead: true });
-    return { ...view, recordFound: view.status !== 'PENDING' };
+    view = await reader.get(input.taskId, { ...(input.idempotencyKey !== undefined ? { idempotencyKey: input.idempotencyKey } : {}), consistentRead: true });
   } catch (error) {
     throw fromProducerError(error, { resource: `table ${input.tableName}` });
   }
+  // The SDK reports a missing record as PENDING (a producer polls a task it just sent); an
+  // operator asking about one id must learn that nothing is known about it.
+  if (view.status === 'PENDING') throw new OpsError('TASK_NOT_FOUND', noRecordMessage(input.taskId, input.tableName, input.idempotencyKey));
+  return { ...view, recordFound: true };
 }

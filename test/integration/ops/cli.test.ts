@@ -136,7 +136,9 @@ describe('taskq CLI (child process)', () => {
     expect(json.json.alarms).toEqual({ source: 'local-state', alarms: [{ name: 'DeadLetterQueueNotEmpty', state: 'ALARM' }, { name: 'QueueDepth', state: 'OK' }] });
     expect(human.code, human.stderr).toBe(0);
     expect(human.stdout).toMatch(/dead-letter queue/);
-    expect(human.stdout).toMatch(/ALARM\s+DeadLetterQueueNotEmpty/);
+    // The state column is as wide as its longest word, not padded for colour codes.
+    expect(human.stdout).toMatch(/^ {2}ALARM DeadLetterQueueNotEmpty$/m);
+    expect(human.stdout).toMatch(/^ {2}OK {4}QueueDepth$/m);
   });
 
   it('dlq peek --json shows reason/attempts/type, and a second peek sees the same messages', async () => {
@@ -200,9 +202,21 @@ describe('taskq CLI (child process)', () => {
     expect(queued).toHaveLength(1);
     expect(JSON.parse(queued[0]!.Body!)).toMatchObject({ v: 1, id: sent.json.taskId, type: 'send_email', payload: { to: 'a@example.com' }, idempotencyKey: 'order-42' });
 
-    const pending = await taskq(['--local', '--json', 'status', sent.json.taskId, '--idempotency-key', 'order-42'], { TASKQ_LOCAL_STATE: state });
-    expect(pending.code, pending.stderr).toBe(0);
-    expect(pending.json).toMatchObject({ taskId: sent.json.taskId, status: 'PENDING', recordFound: false });
+    // The follow-up command the human output suggests reaches the same (local) system.
+    const human = await taskq(['--local', 'send', 'send_email', '{"to":"b@example.com"}'], { TASKQ_LOCAL_STATE: state });
+    expect(human.code, human.stderr).toBe(0);
+    expect(human.stdout).toMatch(/follow it with: taskq --local status tsk_[0-9a-f]{32}$/m);
+
+    // No record yet: said so (exit 2), never a PENDING that looks like an answer.
+    const [pending, pendingHuman] = await Promise.all([
+      taskq(['--local', '--json', 'status', sent.json.taskId, '--idempotency-key', 'order-42'], { TASKQ_LOCAL_STATE: state }),
+      taskq(['--local', 'status', sent.json.taskId, '--idempotency-key', 'order-42'], { TASKQ_LOCAL_STATE: state }),
+    ]);
+    expect(pending).toMatchObject({ code: 2, json: { error: { code: 'TASK_NOT_FOUND', exitCode: 2 } } });
+    expect(pending.json.error.message).toContain(`no record of task ${sent.json.taskId} (idempotency key order-42)`);
+    expect(pendingHuman.code).toBe(2);
+    expect(pendingHuman.stdout).toBe('');
+    expect(pendingHuman.stderr).toMatch(/no record of task .*not started yet .*or there is no such task/);
 
     const now = new Date().toISOString();
     await dynamo.send(
@@ -224,6 +238,14 @@ describe('taskq CLI (child process)', () => {
     expect(done.json).toMatchObject({ status: 'SUCCEEDED', attempts: 1, type: 'send_email', recordFound: true });
   });
 
+  it('dlq without a subcommand prints its help and exits 1; --help exits 0', async () => {
+    const [bare, help] = await Promise.all([taskq(['dlq']), taskq(['dlq', '--help'])]);
+    expect(bare.code).toBe(1);
+    expect(bare.stderr).toMatch(/Usage: taskq dlq .*\n[\s\S]*peek[\s\S]*redrive[\s\S]*purge/);
+    expect(help.code).toBe(0);
+    expect(help.stdout).toMatch(/Usage: taskq dlq/);
+  });
+
   it('helpful errors with exit codes: refused purge (1), no local system (2), unknown queue (2), bad flag (1), bad JSON (1)', async () => {
     const r = await createTestResources();
     registerAbsent('queue', `${r.queueUrl}-nope`);
@@ -237,7 +259,7 @@ describe('taskq CLI (child process)', () => {
     expect(purge).toMatchObject({ code: 1, json: { error: { code: 'REFUSED', exitCode: 1 } } });
     expect(purge.stderr).toMatch(/--yes/);
     expect(noLocal).toMatchObject({ code: 2, json: { error: { code: 'NO_LOCAL_SYSTEM' } } });
-    expect(noLocal.stderr).toContain('no local system running — start it with npm start');
+    expect(noLocal.stderr).toContain('no local system running — start it with taskq local');
     expect(unknownQueue).toMatchObject({ code: 2, json: { error: { code: 'QUEUE_NOT_FOUND' } } });
     expect(badMax).toMatchObject({ code: 1, json: { error: { code: 'USAGE' } } });
     expect(badJson).toMatchObject({ code: 1, json: { error: { code: 'USAGE', message: expect.stringContaining('not valid JSON') } } });

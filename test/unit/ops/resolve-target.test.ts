@@ -40,7 +40,7 @@ describe('resolveTarget', () => {
     await expect(resolveTarget({ local: true }, [], { readLocalState: async () => undefined })).rejects.toMatchObject({
       code: 'NO_LOCAL_SYSTEM',
       exitCode: 2,
-      message: expect.stringContaining('no local system running — start it with npm start'),
+      message: expect.stringContaining('no local system running — start it with taskq local'),
     });
   });
 
