@@ -5,6 +5,7 @@
 import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import type { SQSClient } from '@aws-sdk/client-sqs';
 import type { S3Client } from '@aws-sdk/client-s3';
+import type { StandardSchemaV1 } from '@standard-schema/spec';
 import { DEFAULTS, ENV } from '../protocol/resources.ts';
 import { SQS_MAX_VISIBILITY_SECONDS } from '../protocol/limits.ts';
 import { DEFAULT_BACKOFF, type BackoffOptions } from './backoff.ts';
@@ -39,10 +40,26 @@ export interface TaskContext {
   readonly logger: RuntimeLogger;
 }
 
+/**
+ * One task type. The payload type `P` comes from `schema` when there is one, else from the
+ * handler's parameter: `handler: async (payload: { to: string }) => …`.
+ */
 export interface TaskDefinition<P = any, R = unknown> {
   /** Runs the task. The returned value, when its JSON is ≤ MAX_RESULT_BYTES, is stored for status polling. */
   handler(payload: P, context: TaskContext): Promise<R> | R;
-  /** Checks the payload; throwing or returning false dead-letters the task (schema-violation). */
+  /**
+   * A Standard Schema (zod ≥ 3.24, valibot ≥ 1, arktype ≥ 2, …; synchronous) the payload must
+   * satisfy. The handler receives the schema's output, typed as `P`; a payload it rejects is
+   * dead-lettered at once (schema-violation) with each issue's field path and message.
+   * @default none
+   */
+  schema?: StandardSchemaV1<unknown, P>;
+  /**
+   * Checks the payload before the handler runs; throwing or returning false dead-letters the
+   * task at once (schema-violation). Throw an Error whose message names the field
+   * (`to: must be an e-mail address`): it becomes the dead letter's last error.
+   * @default none
+   */
   validate?(payload: unknown): boolean | void;
   /** Handler executions before the task is dead-lettered. @default RuntimeOptions.maxAttempts (5) */
   maxAttempts?: number;

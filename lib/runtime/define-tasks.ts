@@ -2,28 +2,45 @@
  * The Lambda entry point: task definitions in, an SQS event handler out.
  *
  *   export const handler = defineTasks({
- *     send_email: { handler: async (payload, ctx) => { … }, validate: (p) => typeof p?.to === 'string' },
+ *     send_email: { schema: z.object({ to: z.email() }), handler: async (payload, ctx) => { … payload.to … } },
+ *     log_event: { idempotency: 'off', handler: async (payload: { name: string }) => { … } },
  *   });
  *
  * Everything that can be done once per container is done here: configuration, the
  * DynamoDB client, the table's expressions. The SQS and S3 SDKs load on first need.
  */
 import type { Context, SQSBatchResponse, SQSEvent } from 'aws-lambda';
+import type { StandardSchemaV1 } from '@standard-schema/spec';
+import { PoisonMessageError } from '../protocol/errors.ts';
 import { TASK_TYPE_PATTERN } from '../protocol/limits.ts';
 import { AwsClients } from './aws-clients.ts';
-import { resolveConfig, type RuntimeOptions, type TaskDefinitions } from './config.ts';
+import { resolveConfig, type RuntimeOptions, type TaskDefinition, type TaskDefinitions } from './config.ts';
 import { BatchProcessor } from './processor.ts';
 import { SqsActions } from './sqs-actions.ts';
 import { TaskStore } from './task-store.ts';
 import { EmfMetricsSink, JsonLogger, logLevelFromEnv } from './telemetry.ts';
 
-export type SqsTaskHandler = ((event: SQSEvent, context: Context) => Promise<SQSBatchResponse>) & {
+/**
+ * The Lambda handler defineTasks() returns. `Payloads` maps each task type to its payload
+ * type, so a producer can type its sends from the consumer's definitions:
+ * `TaskPayloads<typeof handler>`.
+ */
+export type SqsTaskHandler<Payloads extends Record<string, unknown> = Record<string, unknown>> = ((event: SQSEvent, context: Context) => Promise<SQSBatchResponse>) & {
   /** The configuration in effect (for tests and diagnostics). */
   readonly processor: BatchProcessor;
+  /** Type-level only: the payload type of each task type (never set at run time). */
+  readonly payloads?: Payloads;
 };
 
-export function defineTasks(tasks: TaskDefinitions, options: RuntimeOptions = {}): SqsTaskHandler {
-  for (const [type, definition] of Object.entries(tasks)) {
+/** The payload type of each task type of a handler defineTasks() returned. */
+export type TaskPayloads<H> = H extends SqsTaskHandler<infer Payloads> ? Payloads : never;
+
+export function defineTasks<Payloads extends Record<string, unknown>>(
+  tasks: { [Type in keyof Payloads]: TaskDefinition<Payloads[Type]> },
+  options: RuntimeOptions = {},
+): SqsTaskHandler<Payloads> {
+  const definitions: TaskDefinitions = {};
+  for (const [type, definition] of Object.entries(tasks as TaskDefinitions)) {
     if (!TASK_TYPE_PATTERN.test(type)) throw new Error(`task type ${JSON.stringify(type)} must match ${TASK_TYPE_PATTERN.source}`);
     if (typeof definition?.handler !== 'function') throw new Error(`task type ${type} has no handler function`);
     if (definition.idempotency !== undefined && !['lease', 'record', 'off'].includes(definition.idempotency)) {
@@ -33,6 +50,10 @@ export function defineTasks(tasks: TaskDefinitions, options: RuntimeOptions = {}
       throw new Error(`task type ${type}: maxAttempts must be an integer ≥ 1`);
     }
     if (definition.timeoutMs !== undefined && !(definition.timeoutMs > 0)) throw new Error(`task type ${type}: timeoutMs must be positive`);
+    if (definition.schema !== undefined && typeof definition.schema?.['~standard']?.validate !== 'function') {
+      throw new Error(`task type ${type}: schema must be a Standard Schema (an object with ['~standard'].validate), e.g. a zod, valibot or arktype schema`);
+    }
+    definitions[type] = definition.schema ? withSchema(definition, definition.schema) : definition;
   }
   const config = resolveConfig(options);
   const clock = options.clock ?? { now: Date.now };
@@ -40,7 +61,7 @@ export function defineTasks(tasks: TaskDefinitions, options: RuntimeOptions = {}
   const logger = options.logger ?? new JsonLogger(config.serviceName, logLevelFromEnv(), undefined, clock.now);
   const processor = new BatchProcessor({
     config,
-    tasks: { ...tasks },
+    tasks: definitions,
     clients,
     store: config.tableName ? new TaskStore(clients.dynamo, config.tableName) : undefined,
     sqs: new SqsActions(clients),
@@ -51,4 +72,33 @@ export function defineTasks(tasks: TaskDefinitions, options: RuntimeOptions = {}
   });
   const handler = (event: SQSEvent, context: Context) => processor.process(event, context);
   return Object.assign(handler, { processor });
+}
+
+/**
+ * The schema checks the payload as the handler's first step and hands it the schema's
+ * output (defaults applied, unknown keys stripped, as the schema says); a rejected payload
+ * is dead-lettered at once like a failed validate(), with the issues as its last error.
+ */
+function withSchema(definition: TaskDefinition, schema: StandardSchemaV1): TaskDefinition {
+  return {
+    ...definition,
+    async handler(payload, context) {
+      const result = await schema['~standard'].validate(payload);
+      if (result.issues) throw new PoisonMessageError('schema-violation', `payload rejected by schema: ${describeIssues(result.issues)}`);
+      return definition.handler(result.value, context);
+    },
+  };
+}
+
+/** `to: Invalid email; items[2].sku: Required` — each issue's field path and message. */
+export function describeIssues(issues: readonly StandardSchemaV1.Issue[]): string {
+  return issues
+    .map((issue) => {
+      const path = (issue.path ?? [])
+        .map((segment) => (typeof segment === 'object' ? segment.key : segment))
+        .map((key, i) => (typeof key === 'number' ? `[${key}]` : `${i === 0 ? '' : '.'}${String(key)}`))
+        .join('');
+      return path ? `${path}: ${issue.message}` : issue.message;
+    })
+    .join('; ');
 }

@@ -1,5 +1,5 @@
 /** The consumer runtime: defineTasks() and what task handlers and tests need with it. */
-export { defineTasks, type SqsTaskHandler } from './define-tasks.ts';
+export { defineTasks, describeIssues, type SqsTaskHandler, type TaskPayloads } from './define-tasks.ts';
 export { RUNTIME_DEFAULTS, resolveConfig, queueUrlFromArn, type Clock, type IdempotencyMode, type RuntimeOptions, type TaskContext, type TaskDefinition, type TaskDefinitions } from './config.ts';
 export { DEFAULT_BACKOFF, backoffSeconds, type BackoffOptions, type Jitter } from './backoff.ts';
 export { BatchProcessor } from './processor.ts';
