@@ -15,5 +15,5 @@ export { ALARM_TOPIC_WARNING_ID } from './alarm-topic.ts';
 export { DEFAULT_CONSUMER_ENTRY } from './consumer-function.ts';
 export { CONSUMER_BUNDLING } from './consumer-bundling.ts';
 export { TaskQueueStack } from './task-queue-stack.ts';
-export { contextProps, CONTEXT_KEYS } from './stack-context.ts';
+export { contextProps, CONTEXT_KEYS, TaskQueueContextError } from './stack-context.ts';
 export type { TaskQueueStackProps } from './task-queue-stack.ts';

@@ -38,6 +38,7 @@ export const CONTEXT_KEYS = {
   'taskq:contentBasedDeduplication': key('boolean', 'contentBasedDeduplication (FIFO only)', (v) => ({ contentBasedDeduplication: v })),
   'taskq:retentionDays': key('number', 'retentionPeriod in days', (v) => ({ retentionPeriod: Duration.days(v) })),
   'taskq:maxReceiveCount': key('number', 'maxReceiveCount of the redrive policy', (v) => ({ maxReceiveCount: v })),
+  'taskq:allowLowMaxReceiveCount': key('boolean', 'allowLowMaxReceiveCount: accept a maxReceiveCount below 5', (v) => ({ allowLowMaxReceiveCount: v })),
   'taskq:runtime': key('string', "runtime: 'nodejs22.x' or 'nodejs24.x'", (v) => {
     const runtime = [lambda.Runtime.NODEJS_22_X, lambda.Runtime.NODEJS_24_X].find((r) => r.name === v);
     if (!runtime) throw contextError('taskq:runtime', v, "must be 'nodejs22.x' or 'nodejs24.x'");
@@ -106,6 +107,14 @@ function merge(a: TaskQueueProps, b: TaskQueueProps): TaskQueueProps {
   };
 }
 
+/** An invalid `taskq:` context value of the default stack. */
+export class TaskQueueContextError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'TaskQueueContextError';
+  }
+}
+
 function contextError(name: string, value: unknown, rule: string): Error {
-  return new Error(`TaskQueueStack: invalid context ${name} (${JSON.stringify(value)}): ${rule}`);
+  return new TaskQueueContextError(`TaskQueueStack: invalid context ${name} (${JSON.stringify(value)}): ${rule}`);
 }

@@ -161,7 +161,7 @@ export function resolveTaskQueueProps(props: TaskQueueProps): ResolvedTaskQueueC
     fail(
       'maxReceiveCount',
       maxReceiveCount,
-      `must be at least ${D.minMaxReceiveCount} (throttled receives count too, so a low value dead-letters healthy tasks); set allowLowMaxReceiveCount: true to accept it`,
+      `must be at least ${D.minMaxReceiveCount} (throttled receives count too, so a low value dead-letters healthy tasks); set allowLowMaxReceiveCount: true to accept it (default stack: context taskq:allowLowMaxReceiveCount=true)`,
     );
   }
 

@@ -90,6 +90,12 @@ describe('TaskQueueStack', () => {
     expect(() => stackWith({ 'taskq:maxReceiveCount': 2 })).toThrow(/TaskQueue: invalid maxReceiveCount \(2\)/);
   });
 
+  it('the low maxReceiveCount error names the context key that accepts it, and that key does', () => {
+    expect(() => stackWith({ 'taskq:maxReceiveCount': 3 })).toThrow(/context taskq:allowLowMaxReceiveCount=true/);
+    const t = stackWith({ 'taskq:maxReceiveCount': 3, 'taskq:allowLowMaxReceiveCount': 'true' });
+    expect(resource(t, logicalId(t, 'AWS::SQS::Queue', 'TasksQueue')).Properties.RedrivePolicy.maxReceiveCount).toBe(3);
+  });
+
   it('documents every context key in the README', () => {
     const readme = readFileSync(path.join(ROOT, 'README.md'), 'utf8');
     for (const key of Object.keys(CONTEXT_KEYS)) expect(readme, key).toContain(`\`${key}\``);
@@ -116,6 +122,27 @@ describe('npx cdk synth', () => {
       rmSync(outdir, { recursive: true, force: true });
     }
   }, 180_000);
+});
+
+describe('the app (bin/app.ts) with invalid configuration', () => {
+  it.each([
+    ['a prop rule', { 'taskq:maxReceiveCount': 2 }, /^TaskQueue: invalid maxReceiveCount \(2\): must be at least 5 .*$/],
+    ['a context value', { 'taskq:fifo': 'yes' }, /^TaskQueueStack: invalid context taskq:fifo \("yes"\): must be true or false$/],
+  ])('prints %s message alone — no stack trace — and exits 1', async (_what, context, message) => {
+    const outdir = mkdtempSync(path.join(tmpdir(), 'taskq-synth-error-'));
+    try {
+      const result = await new Promise<{ code: number | null; stderr: string; stdout: string }>((resolve) => {
+        execFile(path.join(ROOT, 'node_modules/.bin/tsx'), ['bin/app.ts'], { cwd: ROOT, env: { ...process.env, CDK_OUTDIR: outdir, CDK_CONTEXT_JSON: JSON.stringify(context) }, timeout: 120_000 }, (error, stdout, stderr) =>
+          resolve({ code: error ? (typeof error.code === 'number' ? error.code : -1) : 0, stdout, stderr }),
+        );
+      });
+      expect(result.code).toBe(1);
+      expect(result.stderr.trim()).toMatch(message);
+      expect(result.stdout.trim()).toBe('');
+    } finally {
+      rmSync(outdir, { recursive: true, force: true });
+    }
+  }, 130_000);
 });
 
 describe('TaskQueueStack props and context together', () => {
