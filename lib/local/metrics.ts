@@ -14,7 +14,8 @@
  *   ConcurrentExecutions. Like Lambda, nothing is published for a function not invoked.
  *   Throttles is always 0 locally: the poller never exceeds its concurrency.
  *
- * Plus what the status panel shows: processed/s, failures, p50/p99 handler and end-to-end latency.
+ * Plus what the status panel shows: messages deleted (/s), records returned to the queue, p50/p99
+ * invocation duration and message sent → deleted time.
  */
 import { GetQueueAttributesCommand, type SQSClient } from '@aws-sdk/client-sqs';
 import type { InvocationResult } from './event-source-poller.ts';
@@ -109,21 +110,26 @@ export interface MetricsSnapshot {
   readonly deadLetterVisible: number;
   /** Seconds, or undefined when it cannot be observed. */
   readonly oldestAgeSeconds: number | undefined;
-  /** Messages deleted after success, per second over the last `rateWindowMs`. */
-  readonly processedPerSecond: number;
-  readonly processed: number;
+  /**
+   * Messages the poller deleted from the source queue, i.e. records the consumer acknowledged:
+   * succeeded tasks, and also tasks it dead-lettered itself, duplicates it skipped and records
+   * it re-sent as fresh copies — not a count of successes.
+   */
+  readonly deleted: number;
+  /** `deleted` per second over the last `rateWindowMs`. */
+  readonly deletedPerSecond: number;
   /** Records returned to the queue (reported failures, failed or timed-out batches). */
-  readonly failures: number;
+  readonly returned: number;
   readonly invocations: number;
   readonly errors: number;
   readonly throttles: number;
   readonly invalidResponses: number;
-  /** Handler duration, ms, over the recent invocations. */
-  readonly durationP50: number | undefined;
-  readonly durationP99: number | undefined;
-  /** SentTimestamp → deleted, ms, over the recently processed messages. */
-  readonly endToEndP50: number | undefined;
-  readonly endToEndP99: number | undefined;
+  /** Duration of a whole invocation (a batch of records), ms, over the recent invocations. */
+  readonly invocationP50: number | undefined;
+  readonly invocationP99: number | undefined;
+  /** SentTimestamp → deleted, ms, over the recently deleted messages. */
+  readonly sentToDeletedP50: number | undefined;
+  readonly sentToDeletedP99: number | undefined;
   readonly concurrency: number;
 }
 
@@ -147,8 +153,8 @@ export class LocalMetrics {
   private timer: NodeJS.Timeout | undefined;
   private sampling: Promise<void> | undefined;
   private last = { visible: 0, inFlight: 0, delayed: 0, dlq: 0, oldest: undefined as number | undefined };
-  private processed = 0;
-  private failures = 0;
+  private deleted = 0;
+  private returned = 0;
   private invocations = 0;
   private errors = 0;
   private invalidResponses = 0;
@@ -248,8 +254,8 @@ export class LocalMetrics {
     const source = this.options.source.name;
     this.store.record(this.sqsMetric('NumberOfMessagesReceived', source), result.records.length, now);
     this.store.record(this.sqsMetric('NumberOfMessagesDeleted', source), result.deleted.length, now);
-    this.processed += result.deleted.length;
-    this.failures += result.failed.length;
+    this.deleted += result.deleted.length;
+    this.returned += result.failed.length;
     for (let i = 0; i < result.deleted.length; i++) this.deletions.push(now);
     pushBounded(this.durations, result.durationMs);
     const deleted = new Set(result.deleted);
@@ -268,17 +274,17 @@ export class LocalMetrics {
       delayed: this.last.delayed,
       deadLetterVisible: this.last.dlq,
       oldestAgeSeconds: this.last.oldest,
-      processedPerSecond: this.deletions.length / (windowMs / 1000),
-      processed: this.processed,
-      failures: this.failures,
+      deleted: this.deleted,
+      deletedPerSecond: this.deletions.length / (windowMs / 1000),
+      returned: this.returned,
       invocations: this.invocations,
       errors: this.errors,
       throttles: 0,
       invalidResponses: this.invalidResponses,
-      durationP50: percentile(this.durations, 50),
-      durationP99: percentile(this.durations, 99),
-      endToEndP50: percentile(this.endToEnd, 50),
-      endToEndP99: percentile(this.endToEnd, 99),
+      invocationP50: percentile(this.durations, 50),
+      invocationP99: percentile(this.durations, 99),
+      sentToDeletedP50: percentile(this.endToEnd, 50),
+      sentToDeletedP99: percentile(this.endToEnd, 99),
       concurrency,
     };
   }

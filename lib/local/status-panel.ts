@@ -1,6 +1,6 @@
 /**
- * What `npm start` shows: how a producer connects, the live status panel (depth, in flight,
- * DLQ, processed/s, failures, latency, every alarm of the template with its local state), a
+ * What `taskq local` shows: how a producer connects, the live status panel (depth, in flight,
+ * DLQ, messages deleted/s, records returned, invocation timing, every alarm of the template with its local state), a
  * one-line status for logs, and the lines for events (alarm changes, failed batches).
  */
 import chalk from 'chalk';
@@ -72,8 +72,9 @@ export function renderPanel(system: LocalSystem, snapshot: { metrics: MetricsSna
     chalk.dim('─'.repeat(72)),
     `${chalk.bold('taskq local')} · ${system.provisioned.stackName} · up ${uptime(startedAt)} · Ctrl-C to stop`,
     `${chalk.bold('queue   ')} depth ${chalk.bold(m.visible)}   in flight ${m.inFlight}   delayed ${m.delayed}   oldest ${m.oldestAgeSeconds === undefined ? '—' : `${m.oldestAgeSeconds} s`}   DLQ ${m.deadLetterVisible > 0 ? chalk.red.bold(m.deadLetterVisible) : 0}`,
-    `${chalk.bold('consumer')} processed ${m.processed} (${m.processedPerSecond.toFixed(1)}/s)   failures ${m.failures > 0 ? chalk.yellow(m.failures) : 0}   invocations ${m.invocations} (running ${concurrency})   errors ${m.errors}   throttles ${m.throttles}`,
-    `${chalk.bold('latency ')} handler p50 ${ms(m.durationP50)} p99 ${ms(m.durationP99)} · end-to-end p50 ${ms(m.endToEndP50)} p99 ${ms(m.endToEndP99)}`,
+    `${chalk.bold('consumer')} messages deleted ${m.deleted} (${m.deletedPerSecond.toFixed(1)}/s)   returned to the queue ${m.returned > 0 ? chalk.yellow(m.returned) : 0}   invocations ${m.invocations} (running ${concurrency})   errors ${m.errors}   throttles ${m.throttles}`,
+    chalk.dim('         deleted = acknowledged: succeeded, dead-lettered by the consumer, duplicates skipped, re-sent copies'),
+    `${chalk.bold('timing  ')} invocation (a batch) p50 ${ms(m.invocationP50)} p99 ${ms(m.invocationP99)} · message sent → deleted p50 ${ms(m.sentToDeletedP50)} p99 ${ms(m.sentToDeletedP99)}`,
     `${chalk.bold('alarms  ')} ${chalk.dim('(evaluated locally on the template’s definitions; periods scaled: 1 min → 1 s)')}`,
     ...snapshot.alarms.map((a) => `  ${shortAlarmName(a.name, names).padEnd(width)} → ${paintState(a.state)}  ${chalk.dim(describeAlarm(a))}`),
   ];
@@ -91,8 +92,8 @@ export function statusLine(snapshot: { metrics: MetricsSnapshot; alarms: readonl
   const alarms = snapshot.alarms.map((a) => `${shortAlarmName(a.name, names)}=${a.state}`).join(' ');
   return (
     `[status] depth=${m.visible} inflight=${m.inFlight} delayed=${m.delayed} dlq=${m.deadLetterVisible} ` +
-    `processed=${m.processed} rate=${m.processedPerSecond.toFixed(1)}/s failures=${m.failures} invocations=${m.invocations} errors=${m.errors} ` +
-    `p50=${ms(m.durationP50)} p99=${ms(m.durationP99)} | alarms: ${alarms}`
+    `deleted=${m.deleted} deleted_rate=${m.deletedPerSecond.toFixed(1)}/s returned=${m.returned} invocations=${m.invocations} errors=${m.errors} ` +
+    `invocation_p50=${ms(m.invocationP50)} invocation_p99=${ms(m.invocationP99)} | alarms: ${alarms}`
   );
 }
 

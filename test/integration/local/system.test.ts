@@ -71,7 +71,7 @@ describe('local system with the event source mapping disabled', () => {
     );
     expect(alarm.kind === 'alarm' && alarm.previous).toBe('OK');
     const snapshot = system.snapshot();
-    expect(snapshot.metrics).toMatchObject({ visible: 3, inFlight: 0, invocations: 0, processed: 0 });
+    expect(snapshot.metrics).toMatchObject({ visible: 3, inFlight: 0, invocations: 0, deleted: 0 });
     expect(snapshot.metrics.oldestAgeSeconds).toBeGreaterThanOrEqual(1);
     // The other alarms are not disturbed by a small backlog.
     expect(snapshot.alarms.filter((a) => a.state === 'ALARM').map((a) => a.name)).toEqual([noConsumers.name]);
