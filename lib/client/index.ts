@@ -3,3 +3,5 @@ export { PRODUCER_DEFAULTS, type TaskProducerConfig, type ClaimCheckFormat, type
 export type { SendOptions, TaskInput } from './task-message.ts';
 export { taskStatusFromItem, type GetTaskStatusOptions } from './task-status.ts';
 export { packBatches } from './batch-packing.ts';
+export { TaskQueueError, TaskValidationError, BackpressureError, SendError } from '../protocol/errors.ts';
+export type { TaskStatus, TaskStatusView } from '../protocol/task-record.ts';

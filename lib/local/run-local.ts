@@ -161,4 +161,11 @@ export async function runLocal(opts: RunLocalOptions): Promise<void> {
   process.on('exit', () => rmSync(statePath, { force: true }));
   process.on('SIGINT', () => void shutdown('SIGINT'));
   process.on('SIGTERM', () => void shutdown('SIGTERM'));
+  // npm and npx run a command through `sh -c`, which dies of a SIGTERM sent to npm without
+  // passing it on: the local system would keep running, orphaned. Being re-parented means
+  // whoever started it is gone — stop as if signalled.
+  const parent = process.ppid;
+  setInterval(() => {
+    if (process.ppid !== parent) void shutdown('parent process exited');
+  }, 500).unref();
 }
