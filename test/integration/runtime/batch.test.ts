@@ -1,5 +1,5 @@
 /** Batches over the wire: FIFO order, deadlines, long delays, idempotency modes, expired leases, logs. */
-import { beforeAll, describe, expect, it } from 'vitest';
+import { beforeEach, describe, expect, it } from 'vitest';
 import { PutItemCommand } from '@aws-sdk/client-dynamodb';
 import type { SQSEvent } from 'aws-lambda';
 import { createTestResources, testClients, type TestResources } from '../../support/aws.ts';
@@ -9,7 +9,9 @@ const clients = testClients();
 
 describe('consumer runtime: batches', () => {
   let r: TestResources;
-  beforeAll(async () => {
+  // A queue per test: a message one test leaves to retry (backoff base 1 s) or in flight must
+  // never join another test's batch and its counted calls.
+  beforeEach(async () => {
     r = await createTestResources(clients);
   });
 
