@@ -17,6 +17,7 @@ export default defineConfig({
     hookTimeout: 120_000,
     // 2 cores: keep parallel files few so emulator-backed timing stays realistic.
     maxWorkers: 2,
-    reporters: ['default', ['json', { outputFile: '.vitest-results.json' }]],
+    // .ci/run reads the counts from here (one file per run: TASKQ_VITEST_RESULTS names another).
+    reporters: ['default', ['json', { outputFile: process.env.TASKQ_VITEST_RESULTS ?? '.vitest-results.json' }]],
   },
 });
