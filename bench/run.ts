@@ -2,16 +2,18 @@
  * `npm run bench` — benchmarks and the cost model (issue 5), on the local emulators.
  * Writes bench/RESULTS.md and bench/results.json (with --out DIR: there instead).
  *
- *   npm run bench              full run (< 10 minutes on 2 cores)
- *   npm run bench -- --quick   small sizes, for correctness (well under a minute)
+ *   npm run bench                    full run (< 10 minutes on 2 cores)
+ *   npm run bench -- --quick         small sizes, for correctness (well under a minute); no section 6
+ *   npm run bench -- --only package  section 6 alone, merged into the existing results
  *
  * Sections: 1 cost per million tasks (five pipelines, one seeded workload), 2 throughput /
- * latency / CPU, 3 cold start, 4 producer, 5 growth and the claim-check curve.
+ * latency / CPU, 3 cold start, 4 producer, 5 growth and the claim-check curve, 6 the package
+ * (CLI start-up, a producer's installed size).
  */
 process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED = 'true';
 
 import { execSync } from 'node:child_process';
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { cpus, loadavg } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import { DEFAULT_CLAIM_CHECK_THRESHOLD_BYTES } from '../lib/protocol/limits.ts';
@@ -21,6 +23,7 @@ import { floorOf, runCost, type CostRun, type CostSettings } from './lib/cost.ts
 import { makeClients, startEmulatorHost } from './lib/env.ts';
 import { installGlobalMeter, unattributed } from './lib/meter.ts';
 import type { PipelineId } from './lib/pipelines.ts';
+import { runPackageBench } from './lib/package-bench.ts';
 import { runProducers } from './lib/producer-bench.ts';
 import { computeRatios, computeTargets, renderMarkdown, summarizeThroughput, summaryTable, type GrowthRow, type Results } from './lib/report.ts';
 import { runThroughput } from './lib/throughput.ts';
@@ -28,6 +31,7 @@ import { makeWorkload, summarizeWorkload } from './lib/workload.ts';
 
 const args = process.argv.slice(2);
 const quick = args.includes('--quick');
+const only = args.includes('--only') ? args[args.indexOf('--only') + 1] : undefined;
 const outIndex = args.indexOf('--out');
 const outDir = outIndex >= 0 ? args[outIndex + 1]! : fileURLToPath(new URL('./', import.meta.url));
 const log = (line: string) => process.stderr.write(line + '\n');
@@ -80,6 +84,23 @@ const P = quick
     };
 
 const COST_ORDER: PipelineId[] = ['a-lease', 'c-powertools', 'a-record', 'b-naive', 'a-off'];
+const PACKAGE_SETTINGS = { cliRuns: 20, tsxRuns: 5 };
+
+async function packageSection(): Promise<NonNullable<Results['package']>> {
+  log('6. the package: CLI start-up, producer install');
+  const loadAverage = loadavg();
+  const result = await runPackageBench(PACKAGE_SETTINGS, log);
+  return { ...result, measuredAt: new Date().toISOString(), node: process.versions.node, loadAverage, gitCommit: gitCommit() };
+}
+
+/** `--only package`: section 6 measured again, the rest of the last results kept as they are. */
+async function onlyPackage(): Promise<void> {
+  const previous = JSON.parse(readFileSync(`${outDir}/results.json`, 'utf8')) as Results;
+  const results: Results = { ...previous, package: await packageSection() };
+  writeFileSync(`${outDir}/results.json`, JSON.stringify(results, null, 2) + '\n');
+  writeFileSync(`${outDir}/RESULTS.md`, renderMarkdown(results));
+  log(`bench: section 6 written to ${outDir}RESULTS.md`);
+}
 
 async function main(): Promise<void> {
   const startedAt = new Date();
@@ -154,6 +175,8 @@ async function main(): Promise<void> {
       }
     }
 
+    const pkg = quick ? undefined : await packageSection();
+
     const partial: Omit<Results, 'ratios' | 'targets'> = {
       meta: {
         mode: quick ? 'quick' : 'full',
@@ -198,6 +221,7 @@ async function main(): Promise<void> {
       producer: producers,
       growth,
       claimCheck: { points, defaultThresholdBytes: DEFAULT_CLAIM_CHECK_THRESHOLD_BYTES, breakEvenBytes: breakEven },
+      ...(pkg ? { package: pkg } : {}),
     };
     partial.meta.durationMs = performance.now() - t0;
     const ratios = computeRatios(partial);
@@ -231,4 +255,6 @@ function notes(isQuick: boolean, load: number[]): string[] {
   return out;
 }
 
-await main();
+if (only === 'package') await onlyPackage();
+else if (only !== undefined) throw new Error(`--only ${only}: the only section that runs alone is package`);
+else await main();

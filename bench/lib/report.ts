@@ -10,6 +10,7 @@ import { PIPELINES, type PipelineId } from './pipelines.ts';
 import { PRICE_TABLE } from './pricing.ts';
 import type { ProducerResult } from './producer-bench.ts';
 import { spread, type Spread, type ThroughputRound } from './throughput.ts';
+import type { PackageResult } from './package-bench.ts';
 
 export interface GrowthRow {
   tasks: number;
@@ -60,6 +61,8 @@ export interface Results {
   producer?: ProducerResult[];
   growth?: GrowthRow[];
   claimCheck?: { points: CurvePoint[]; defaultThresholdBytes: number; breakEvenBytes: number | null };
+  /** Section 6; `measuredAt` says when, since `--only package` refreshes it alone. */
+  package?: PackageResult & { measuredAt: string; node: string; loadAverage: number[]; gitCommit: string };
   ratios: Record<string, number | null>;
   targets: Target[];
 }
@@ -394,6 +397,29 @@ export function renderMarkdown(r: Results): string {
       const fmt = (p: CurvePoint | undefined) => (!p ? 'n/a' : p.error ? `fails: ${p.error.slice(0, 60)}` : `$${usd(p.usdPerMillion)} ($${usd(p.usdPerMillionExclCompute)})`);
       L.push(`| ${kib(size)} | ${fmt(i)} | ${fmt(s)} | ${i ? i.sqsBilledPerTask.toFixed(1) : ''} | ${s ? s.sqsBilledPerTask.toFixed(1) : ''} | ${s ? s.s3RequestsPerTask.toFixed(1) : ''} | ${size > cc.defaultThresholdBytes ? 'S3' : 'inline'} |`);
     }
+    L.push('');
+  }
+
+  // 6. the package
+  if (r.package) {
+    const p = r.package;
+    const mib = (kib: number) => (kib / 1024).toFixed(1);
+    L.push('## 6. The package: CLI start-up, producer install');
+    L.push('');
+    L.push(`Measured ${p.measuredAt} (Node.js ${p.node}, load average ${p.loadAverage.map((v) => v.toFixed(1)).join(' / ')}, commit ${p.gitCommit}; \`npm run bench -- --only package\` refreshes this section alone).`);
+    L.push('');
+    L.push('| measure | median | min–max | runs |');
+    L.push('|---|---|---|---|');
+    L.push(`| \`taskq --help\`, compiled CLI (\`node dist/bin/taskq.js\`), ms | ${n0(p.cliHelpMs.median)} | ${n0(p.cliHelpMs.min)}–${n0(p.cliHelpMs.max)} | ${p.cliHelpMs.n} |`);
+    L.push(`| \`node -e 0\` (the floor of any Node.js CLI), ms | ${n0(p.nodeBaselineMs.median)} | ${n0(p.nodeBaselineMs.min)}–${n0(p.nodeBaselineMs.max)} | ${p.nodeBaselineMs.n} |`);
+    L.push(`| \`tsx bin/taskq.ts --help\` (from source, as before 0.2.0), ms | ${n0(p.tsxHelpMs.median)} | ${n0(p.tsxHelpMs.min)}–${n0(p.tsxHelpMs.max)} | ${p.tsxHelpMs.n} |`);
+    L.push('');
+    const absent = Object.entries(p.producerInstall.absent);
+    L.push(
+      `A producer-only service (examples/producer-service) that installs the packed tarball (${kib(p.tarballBytes)}) gets **${mib(p.producerInstall.nodeModulesKiB)} MiB** of node_modules (\`du -sk\`) in ${p.producerInstall.packages} packages, ` +
+        `of which ${mib(p.producerInstall.cliOnlyKiB)} MiB are the libraries only the \`taskq\` CLI loads (CloudFormation and CloudWatch clients, commander, chalk, cli-progress). ` +
+        `${absent.every(([, gone]) => gone) ? 'Not installed' : 'Installed although they must not be'}: ${absent.filter(([, gone]) => gone === absent.every(([, g]) => g)).map(([name]) => name).join(', ')}.`,
+    );
     L.push('');
   }
 
