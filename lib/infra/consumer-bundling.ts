@@ -5,7 +5,7 @@
  *
  * What is in the bundle and what is not:
  * - Bundled, minified, pinned to the tested version: our runtime and the hot path's SDK —
- *   `@aws-sdk/client-dynamodb` with its @smithy core, signer, HTTP handler and the
+ *   `@aws-sdk/client-dynamodb` with its `@smithy/*` core, signer, HTTP handler and the
  *   environment-variable credential provider (how Lambda hands a function its role's credentials).
  * - Not bundled (`externalModules`): modules the runtime reaches only through `import()` on
  *   rare paths, resolved on Lambda from the AWS SDK v3 that the nodejs22.x and nodejs24.x
