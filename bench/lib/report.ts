@@ -193,7 +193,7 @@ const n1 = (v: number) => (Number.isFinite(v) ? v.toFixed(1) : 'n/a');
 const kib = (b: number) => `${(b / 1024).toFixed(b < 10240 ? 1 : 0)} KiB`;
 const sp = (s: Spread | undefined, f: (v: number) => string = n0) => (s ? `${f(s.median)} (${f(s.min)}–${f(s.max)})` : 'n/a');
 
-/** The summary table (copied into README "Benchmarks"). */
+/** The summary table (copied into docs/BENCHMARKS.md). */
 export function summaryTable(r: Results): string {
   const rows: string[] = ['| measure | (a) taskq | (c) Powertools + sqs-producer | (b) naive | ratio | target | met |', '|---|---|---|---|---|---|---|'];
   const run = (id: PipelineId) => r.cost.runs.find((c) => c.id === id);

@@ -1,6 +1,6 @@
 /**
  * The TaskQueue construct's configuration: every knob, its default and why.
- * Defaults live in `TASK_QUEUE_DEFAULTS` so the construct, the README table and the tests
+ * Defaults live in `TASK_QUEUE_DEFAULTS` so the construct, the docs/CONFIGURATION.md table and the tests
  * read them from one place.
  */
 import { Duration, RemovalPolicy } from 'aws-cdk-lib';

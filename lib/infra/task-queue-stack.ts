@@ -1,6 +1,6 @@
 /**
  * The default stack of `npx cdk deploy`: one TaskQueue configured from cdk.json context
- * (`taskq:*` keys, see ./stack-context.ts and the README's Configuration section).
+ * (`taskq:*` keys, see ./stack-context.ts and docs/CONFIGURATION.md).
  * Environment-agnostic: synthesizes with no AWS account, credentials or region.
  */
 import { Stack, type StackProps } from 'aws-cdk-lib';

@@ -15,7 +15,7 @@
  *   record not listed is deleted.
  * - With ReportBatchItemFailures off the response is ignored: success deletes the whole batch.
  *
- * Knowingly simplified (see README "Run it locally"): the handler runs in this process, so a
+ * Knowingly simplified (see docs/LOCAL.md): the handler runs in this process, so a
  * timed-out handler's promise keeps running in the background (Lambda would freeze and reset
  * the sandbox); there are no cold starts, no scaling ramp (MaximumConcurrency slots are
  * available at once) and no throttling; the 6 MB invocation payload limit only stops gathering.

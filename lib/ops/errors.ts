@@ -6,7 +6,7 @@
  */
 import { TaskQueueError } from '../protocol/errors.ts';
 
-/** Exit codes of `taskq`: stable, documented in docs/OPERATIONS.md and the README. */
+/** Exit codes of `taskq`: stable, documented in docs/OPERATIONS.md and docs/CLI.md. */
 export const EXIT_CODES = {
   ok: 0,
   /** Bad arguments, a refused command (purge without --yes), a missing resource setting. */

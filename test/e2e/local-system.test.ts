@@ -7,8 +7,8 @@
  * sides: the local system's event source poller and the consumer it runs act as the consumer
  * role, the TaskProducer as the producer role (test/support/iam/).
  */
-import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdtemp, rm, access } from 'node:fs/promises';
+import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
+import { mkdtemp, readFile, rm, access } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
@@ -146,6 +146,30 @@ describe('taskq local (npm start) as a user runs it', () => {
     expect(alarm.reason).toMatch(/datapoints/);
     await until(() => (/\[alarm\] \S+DeadLetterQueueNotEmpty: OK → ALARM/.test(output) ? true : undefined), 5_000, 'the alarm line');
     await until(() => (/\[status\] .*dlq=1 .*DeadLetterQueueNotEmpty=ALARM/.test(output) ? true : undefined), 5_000, 'a status line');
+  });
+
+  it("runs the README's commands against it: send succeeds, its follow-up status says SUCCEEDED, stats answers", async () => {
+    const readme = await readFile(join(process.cwd(), 'README.md'), 'utf8');
+    const section = readme.slice(readme.indexOf('## Try it'), readme.indexOf('\n## ', readme.indexOf('## Try it') + 1));
+    const commands = [...section.matchAll(/```sh\n([\s\S]*?)```/g)].flatMap((m) => m[1]!.split('\n')).filter((l) => l.startsWith('npx taskq '));
+    expect(commands.length).toBeGreaterThanOrEqual(2);
+    const env = { ...process.env, TASKQ_LOCAL_STATE: statePath, NO_COLOR: '1' };
+    const shell = (line: string) => execFileSync('sh', ['-c', line], { cwd: process.cwd(), env, encoding: 'utf8', timeout: 60_000 });
+    for (const line of commands) {
+      const out = shell(line);
+      if (!line.includes(' send ')) continue;
+      const followUp = /follow it with: (taskq .*)$/m.exec(out)?.[1];
+      expect(followUp, out).toMatch(/^taskq --local status tsk_[0-9a-f]{32}$/);
+      const status = await until(() => {
+        try {
+          const text = shell(`npx ${followUp}`);
+          return /SUCCEEDED/.test(text) ? text : undefined;
+        } catch {
+          return undefined; // no record yet: exit 2
+        }
+      }, 30_000, 'the README task to succeed');
+      expect(status).toMatch(/^tsk_[0-9a-f]{32} SUCCEEDED/);
+    }
   });
 
   it('stops cleanly on SIGTERM: exit code 0, state file removed', async () => {

@@ -12,7 +12,7 @@
  * already fetched every version the examples pin.
  */
 import { execFile, spawn, type ChildProcess } from 'node:child_process';
-import { cp, mkdtemp, readFile, readdir, rm, writeFile, access } from 'node:fs/promises';
+import { access, cp, mkdtemp, readFile, readdir, rm, symlink, writeFile } from 'node:fs/promises';
 import { existsSync, realpathSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -67,10 +67,17 @@ async function until<T>(probe: () => Promise<T | undefined>, timeoutMs: number, 
   }
 }
 
+/** What `npm pack` reads: the package's own files (its `files` list is applied by npm). */
+const PACKAGE_SOURCES = ['package.json', 'package-lock.json', 'tsconfig.json', 'tsconfig.build.json', 'README.md', 'CHANGELOG.md', 'lib', 'bin'];
+
 beforeAll(async () => {
   work = realpathSync(await mkdtemp(join(tmpdir(), 'taskq-adoption-')));
-  // prepare (npm run build) runs as part of npm pack.
-  const packed = await ok('npm', ['pack', '--pack-destination', work, '--silent'], ROOT, cleanEnv(), 5 * MINUTES);
+  // npm pack runs prepare (npm run build). It runs in a copy of the package's sources, so the
+  // build never replaces this checkout's dist/ while other test files use it.
+  const source = join(work, 'source');
+  for (const entry of PACKAGE_SOURCES) await cp(join(ROOT, entry), join(source, entry), { recursive: true });
+  await symlink(join(ROOT, 'node_modules'), join(source, 'node_modules'), 'dir');
+  const packed = await ok('npm', ['pack', '--pack-destination', work, '--silent'], source, cleanEnv(), 5 * MINUTES);
   tarball = join(work, packed.stdout.trim().split('\n').at(-1)!);
   producerDir = join(work, 'producer-service');
   appDir = join(work, 'cdk-app');

@@ -65,7 +65,7 @@ export async function finishQueue(inv: Invocation): Promise<void> {
         await inv.deps.sqs.resendCopy(queueUrl, w.record, { delaySeconds: 0, priorReceives: totalReceives(w), outcome, fifo: inv.fifo });
         inv.log.warn('outcome sent on in an outcome copy; the copy records it', { ...inv.fields(w), status: w.unrecorded!.status?.S });
       } catch (error) {
-        // Neither the table nor the queue took the outcome: the message goes back (README "Not promised").
+        // Neither the table nor the queue took the outcome: the message goes back (docs/GUARANTEES.md "Not promised").
         w.copyFailed = true;
         inv.log.error('outcome copy not sent; the message goes back to the queue', { ...inv.fields(w), error: errorText(error) });
       }

@@ -1,8 +1,9 @@
 /**
- * The README's "Sending tasks" examples, run as one script with tsx against the emulators,
- * exactly as a reader would run them (the SDK's endpoint variables point at the emulators),
- * as the producer role: every AWS call of the script is evaluated against the synthesized
- * stack's policies (test/support/iam/).
+ * The producer guide's examples (docs/PRODUCER.md, every ```ts block), run as one script with
+ * tsx against the emulators, exactly as a reader would run them (the SDK's endpoint variables
+ * point at the emulators), as the producer role: every AWS call of the script is evaluated
+ * against the synthesized stack's policies (test/support/iam/). Its `taskq/client` import is
+ * pointed at this checkout's sources.
  */
 import { execFile } from 'node:child_process';
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
@@ -18,21 +19,21 @@ import { childEnforcement } from '../../support/iam/child-process.ts';
 
 const ROOT = resolve(import.meta.dirname, '../../..');
 
-/** The ```ts blocks of a README section, in order. */
-export function sectionCode(readme: string, heading: string): string {
-  const start = readme.indexOf(`\n## ${heading}\n`);
-  if (start < 0) throw new Error(`README has no section "${heading}"`);
-  const next = readme.indexOf('\n## ', start + 1);
-  const section = readme.slice(start, next < 0 ? undefined : next);
-  return [...section.matchAll(/```ts\n([\s\S]*?)```/g)].map((m) => m[1]).join('\n');
+/** The ```ts blocks of a document, in order, with the package's entry points mapped to the sources. */
+export function documentCode(markdown: string): string {
+  return [...markdown.matchAll(/```ts\n([\s\S]*?)```/g)]
+    .map((m) => m[1]!)
+    .join('\n')
+    .replaceAll("from 'taskq/client'", `from '${ROOT}/lib/client/index.ts'`);
 }
 
-describe('README "Sending tasks"', () => {
+describe('docs/PRODUCER.md examples', () => {
   it('runs', async () => {
     const clients = testClients();
     const r = await createTestResources(clients);
     const e = emulatorEndpoints();
-    const code = sectionCode(await readFile(join(ROOT, 'README.md'), 'utf8'), 'Sending tasks').replaceAll("'./lib/", `'${ROOT}/lib/`);
+    const code = documentCode(await readFile(join(ROOT, 'docs/PRODUCER.md'), 'utf8'));
+    expect(code).toContain(`from '${ROOT}/lib/client/index.ts'`);
     const dir = await mkdtemp(join(tmpdir(), 'taskq-readme-'));
     const iam = childEnforcement({ principal: 'producer' });
     try {
