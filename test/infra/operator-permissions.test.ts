@@ -87,6 +87,20 @@ const OPERATOR_CALLS: Record<string, CallSite> = {
   'lib/ops/dlq-purge.ts › purgeDeadLetters › PurgeQueue': { commands: ['dlq purge'], needs: { deadLetterQueue: ['sqs:PurgeQueue'] } },
   // Imported for its credentials constant; only `npm start` waits for DynamoDB Local with it.
   'lib/local/emulators.ts › waitForDynamo › ListTables': { commands: [], needs: {}, localOnly: true },
+  // `taskq local` (lib/local/run-local.ts) creates and serves the app's resources on the
+  // emulators it starts on this machine: these calls never reach AWS.
+  'lib/local/demo.ts › waitForQueueEmpty › GetQueueAttributes': { commands: [], needs: {}, localOnly: true },
+  'lib/local/demo.ts › countClaims › ListObjectsV2': { commands: [], needs: {}, localOnly: true },
+  'lib/local/event-source-poller.ts › gather › ReceiveMessage': { commands: [], needs: {}, localOnly: true },
+  'lib/local/event-source-poller.ts › deleteMessages › DeleteMessageBatch': { commands: [], needs: {}, localOnly: true },
+  'lib/local/metrics.ts › readQueue › GetQueueAttributes': { commands: [], needs: {}, localOnly: true },
+  'lib/local/provision.ts › provision › CreateQueue': { commands: [], needs: {}, localOnly: true },
+  'lib/local/provision.ts › provision › SetQueueAttributes': { commands: [], needs: {}, localOnly: true },
+  'lib/local/provision.ts › provision › CreateTable': { commands: [], needs: {}, localOnly: true },
+  'lib/local/provision.ts › provision › UpdateTimeToLive': { commands: [], needs: {}, localOnly: true },
+  'lib/local/provision.ts › provision › CreateBucket': { commands: [], needs: {}, localOnly: true },
+  'lib/local/provision.ts › queueArn › GetQueueAttributes': { commands: [], needs: {}, localOnly: true },
+  'lib/local/provision.ts › waitForTableActive › DescribeTable': { commands: [], needs: {}, localOnly: true },
 };
 
 const CLI_FILES = importClosure(join(REPOSITORY_ROOT, 'bin/taskq.ts'));
