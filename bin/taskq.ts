@@ -1,6 +1,6 @@
 #!/usr/bin/env node
 /**
- * taskq — the operations CLI: send, status, stats, dlq peek / redrive / purge, against a
+ * taskq — the operations CLI: send, status, stats, dlq peek / redrive / purge, contracts, against a
  * deployed stack (CloudFormation outputs, or explicit flags) or the local system (--local);
  * and `local`, which runs the CDK app of the current folder on this machine.
  * The logic lives in lib/ops/ and lib/local/; this file wires commander to it and renders
@@ -287,6 +287,33 @@ function contextPair(value: string, previous: Record<string, string> = {}): Reco
   if (at <= 0) throw new InvalidArgumentError('context is key=value, e.g. -c taskq:batchSize=5');
   return { ...previous, [value.slice(0, at)]: value.slice(at + 1) };
 }
+
+program
+  .command('contracts')
+  .description('list the task contracts a module exports (the one your producer and consumer import), or write their JSON Schemas for producers in other languages')
+  .argument('<module>', 'the contracts module, e.g. dist/contracts.js (a .ts module needs tsx installed)')
+  .option('--json-schema', 'print (or with --out, write) one JSON Schema (draft 2020-12) per task type: the payload a producer must send')
+  .option('--out <dir>', 'with --json-schema: write <dir>/<type>.schema.json instead of printing')
+  .action(async (modulePath: string, _opts, command: Command) => {
+    const options = command.optsWithGlobals<GlobalOptions & { jsonSchema?: boolean; out?: string }>();
+    const ops = await import('../lib/ops/contracts.ts');
+    const contracts = await ops.loadContracts(modulePath);
+    if (options.out !== undefined && !options.jsonSchema) await usageError('--out needs --json-schema');
+    if (options.jsonSchema) {
+      const schemas = ops.contractSchemas(contracts);
+      if (options.out !== undefined) {
+        const files = await ops.writeContractSchemas(options.out, schemas);
+        output(options, { files }, () => files.map((f) => `wrote ${f}`).join('\n'));
+      } else process.stdout.write(`${JSON.stringify(schemas, null, 2)}\n`);
+      return;
+    }
+    const summaries = contracts.map(ops.summarize);
+    output(options, summaries, () =>
+      summaries
+        .map((c) => `${c.type.padEnd(24)} ${c.schemaVendor.padEnd(10)} ${Object.entries(c.defaults).map(([k, v]) => `${k}=${String(v)}`).join(' ')}`.trimEnd())
+        .join('\n'),
+    );
+  });
 
 program
   .command('local')

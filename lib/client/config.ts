@@ -6,6 +6,7 @@
 import type { SQSClient, SQSClientConfig } from '@aws-sdk/client-sqs';
 import type { S3Client } from '@aws-sdk/client-s3';
 import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import type { TaskContract } from '../protocol/contract.ts';
 import { TaskValidationError } from '../protocol/errors.ts';
 import { DEAD_LETTER_HEADROOM_BYTES, DEFAULT_CLAIM_CHECK_THRESHOLD_BYTES, DEFAULT_MAX_PAYLOAD_BYTES, SQS_MAX_MESSAGE_BYTES } from '../protocol/limits.ts';
 import { DEFAULTS } from '../protocol/resources.ts';
@@ -73,6 +74,14 @@ export interface TaskProducerConfig {
   readonly tableName?: string;
   /** DynamoDB client for getTaskStatus. @default created lazily from region/endpoint/credentials */
   readonly dynamo?: DynamoDBClient;
+
+  /**
+   * The task contracts this producer sends (lib/protocol/contract.ts). With them, a send that
+   * names a type as a string must name one of them (else UNKNOWN_TASK_TYPE) and its payload is
+   * checked by that contract's schema (SCHEMA_VIOLATION), as `send(contract, payload)` always is.
+   * @default none: type strings are sent as given (checked only against the type pattern)
+   */
+  readonly contracts?: readonly TaskContract[];
 
   /**
    * Backpressure: refuse new tasks (BackpressureError) while the queue's visible backlog

@@ -1,6 +1,7 @@
 export { TaskProducer, type SendResult, type BatchSendResult } from './task-producer.ts';
 export { PRODUCER_DEFAULTS, type TaskProducerConfig, type ClaimCheckFormat, type RetryConfig } from './config.ts';
-export type { SendOptions, TaskInput } from './task-message.ts';
+export { taskOf, type SendOptions, type TaskInput } from './task-message.ts';
+export { defineContract, isTaskContract, payloadJsonSchema, type TaskContract, type TaskContractDefaults, type ContractInput, type ContractOutput, type PayloadIssue } from '../protocol/contract.ts';
 export { taskStatusFromItem, type GetTaskStatusOptions } from './task-status.ts';
 export { packBatches } from './batch-packing.ts';
 export { TaskQueueError, TaskValidationError, BackpressureError, SendError } from '../protocol/errors.ts';

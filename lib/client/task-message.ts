@@ -6,6 +6,7 @@
 import { createHash } from 'node:crypto';
 import type { MessageAttributeValue } from '@aws-sdk/client-sqs';
 import { MESSAGE_ATTRIBUTES } from '../protocol/attributes.ts';
+import type { ContractInput, TaskContract } from '../protocol/contract.ts';
 import { ENVELOPE_VERSION, isValidIdempotencyKey, isValidTaskId, isValidTaskType } from '../protocol/envelope.ts';
 import { TaskValidationError } from '../protocol/errors.ts';
 import { newTaskId } from '../protocol/ids.ts';
@@ -30,10 +31,15 @@ export interface SendOptions {
   readonly deduplicationId?: string;
 }
 
-/** One task of a sendBatch call. */
+/** One task of a sendBatch call. `type` may be a task contract (its payload is then checked by the contract's schema). */
 export interface TaskInput<P = unknown> extends SendOptions {
-  readonly type: string;
+  readonly type: string | TaskContract;
   readonly payload: P;
+}
+
+/** A sendBatch entry typed by its contract: `taskOf(SendEmail, { to: 'ada@example.com' })`. */
+export function taskOf<C extends TaskContract>(contract: C, payload: ContractInput<C>, options: SendOptions = {}): TaskInput<ContractInput<C>> {
+  return { ...options, type: contract, payload };
 }
 
 /** A validated task, encoded as the inline message (before any claim check). */

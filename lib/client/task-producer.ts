@@ -12,12 +12,14 @@
 import { SQSClient, SendMessageBatchCommand, SendMessageCommand, type SendMessageBatchRequestEntry } from '@aws-sdk/client-sqs';
 import type { S3Client } from '@aws-sdk/client-s3';
 import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import type { ContractInput, TaskContract } from '../protocol/contract.ts';
 import { SendError, TaskQueueError, TaskValidationError } from '../protocol/errors.ts';
 import type { TaskStatusView } from '../protocol/task-record.ts';
 import { isTransientAwsError, toSendError } from './aws-errors.ts';
 import { BacklogMonitor } from './backpressure.ts';
 import { packBatches } from './batch-packing.ts';
 import { ClaimCheck } from './claim-check.ts';
+import { ContractRegistry } from './contracts.ts';
 import { forEachConcurrent } from './concurrency.ts';
 import { resolveProducerConfig, type ResolvedProducerConfig, type TaskProducerConfig } from './config.ts';
 import { backoffDelayMs, sleep, withRetry } from './retry.ts';
@@ -47,6 +49,7 @@ export class TaskProducer {
   private readonly claimCheck: ClaimCheck | undefined;
   private readonly backlogMonitor: BacklogMonitor | undefined;
   private readonly statusReader: TaskStatusReader;
+  private readonly contracts: ContractRegistry;
   private readonly created: { destroy(): void }[] = [];
 
   constructor(config: TaskProducerConfig) {
@@ -92,13 +95,19 @@ export class TaskProducer {
             return client;
           }));
     this.statusReader = new TaskStatusReader(getDynamo, this.config.tableName);
+    this.contracts = new ContractRegistry(config.contracts);
   }
 
   /**
-   * Enqueues one task. Resolves once SQS has accepted it.
-   * @throws TaskValidationError (nothing sent), BackpressureError, SendError (CLAIM_UPLOAD_FAILED or SEND_FAILED)
+   * Enqueues one task. Resolves once SQS has accepted it. Given a contract (defineContract),
+   * the payload is typed and checked by its schema before anything is sent.
+   * @throws TaskValidationError (nothing sent: SCHEMA_VIOLATION, UNKNOWN_TASK_TYPE, …), BackpressureError, SendError (CLAIM_UPLOAD_FAILED or SEND_FAILED)
    */
-  async send<P = unknown>(type: string, payload: P, options?: SendOptions): Promise<SendResult> {
+  async send<C extends TaskContract>(contract: C, payload: ContractInput<C>, options?: SendOptions): Promise<SendResult>;
+  async send<P = unknown>(type: string, payload: P, options?: SendOptions): Promise<SendResult>;
+  async send(typeOrContract: string | TaskContract, payload: unknown, options?: SendOptions): Promise<SendResult> {
+    const { type, contract } = this.contracts.resolve(typeOrContract);
+    await this.contracts.check(contract, payload);
     const task = prepareTask(type, payload, options, this.config);
     if (this.backlogMonitor) await this.backlogMonitor.check();
     if (this.claimCheck?.needs(task)) await this.claimCheck.apply(task);
@@ -137,7 +146,9 @@ export class TaskProducer {
       const t = tasks[i];
       try {
         if (typeof t !== 'object' || t === null) throw new TaskValidationError('INVALID_OPTIONS', 'each task must be an object { type, payload, ...options }');
-        prepared[i] = prepareTask(t.type, t.payload, t, this.config);
+        const { type, contract } = this.contracts.resolve(t.type);
+        await this.contracts.check(contract, t.payload);
+        prepared[i] = prepareTask(type, t.payload, t, this.config);
         valid.push(i);
       } catch (error) {
         results[i] = failure(error, typeof t?.taskId === 'string' ? t.taskId : undefined);

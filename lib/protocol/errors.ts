@@ -8,6 +8,10 @@ export type ProducerErrorCode =
   | 'INVALID_TASK_ID'
   | 'INVALID_IDEMPOTENCY_KEY'
   | 'INVALID_PAYLOAD'
+  /** The payload breaks its task contract's schema (TaskValidationError.issues say where). */
+  | 'SCHEMA_VIOLATION'
+  /** The producer was given contracts, and none is for this task type. */
+  | 'UNKNOWN_TASK_TYPE'
   | 'PAYLOAD_TOO_LARGE'
   | 'INVALID_DELAY'
   | 'FIFO_GROUP_REQUIRED'
@@ -77,8 +81,11 @@ export class TaskQueueError extends Error {
 /** The producer refused a task before sending anything. */
 export class TaskValidationError extends TaskQueueError {
   declare readonly code: Exclude<ProducerErrorCode, 'BACKPRESSURE' | 'CLAIM_UPLOAD_FAILED' | 'SEND_FAILED' | 'EARLIER_IN_GROUP_FAILED' | 'STATUS_FAILED'>;
-  constructor(code: TaskValidationError['code'], message: string, options?: { cause?: unknown }) {
+  /** SCHEMA_VIOLATION: each problem's field path and the schema's message (never the payload's values). */
+  readonly issues: readonly { readonly path: string; readonly message: string }[] | undefined;
+  constructor(code: TaskValidationError['code'], message: string, options?: { cause?: unknown; issues?: readonly { readonly path: string; readonly message: string }[] }) {
     super(code, message, options);
+    this.issues = options?.issues;
   }
 }
 

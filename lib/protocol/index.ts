@@ -1,4 +1,5 @@
 export * from './attributes.ts';
+export * from './contract.ts';
 export * from './envelope.ts';
 export * from './errors.ts';
 export * from './extended-client.ts';

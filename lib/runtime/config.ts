@@ -6,6 +6,7 @@ import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import type { SQSClient } from '@aws-sdk/client-sqs';
 import type { S3Client } from '@aws-sdk/client-s3';
 import type { StandardSchemaV1 } from '@standard-schema/spec';
+import type { TaskContract } from '../protocol/contract.ts';
 import { DEFAULTS, ENV } from '../protocol/resources.ts';
 import { SQS_MAX_VISIBILITY_SECONDS } from '../protocol/limits.ts';
 import { DEFAULT_BACKOFF, type BackoffOptions } from './backoff.ts';
@@ -54,6 +55,14 @@ export interface TaskDefinition<P = any, R = unknown> {
    * @default none
    */
   schema?: StandardSchemaV1<unknown, P>;
+  /**
+   * The task's contract (lib/protocol/contract.ts), shared with producers: its schema checks
+   * the payload (as `schema` does — give one or the other), and its defaults (idempotency,
+   * maxAttempts, timeoutMs) apply unless this definition sets them. Its type must be this
+   * definition's key.
+   * @default none
+   */
+  contract?: TaskContract<string, any, P>;
   /**
    * Checks the payload before the handler runs; throwing or returning false dead-letters the
    * task at once (schema-violation). Throw an Error whose message names the field

@@ -11,6 +11,7 @@
  */
 import type { Context, SQSBatchResponse, SQSEvent } from 'aws-lambda';
 import type { StandardSchemaV1 } from '@standard-schema/spec';
+import { describeIssues, isTaskContract } from '../protocol/contract.ts';
 import { PoisonMessageError } from '../protocol/errors.ts';
 import { TASK_TYPE_PATTERN } from '../protocol/limits.ts';
 import { AwsClients } from './aws-clients.ts';
@@ -53,7 +54,8 @@ export function defineTasks<Payloads extends Record<string, unknown>>(
     if (definition.schema !== undefined && typeof definition.schema?.['~standard']?.validate !== 'function') {
       throw new Error(`task type ${type}: schema must be a Standard Schema (an object with ['~standard'].validate), e.g. a zod, valibot or arktype schema`);
     }
-    definitions[type] = definition.schema ? withSchema(definition, definition.schema) : definition;
+    const resolved = definition.contract !== undefined ? fromContract(type, definition) : definition;
+    definitions[type] = resolved.schema ? withSchema(resolved, resolved.schema) : resolved;
   }
   const config = resolveConfig(options);
   const clock = options.clock ?? { now: Date.now };
@@ -90,15 +92,23 @@ function withSchema(definition: TaskDefinition, schema: StandardSchemaV1): TaskD
   };
 }
 
-/** `to: Invalid email; items[2].sku: Required` — each issue's field path and message. */
-export function describeIssues(issues: readonly StandardSchemaV1.Issue[]): string {
-  return issues
-    .map((issue) => {
-      const path = (issue.path ?? [])
-        .map((segment) => (typeof segment === 'object' ? segment.key : segment))
-        .map((key, i) => (typeof key === 'number' ? `[${key}]` : `${i === 0 ? '' : '.'}${String(key)}`))
-        .join('');
-      return path ? `${path}: ${issue.message}` : issue.message;
-    })
-    .join('; ');
+/**
+ * A definition built on a contract: the contract's schema, and its defaults where the
+ * definition sets none. Refuses a contract of another type, or a schema given twice.
+ */
+function fromContract(type: string, definition: TaskDefinition): TaskDefinition {
+  const contract = definition.contract;
+  if (!isTaskContract(contract)) throw new Error(`task type ${type}: contract must be made by defineContract()`);
+  if (contract.type !== type) throw new Error(`task type ${type}: its contract is for ${JSON.stringify(contract.type)} (the key must be the contract's type)`);
+  if (definition.schema !== undefined) throw new Error(`task type ${type}: give a contract or a schema, not both (the contract carries its schema)`);
+  const d = contract.defaults;
+  return {
+    ...definition,
+    schema: contract.schema,
+    ...(definition.idempotency === undefined && d.idempotency !== undefined ? { idempotency: d.idempotency } : {}),
+    ...(definition.maxAttempts === undefined && d.maxAttempts !== undefined ? { maxAttempts: d.maxAttempts } : {}),
+    ...(definition.timeoutMs === undefined && d.timeoutMs !== undefined ? { timeoutMs: d.timeoutMs } : {}),
+  };
 }
+
+export { describeIssues };

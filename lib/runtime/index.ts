@@ -1,4 +1,5 @@
 /** The consumer runtime: defineTasks() and what task handlers and tests need with it. */
+export { defineContract, isTaskContract, type TaskContract, type TaskContractDefaults, type ContractInput, type ContractOutput } from '../protocol/contract.ts';
 export { defineTasks, describeIssues, type SqsTaskHandler, type TaskPayloads } from './define-tasks.ts';
 export { RUNTIME_DEFAULTS, resolveConfig, queueUrlFromArn, type Clock, type IdempotencyMode, type RuntimeOptions, type TaskContext, type TaskDefinition, type TaskDefinitions } from './config.ts';
 export { DEFAULT_BACKOFF, backoffSeconds, type BackoffOptions, type Jitter } from './backoff.ts';

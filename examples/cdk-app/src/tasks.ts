@@ -1,40 +1,24 @@
 /**
- * The consumer: one handler per task type. The construct bundles this file with esbuild
- * (consumerEntry in bin/app.ts); the producer service sends the task types named here.
+ * The consumer: one handler per task type, each bound to its contract (src/contracts.ts). The
+ * construct bundles this file with esbuild (consumerEntry in bin/app.ts); the producer
+ * service sends the task types named here. A payload that breaks its contract goes to the
+ * DLQ at once (schema-violation), with each field's path and problem.
  */
-import { defineTasks, PermanentError, type TaskPayloads } from 'taskq/runtime';
-
-export interface WelcomeEmail {
-  to: string;
-  name?: string;
-}
-
-export interface ResizeImage {
-  key: string;
-  width: number;
-}
-
-function isWelcomeEmail(payload: unknown): payload is WelcomeEmail {
-  return typeof payload === 'object' && payload !== null && 'to' in payload && typeof payload.to === 'string' && payload.to.includes('@');
-}
+import { defineTasks, type TaskPayloads } from 'taskq/runtime';
+import { ResizeImage, WelcomeEmail } from './contracts.js';
 
 export const handler = defineTasks({
   welcome_email: {
-    // Rejected payloads go to the DLQ at once; the thrown message names the field.
-    validate(payload) {
-      if (!isWelcomeEmail(payload)) throw new Error('to: must be an e-mail address');
-    },
-    timeoutMs: 10_000,
-    async handler(payload: WelcomeEmail, ctx) {
+    contract: WelcomeEmail,
+    async handler(payload, ctx) {
       // Call your mail provider here, with ctx.idempotencyKey as its idempotency key.
       ctx.logger.info('welcome e-mail sent', { taskId: ctx.taskId, attempt: ctx.attempt });
       return { greeted: payload.name ?? payload.to };
     },
   },
   resize_image: {
-    maxAttempts: 3,
-    async handler(payload: ResizeImage) {
-      if (!(payload.width > 0)) throw new PermanentError('width: must be a positive number');
+    contract: ResizeImage,
+    async handler(payload) {
       return { key: `${payload.key}@${payload.width}w` };
     },
   },

@@ -24,7 +24,8 @@ export function documentCode(markdown: string): string {
   return [...markdown.matchAll(/```ts\n([\s\S]*?)```/g)]
     .map((m) => m[1]!)
     .join('\n')
-    .replaceAll("from 'taskq/client'", `from '${ROOT}/lib/client/index.ts'`);
+    .replaceAll("from 'taskq/client'", `from '${ROOT}/lib/client/index.ts'`)
+    .replaceAll("from 'zod'", `from '${ROOT}/node_modules/zod/index.js'`);
 }
 
 describe('docs/PRODUCER.md examples', () => {
@@ -58,6 +59,7 @@ describe('docs/PRODUCER.md examples', () => {
       });
       expect(stdout).toMatch(/accepted tsk_[0-9a-f]{32}/);
       expect(stdout).toContain('100 sent, 0 failed');
+      expect(stdout).toContain('SCHEMA_VIOLATION: payload of send_welcome breaks its contract: to: Invalid email address');
       expect(stdout).toMatch(/large task tsk_\w+ accepted/);
       expect(stdout).toContain('PENDING 0');
       expect(stdout).toContain("status: 202");
