@@ -116,34 +116,21 @@ export function createDashboard(
       height,
     }),
   );
+  /** One custom metric: all task types together, and a line per type. */
+  const allAndPerType = (title: string, metricName: string, statistic: string, annotation?: cloudwatch.HorizontalAnnotation) =>
+    new cloudwatch.GraphWidget({
+      title,
+      left: [metrics.custom(metricName, statistic, { period, label: 'all types' }), metrics.perTaskTypeSearch(metricName, statistic, period)],
+      ...(annotation ? { leftAnnotations: [annotation] } : {}),
+      width: 8,
+      height,
+    });
   dashboard.addWidgets(
-    new cloudwatch.GraphWidget({
-      title: 'Handler duration p99 (ms): all types, per type',
-      left: [
-        metrics.custom(m.handlerDuration, 'p99', { period, label: 'all types' }),
-        metrics.perTaskTypeSearch(m.handlerDuration, 'p99', period),
-      ],
-      width: 8,
-      height,
-    }),
-    new cloudwatch.GraphWidget({
-      title: 'End-to-end latency p99 (ms): all types, per type',
-      left: [
-        metrics.custom(m.endToEndLatency, 'p99', { period, label: 'all types' }),
-        metrics.perTaskTypeSearch(m.endToEndLatency, 'p99', period),
-      ],
-      width: 8,
-      height,
-    }),
-    new cloudwatch.GraphWidget({
-      title: 'Oldest task gone back unfinished (s): all types, per type',
-      left: [
-        metrics.custom(m.unfinishedTaskAge, 'Maximum', { period, label: 'all types' }),
-        metrics.perTaskTypeSearch(m.unfinishedTaskAge, 'Maximum', period),
-      ],
-      leftAnnotations: [{ value: config.alarms.unfinishedTaskAge.threshold, label: 'age alarm' }],
-      width: 8,
-      height,
+    allAndPerType('Handler duration p99 (ms): all types, per type', m.handlerDuration, 'p99'),
+    allAndPerType('End-to-end latency p99 (ms): all types, per type', m.endToEndLatency, 'p99'),
+    allAndPerType('Oldest task gone back unfinished (s): all types, per type', m.unfinishedTaskAge, 'Maximum', {
+      value: config.alarms.unfinishedTaskAge.threshold,
+      label: 'age alarm',
     }),
   );
 
