@@ -99,7 +99,10 @@ function reasonMatches(o: Observed, task: number, reason: string, lastError: str
   const maxAttempts = o.maxAttempts ?? Number.POSITIVE_INFINITY;
   const failed = (o.failedExecutions?.get(task) ?? 0) + (o.deaths?.get(task) ?? 0);
   const path = o.longestPath?.get(task) ?? 0;
-  if (reason === 'attempts-exhausted' && (plan.kind === 'poison' || failed >= maxAttempts)) return true;
+  // A task with injected transient faults (failed runs, S3 errors on its payload fetch — an attempt too —, crashes and
+  // timeouts that counted the attempt of a run that never finished) may use up its attempts.
+  const transient = failed + plan.s3Failures + plan.failures + plan.timeouts;
+  if (reason === 'attempts-exhausted' && (plan.kind === 'poison' || failed >= maxAttempts || transient > 0)) return true;
   if (reason === 'permanent-error' && plan.kind === 'permanent') return true;
   if (reason === 'table-unavailable' && plan.tableDenied) return true;
   if (reason === 'claim-unreadable' && plan.s3Denied) return true;
