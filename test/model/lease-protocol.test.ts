@@ -26,9 +26,10 @@
  * - a delivery acknowledged without error leaves a final record (SUCCEEDED / DEAD_LETTERED),
  *   or an outcome copy or a dead letter sent in that delivery carries it.
  *
- *   npm test                 TASKQ_MODEL_RUNS unset: 120 sequences
+ *   npm test                 TASKQ_MODEL_RUNS unset: 250 sequences
  *   npm run test:chaos       TASKQ_MODEL_RUNS=1500
- *   TASKQ_MODEL_SEED=… TASKQ_MODEL_PATH=…   replay a failure (fast-check prints both with the shrunk counterexample)
+ *   TASKQ_MODEL_SEED=… TASKQ_MODEL_PATH=… TASKQ_MODEL_REPLAY=…   replay a failure: fast-check prints the seed and
+ *                            path, and the shrunk counterexample with its replayPath
  */
 import { randomUUID } from 'node:crypto';
 import { beforeAll, describe, expect, it } from 'vitest';
@@ -47,9 +48,11 @@ import { redriveIdOf } from '../../lib/runtime/message.ts';
 import { createTestResources, emulatorEndpoints, testClients, type TestResources } from '../support/aws.ts';
 import { injectWireFaults, type WireFault } from '../support/wire-faults.ts';
 
-const RUNS = Number(process.env.TASKQ_MODEL_RUNS ?? 120);
+const RUNS = Number(process.env.TASKQ_MODEL_RUNS ?? 250);
 const SEED = process.env.TASKQ_MODEL_SEED !== undefined ? Number(process.env.TASKQ_MODEL_SEED) : undefined;
 const PATH = process.env.TASKQ_MODEL_PATH;
+/** fc.commands' own replay path (printed as /*replayPath="…"*\/ in the counterexample). */
+const REPLAY = process.env.TASKQ_MODEL_REPLAY;
 const MAX_ATTEMPTS = 3;
 const GRACE_MS = 60_000;
 const TYPE = 'pay';
@@ -314,15 +317,19 @@ class Duplicate implements fc.AsyncCommand<Model, Real> {
   }
 }
 
-const commands = [
-  fc
+// Deliveries weigh double, and so do the faults that leave a lease behind (a crash, a refused completion) and the
+// clock steps that land inside or past the takeover grace: the interleavings where a lease protocol goes wrong.
+const deliver = fc
     .tuple(
       fc.nat({ max: 20 }),
       fc.constantFrom<Outcome>('ok', 'ok', 'retry', 'permanent'),
-      fc.constantFrom<Fault>('none', 'none', 'crashAfterEffect', 'loseAcquire', 'loseCompletion', 'refuseCompletion', 'refuseBoth', 'tableDown'),
+      fc.constantFrom<Fault>('none', 'none', 'crashAfterEffect', 'crashAfterEffect', 'loseAcquire', 'loseCompletion', 'refuseCompletion', 'refuseCompletion', 'refuseBoth', 'tableDown'),
     )
-    .map(([copy, outcome, fault]) => new Deliver(copy, outcome, fault)),
-  fc.constantFrom<'second' | 'lease' | 'grace'>('second', 'lease', 'grace', 'grace').map((to) => new Advance(to)),
+    .map(([copy, outcome, fault]) => new Deliver(copy, outcome, fault));
+const commands = [
+  deliver,
+  deliver,
+  fc.constantFrom<'second' | 'lease' | 'grace'>('second', 'lease', 'lease', 'grace', 'grace').map((to) => new Advance(to)),
   fc.tuple(fc.nat({ max: 5 }), fc.constantFrom<'cli' | 'move'>('cli', 'move')).map(([which, style]) => new Redrive(which, style)),
   fc.constant(new Duplicate()),
 ];
@@ -341,7 +348,7 @@ describe('lease protocol: the real runtime on DynamoDB Local against a model', (
 
   it(`holds for ${RUNS} random interleavings of deliveries, crashes, lost responses, refused writes, lease expiry and redrives`, async () => {
     await fc.assert(
-      fc.asyncProperty(fc.commands(commands, { maxCommands: 16, size: 'max' }), async (cmds) => {
+      fc.asyncProperty(fc.commands(commands, { maxCommands: 16, size: 'max', ...(REPLAY ? { replayPath: REPLAY } : {}) }), async (cmds) => {
         const id = newTaskId();
         const envelope = { v: 1 as const, id, type: TYPE, payload: { cents: 100 }, createdAt: new Date().toISOString() };
         const real: Real = {
