@@ -287,7 +287,7 @@ export class FaultSchedule implements ChaosFaults {
   deadLetterQueueUrl = '';
   private startedAt = 0;
   private invocations = 0;
-  /** The n-th invocation that is forced to crash / hang / see a re-delivery, so every kind occurs even in a short run. */
+  /** From the n-th invocation on, a crash / hang / re-delivery is forced until one happened, so every kind occurs even in a short run. */
   private readonly forced: { crash: number; hang: number; redelivery: number };
 
   constructor(
@@ -324,9 +324,11 @@ export class FaultSchedule implements ChaosFaults {
   invocation(records: number): InvocationFaults {
     const r = this.invocationRng;
     const n = ++this.invocations;
-    const crash = r.chance(this.rates.crash) || n === this.forced.crash;
-    const hang = !crash && (r.chance(this.rates.hang) || n === this.forced.hang);
-    const redeliver = r.chance(this.rates.redelivery) || n === this.forced.redelivery;
+    // Forced from the n-th invocation on until one happened (an invocation may offer no chance: no effect to
+    // crash after, no completion write to hang, no handler run to re-deliver under).
+    const crash = r.chance(this.rates.crash) || (n >= this.forced.crash && this.counts.crash === 0);
+    const hang = !crash && (r.chance(this.rates.hang) || (n >= this.forced.hang && this.counts.functionTimeout === 0));
+    const redeliver = r.chance(this.rates.redelivery) || (n >= this.forced.redelivery && this.counts.redelivery === 0);
     return {
       crashAfterEffects: crash ? r.int(1, Math.max(1, Math.min(3, records - 1))) : undefined,
       hangCompletion: hang,
