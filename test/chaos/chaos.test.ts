@@ -66,9 +66,10 @@
  * that task is correct at-least-once behaviour, and the ledger excuses exactly those effects
  * (observed at the wire: the run's SUCCEEDED never reached the table, and no outcome copy
  * carrying it reached the queue). Repeated effects inside the windows the README names are
- * classified apart — `excusedByWindow{a,c}`: (a) the completion refused and its outcome copy
- * not recorded before another copy took the task over after lease + grace; (c) the completion
- * and the outcome copy both refused, so the message came back — and every other repeated
+ * classified apart — `excusedByWindow{copyNotRecorded,bothRefused}` (README "Not promised", "One effect when both
+ * stores refuse"): the completion refused and its outcome copy not recorded before another copy
+ * took the task over after lease + grace; the completion and the outcome copy both refused, so
+ * the message came back — and every other repeated
  * effect is a double effect. The invariants are listed in harness/invariants.ts; stray DLQ
  * copies and status mismatches (a dead-lettered task whose record the table refused to
  * write) are counted, not failed.

@@ -117,7 +117,7 @@ describe('runtime regressions found by the chaos suite', () => {
 });
 
 /**
- * The chaos suite's FIFO variant counted a repeated effect in window (a) although the table
+ * The chaos suite's FIFO variant counted a repeated effect in the window copyNotRecorded although the table
  * refused only the completion, never the outcome copy: the outcome copy was not recorded
  * before a duplicate took the task over. Two ways, each reproduced here with an injected clock:
  * on a FIFO queue the copy joined the back of its task's message group, behind a duplicate of

@@ -697,9 +697,9 @@ export async function runChaos(o: ChaosOptions): Promise<ChaosReport> {
         if (inv.completed.has(key)) return;
         const later = n < invs.length - 1;
         if (inv.outcomeSent.has(key)) {
-          if (later) ledger.excuseByWindow(task, 'a');
+          if (later) ledger.excuseByWindow(task, 'copyNotRecorded');
         } else if (inv.dead) ledger.excuse(task);
-        else if (later) ledger.excuseByWindow(task, 'c');
+        else if (later) ledger.excuseByWindow(task, 'bothRefused');
       });
     }
 

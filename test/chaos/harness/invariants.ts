@@ -6,8 +6,8 @@
  *   effect, or is on the DLQ with a reason attribute (and no accountable effect);
  * - doubleEffects: no task has more than one accountable effect — repeated effects excused
  *   because the run died before its completion reached the table, or classified into a window
- *   the README names ((a) completion refused and outcome copy not recorded before another copy
- *   took over; (c) completion and outcome copy both refused), are reported apart
+ *   the README names (copyNotRecorded: completion refused and outcome copy not recorded before
+ *   another copy took over; bothRefused: completion and outcome copy both refused), are reported apart
  *   (`excusedByWindow`), never hidden in this count;
  * - ackedUnrecorded: at quiescence (every message acknowledged, outcome copies processed) no
  *   task's record says IN_PROGRESS or RETRYING — unless its dead letter says the table itself
@@ -74,7 +74,7 @@ export interface Verdict {
   readonly lost: number;
   readonly doubleEffects: number;
   /** Repeated effects inside a documented window, by window (not double effects). */
-  readonly excusedByWindow: { readonly a: number; readonly c: number };
+  readonly excusedByWindow: { readonly copyNotRecorded: number; readonly bothRefused: number };
   readonly ackedUnrecorded: number;
   readonly unboundedCycles: number;
   readonly reasonMismatches: number;
@@ -210,7 +210,7 @@ export function checkInvariants(o: Observed): Verdict {
     deadLettered,
     lost,
     doubleEffects,
-    excusedByWindow: { a: o.ledger.windowTotal('a'), c: o.ledger.windowTotal('c') },
+    excusedByWindow: { copyNotRecorded: o.ledger.windowTotal('copyNotRecorded'), bothRefused: o.ledger.windowTotal('bothRefused') },
     ackedUnrecorded,
     unboundedCycles: o.unboundedCycles?.size ?? 0,
     reasonMismatches,
@@ -227,7 +227,7 @@ export function summaryLine(v: Verdict, faults: FaultCounts, seed: number, label
   const f = FAULT_KINDS.map((k) => `${k}=${faults[k]}`).join(',');
   return (
     `${label}: tasks=${v.tasks} faults{${f}} succeeded=${v.succeeded} deadLettered=${v.deadLettered} lost=${v.lost} doubleEffects=${v.doubleEffects} ` +
-    `excusedByWindow{a=${v.excusedByWindow.a},c=${v.excusedByWindow.c}} ackedUnrecorded=${v.ackedUnrecorded} unboundedCycles=${v.unboundedCycles} ` +
+    `excusedByWindow{copyNotRecorded=${v.excusedByWindow.copyNotRecorded},bothRefused=${v.excusedByWindow.bothRefused}} ackedUnrecorded=${v.ackedUnrecorded} unboundedCycles=${v.unboundedCycles} ` +
     `reasonMismatches=${v.reasonMismatches} overRuns=${v.overRuns} fifoOrder=${v.fifoOrder} strayDlqCopies=${v.strayDlqCopies} statusMismatches=${v.statusMismatches} seed=${seed}`
   );
 }
