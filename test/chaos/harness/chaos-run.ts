@@ -315,7 +315,7 @@ export async function runChaos(o: ChaosOptions): Promise<ChaosReport> {
       maxReceiveCount: Number(fnEnv[ENV.maxReceiveCount]),
       maxNoAttemptReturns: o.maxNoAttemptReturns,
       takeoverGraceMs: o.takeoverGraceMs,
-      backoff: { baseSeconds: 1, capSeconds: 4, jitter: 'equal' as const },
+      backoff: { baseSeconds: 1, capSeconds: 2, jitter: 'equal' as const },
       deadlineMarginMs: 1000,
       leaseMarginMs: 1000,
       random: runtimeRandom,
