@@ -327,8 +327,11 @@ export async function runChaos(o: ChaosOptions): Promise<ChaosReport> {
     /** The consumer's own re-sends to the source queue continue their record's lineage. */
     const observeConsumerSqs = (inv: SimulatedInvocation, command: unknown, output: { MessageId?: string }) => {
       if (!(command instanceof SendMessageCommand) || command.input.QueueUrl !== source.url || !output?.MessageId) return;
-      const parent = inv.records.find((r) => r.body === command.input.MessageBody);
-      const from = parent ? lineages.get(parent.messageId) : undefined;
+      // The record it copies: same body — and, among records with the same body (duplicates in one batch), the one
+      // whose receives so far the copy says it carries.
+      const carried = Number(command.input.MessageAttributes?.[COPY_ATTRIBUTES.priorReceives]?.StringValue ?? 0);
+      const candidates = inv.records.map((r) => lineages.get(r.messageId)).filter((l, i): l is Lineage => l !== undefined && inv.records[i]!.body === command.input.MessageBody);
+      const from = candidates.find((l) => l.prior + l.receives === carried) ?? candidates[0];
       if (from) lineages.set(output.MessageId, { task: from.task, prior: from.prior + from.receives, receives: 0, exempt: from.exempt });
     };
     /** The first SQS sequence number of each task's own message (FIFO order). */
