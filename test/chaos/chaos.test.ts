@@ -43,9 +43,10 @@
  *   UpdateItem acquires and redrive resets, BatchWriteItem completions, PutItem conditional
  *   writes, SendMessage to the DLQ and to the source queue, ChangeMessageVisibilityBatch,
  *   DeleteObjects.
- * - itemThrottle: some keys' items in BatchWriteItem (UnprocessedItems) and BatchExecuteStatement
- *   (per-statement throttling errors) are refused for 8 s — longer than every retry budget —
- *   while the rest of each request is applied: completions travel in outcome copies.
+ * - itemThrottle: some keys' INSERTs are refused once with a per-statement throttling error
+ *   (BatchExecuteStatement), and their completions' BatchWriteItem items come back as
+ *   UnprocessedItems for 8 s from the first — longer than every retry budget — while the rest of
+ *   each request is applied: those completions travel in outcome copies.
  * - tableDenied: every task-table request naming some keys is refused with AccessDenied (or a
  *   disabled KMS key) → the bound ends them as table-unavailable; s3Denied: GetObject of some
  *   claim objects refused with AccessDenied / KMS.DisabledException → claim-unreadable.

@@ -26,8 +26,8 @@ export interface ChaosFaults {
   dynamo(commandName: string, input: any): WireFault | undefined; // eslint-disable-line @typescript-eslint/no-explicit-any
   s3(commandName: string, input: any): WireFault | undefined; // eslint-disable-line @typescript-eslint/no-explicit-any
   sqs(commandName: string, input: any): WireFault | undefined; // eslint-disable-line @typescript-eslint/no-explicit-any
-  /** Of these idempotency keys in one batch write, the positions to throttle now. */
-  throttledItems(keys: readonly (string | undefined)[]): Set<number>;
+  /** Of these idempotency keys in one batch write (BatchWriteItemCommand or BatchExecuteStatementCommand), the positions to throttle now. */
+  throttledItems(commandName: string, keys: readonly (string | undefined)[]): Set<number>;
 }
 
 type Middleware = (next: (args: any) => Promise<any>, context: any) => (args: any) => Promise<any>; // eslint-disable-line @typescript-eslint/no-explicit-any
@@ -51,7 +51,7 @@ function itemThrottling(faults: ChaosFaults): Middleware {
   return (next, context) => async (args) => {
     const name = String(context?.commandName ?? '');
     if (name !== 'BatchWriteItemCommand' && name !== 'BatchExecuteStatementCommand') return next(args);
-    const throttled = faults.throttledItems(dynamoKeys(name, args.input));
+    const throttled = faults.throttledItems(name, dynamoKeys(name, args.input));
     if (throttled.size === 0) return next(args);
     if (name === 'BatchWriteItemCommand') {
       const [table, requests] = Object.entries(args.input.RequestItems as Record<string, unknown[]>)[0]!;

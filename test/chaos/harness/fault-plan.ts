@@ -95,7 +95,7 @@ export interface TaskPlan {
   readonly tableDenied: boolean;
   /** Every GetObject of its claim object is refused (AccessDenied / KMS) until it is fixed. */
   readonly s3Denied: boolean;
-  /** Its items in batch writes (BatchWriteItem, BatchExecuteStatement) are throttled for longer than every retry budget, once. */
+  /** Its INSERT is refused once by a per-statement throttling error, and its completion's BatchWriteItem items for longer than every retry budget. */
   readonly itemThrottle: boolean;
   /**
    * What the operator does once it is in the DLQ: nothing; 'fix' the cause (a poison or
@@ -133,7 +133,7 @@ export interface ChaosRates {
   /** Per write request (WRITE_TARGETS): applied, and its response lost. */
   readonly lostResponse: number;
   readonly itemThrottle: number;
-  /** Item throttling lasts this long from the key's first throttled write. */
+  /** Item throttling of a key's completion writes lasts this long from its first completion write. */
   readonly itemThrottleMs: number;
   readonly tableDenied: number;
   /** Of the tasks whose payload is in S3. */
@@ -281,8 +281,9 @@ export class FaultSchedule implements ChaosFaults {
   readonly deniedKeys = new Set<string>();
   /** Claim object keys whose every GetObject is refused (until fixed). */
   readonly deniedObjects = new Set<string>();
-  /** Idempotency keys planned for item throttling → when their throttling ends (set at the first throttled write). */
+  /** Idempotency keys planned for item throttling → when their completions' throttling ends (set at the first). */
   readonly throttledKeys = new Map<string, number | undefined>();
+  private readonly insertThrottled = new Set<string>();
   /** The DLQ's URL (SendMessage there is a dead-lettering). */
   deadLetterQueueUrl = '';
   private startedAt = 0;
@@ -399,17 +400,24 @@ export class FaultSchedule implements ChaosFaults {
     return undefined;
   }
 
-  throttledItems(keys: readonly (string | undefined)[]): Set<number> {
+  throttledItems(commandName: string, keys: readonly (string | undefined)[]): Set<number> {
     const out = new Set<number>();
     const now = this.now();
     keys.forEach((key, i) => {
       if (key === undefined || !this.throttledKeys.has(key)) return;
-      let until = this.throttledKeys.get(key);
-      if (until === undefined) this.throttledKeys.set(key, (until = now + this.rates.itemThrottleMs));
-      if (now < until) {
-        out.add(i);
-        this.count('itemThrottle');
+      if (commandName === 'BatchExecuteStatementCommand') {
+        // The INSERT of a throttled key: refused once (a per-statement error), then let through.
+        if (this.insertThrottled.has(key)) return;
+        this.insertThrottled.add(key);
+      } else {
+        // Its completion: refused from the first try for itemThrottleMs — longer than the write retries and the
+        // invocation — so the outcome travels in an outcome copy.
+        let until = this.throttledKeys.get(key);
+        if (until === undefined) this.throttledKeys.set(key, (until = now + this.rates.itemThrottleMs));
+        if (now >= until) return;
       }
+      out.add(i);
+      this.count('itemThrottle');
     });
     return out;
   }
