@@ -80,6 +80,8 @@ export interface ChaosOptions {
 
 export interface ChaosReport extends Omit<Observed, 'ledger'> {
   readonly ledger: EffectsLedger;
+  /** The copyNotRecorded window's repeated effects by cause: the copy's write refused, or the copy received too late. */
+  readonly copyNotRecordedBy: { readonly refusedWrite: number; readonly queueDelay: number };
   readonly schedule: FaultSchedule;
   readonly converged: boolean;
   readonly durationMs: number;
@@ -193,7 +195,20 @@ export async function runChaos(o: ChaosOptions): Promise<ChaosReport> {
     if (!succeededAt.has(key)) succeededAt.set(key, Date.now());
     CURRENT.getStore()?.completed.add(key);
   };
-  installDynamoFaults(consumer.dynamo, schedule, (name, input, status) => {
+  /** Keys whose SUCCEEDED conditional put (an outcome copy's, or an overrun's) the table refused at least once. */
+  const succeededPutRefused = new Set<string>();
+  const faults = {
+    ...schedule,
+    dynamo: (name: string, input: any) => { // eslint-disable-line @typescript-eslint/no-explicit-any
+      const fault = schedule.dynamo(name, input);
+      if (fault?.kind === 'error' && name === 'PutItemCommand' && input?.Item?.status?.S === 'SUCCEEDED' && input.Item.pk?.S) succeededPutRefused.add(input.Item.pk.S);
+      return fault;
+    },
+    s3: schedule.s3.bind(schedule),
+    sqs: schedule.sqs.bind(schedule),
+    throttledItems: schedule.throttledItems.bind(schedule),
+  };
+  installDynamoFaults(consumer.dynamo, faults, (name, input, status) => {
     if (status !== 200) return;
     if (name === 'PutItemCommand' && input?.Item?.status?.S === 'SUCCEEDED') succeededWrite(input.Item.pk?.S);
     if (name === 'BatchWriteItemCommand') {
@@ -692,6 +707,8 @@ export async function runChaos(o: ChaosOptions): Promise<ChaosReport> {
     const durationMs = Date.now() - started;
     // Let requests already on the wire from dead invocations land before judging them.
     await sleep(1500);
+    /** Why an outcome copy was not recorded in time: the table refused its write, or it was not received before another copy took over. */
+    const copyNotRecordedBy = { refusedWrite: 0, queueDelay: 0 };
     // Repeated effects: excused where a run died after its effect with its completion not in the table (and no
     // outcome copy sent); classified by window where the runtime documents one; anything else is a double effect.
     for (const [task, invs] of applications) {
@@ -700,7 +717,10 @@ export async function runChaos(o: ChaosOptions): Promise<ChaosReport> {
         if (inv.completed.has(key)) return;
         const later = n < invs.length - 1;
         if (inv.outcomeSent.has(key)) {
-          if (later) ledger.excuseByWindow(task, 'copyNotRecorded');
+          if (later) {
+            ledger.excuseByWindow(task, 'copyNotRecorded');
+            copyNotRecordedBy[succeededPutRefused.has(key) ? 'refusedWrite' : 'queueDelay']++;
+          }
         } else if (inv.dead) ledger.excuse(task);
         else if (later) ledger.excuseByWindow(task, 'bothRefused');
       });
@@ -772,6 +792,7 @@ export async function runChaos(o: ChaosOptions): Promise<ChaosReport> {
       longestPath,
       unboundedCycles,
       sequence,
+      copyNotRecordedBy,
       schedule,
       converged,
       durationMs,

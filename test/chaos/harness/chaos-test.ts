@@ -39,7 +39,7 @@ export function chaosTest(variant: { fifo: boolean; tasks: number }): void {
         });
         const verdict = checkInvariants(report);
         console.log(summaryLine(verdict, report.schedule.counts, SEED, label));
-        console.log(`${label}: lostResponses{${WRITE_TARGETS.map((t) => `${t}=${report.schedule.lostByTarget[t]}`).join(',')}} durationMs=${report.durationMs}`);
+        console.log(`${label}: lostResponses{${WRITE_TARGETS.map((t) => `${t}=${report.schedule.lostByTarget[t]}`).join(',')}} copyNotRecordedBy{refusedWrite=${report.copyNotRecordedBy.refusedWrite},queueDelay=${report.copyNotRecordedBy.queueDelay}} durationMs=${report.durationMs}`);
         const details = {
           converged: report.converged,
           durationMs: report.durationMs,
