@@ -48,6 +48,8 @@ import { newTaskId } from '../../lib/protocol/ids.ts';
 import { defineTasks, type TaskContext } from '../../lib/runtime/index.ts';
 import { redriveIdOf } from '../../lib/runtime/message.ts';
 import { createTestResources, emulatorEndpoints, testClients, type TestResources } from '../support/aws.ts';
+import { enforceIam } from '../support/iam/enforcement.ts';
+import { asPrincipal } from '../support/iam/principals.ts';
 import { injectWireFaults, type WireFault } from '../support/wire-faults.ts';
 
 const RUNS = Number(process.env.TASKQ_MODEL_RUNS ?? 250);
@@ -221,7 +223,8 @@ class Deliver implements fc.AsyncCommand<Model, Real> {
     // The completion of a refused run gives up at once (no time left), not after seconds of retries.
     const context = { getRemainingTimeInMillis: () => (handlerDone && fault.startsWith('refuse') ? 400 : 30_000) } as Context;
     const event: SQSEvent = { Records: [toRecord(copy, h.r.queueArn)] };
-    const response = await Promise.race([handler(event, context), crashed.then(() => undefined)]);
+    // As the consumer role: every call the runtime makes is evaluated against the synthesized stack's policies.
+    const response = await Promise.race([asPrincipal('consumer', () => handler(event, context)), crashed.then(() => undefined)]);
     h.dynamoFault = () => undefined;
     h.sqsDown = false;
     const after = await record(real.key);
@@ -345,7 +348,7 @@ describe('lease protocol: the real runtime on DynamoDB Local against a model', (
   beforeAll(async () => {
     const e = emulatorEndpoints();
     // Two tries per DynamoDB call: a lost response is retried once by the SDK, a refusal reaches the runtime at once.
-    h.clients = { ...testClients(), dynamo: new DynamoDBClient({ region: e.region, credentials: LOCAL_CREDENTIALS, endpoint: e.dynamoEndpoint, maxAttempts: 2 }) };
+    h.clients = { ...testClients(), dynamo: enforceIam(new DynamoDBClient({ region: e.region, credentials: LOCAL_CREDENTIALS, endpoint: e.dynamoEndpoint, maxAttempts: 2 })) };
     h.r = await createTestResources(h.clients, { visibilityTimeout: 30 });
     h.dynamoFault = () => undefined;
     h.sqsDown = false;
