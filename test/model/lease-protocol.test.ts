@@ -28,7 +28,7 @@
  *   task is still on the queue (an outcome copy superseded by a run that took the task over and
  *   went back to the queue is acknowledged: that run's message answers for the task).
  *
- *   npm test                 TASKQ_MODEL_RUNS unset: 250 sequences
+ *   npm test                 TASKQ_MODEL_RUNS unset: 200 sequences
  *   npm run test:chaos       TASKQ_MODEL_RUNS=1500
  *   TASKQ_MODEL_SEED=… TASKQ_MODEL_PATH=… TASKQ_MODEL_REPLAY=…   replay a failure: fast-check prints the seed and
  *                            path, and the shrunk counterexample with its replayPath
@@ -52,7 +52,7 @@ import { enforceIam } from '../support/iam/enforcement.ts';
 import { asPrincipal } from '../support/iam/principals.ts';
 import { injectWireFaults, type WireFault } from '../support/wire-faults.ts';
 
-const RUNS = Number(process.env.TASKQ_MODEL_RUNS ?? 250);
+const RUNS = Number(process.env.TASKQ_MODEL_RUNS ?? 200);
 const SEED = process.env.TASKQ_MODEL_SEED !== undefined ? Number(process.env.TASKQ_MODEL_SEED) : undefined;
 const PATH = process.env.TASKQ_MODEL_PATH;
 /** fc.commands' own replay path (printed as /*replayPath="…"*\/ in the counterexample). */
