@@ -109,7 +109,10 @@ export class SqsActions {
   /**
    * Re-sends a fresh copy of the message (same body and attributes) with a delay of at most
    * 900 s, carrying the receives so far and, for an outcome copy, the outcome to record.
-   * On a FIFO queue (no per-message delay) the copy joins the back of its message group.
+   * On a FIFO queue (no per-message delay) a re-sent copy joins the back of its message group;
+   * an outcome copy goes to a group of its own, so that it is recorded at once and never waits
+   * behind its group — where another copy of the same task may be, which would take the task
+   * over once the lease and the takeover grace have passed. It only records: order is no concern.
    */
   async resendCopy(queueUrl: string, record: SQSRecord, copy: CopyOptions): Promise<void> {
     const { client, sdk } = await this.clients.sqs();
@@ -122,7 +125,9 @@ export class SqsActions {
         MessageBody: record.body,
         MessageAttributes: attributes,
         ...(copy.fifo
-          ? { MessageGroupId: record.attributes.MessageGroupId ?? 'taskq', MessageDeduplicationId: `${record.messageId}:${copy.outcome !== undefined ? 'outcome' : 'copy'}` }
+          ? copy.outcome !== undefined
+            ? { MessageGroupId: `taskq-outcome-${record.messageId}`, MessageDeduplicationId: `${record.messageId}:outcome` }
+            : { MessageGroupId: record.attributes.MessageGroupId ?? 'taskq', MessageDeduplicationId: `${record.messageId}:copy` }
           : { DelaySeconds: Math.max(0, Math.min(SQS_MAX_DELAY_SECONDS, Math.ceil(copy.delaySeconds))) }),
       }),
     );

@@ -1,119 +1,80 @@
 /**
  * Chaos suite: N tasks through the local system under a seeded schedule of faults, then
- * the promises checked — nothing lost, no effect applied twice, the DLQ alarm honest.
+ * the promises checked — nothing lost, no effect applied twice, nothing acknowledged
+ * unrecorded, every cycle bounded, every dead letter with its cause, FIFO order within a
+ * group, the DLQ alarm honest. Two variants: a standard queue and a FIFO queue with several
+ * message groups.
  *
- *   npm test                 short run (TASKQ_CHAOS_TASKS unset: 400 tasks)
- *   npm run test:chaos       full run (10,000 tasks)
+ *   npm test                 short run (TASKQ_CHAOS_TASKS unset: 300 tasks; FIFO 100)
+ *   npm run test:chaos       full run (10,000 tasks; FIFO 600 — fauxqs serves one message per
+ *                            group per receive, so a FIFO run's throughput is bound to its groups),
+ *                            and the model-based test's long run (test/model)
  *   TASKQ_CHAOS_SEED=…       replay another schedule (the summary line prints the seed)
+ *   TASKQ_CHAOS_FIFO_TASKS=… size of the FIFO variant
  *
  * What runs: the synthesized template's queues, table, bucket and alarms provisioned on the
- * emulators; the real runtime (defineTasks with a `chaos` task type) invoked by the real
- * local event-source poller (the template's batch size, ReportBatchItemFailures, several
- * invocations at once); tasks sent with TaskProducer.sendBatch, some claim-checked. Test
- * settings, not the template's: function timeout 5 s and visibility 15 s (so crashed
- * batches come back within seconds), backoff base 1 s capped at 8 s, maxAttempts 4 (below
- * the redrive policy's maxReceiveCount of 5, so the consumer — not SQS — dead-letters, with
- * a reason), handler timeout 400 ms.
+ * emulators (with `taskq:fifo` for the FIFO variant); the real runtime (defineTasks with a
+ * `chaos` task type) invoked by the real local event-source poller (the template's batch size,
+ * ReportBatchItemFailures, several invocations at once); tasks sent with TaskProducer.sendBatch
+ * (some claim-checked) and by third-party producers. Test settings, not the template's:
+ * function timeout 5 s and visibility 15 s (so crashed batches come back within seconds),
+ * backoff base 1 s capped at 2 s, maxAttempts 4 (below the redrive policy's maxReceiveCount of
+ * 5, which the consumer is given as the construct gives it), handler timeout 400 ms, takeover
+ * grace 8 s (lease + grace stays below the visibility timeout, as the defaults keep it),
+ * maxNoAttemptReturns 4 (bound 8 receives); the FIFO variant (chaos-fifo.test.ts) spreads its tasks over 16 groups.
  *
- * Faults (fault-plan.ts; counted when they happen):
+ * Faults (harness/fault-plan.ts, injected by SDK middleware on the consumer's clients or by the
+ * harness; each counted when it happens, and the summary prints every count):
  * - exception: handlers throw — flaky tasks 1–2 times then succeed; poison tasks always
  *   (attempts exhausted → DLQ); a few throw PermanentError (→ DLQ at once).
  * - timeout: handlers overrun their timeoutMs (the runtime aborts ctx.signal).
  * - functionTimeout: an invocation's completion write hangs on the network until the
- *   function times out; the poller fails the whole batch. (Counts every invocation killed at
- *   the function timeout: the scheduled hangs and the overruns injected throttling causes.)
+ *   function times out; the poller fails the whole batch.
  * - crash: the consumer process dies right after K records' effects; the poller fails the
  *   whole batch and its messages return after the visibility timeout.
- * - duplicate: the same task (same id and idempotency key) sent again by the producer, in
- *   the burst and later; redelivery: a message made visible again while its invocation
- *   still runs it (as when visibility expires), so another invocation receives it.
- * - dynamoThrottle: ProvisionedThroughputExceededException / ThrottlingException responses
- *   on the consumer's DynamoDB client (scattered, plus storms that exhaust the SDK's retries);
- *   s3Error: 503 SlowDown / 500 InternalError on GetObject of claim-checked payloads (up to
- *   4 in a row: more than the SDK's 3 tries).
+ * - duplicate: the same task sent again by the producer, in the burst and later;
+ *   redelivery: a message made visible again while its invocation still runs it.
+ * - dynamoThrottle: throttling error responses on the consumer's DynamoDB client (scattered,
+ *   plus storms that exhaust the SDK's retries); s3Error: 503 SlowDown / 500 InternalError on
+ *   GetObject of claim objects (up to 4 in a row: more than the SDK's 3 tries).
+ * - lostResponse: a write is applied and its response lost (the connection resets), so the
+ *   SDK's retry meets its own first try — on every write the runtime makes, each forced on its
+ *   first occurrence (the second summary line counts them): BatchExecuteStatement INSERTs,
+ *   UpdateItem acquires and redrive resets, BatchWriteItem completions, PutItem conditional
+ *   writes, SendMessage to the DLQ and to the source queue, ChangeMessageVisibilityBatch,
+ *   DeleteObjects.
+ * - itemThrottle: some keys' INSERTs are refused once with a per-statement throttling error
+ *   (BatchExecuteStatement), and their completions' BatchWriteItem items come back as
+ *   UnprocessedItems for 8 s from the first — longer than every retry budget — while the rest of
+ *   each request is applied: those completions travel in outcome copies.
+ * - tableDenied: every task-table request naming some keys is refused with AccessDenied (or a
+ *   disabled KMS key) → the bound ends them as table-unavailable; s3Denied: GetObject of some
+ *   claim objects refused with AccessDenied / KMS.DisabledException → claim-unreadable.
+ * - redrive: during the run the harness acts as an operator: it fixes some poison, permanent
+ *   and denied tasks and redrives them (as `taskq dlq redrive` does, with redriveAttributes, or
+ *   as StartMessageMoveTask does, attributes kept), and redrives some unfixed poison tasks
+ *   (dead-lettered again, once); redriveTwice: a redriven copy delivered a second time;
+ *   moveTwoCopies: a move carrying two copies of one task's dead letter.
+ * - sharedClaim: a third-party producer uploads one object and sends it as several tasks
+ *   (payloadRef without `exclusive`: never deleted); extendedClient: AWS SQS Extended Client
+ *   pointers (Java, legacy Java and Python styles, both size attributes).
  * - burst: all N tasks sent at once, far above concurrency × batch size.
  *
- * Stray DLQ copies (strayDlqCopies in the summary) are counted, not failed: a copy of a task
- * that already finished can reach the DLQ through the redrive policy, without a reason — see
- * regressions.test.ts for the two runtime behaviours that were behind most of them (fixed). So are status mismatches:
- * a task dead-lettered with its reason whose record a leftover copy later reset (RETRYING…).
- *
- * The effect and the contract (ledger.ts): a handler applies its effect as its last step.
- * In lease mode the platform must never run a handler again once a run is known to have
- * finished (SUCCEEDED recorded), nor while another copy holds the lease — so duplicates,
- * redeliveries, retries and throttles must never cause a second effect. What it cannot
- * see is a run that applied its effect and died before its completion reached the table;
- * re-running that task is correct at-least-once behaviour, and keeping the effect single is
- * the handler's side of the contract (an idempotent downstream keyed by idempotencyKey).
- * The ledger therefore excuses exactly those effects — applied by an invocation that then
- * crashed or timed out, whose SUCCEEDED write DynamoDB never acknowledged — and counts
- * every other repeated effect as a double effect. A handler whose signal was aborted or
- * whose process died does not apply its effect.
+ * The effect and the contract (harness/ledger.ts): a handler applies its effect as its last
+ * step. In lease mode the platform must never run a handler again once a run is known to have
+ * finished (SUCCEEDED recorded), nor while another copy holds the lease. What it cannot see is
+ * a run that applied its effect and died before its completion reached the table: re-running
+ * that task is correct at-least-once behaviour, and the ledger excuses exactly those effects
+ * (observed at the wire: the run's SUCCEEDED never reached the table, and no outcome copy
+ * carrying it reached the queue). Repeated effects inside the windows the README names are
+ * classified apart — `excusedByWindow{copyNotRecorded,bothRefused}` (README "Not promised", "One effect when both
+ * stores refuse"): the completion refused and its outcome copy not recorded before another copy
+ * took the task over after lease + grace; the completion and the outcome copy both refused, so
+ * the message came back — and every other repeated
+ * effect is a double effect. The invariants are listed in harness/invariants.ts; stray DLQ
+ * copies and status mismatches (a dead-lettered task whose record the table refused to
+ * write) are counted, not failed.
  */
-import { describe, expect, it } from 'vitest';
-import { emulatorEndpoints } from '../support/aws.ts';
-import { runChaos } from './harness/chaos-run.ts';
-import { FAULT_KINDS } from './harness/fault-plan.ts';
-import { checkInvariants, summaryLine } from './harness/invariants.ts';
+import { chaosTest, TASKS } from './harness/chaos-test.ts';
 
-const TASKS = Number(process.env.TASKQ_CHAOS_TASKS ?? 400);
-const SEED = Number(process.env.TASKQ_CHAOS_SEED ?? 20261128);
-const FULL = TASKS >= 2000;
-
-describe(`chaos: ${TASKS} tasks under a seeded fault schedule (seed ${SEED})`, () => {
-  it(
-    'loses nothing, applies no effect twice, and the DLQ alarm tells the truth',
-    async () => {
-      const report = await runChaos({
-        endpoints: emulatorEndpoints(),
-        tasks: TASKS,
-        seed: SEED,
-        concurrency: FULL ? 8 : 5,
-        functionTimeoutSeconds: 5,
-        visibilityTimeoutSeconds: 15,
-        handlerTimeoutMs: 400,
-        maxAttempts: 4,
-        maxRunMs: 90_000 + TASKS * 60,
-        progress: FULL || process.env.TASKQ_CHAOS_VERBOSE ? (line) => console.log(`chaos: ${line}`) : undefined,
-      });
-      const verdict = checkInvariants(report);
-      const line = summaryLine(verdict, report.schedule.counts, SEED);
-      console.log(line);
-      const details = {
-        converged: report.converged,
-        durationMs: report.durationMs,
-        invocations: report.invocations,
-        maxInFlight: report.maxInFlight,
-        effects: { applied: report.ledger.totalApplied, excused: report.ledger.totalExcused },
-        logs: Object.fromEntries(report.logs),
-        violations: verdict.violations.slice(0, 20),
-      };
-      if (verdict.violations.length > 0 || !report.converged) {
-        console.log(JSON.stringify(details, null, 2));
-        for (const v of verdict.violations.slice(0, 5)) {
-          const task = /^task (\d+)/.exec(v)?.[1];
-          if (task !== undefined) console.log(`history of task ${task} (${JSON.stringify(report.plans[Number(task)])}):\n  ${report.history(Number(task)).join('\n  ')}`);
-        }
-      }
-
-      if (verdict.strayDlqCopies + verdict.statusMismatches > 0 && (FULL || process.env.TASKQ_CHAOS_VERBOSE)) {
-        const strays = [...report.dlq].filter(([task, reasons]) => report.table.get(task) !== 'DEAD_LETTERED' || reasons.includes('')).slice(0, 3);
-        for (const [task] of strays) console.log(`stray DLQ copy of task ${task} (${report.table.get(task)}):\n  ${report.history(task).join('\n  ')}`);
-      }
-
-      expect(report.rejectedSends, 'the producer refused tasks').toBe(0);
-      expect(verdict.tasks).toBe(TASKS);
-      expect(report.converged, 'the source queue never drained').toBe(true);
-      expect(verdict.violations).toEqual([]);
-      expect(verdict.lost).toBe(0);
-      expect(verdict.doubleEffects).toBe(0);
-      expect(verdict.succeeded + verdict.deadLettered).toBe(TASKS);
-      expect(report.maxInFlight, 'the burst never exceeds the consumer’s concurrency').toBeLessThanOrEqual(FULL ? 8 : 5);
-      // Most faulty tasks recover; the poison ones (and an unlucky few) are dead-lettered.
-      expect(verdict.deadLettered).toBeGreaterThan(0);
-      expect(verdict.deadLettered).toBeLessThan(TASKS * 0.05);
-      for (const kind of FAULT_KINDS) expect(report.schedule.counts[kind], `fault ${kind} was never injected`).toBeGreaterThan(0);
-    },
-    FULL ? 20 * 60_000 : 240_000,
-  );
-});
+chaosTest({ fifo: false, tasks: TASKS });

@@ -6,7 +6,7 @@
 import { describe, expect, it } from 'vitest';
 import { checkInvariants, summaryLine, type Observed } from './harness/invariants.ts';
 import { EffectsLedger } from './harness/ledger.ts';
-import { FAULT_KINDS, type FaultCounts } from './harness/fault-plan.ts';
+import { FAULT_KINDS, planTasks, type FaultCounts, type TaskPlan } from './harness/fault-plan.ts';
 
 /** Tasks 0–3 succeed with one effect each; task 4 is dead-lettered with a reason. */
 function honest(): { accepted: number[]; table: Map<number, string>; dlq: Map<number, string[]>; ledger: EffectsLedger; alarmChecks: Observed['alarmChecks'] } {
@@ -95,9 +95,10 @@ describe('chaos invariant checker', () => {
     expect(v).toMatchObject({ succeeded: 4, deadLettered: 1, lost: 0, strayDlqCopies: 2, statusMismatches: 0 });
   });
 
-  it('counts a dead-lettered task whose record says otherwise as a status mismatch', () => {
+  it('counts a dead-lettered task whose record says otherwise as a status mismatch (the table refused: no record)', () => {
     const o = honest();
-    o.table.set(4, 'RETRYING');
+    o.table.delete(4);
+    o.dlq.set(4, ['table-unavailable']);
     const v = checkInvariants(o);
     expect(v.violations).toEqual([]);
     expect(v).toMatchObject({ deadLettered: 1, statusMismatches: 1 });
@@ -111,12 +112,64 @@ describe('chaos invariant checker', () => {
     expect(checkInvariants({ ...silent, alarmChecks: [] }).violations).toEqual(['the DLQ alarm was never evaluated']);
   });
 
+  it('fails when an acknowledged task is left IN_PROGRESS or RETRYING, unless its dead letter says the table refused', () => {
+    const o = honest();
+    o.table.set(4, 'RETRYING');
+    o.dlq.set(4, ['permanent-error']);
+    expect(checkInvariants(o).ackedUnrecorded).toBe(1);
+    o.dlq.set(4, ['table-unavailable']);
+    expect(checkInvariants(o).ackedUnrecorded).toBe(0);
+  });
+
+  it('fails when a dead letter’s reason is not its injected cause', () => {
+    const plans = planTasks(1, 5).map((p) => ({ ...p, kind: 'clean' as TaskPlan['kind'], failures: 0, timeouts: 0, s3Failures: 0, tableDenied: false, s3Denied: false }));
+    plans[4] = { ...plans[4]!, kind: 'poison' };
+    const o = { ...honest(), plans, maxAttempts: 4, bound: 10, longestPath: new Map([[4, 4]]) };
+    expect(checkInvariants(o).violations).toEqual([]);
+    o.dlq.set(4, ['claim-unreadable']); // S3 denial was not injected on task 4
+    expect(checkInvariants(o).reasonMismatches).toBe(1);
+    plans[4] = { ...plans[4]!, kind: 'clean', tableDenied: true };
+    o.dlq.set(4, ['table-unavailable']);
+    expect(checkInvariants(o).reasonMismatches).toBe(0);
+  });
+
+  it('fails when a handler runs more often than its attempts allow in its lives, and counts cycles past the bound', () => {
+    const o = { ...honest(), maxAttempts: 4, executions: new Map([[4, 5]]), unboundedCycles: new Set([2]), longestPath: new Map([[2, 30]]), bound: 10 };
+    const v = checkInvariants(o);
+    expect(v.overRuns).toBe(1);
+    expect(v.unboundedCycles).toBe(1);
+    const redriven = new Map([[4, { reasons: ['attempts-exhausted'], lastErrors: [''], identities: new Set(['dl-1']) }]]);
+    expect(checkInvariants({ ...o, unboundedCycles: new Set<number>(), redriven }).violations).toEqual([]);
+  });
+
+  it('fails when a FIFO group applies its effects out of SQS order', () => {
+    const plans = planTasks(1, 5).map((p) => ({ ...p, group: 0 }));
+    const o = { ...honest(), fifo: true, plans, sequence: new Map([[0, '10'], [1, '20'], [2, '30']]) };
+    o.ledger.firstAppliedAt.set(0, 100);
+    o.ledger.firstAppliedAt.set(1, 200);
+    o.ledger.firstAppliedAt.set(2, 300);
+    expect(checkInvariants(o).fifoOrder).toBe(0);
+    o.ledger.firstAppliedAt.set(2, 150);
+    expect(checkInvariants(o).fifoOrder).toBe(1);
+  });
+
+  it('reports repeated effects inside a documented window apart, never as double effects', () => {
+    const o = honest();
+    o.ledger.apply(1);
+    o.ledger.excuseByWindow(1, 'copyNotRecorded');
+    const v = checkInvariants(o);
+    expect(v).toMatchObject({ doubleEffects: 0, excusedByWindow: { copyNotRecorded: 1, bothRefused: 0 } });
+    o.ledger.apply(1);
+    expect(checkInvariants(o).doubleEffects).toBe(1);
+  });
+
   it('prints one summary line with every fault kind', () => {
     const counts = Object.fromEntries(FAULT_KINDS.map((k, i) => [k, i])) as FaultCounts;
     const line = summaryLine(checkInvariants(honest()), counts, 7);
     expect(line).toBe(
-      'chaos: tasks=5 faults{exception=0,timeout=1,functionTimeout=2,crash=3,duplicate=4,redelivery=5,dynamoThrottle=6,s3Error=7,burst=8} succeeded=4 deadLettered=1 lost=0 doubleEffects=0 strayDlqCopies=0 statusMismatches=0 seed=7',
+      `chaos: tasks=5 faults{${FAULT_KINDS.map((k, i) => `${k}=${i}`).join(',')}} succeeded=4 deadLettered=1 lost=0 doubleEffects=0 excusedByWindow{copyNotRecorded=0,bothRefused=0} ackedUnrecorded=0 unboundedCycles=0 reasonMismatches=0 overRuns=0 fifoOrder=0 strayDlqCopies=0 statusMismatches=0 seed=7`,
     );
+    expect(line).toContain('lostResponse=9');
     expect(line).not.toContain('\n');
   });
 });

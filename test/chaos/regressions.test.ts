@@ -1,5 +1,5 @@
 /**
- * Regressions for two runtime behaviours the chaos suite ran into, reproduced
+ * Regressions for runtime behaviours the chaos suite ran into, reproduced
  * deterministically with the real runtime on the emulators. Both used to show up in chaos runs
  * as a DLQ message without a reason next to (or instead of) the consumer's own dead letter:
  * SQS may deliver a message twice (or a delete with a stale receipt handle may not delete), so
@@ -14,12 +14,16 @@
  *   5th receive is reported as a failure, and the redrive policy moves it without a reason).
  */
 import { describe, expect, it } from 'vitest';
-import { ChangeMessageVisibilityCommand } from '@aws-sdk/client-sqs';
+import { ChangeMessageVisibilityCommand, type Message } from '@aws-sdk/client-sqs';
+import { COPY_ATTRIBUTES } from '../../lib/protocol/attributes.ts';
+import { encodeEnvelope } from '../../lib/protocol/envelope.ts';
+import type { RuntimeOptions, TaskDefinitions } from '../../lib/runtime/config.ts';
+import { injectWireFaults, type FaultRule } from '../support/wire-faults.ts';
 import type { SQSEvent } from 'aws-lambda';
 import { DEAD_LETTER_ATTRIBUTES } from '../../lib/protocol/attributes.ts';
 import { PermanentError } from '../../lib/protocol/errors.ts';
 import { createTestResources, testClients, type TestResources } from '../support/aws.ts';
-import { consumer, envelope, fakeContext, invokeLikeLambda, receive, receiveEvent, sendTask, taskRecord } from '../integration/runtime/helpers.ts';
+import { consumer, envelope, fakeContext, invokeLikeLambda, receive, receiveEvent, sendTask, taskRecord, toRecord } from '../integration/runtime/helpers.ts';
 
 const clients = testClients();
 
@@ -109,5 +113,83 @@ describe('runtime regressions found by the chaos suite', () => {
     expect(dead[0]!.MessageAttributes?.[DEAD_LETTER_ATTRIBUTES.attempts]?.StringValue).toBe('5');
     expect(await taskRecord(clients.dynamo, r.tableName, e.id)).toMatchObject({ status: 'DEAD_LETTERED', attempts: 5, deadLetterReason: 'attempts-exhausted' });
     expect(await receive(clients.sqs, r.queueUrl, 10, 0)).toHaveLength(0);
+  });
+});
+
+/**
+ * The chaos suite's FIFO variant counted a repeated effect in the window copyNotRecorded although the table
+ * refused only the completion, never the outcome copy: the outcome copy was not recorded
+ * before a duplicate took the task over. Two ways, each reproduced here with an injected clock:
+ * on a FIFO queue the copy joined the back of its task's message group, behind a duplicate of
+ * the same task; and when the copy and a duplicate arrive in one batch, the duplicate's
+ * lease-taking write ran alongside the copy's write instead of after it.
+ */
+describe('an outcome copy is recorded before a duplicate of its task can take the task over', () => {
+  const refuseCompletion: FaultRule = (name) => (name === 'BatchWriteItemCommand' ? { kind: 'unprocessed' } : undefined);
+
+  function faulty(r: TestResources, tasks: TaskDefinitions, rule: FaultRule, options: RuntimeOptions) {
+    const own = testClients();
+    injectWireFaults(own.dynamo, 'dynamodb', rule);
+    return consumer(r, own, tasks, options);
+  }
+
+  it('in one batch: the copy is written first, the duplicate then finds SUCCEEDED', async () => {
+    const r = await createTestResources(clients);
+    let runs = 0;
+    let now = Date.now();
+    const clock = { now: () => now };
+    const tasks = { charge: { handler: () => void runs++ } };
+    // The task runs; the table refuses its completion past every retry: an outcome copy carries it.
+    const f = faulty(r, tasks, refuseCompletion, { clock });
+    const e2 = envelope('charge', {});
+    await sendTask(clients.sqs, r.queueUrl, e2);
+    expect((await f.handler(await receiveEvent(clients.sqs, r), fakeContext(5000))).batchItemFailures).toEqual([]);
+    expect(runs).toBe(1);
+    const [copy] = await receive(clients.sqs, r.queueUrl, 1, 1);
+    expect(copy!.MessageAttributes?.[COPY_ATTRIBUTES.outcome]).toBeDefined();
+    // Past the lease and the takeover grace, the copy and a producer re-send of the task arrive in one batch; the
+    // copy's write answers slowly (200 ms), as a write may.
+    now += 120_000;
+    const healthy = testClients();
+    healthy.dynamo.middlewareStack.add(
+      ((next: (args: unknown) => Promise<unknown>, context: { commandName: string }) => async (args: unknown) => {
+        if (context.commandName === 'PutItemCommand') await new Promise((resolve) => setTimeout(resolve, 200));
+        return next(args);
+      }) as never,
+      { step: 'initialize', name: 'slowPutItem' },
+    );
+    const duplicate: Message = { MessageId: 'duplicate-1', ReceiptHandle: 'rh-duplicate', Body: encodeEnvelope(e2), MessageAttributes: { taskType: { DataType: 'String', StringValue: 'charge' } }, Attributes: { ApproximateReceiveCount: '2' } };
+    const event = { Records: [toRecord(duplicate, r.queueArn), toRecord(copy!, r.queueArn)] };
+    const out = await consumer(r, healthy, tasks, { clock }).handler(event, fakeContext());
+    expect(out.batchItemFailures).toEqual([]);
+    expect(runs).toBe(1);
+    expect(await taskRecord(clients.dynamo, r.tableName, e2.id)).toMatchObject({ status: 'SUCCEEDED', attempts: 1 });
+  });
+
+  it('FIFO: the copy does not wait behind its task\'s message group, where a duplicate of the task was waiting', async () => {
+    const r = await createTestResources(clients, { fifo: true });
+    let runs = 0;
+    let now = Date.now();
+    const clock = { now: () => now };
+    const tasks = { charge: { handler: () => void runs++ } };
+    const e = envelope('charge', {});
+    // The task, and a producer re-send of it behind it in the same group (another deduplication id).
+    await sendTask(clients.sqs, r.queueUrl, e, { MessageGroupId: 'g', MessageDeduplicationId: 'first' });
+    await sendTask(clients.sqs, r.queueUrl, e, { MessageGroupId: 'g', MessageDeduplicationId: 'again' });
+    const f = faulty(r, tasks, refuseCompletion, { clock });
+    const event = await receiveEvent(clients.sqs, r);
+    expect(event.Records).toHaveLength(1);
+    expect((await invokeLikeLambda(clients.sqs, r.queueUrl, f.handler, event, fakeContext(5000))).batchItemFailures).toEqual([]);
+    expect(runs).toBe(1);
+    // Later than the lease and the takeover grace: what the queue hands out next must not run the task again.
+    now += 120_000;
+    const healthy = consumer(r, testClients(), tasks, { clock });
+    for (let round = 0; round < 3; round++) {
+      const next = await receiveEvent(clients.sqs, r, 10, 1);
+      if (next.Records.length === 0) break;
+      expect((await invokeLikeLambda(clients.sqs, r.queueUrl, healthy.handler, next)).batchItemFailures).toEqual([]);
+    }
+    expect(runs).toBe(1);
+    expect(await taskRecord(clients.dynamo, r.tableName, e.id)).toMatchObject({ status: 'SUCCEEDED', attempts: 1 });
   });
 });

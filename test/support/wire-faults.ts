@@ -53,6 +53,12 @@ function unprocessed(commandName: string, input: any) { // eslint-disable-line @
 }
 
 /**
+ * Called for every request that reached the service (a lost response's too), with the HTTP
+ * status it answered: how a test learns which writes were applied, whatever the caller saw.
+ */
+export type ReachedService = (commandName: string, input: any, statusCode: number) => void; // eslint-disable-line @typescript-eslint/no-explicit-any
+
+/**
  * Adds the fault middleware to `client`; returns the log of faults injected (a fault counts when
  * it happens). `service` picks the error format.
  */
@@ -60,16 +66,22 @@ export function injectWireFaults(
   client: { middlewareStack: { add: (...args: any[]) => void } }, // eslint-disable-line @typescript-eslint/no-explicit-any
   service: 'dynamodb' | 's3' | 'sqs',
   rule: FaultRule,
+  reached?: ReachedService,
 ): InjectedFault[] {
   const injected: InjectedFault[] = [];
+  const send = async (next: (args: any) => Promise<any>, commandName: string, args: any) => { // eslint-disable-line @typescript-eslint/no-explicit-any
+    const out = await next(args);
+    reached?.(commandName, args.input, Number(out?.response?.statusCode ?? 0));
+    return out;
+  };
   const middleware: Middleware = (next, context) => async (args) => {
     const commandName = String(context?.commandName ?? '');
     const fault = rule(commandName, args.input);
-    if (!fault) return next(args);
+    if (!fault) return send(next, commandName, args);
     injected.push({ commandName, fault: fault.kind });
     if (fault.kind === 'unprocessed') return unprocessed(commandName, args.input);
     if (fault.kind === 'error') return errorResponse(service, fault.status, fault.code, fault.message ?? `injected ${fault.code}`);
-    if (fault.kind === 'lose-response') await next(args);
+    if (fault.kind === 'lose-response') await send(next, commandName, args);
     throw Object.assign(new Error(fault.kind === 'lose-response' ? 'socket hang up (injected: the response was lost)' : 'socket hang up (injected: before the request was sent)'), { code: 'ECONNRESET' });
   };
   client.middlewareStack.add(middleware as never, { step: 'deserialize', priority: 'low', name: `wireFaults-${Math.random()}` });

@@ -34,7 +34,10 @@ export async function acquire(inv: Invocation): Promise<void> {
     } else if (w.mode === 'record') recordWorks.push(w);
     else leaseWorks.push(w);
   }
-  await Promise.all([acquireLeases(inv, leaseWorks), readRecords(inv, recordWorks), applyOutcomeCopies(inv, outcomeCopies)]);
+  // Outcome copies first: a copy of the same task in this batch must find the outcome they record, not race
+  // it with a lease-taking write that would take the finished run's task over (and run it again).
+  await applyOutcomeCopies(inv, outcomeCopies);
+  await Promise.all([acquireLeases(inv, leaseWorks), readRecords(inv, recordWorks)]);
 }
 
 /**

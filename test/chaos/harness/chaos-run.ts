@@ -4,17 +4,23 @@
  * (defineTasks) behind the real local event-source poller, the real producer
  * (TaskProducer.sendBatch), the template's DLQ alarm evaluated by lib/local's alarm
  * evaluator on sampled queue metrics — and the seeded fault schedule (fault-plan.ts)
- * injected at every layer. Returns what the invariants are checked on.
+ * injected at every layer; third-party producers (a shared claim object, Extended Client
+ * pointers) and an operator who redrives the DLQ during the run. Returns what the invariants
+ * are checked on.
  */
-import { randomUUID } from 'node:crypto';
+import { createHash, randomUUID } from 'node:crypto';
 import { DynamoDBClient, ScanCommand, type AttributeValue } from '@aws-sdk/client-dynamodb';
-import { S3Client } from '@aws-sdk/client-s3';
+import { PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import {
+  ChangeMessageVisibilityBatchCommand,
   ChangeMessageVisibilityCommand,
   DeleteMessageBatchCommand,
   ReceiveMessageCommand,
+  SendMessageCommand,
   SQSClient,
   SetQueueAttributesCommand,
+  type Message,
+  type MessageAttributeValue,
 } from '@aws-sdk/client-sqs';
 import type { Context, SQSEvent } from 'aws-lambda';
 import { TaskProducer, type BatchSendResult } from '../../../lib/client/index.ts';
@@ -24,14 +30,18 @@ import { LocalAlarms } from '../../../lib/local/local-alarms.ts';
 import { LocalMetrics } from '../../../lib/local/metrics.ts';
 import { provision, type ProvisionedSystem } from '../../../lib/local/provision.ts';
 import { readTemplate, synthesizeTemplate } from '../../../lib/local/template.ts';
-import { DEAD_LETTER_ATTRIBUTES } from '../../../lib/protocol/attributes.ts';
+import { redriveAttributes, redriveIdentity } from '../../../lib/ops/dead-letter-message.ts';
+import { COPY_ATTRIBUTES, DEAD_LETTER_ATTRIBUTES, MESSAGE_ATTRIBUTES } from '../../../lib/protocol/attributes.ts';
+import { encodeEnvelope, type TaskEnvelope } from '../../../lib/protocol/envelope.ts';
 import { PermanentError } from '../../../lib/protocol/errors.ts';
+import { EXTENDED_CLIENT_LEGACY_POINTER_CLASS, EXTENDED_CLIENT_LEGACY_SIZE_ATTRIBUTE, EXTENDED_CLIENT_POINTER_CLASS, EXTENDED_CLIENT_SIZE_ATTRIBUTE } from '../../../lib/protocol/extended-client.ts';
+import { newTaskId } from '../../../lib/protocol/ids.ts';
 import { ENV } from '../../../lib/protocol/resources.ts';
 import { defineTasks, type TaskContext, type TaskDefinition } from '../../../lib/runtime/index.ts';
 import type { RuntimeLogger } from '../../../lib/runtime/telemetry.ts';
-import { installDynamoFaults, installS3Faults } from './fault-middleware.ts';
+import { installDynamoFaults, installS3Faults, installSqsFaults } from './fault-middleware.ts';
 import { DEFAULT_RATES, FaultSchedule, planTasks, type ChaosRates, type TaskPlan } from './fault-plan.ts';
-import { SimulatedInvocation } from './invocation.ts';
+import { CURRENT, SimulatedInvocation } from './invocation.ts';
 import { EffectsLedger } from './ledger.ts';
 import type { Observed } from './invariants.ts';
 import { rng } from './prng.ts';
@@ -47,6 +57,8 @@ export interface ChaosOptions {
   readonly endpoints: EmulatorEndpoints;
   readonly tasks: number;
   readonly seed: number;
+  /** A FIFO queue (the template with taskq:fifo) and tasks in `rates.groups` message groups. */
+  readonly fifo?: boolean;
   /** Poller MaximumConcurrency (invocations in flight). */
   readonly concurrency: number;
   /** The consumer function's timeout, seconds. */
@@ -56,6 +68,10 @@ export interface ChaosOptions {
   /** The chaos task type's handler timeout, ms. */
   readonly handlerTimeoutMs: number;
   readonly maxAttempts: number;
+  /** The runtime's takeoverGraceMs, scaled with the test's short timeouts. */
+  readonly takeoverGraceMs: number;
+  /** The runtime's maxNoAttemptReturns. */
+  readonly maxNoAttemptReturns: number;
   /** Give up waiting for the queue to drain after this long (what is left is then reported lost). */
   readonly maxRunMs: number;
   readonly rates?: ChaosRates;
@@ -64,8 +80,9 @@ export interface ChaosOptions {
 
 export interface ChaosReport extends Omit<Observed, 'ledger'> {
   readonly ledger: EffectsLedger;
+  /** The copyNotRecorded window's repeated effects by cause: the copy's write refused, or the copy received too late. */
+  readonly copyNotRecordedBy: { readonly refusedWrite: number; readonly queueDelay: number };
   readonly schedule: FaultSchedule;
-  readonly plans: readonly TaskPlan[];
   readonly converged: boolean;
   readonly durationMs: number;
   readonly invocations: Readonly<Record<InvocationResult['outcome'], number>>;
@@ -79,21 +96,43 @@ export interface ChaosReport extends Omit<Observed, 'ledger'> {
 const TASK_TYPE = 'chaos';
 const keyOf = (index: number) => `chaos-${index}`;
 const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
+const indexOfKey = (key: string | undefined): number => {
+  const match = /^chaos-(\d+)$/.exec(key ?? '');
+  return match ? Number(match[1]) : -1;
+};
 
 /** A runtime logger that counts WARN/ERROR messages instead of printing 10,000 lines. */
-function countingLogger(counts: Map<string, number>, onTask: (taskId: string, line: string) => void): RuntimeLogger {
+function countingLogger(counts: Map<string, number>, onTask: (fields: Record<string, unknown>, level: string, message: string) => void): RuntimeLogger {
   const note = (level: string) => (message: string, fields?: Record<string, unknown>) => {
     counts.set(`${level} ${message}`, (counts.get(`${level} ${message}`) ?? 0) + 1);
-    if (typeof fields?.taskId === 'string') onTask(fields.taskId, `${level} ${message}${fields.reason ? ` (${String(fields.reason)})` : ''}${fields.why ? ` (${String(fields.why)})` : ''}`);
+    if (fields) onTask(fields, level, message);
   };
   return { debug: () => {}, info: note('INFO'), warn: note('WARN'), error: note('ERROR') };
+}
+
+/** An Extended Client pointer body in one of the styles the official libraries write. */
+function pointerBody(style: TaskPlan['pointerStyle'], bucket: string, key: string): string {
+  const target = { s3BucketName: bucket, s3Key: key };
+  if (style === 'python') return JSON.stringify([EXTENDED_CLIENT_POINTER_CLASS, target]).replace(/,/g, ', ').replace(/":/g, '": ');
+  return JSON.stringify([style === 'legacy' ? EXTENDED_CLIENT_LEGACY_POINTER_CLASS : EXTENDED_CLIENT_POINTER_CLASS, target]);
+}
+
+/** A message's receives along its copies (the runtime's bound on returns without an attempt counts the same way). */
+interface Lineage {
+  readonly task: number;
+  /** Receives of the earlier copies it was re-sent from. */
+  readonly prior: number;
+  receives: number;
+  /** Receives that could not count against the bound: the invocation died, or the record was never started. */
+  exempt: number;
 }
 
 export async function runChaos(o: ChaosOptions): Promise<ChaosReport> {
   const log = o.progress ?? (() => {});
   const rates = o.rates ?? DEFAULT_RATES;
+  const fifo = o.fifo ?? false;
   const common = { region: o.endpoints.region, credentials: LOCAL_CREDENTIALS };
-  // The harness's own clients (provisioning, producer, inspection): no faults.
+  // The harness's own clients (provisioning, producer, operator, inspection): no faults.
   const harness = {
     sqs: new SQSClient({ ...common, endpoint: o.endpoints.sqsEndpoint }),
     s3: new S3Client({ ...common, endpoint: o.endpoints.s3Endpoint, forcePathStyle: true }),
@@ -108,35 +147,90 @@ export async function runChaos(o: ChaosOptions): Promise<ChaosReport> {
     dynamo: new DynamoDBClient({ ...common, endpoint: o.endpoints.dynamoEndpoint, maxAttempts: 3 }),
   };
   const schedule = new FaultSchedule(o.seed, rates);
-  installDynamoFaults(consumer.dynamo, schedule);
-  installS3Faults(consumer.s3, schedule);
   const plans = planTasks(o.seed, o.tasks, rates);
   const ledger = new EffectsLedger();
   const logs = new Map<string, number>();
   const histories = new Map<number, string[]>();
   const t0 = Date.now();
   const note = (task: number, event: string) => {
+    if (task < 0) return;
     const list = histories.get(task) ?? [];
     list.push(`${((Date.now() - t0) / 1000).toFixed(1)}s ${event}`);
     histories.set(task, list);
   };
-  const logger = countingLogger(logs, (taskId, line) => {
-    const index = indexByTaskId.get(taskId);
-    if (index !== undefined) note(index, line);
-  });
-  const taskOf = (body: string): number => {
-    const match = /"idempotencyKey":"chaos-(\d+)"/.exec(body);
-    return match ? Number(match[1]) : -1;
-  };
+  const bump = (map: Map<number, number>, task: number, n = 1) => map.set(task, (map.get(task) ?? 0) + n);
   const indexByTaskId = new Map<string, number>();
+  /** Claim object key → the task whose Extended Client pointer names it. */
+  const taskByPointerKey = new Map<string, number>();
+  const taskOf = (body: string | undefined): number => {
+    const match = /"idempotencyKey":"chaos-(\d+)"/.exec(body ?? '');
+    if (match) return Number(match[1]);
+    const pointer = /"s3Key":\s*"([^"]+)"/.exec(body ?? '');
+    return pointer ? (taskByPointerKey.get(pointer[1]!) ?? -1) : -1;
+  };
+  // Per message: its receives along its copies (see Lineage); per task: the longest such path, and what the
+  // runtime logged about it.
+  const lineages = new Map<string, Lineage>();
+  const longestPath = new Map<number, number>();
+  const unboundedCycles = new Set<number>();
+  const bound = o.maxAttempts + o.maxNoAttemptReturns;
+  const failedExecutions = new Map<number, number>();
+  const deaths = new Map<number, number>();
+  const logger = countingLogger(logs, (fields, level, message) => {
+    const index = typeof fields.taskId === 'string' ? indexByTaskId.get(fields.taskId) : undefined;
+    if (index !== undefined) note(index, `${level} ${message}${fields.reason ? ` (${String(fields.reason)})` : ''}${fields.why ? ` (${String(fields.why)})` : ''}`);
+    // A record never started is no fault of its own: its receive does not count against the bound.
+    if (/^(task )?not started/.test(message) && typeof fields.messageId === 'string') {
+      const l = lineages.get(fields.messageId);
+      if (l) l.exempt++;
+    }
+  });
   const destroy = () => [...Object.values(harness), ...Object.values(consumer)].forEach((c) => c.destroy());
+
+  // ── what reached the services from the consumer, whatever the runtime was told ─────────
+  /** Idempotency key → when a SUCCEEDED record first reached the table. */
+  const succeededAt = new Map<string, number>();
+  const succeededWrite = (key: string | undefined) => {
+    if (key === undefined) return;
+    if (!succeededAt.has(key)) succeededAt.set(key, Date.now());
+    CURRENT.getStore()?.completed.add(key);
+  };
+  /** Keys whose SUCCEEDED conditional put (an outcome copy's, or an overrun's) the table refused at least once. */
+  const succeededPutRefused = new Set<string>();
+  const faults = {
+    ...schedule,
+    dynamo: (name: string, input: any) => { // eslint-disable-line @typescript-eslint/no-explicit-any
+      const fault = schedule.dynamo(name, input);
+      if (fault?.kind === 'error' && name === 'PutItemCommand' && input?.Item?.status?.S === 'SUCCEEDED' && input.Item.pk?.S) succeededPutRefused.add(input.Item.pk.S);
+      return fault;
+    },
+    s3: schedule.s3.bind(schedule),
+    sqs: schedule.sqs.bind(schedule),
+    throttledItems: schedule.throttledItems.bind(schedule),
+  };
+  installDynamoFaults(consumer.dynamo, faults, (name, input, status) => {
+    if (status !== 200) return;
+    if (name === 'PutItemCommand' && input?.Item?.status?.S === 'SUCCEEDED') succeededWrite(input.Item.pk?.S);
+    if (name === 'BatchWriteItemCommand') {
+      for (const requests of Object.values(input?.RequestItems ?? {}) as { PutRequest?: { Item?: Record<string, AttributeValue> } }[][]) {
+        for (const r of requests) if (r.PutRequest?.Item?.status?.S === 'SUCCEEDED') succeededWrite(r.PutRequest.Item.pk?.S);
+      }
+    }
+  });
+  installS3Faults(consumer.s3, schedule, () => undefined);
+  installSqsFaults(consumer.sqs, schedule, (name, input, status) => {
+    if (status !== 200 || name !== 'SendMessageCommand') return;
+    const outcome = input?.MessageAttributes?.[COPY_ATTRIBUTES.outcome]?.StringValue as string | undefined;
+    const task = taskOf(input?.MessageBody);
+    if (outcome?.includes('"SUCCEEDED"') && task >= 0) CURRENT.getStore()?.outcomeSent.add(keyOf(task));
+  });
 
   try {
     // ── the local system: the template's resources on the emulators ──────────────────────
     const stackName = `Chaos-${randomUUID().slice(0, 8)}`;
-    log(`synthesizing ${stackName}`);
+    log(`synthesizing ${stackName}${fifo ? ' (FIFO)' : ''}`);
     const synthStarted = Date.now();
-    const { template } = await synthesizeTemplate({ stackName });
+    const { template } = await synthesizeTemplate({ stackName, ...(fifo ? { context: { 'taskq:fifo': true } } : {}) });
     log(`synthesized in ${Date.now() - synthStarted} ms`);
     const system: ProvisionedSystem = await provision(readTemplate(template, stackName), harness, o.endpoints.region);
     if (system.mappings.length !== 1) throw new Error(`expected one event source mapping, found ${system.mappings.length}`);
@@ -145,23 +239,34 @@ export async function runChaos(o: ChaosOptions): Promise<ChaosReport> {
     const dlqArn = (JSON.parse(source.attributes.RedrivePolicy ?? '{}') as { deadLetterTargetArn?: string }).deadLetterTargetArn;
     const dlq = system.queues.find((q) => q.arn === dlqArn);
     if (!dlq) throw new Error('the template’s source queue has no dead-letter queue');
+    if (fifo !== source.url.endsWith('.fifo')) throw new Error(`expected a ${fifo ? 'FIFO' : 'standard'} queue, got ${source.url}`);
+    schedule.deadLetterQueueUrl = dlq.url;
     const table = system.tables[0]!;
     const bucket = system.buckets[0]!;
     const fnEnv = mapping.function.environment;
+    const claimPrefix = fnEnv[ENV.claimPrefix] || 'claims/';
     // Short visibility so crashed and timed-out batches come back fast (the template's is 6 × a 30 s timeout).
     await harness.sqs.send(new SetQueueAttributesCommand({ QueueUrl: source.url, Attributes: { VisibilityTimeout: String(o.visibilityTimeoutSeconds) } }));
 
     // ── the chaos task type and the consumer Lambda ──────────────────────────────────────
     const executions = new Map<number, number>();
+    /** Tasks whose cause the operator fixed (their handler now succeeds). */
+    const fixed = new Set<number>();
     const dead: SimulatedInvocation[] = [];
+    /** Task → the DLQ reasons (and last errors) of the messages the operator redrove, and their redrive identities. */
+    const redriven = new Map<number, { reasons: string[]; lastErrors: string[]; identities: Set<string> }>();
+    /** Task → its claim objects' keys (one per upload: duplicates upload again; S3 denial is lifted there when the operator fixes it). */
+    const objectKeys = new Map<number, string[]>();
+    const addObjectKey = (task: number, key: string) => objectKeys.set(task, [...(objectKeys.get(task) ?? []), key]);
     const runtimeRandom = rng(o.seed, 'runtime-jitter');
 
-    const chaosTask = (inv: SimulatedInvocation): TaskDefinition<{ i: number; filler?: string }> => ({
+    const chaosTask = (inv: SimulatedInvocation): TaskDefinition<{ i?: number; shared?: number; filler?: string }> => ({
       maxAttempts: o.maxAttempts,
       timeoutMs: o.handlerTimeoutMs,
-      validate: (p) => typeof (p as { i?: unknown })?.i === 'number',
-      async handler(payload, ctx: TaskContext) {
-        const plan = plans[payload.i]!;
+      validate: (p) => typeof p === 'object' && p !== null,
+      async handler(_payload, ctx: TaskContext) {
+        // The task's index from its key: a shared claim object's payload is the same for several tasks.
+        const plan = plans[indexOfKey(ctx.idempotencyKey)]!;
         const n = (executions.get(plan.index) ?? 0) + 1;
         executions.set(plan.index, n);
         note(plan.index, `${inv.requestId.slice(0, 8)} handler execution ${n} (table attempt ${ctx.attempt})`);
@@ -177,13 +282,17 @@ export async function runChaos(o: ChaosOptions): Promise<ChaosReport> {
             .catch(() => undefined);
         }
         await sleep(plan.workMs);
-        if (plan.kind === 'poison') {
+        const fail = (error: Error) => {
+          bump(failedExecutions, plan.index);
+          throw error;
+        };
+        if (plan.kind === 'poison' && !fixed.has(plan.index)) {
           schedule.count('exception');
-          throw new Error(`chaos: poison task ${plan.index} fails on every execution`);
+          fail(new Error(`chaos: poison task ${plan.index} fails on every execution`));
         }
-        if (plan.kind === 'permanent') {
+        if (plan.kind === 'permanent' && !fixed.has(plan.index)) {
           schedule.count('exception');
-          throw new PermanentError(`chaos: task ${plan.index} can never succeed`);
+          fail(new PermanentError(`chaos: task ${plan.index} can never succeed`));
         }
         if (n <= plan.timeouts) {
           // Overruns its timeout; a well-behaved handler stops when its signal is aborted.
@@ -192,55 +301,108 @@ export async function runChaos(o: ChaosOptions): Promise<ChaosReport> {
             ctx.signal.addEventListener('abort', () => (clearTimeout(timer), resolve()), { once: true });
           });
           if (ctx.signal.aborted) schedule.count('timeout');
-          throw new Error(`chaos: task ${plan.index} overran its timeout`);
+          fail(new Error(`chaos: task ${plan.index} overran its timeout`));
         }
         if (n <= plan.timeouts + plan.failures) {
           schedule.count('exception');
-          throw new Error(`chaos: task ${plan.index} transient failure ${n}`);
+          fail(new Error(`chaos: task ${plan.index} transient failure ${n}`));
         }
         // The effect, as the very last step — unless the run is already over for this handler
         // (its time is up, or its process died): applying it then would be the handler's bug, not the platform's.
-        if (ctx.signal.aborted || inv.dead) throw new Error('chaos: run abandoned before the effect');
+        if (ctx.signal.aborted || inv.dead) fail(new Error('chaos: run abandoned before the effect'));
         ledger.apply(plan.index);
+        applications.set(plan.index, [...(applications.get(plan.index) ?? []), inv]);
         inv.effectApplied(plan.index);
         return { applied: plan.index };
       },
     });
+    /** Per task, the invocations that applied its effect, in order. */
+    const applications = new Map<number, SimulatedInvocation[]>();
 
     const runtimeOptions = {
       tableName: table.name,
       queueUrl: source.url,
       deadLetterQueueUrl: dlq.url,
       bucketName: bucket.name,
-      claimPrefix: fnEnv[ENV.claimPrefix] || undefined,
+      claimPrefix,
       visibilityTimeoutSeconds: o.visibilityTimeoutSeconds,
-      backoff: { baseSeconds: 1, capSeconds: 8, jitter: 'equal' as const },
+      // As the construct passes it (TASKQ_MAX_RECEIVE_COUNT): the consumer, not SQS, dead-letters on the last receive.
+      maxReceiveCount: Number(fnEnv[ENV.maxReceiveCount]),
+      maxNoAttemptReturns: o.maxNoAttemptReturns,
+      takeoverGraceMs: o.takeoverGraceMs,
+      backoff: { baseSeconds: 1, capSeconds: 2, jitter: 'equal' as const },
       deadlineMarginMs: 1000,
       leaseMarginMs: 1000,
       random: runtimeRandom,
       logger,
       metrics: { flush: () => {} },
     };
+    if (!(runtimeOptions.maxReceiveCount > 0)) throw new Error(`the template's consumer has no ${ENV.maxReceiveCount}`);
+
+    /** The consumer's own re-sends to the source queue continue their record's lineage. */
+    const observeConsumerSqs = (inv: SimulatedInvocation, command: unknown, output: { MessageId?: string }) => {
+      if (!(command instanceof SendMessageCommand) || command.input.QueueUrl !== source.url || !output?.MessageId) return;
+      // The record it copies: same body — and, among records with the same body (duplicates in one batch), the one
+      // whose receives so far the copy says it carries.
+      const carried = Number(command.input.MessageAttributes?.[COPY_ATTRIBUTES.priorReceives]?.StringValue ?? 0);
+      const candidates = inv.records.map((r) => lineages.get(r.messageId)).filter((l, i): l is Lineage => l !== undefined && inv.records[i]!.body === command.input.MessageBody);
+      const from = candidates.find((l) => l.prior + l.receives === carried) ?? candidates[0];
+      if (from) lineages.set(output.MessageId, { task: from.task, prior: from.prior + from.receives, receives: 0, exempt: from.exempt });
+    };
+    /** The first SQS sequence number of each task's own message (FIFO order). */
+    const sequence = new Map<number, string>();
 
     const lambda = async (event: SQSEvent, context: Context) => {
       const records = event.Records;
-      const inv = new SimulatedInvocation(context.awsRequestId, records, schedule.invocation(records.length), consumer, (d) => {
-        dead.push(d);
-        schedule.count(d.dead === 'crash' ? 'crash' : 'functionTimeout');
-        for (const r of records) note(taskOf(r.body), `${d.requestId.slice(0, 8)} invocation died (${d.dead})`);
-      });
+      const inv = new SimulatedInvocation(
+        context.awsRequestId,
+        records,
+        schedule.invocation(records.length),
+        consumer,
+        (d) => {
+          dead.push(d);
+          schedule.count(d.dead === 'crash' ? 'crash' : 'functionTimeout');
+          for (const r of records) {
+            note(taskOf(r.body), `${d.requestId.slice(0, 8)} invocation died (${d.dead})`);
+            bump(deaths, taskOf(r.body));
+            const l = lineages.get(r.messageId);
+            if (l) l.exempt++;
+          }
+        },
+        observeConsumerSqs,
+      );
       for (const r of records) {
+        const task = taskOf(r.body);
         const dlqReason = r.messageAttributes?.[DEAD_LETTER_ATTRIBUTES.reason]?.stringValue;
-        note(taskOf(r.body), `${inv.requestId.slice(0, 8)} received ${r.messageId.slice(0, 8)} receiveCount=${r.attributes.ApproximateReceiveCount}${dlqReason ? ` (redriven: ${dlqReason})` : ''}${inv.faults.crashAfterEffects ? ` [crash after ${inv.faults.crashAfterEffects}]` : ''}${inv.faults.hangCompletion ? ' [hang]' : ''}`);
+        note(task, `${inv.requestId.slice(0, 8)} received ${r.messageId.slice(0, 8)} receiveCount=${r.attributes.ApproximateReceiveCount}${dlqReason ? ` (redriven: ${dlqReason})` : ''}${r.messageAttributes?.[COPY_ATTRIBUTES.outcome] ? ' (outcome copy)' : ''}${inv.faults.crashAfterEffects ? ` [crash after ${inv.faults.crashAfterEffects}]` : ''}${inv.faults.hangCompletion ? ' [hang]' : ''}`);
+        // The receives of this message along its copies; a copy whose parent the harness never saw (its send's
+        // response was lost) starts from the count it carries.
+        let l = lineages.get(r.messageId);
+        if (!l) {
+          l = { task, prior: Number(r.messageAttributes?.[COPY_ATTRIBUTES.priorReceives]?.stringValue) || 0, receives: 0, exempt: 0 };
+          lineages.set(r.messageId, l);
+        }
+        l.receives++;
+        const path = l.prior + l.receives;
+        if (task >= 0) longestPath.set(task, Math.max(longestPath.get(task) ?? 0, path));
+        if (path > bound + l.exempt && task >= 0) {
+          unboundedCycles.add(task);
+          note(task, `received ${path} times along its copies, past the bound ${bound} (+${l.exempt} exempt)`);
+        }
+        const own = !r.messageAttributes?.[COPY_ATTRIBUTES.priorReceives] && !r.messageAttributes?.[COPY_ATTRIBUTES.outcome] && !redriven.has(task);
+        const seq = r.attributes.SequenceNumber;
+        if (fifo && own && seq !== undefined && task >= 0) {
+          const prev = sequence.get(task);
+          if (prev === undefined || BigInt(seq) < BigInt(prev)) sequence.set(task, seq);
+        }
       }
       // A fresh runtime per invocation over the shared clients (cheap: configuration only), so that a dead
       // invocation's runtime can be cut off from the world through its gated clients.
-      const { claimPrefix, ...rest } = runtimeOptions;
-      const handler = defineTasks({ [TASK_TYPE]: chaosTask(inv) }, { ...rest, ...(claimPrefix ? { claimPrefix } : {}), clients: inv.clients });
+      const handler = defineTasks({ [TASK_TYPE]: chaosTask(inv) }, { ...runtimeOptions, clients: inv.clients });
       // The sandbox dies at the function timeout (a hair before the poller declares it).
       const deathTimer = setTimeout(() => inv.die('timeout'), Math.max(0, context.getRemainingTimeInMillis() - 5));
       try {
-        return await Promise.race([handler(event, context), inv.crashed]);
+        return await CURRENT.run(inv, () => Promise.race([handler(event, context), inv.crashed]));
       } finally {
         clearTimeout(deathTimer);
         if (!inv.dead) inv.finished = true;
@@ -285,32 +447,77 @@ export async function runChaos(o: ChaosOptions): Promise<ChaosReport> {
     };
     await checkAlarm(); // before anything: the DLQ is empty
 
-    // ── the producer: one burst far above the consumer's concurrency ─────────────────────
+    // ── the producers ────────────────────────────────────────────────────────────────────
     const producerS3 = new S3Client({ ...common, endpoint: o.endpoints.s3Endpoint, forcePathStyle: true });
     producerS3.middlewareStack.add(
       ((next: (args: any) => Promise<any>) => async (args: any) => { // eslint-disable-line @typescript-eslint/no-explicit-any
         // Learn which claim object belongs to which task, for the S3 fault schedule.
         const body = args.input?.Body;
         const match = typeof body === 'string' || Buffer.isBuffer(body) ? /"i":(\d+)/.exec(String(body)) : null;
-        if (match && typeof args.input?.Key === 'string') schedule.claimFailures.set(args.input.Key, plans[Number(match[1])]!.s3Failures);
+        if (match && typeof args.input?.Key === 'string') {
+          const plan = plans[Number(match[1])]!;
+          schedule.claimFailures.set(args.input.Key, plan.s3Failures);
+          if (plan.s3Denied) schedule.deniedObjects.add(args.input.Key);
+          addObjectKey(plan.index, args.input.Key);
+        }
         return next(args);
       }) as never,
       { step: 'initialize', name: 'chaosClaimObserver' },
     );
-    const producer = new TaskProducer({ queueUrl: source.url, sqs: harness.sqs, bucketName: bucket.name, s3: producerS3, claimPrefix: fnEnv[ENV.claimPrefix] || undefined });
-    const claimProducer = new TaskProducer({
-      queueUrl: source.url,
-      sqs: harness.sqs,
-      bucketName: bucket.name,
-      s3: producerS3,
-      claimPrefix: fnEnv[ENV.claimPrefix] || undefined,
-      claimCheckThresholdBytes: 1024,
-    });
+    // FIFO: one request at a time, so each group's tasks reach SQS in the order given.
+    const producerOptions = { queueUrl: source.url, sqs: harness.sqs, bucketName: bucket.name, s3: producerS3, claimPrefix, ...(fifo ? { batchConcurrency: 1 } : {}) };
+    const producer = new TaskProducer(producerOptions);
+    const claimProducer = new TaskProducer({ ...producerOptions, claimCheckThresholdBytes: 1024 });
+    const groupOf = (p: TaskPlan) => (fifo ? { messageGroupId: `group-${p.group}` } : {});
     const input = (p: TaskPlan) => ({
       type: TASK_TYPE,
       payload: p.claim ? { i: p.index, filler: 'x'.repeat(2048) } : { i: p.index },
       idempotencyKey: keyOf(p.index),
+      ...groupOf(p),
     });
+    for (const p of plans) {
+      if (p.tableDenied) schedule.deniedKeys.add(keyOf(p.index));
+      if (p.itemThrottle) schedule.throttledKeys.set(keyOf(p.index), undefined);
+    }
+
+    // Third-party producers: their messages, built once (a duplicate is the same message sent again).
+    const rawMessages = new Map<number, { body: string; attributes: Record<string, MessageAttributeValue> }>();
+    const createdAt = new Date().toISOString();
+    const envelopeOf = (p: TaskPlan, payload: Partial<TaskEnvelope>): TaskEnvelope => ({ v: 1, id: newTaskId(), type: TASK_TYPE, idempotencyKey: keyOf(p.index), createdAt, ...payload });
+    const typeAttributes = (id: string): Record<string, MessageAttributeValue> => ({
+      [MESSAGE_ATTRIBUTES.taskType]: { DataType: 'String', StringValue: TASK_TYPE },
+      [MESSAGE_ATTRIBUTES.taskId]: { DataType: 'String', StringValue: id },
+    });
+    const shared = plans.filter((p) => p.producer === 'shared');
+    for (let g = 0; g < shared.length; g += 3) {
+      // One object, sent as up to three tasks, without `exclusive`: the consumer must not delete it.
+      const data = Buffer.from(JSON.stringify({ shared: g, filler: 'y'.repeat(2048) }));
+      const key = `${claimPrefix}shared/${randomUUID()}`;
+      await harness.s3.send(new PutObjectCommand({ Bucket: bucket.name, Key: key, Body: data, ContentType: 'application/json' }));
+      const payloadRef = { bucket: bucket.name, key, size: data.length, sha256: createHash('sha256').update(data).digest('hex') };
+      for (const p of shared.slice(g, g + 3)) {
+        const e = envelopeOf(p, { payloadRef });
+        rawMessages.set(p.index, { body: encodeEnvelope(e), attributes: typeAttributes(e.id) });
+        indexByTaskId.set(e.id, p.index);
+      }
+    }
+    for (const p of plans.filter((q) => q.producer === 'extended')) {
+      // The official library's format: the whole envelope in S3, a pointer in the body, the size in an attribute.
+      const e = envelopeOf(p, { payload: { i: p.index } });
+      const data = Buffer.from(encodeEnvelope(e));
+      const key = `${claimPrefix}extended/${randomUUID()}`;
+      await harness.s3.send(new PutObjectCommand({ Bucket: bucket.name, Key: key, Body: data }));
+      taskByPointerKey.set(key, p.index);
+      addObjectKey(p.index, key);
+      schedule.claimFailures.set(key, p.s3Failures);
+      if (p.s3Denied) schedule.deniedObjects.add(key);
+      const sizeAttribute = p.pointerStyle === 'legacy' ? EXTENDED_CLIENT_LEGACY_SIZE_ATTRIBUTE : EXTENDED_CLIENT_SIZE_ATTRIBUTE;
+      rawMessages.set(p.index, {
+        body: pointerBody(p.pointerStyle, bucket.name, key),
+        attributes: { ...typeAttributes(e.id), [sizeAttribute]: { DataType: 'Number', StringValue: String(data.length) } },
+      });
+      indexByTaskId.set(e.id, p.index);
+    }
 
     schedule.start(o.maxRunMs);
     const started = Date.now();
@@ -318,6 +525,18 @@ export async function runChaos(o: ChaosOptions): Promise<ChaosReport> {
     const accepted: number[] = [];
     const taskIds = new Map<number, string>();
     let rejectedSends = 0;
+    let dedup = 0;
+    const sendRaw = async (p: TaskPlan) => {
+      const m = rawMessages.get(p.index)!;
+      await harness.sqs.send(
+        new SendMessageCommand({
+          QueueUrl: source.url,
+          MessageBody: m.body,
+          MessageAttributes: m.attributes,
+          ...(fifo ? { MessageGroupId: `group-${p.group}`, MessageDeduplicationId: `raw-${p.index}-${dedup++}` } : {}),
+        }),
+      );
+    };
     const sendAll = async (plansToSend: readonly TaskPlan[], duplicate: boolean) => {
       const send = async (which: TaskProducer, list: readonly TaskPlan[]) => {
         if (list.length === 0) return;
@@ -335,7 +554,22 @@ export async function runChaos(o: ChaosOptions): Promise<ChaosReport> {
           }
         });
       };
-      await Promise.all([send(producer, plansToSend.filter((p) => !p.claim)), send(claimProducer, plansToSend.filter((p) => p.claim))]);
+      const viaSdk = plansToSend.filter((p) => p.producer === 'sdk');
+      await Promise.all([
+        send(producer, viaSdk.filter((p) => !p.claim)),
+        send(claimProducer, viaSdk.filter((p) => p.claim)),
+        (async () => {
+          for (const p of plansToSend.filter((q) => q.producer !== 'sdk')) {
+            await sendRaw(p);
+            if (duplicate) schedule.count('duplicate');
+            else {
+              accepted.push(p.index);
+              taskIds.set(p.index, '');
+              schedule.count(p.producer === 'shared' ? 'sharedClaim' : 'extendedClient');
+            }
+          }
+        })(),
+      ]);
     };
     await sendAll(plans, false);
     // Duplicates in the burst: the same tasks again (same id, same idempotency key) right behind the originals.
@@ -344,12 +578,105 @@ export async function runChaos(o: ChaosOptions): Promise<ChaosReport> {
     if (o.tasks + burstDuplicates.length > o.concurrency * mapping.batchSize) schedule.count('burst');
     log(`sent ${accepted.length} tasks + ${burstDuplicates.length} duplicates in ${Date.now() - started} ms`);
 
+    // ── the operator: fixes causes and redrives the DLQ during the run ───────────────────
+    const pendingRedrives = () => plans.filter((p) => p.redrive !== 'none' && !redriven.has(p.index));
+    const redriveRound = async (): Promise<void> => {
+      const held: Message[] = [];
+      const moved: Message[] = [];
+      const byTask = new Map<number, Message[]>();
+      for (let empty = 0; empty < 1; ) {
+        const r = await harness.sqs.send(
+          new ReceiveMessageCommand({ QueueUrl: dlq.url, MaxNumberOfMessages: 10, WaitTimeSeconds: 0, VisibilityTimeout: 60, MessageAttributeNames: ['All'], MessageSystemAttributeNames: ['All'] }),
+        );
+        const messages = r.Messages ?? [];
+        if (messages.length === 0) empty++;
+        for (const m of messages) {
+          const task = taskOf(m.Body);
+          const plan = plans[task];
+          if (!plan || plan.redrive === 'none' || redriven.has(task)) held.push(m);
+          else byTask.set(task, [...(byTask.get(task) ?? []), m]);
+        }
+      }
+      const redrivenAt = new Date().toISOString();
+      for (const [task, messages] of byTask) {
+        const plan = plans[task]!;
+        if (plan.redrive === 'fix') {
+          fixed.add(task);
+          schedule.deniedKeys.delete(keyOf(task));
+          for (const objectKey of objectKeys.get(task) ?? []) schedule.deniedObjects.delete(objectKey);
+        }
+        const entry = { reasons: [] as string[], lastErrors: [] as string[], identities: new Set<string>() };
+        redriven.set(task, entry);
+        // A move task carries every DLQ copy of the task, keeping their attributes; the CLI sends each back with
+        // redriveAttributes. With redriveTwice the copy arrives twice: the move task carries a second copy of the
+        // same dead-lettering, the CLI's copy is delivered a second time.
+        const copies: { body: string; attributes: Record<string, MessageAttributeValue>; group?: string }[] = [];
+        for (const m of messages) {
+          entry.reasons.push(m.MessageAttributes?.[DEAD_LETTER_ATTRIBUTES.reason]?.StringValue ?? '');
+          entry.lastErrors.push(m.MessageAttributes?.[DEAD_LETTER_ATTRIBUTES.lastError]?.StringValue ?? '');
+          entry.identities.add(redriveIdentity(m));
+          const attributes =
+            plan.redriveStyle === 'cli'
+              ? redriveAttributes(m, redrivenAt)
+              : Object.fromEntries(Object.entries(m.MessageAttributes ?? {}).map(([k, v]) => [k, { DataType: v.DataType!, ...(v.StringValue !== undefined ? { StringValue: v.StringValue } : {}) }]));
+          copies.push({ body: m.Body ?? '', attributes, group: m.Attributes?.MessageGroupId });
+        }
+        if (plan.redriveTwice) {
+          copies.push(copies[0]!);
+          schedule.count(plan.redriveStyle === 'cli' ? 'redriveTwice' : 'moveTwoCopies');
+        } else if (plan.redriveStyle === 'move' && messages.length > 1) schedule.count('moveTwoCopies');
+        for (const c of copies) {
+          const sent = await harness.sqs.send(
+            new SendMessageCommand({
+              QueueUrl: source.url,
+              MessageBody: c.body,
+              MessageAttributes: c.attributes,
+              ...(fifo ? { MessageGroupId: c.group ?? `group-${plan.group}`, MessageDeduplicationId: `redrive-${randomUUID()}` } : {}),
+            }),
+          );
+          lineages.set(sent.MessageId!, { task, prior: 0, receives: 0, exempt: 0 });
+        }
+        schedule.count('redrive');
+        note(task, `operator: ${plan.redrive === 'fix' ? 'fixed and ' : ''}redrove ${messages.length} DLQ message(s) (${plan.redriveStyle}) as ${copies.length} cop${copies.length === 1 ? 'y' : 'ies'}`);
+        moved.push(...messages);
+      }
+      if (fifo) {
+        // A FIFO DLQ hands out one message group at a time: a message left in flight would hide the rest of its
+        // group from the next round. So the operator's script moves what it leaves to the back of the DLQ, in order.
+        for (const m of held) {
+          await harness.sqs.send(
+            new SendMessageCommand({
+              QueueUrl: dlq.url,
+              MessageBody: m.Body ?? '',
+              MessageAttributes: Object.fromEntries(Object.entries(m.MessageAttributes ?? {}).map(([k, v]) => [k, { DataType: v.DataType!, ...(v.StringValue !== undefined ? { StringValue: v.StringValue } : {}) }])),
+              MessageGroupId: m.Attributes?.MessageGroupId ?? 'dead-letter',
+              MessageDeduplicationId: `kept-${randomUUID()}`,
+            }),
+          );
+        }
+        moved.push(...held);
+      } else {
+        for (let i = 0; i < held.length; i += 10) {
+          await harness.sqs.send(
+            new ChangeMessageVisibilityBatchCommand({ QueueUrl: dlq.url, Entries: held.slice(i, i + 10).map((m, k) => ({ Id: String(k), ReceiptHandle: m.ReceiptHandle!, VisibilityTimeout: 0 })) }),
+          );
+        }
+      }
+      for (let i = 0; i < moved.length; i += 10) {
+        await harness.sqs.send(new DeleteMessageBatchCommand({ QueueUrl: dlq.url, Entries: moved.slice(i, i + 10).map((m, k) => ({ Id: String(k), ReceiptHandle: m.ReceiptHandle! })) }));
+      }
+      // The DLQ alarm follows the DLQ within one of its (local) periods: judge it after that.
+      if (moved.length > 0) await sleep(alarms.localPeriodMs(dlqAlarm.period) + 200);
+    };
+
     // ── run until the queue drains ───────────────────────────────────────────────────────
     const lateDuplicates = plans.filter((p) => p.lateDuplicates > 0 && taskIds.has(p.index));
     let lateSent = false;
     let quiet = 0;
     let converged = false;
     let lastLog = 0;
+    let lastRedrive = 0;
+    const redriveUntil = started + o.maxRunMs * 0.6;
     while (Date.now() - started < o.maxRunMs) {
       await sleep(1000);
       const s = await checkAlarm();
@@ -359,12 +686,17 @@ export async function runChaos(o: ChaosOptions): Promise<ChaosReport> {
         lateSent = true;
         await sendAll(lateDuplicates, true);
       }
+      const redrivesLeft = Date.now() < redriveUntil ? pendingRedrives().length : 0;
+      if (redrivesLeft > 0 && Date.now() - lastRedrive > 5000 && s.deadLetterVisible > 0) {
+        lastRedrive = Date.now();
+        await redriveRound();
+      }
       if (Date.now() - lastLog > 10_000) {
         lastLog = Date.now();
-        log(`t=${Math.round((Date.now() - started) / 1000)}s visible=${s.visible} inFlight=${s.inFlight} delayed=${s.delayed} dlq=${s.deadLetterVisible} effects=${succeeded} invocations=${JSON.stringify(outcomes)}`);
+        log(`t=${Math.round((Date.now() - started) / 1000)}s visible=${s.visible} inFlight=${s.inFlight} delayed=${s.delayed} dlq=${s.deadLetterVisible} effects=${succeeded} redrivesLeft=${redrivesLeft} invocations=${JSON.stringify(outcomes)}`);
       }
       const idle = s.visible === 0 && s.inFlight === 0 && s.delayed === 0 && poller.stats.inFlight === 0;
-      quiet = lateSent && idle ? quiet + 1 : 0;
+      quiet = lateSent && idle && redrivesLeft === 0 ? quiet + 1 : 0;
       if (quiet >= 3) {
         log(`drained after ${Math.round((Date.now() - started) / 1000)} s`);
         converged = true;
@@ -375,7 +707,24 @@ export async function runChaos(o: ChaosOptions): Promise<ChaosReport> {
     const durationMs = Date.now() - started;
     // Let requests already on the wire from dead invocations land before judging them.
     await sleep(1500);
-    for (const inv of dead) for (const task of inv.effects) if (!inv.completed.has(keyOf(task))) ledger.excuse(task);
+    /** Why an outcome copy was not recorded in time: the table refused its write, or it was not received before another copy took over. */
+    const copyNotRecordedBy = { refusedWrite: 0, queueDelay: 0 };
+    // Repeated effects: excused where a run died after its effect with its completion not in the table (and no
+    // outcome copy sent); classified by window where the runtime documents one; anything else is a double effect.
+    for (const [task, invs] of applications) {
+      const key = keyOf(task);
+      invs.forEach((inv, n) => {
+        if (inv.completed.has(key)) return;
+        const later = n < invs.length - 1;
+        if (inv.outcomeSent.has(key)) {
+          if (later) {
+            ledger.excuseByWindow(task, 'copyNotRecorded');
+            copyNotRecordedBy[succeededPutRefused.has(key) ? 'refusedWrite' : 'queueDelay']++;
+          }
+        } else if (inv.dead) ledger.excuse(task);
+        else if (later) ledger.excuseByWindow(task, 'bothRefused');
+      });
+    }
 
     // ── what the system says ─────────────────────────────────────────────────────────────
     const tableStatus = new Map<number, string>();
@@ -383,15 +732,16 @@ export async function runChaos(o: ChaosOptions): Promise<ChaosReport> {
     do {
       const page = await harness.dynamo.send(new ScanCommand({ TableName: table.name, ConsistentRead: true, ...(startKey ? { ExclusiveStartKey: startKey } : {}) }));
       for (const item of page.Items ?? []) {
-        const match = /^chaos-(\d+)$/.exec(item.pk?.S ?? '');
-        if (match) tableStatus.set(Number(match[1]), item.status?.S ?? '?');
+        const index = indexOfKey(item.pk?.S);
+        if (index >= 0) tableStatus.set(index, item.status?.S ?? '?');
       }
       startKey = page.LastEvaluatedKey;
     } while (startKey);
 
-    // The alarm with the DLQ as the run left it (nobody reads the DLQ during the run).
+    // The alarm with the DLQ as the run left it.
     const atEnd = await checkAlarm();
     const dlqTasks = new Map<number, string[]>();
+    const dlqLastErrors = new Map<number, string[]>();
     const receipts: string[] = [];
     for (let empty = 0; empty < 2; ) {
       const r = await harness.sqs.send(
@@ -403,31 +753,20 @@ export async function runChaos(o: ChaosOptions): Promise<ChaosReport> {
         continue;
       }
       empty = 0;
+      // Deleted as read: a FIFO DLQ would hide the rest of a message group while one of it is in flight.
+      await harness.sqs.send(new DeleteMessageBatchCommand({ QueueUrl: dlq.url, Entries: messages.map((m, k) => ({ Id: String(k), ReceiptHandle: m.ReceiptHandle! })) }));
       for (const m of messages) {
         receipts.push(m.ReceiptHandle!);
-        let index = -1;
-        try {
-          const body = JSON.parse(m.Body ?? '') as { idempotencyKey?: string };
-          const match = /^chaos-(\d+)$/.exec(body.idempotencyKey ?? '');
-          if (match) index = Number(match[1]);
-        } catch {
-          /* not ours */
-        }
+        const index = taskOf(m.Body);
         if (index < 0) continue;
-        const reasons = dlqTasks.get(index) ?? [];
-        reasons.push(m.MessageAttributes?.[DEAD_LETTER_ATTRIBUTES.reason]?.StringValue ?? '');
-        dlqTasks.set(index, reasons);
+        dlqTasks.set(index, [...(dlqTasks.get(index) ?? []), m.MessageAttributes?.[DEAD_LETTER_ATTRIBUTES.reason]?.StringValue ?? '']);
+        dlqLastErrors.set(index, [...(dlqLastErrors.get(index) ?? []), m.MessageAttributes?.[DEAD_LETTER_ATTRIBUTES.lastError]?.StringValue ?? '']);
       }
     }
     if (receipts.length !== atEnd.deadLetterVisible) {
       logs.set(`DLQ held ${receipts.length} messages but its metric said ${atEnd.deadLetterVisible}`, 1);
     }
-    // …and once it is empty again: delete what we read, let one alarm period pass, evaluate.
-    for (let i = 0; i < receipts.length; i += 10) {
-      await harness.sqs.send(
-        new DeleteMessageBatchCommand({ QueueUrl: dlq.url, Entries: receipts.slice(i, i + 10).map((ReceiptHandle, k) => ({ Id: String(k), ReceiptHandle })) }),
-      );
-    }
+    // …and once it is empty again: let one alarm period pass, evaluate.
     await sleep(alarms.localPeriodMs(dlqAlarm.period) + 200);
     await checkAlarm();
     producer.destroy();
@@ -438,10 +777,23 @@ export async function runChaos(o: ChaosOptions): Promise<ChaosReport> {
       accepted,
       table: tableStatus,
       dlq: dlqTasks,
+      dlqLastErrors,
       ledger,
       alarmChecks,
-      schedule,
       plans,
+      fifo,
+      maxAttempts: o.maxAttempts,
+      maxReceiveCount: runtimeOptions.maxReceiveCount,
+      bound,
+      redriven,
+      executions,
+      failedExecutions,
+      deaths,
+      longestPath,
+      unboundedCycles,
+      sequence,
+      copyNotRecordedBy,
+      schedule,
       converged,
       durationMs,
       invocations: outcomes,

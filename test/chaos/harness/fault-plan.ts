@@ -5,7 +5,8 @@
  * happens, not when it is planned).
  */
 import { rng, type Rng } from './prng.ts';
-import type { WireFaults } from './fault-middleware.ts';
+import type { WireFault } from '../../support/wire-faults.ts';
+import { dynamoKeys, type ChaosFaults } from './fault-middleware.ts';
 
 export type FaultKind =
   | 'exception'
@@ -16,9 +17,54 @@ export type FaultKind =
   | 'redelivery'
   | 'dynamoThrottle'
   | 's3Error'
-  | 'burst';
+  | 'burst'
+  | 'lostResponse'
+  | 'itemThrottle'
+  | 'tableDenied'
+  | 's3Denied'
+  | 'redrive'
+  | 'redriveTwice'
+  | 'moveTwoCopies'
+  | 'sharedClaim'
+  | 'extendedClient';
 
-export const FAULT_KINDS: readonly FaultKind[] = ['exception', 'timeout', 'functionTimeout', 'crash', 'duplicate', 'redelivery', 'dynamoThrottle', 's3Error', 'burst'];
+export const FAULT_KINDS: readonly FaultKind[] = [
+  'exception',
+  'timeout',
+  'functionTimeout',
+  'crash',
+  'duplicate',
+  'redelivery',
+  'dynamoThrottle',
+  's3Error',
+  'burst',
+  'lostResponse',
+  'itemThrottle',
+  'tableDenied',
+  's3Denied',
+  'redrive',
+  'redriveTwice',
+  'moveTwoCopies',
+  'sharedClaim',
+  'extendedClient',
+];
+
+/**
+ * Every write the runtime makes, by what it is for: a lost response is injected on each of them
+ * (forced on an early occurrence of each, so even a short run covers them all).
+ */
+export const WRITE_TARGETS = [
+  'BatchExecuteStatement',
+  'UpdateItem:acquire',
+  'UpdateItem:redrive',
+  'BatchWriteItem',
+  'PutItem',
+  'SendMessage:dlq',
+  'SendMessage:source',
+  'ChangeMessageVisibilityBatch',
+  'DeleteObjects',
+] as const;
+export type WriteTarget = (typeof WRITE_TARGETS)[number];
 
 export type FaultCounts = Record<FaultKind, number>;
 
@@ -38,6 +84,31 @@ export interface TaskPlan {
   readonly lateDuplicates: number;
   /** Milliseconds of simulated work. */
   readonly workMs: number;
+  /**
+   * Who sent it: our TaskProducer ('sdk'); a third-party producer that uploaded one claim object
+   * and sent it as several tasks, without `exclusive` ('shared', with the tasks of its `sharedWith`
+   * group); or one using the AWS SQS Extended Client format ('extended', in `pointerStyle`).
+   */
+  readonly producer: 'sdk' | 'shared' | 'extended';
+  readonly pointerStyle: 'java' | 'legacy' | 'python';
+  /** Every task-table request naming its key is refused (AccessDenied / KMS) until it is fixed. */
+  readonly tableDenied: boolean;
+  /** Every GetObject of its claim object is refused (AccessDenied / KMS) until it is fixed. */
+  readonly s3Denied: boolean;
+  /** Its INSERT is refused once by a per-statement throttling error, and its completion's BatchWriteItem items for longer than every retry budget. */
+  readonly itemThrottle: boolean;
+  /**
+   * What the operator does once it is in the DLQ: nothing; 'fix' the cause (a poison or
+   * permanent handler bug, a table or object permission) and redrive it; or redrive it
+   * unfixed ('again': it must be dead-lettered again, once).
+   */
+  readonly redrive: 'none' | 'fix' | 'again';
+  /** 'cli': as `taskq dlq redrive` (redriveAttributes); 'move': as StartMessageMoveTask (attributes kept). */
+  readonly redriveStyle: 'cli' | 'move';
+  /** The redriven copy arrives twice (cli: an SQS second delivery; move: the move task carries two copies). */
+  readonly redriveTwice: boolean;
+  /** FIFO runs: its message group. */
+  readonly group: number;
 }
 
 export interface ChaosRates {
@@ -59,6 +130,22 @@ export interface ChaosRates {
   readonly stormMs: number;
   readonly stormEveryMs: number;
   readonly firstStormAtMs: number;
+  /** Per write request (WRITE_TARGETS): applied, and its response lost. */
+  readonly lostResponse: number;
+  readonly itemThrottle: number;
+  /** Item throttling of a key's completion writes lasts this long from its first completion write. */
+  readonly itemThrottleMs: number;
+  readonly tableDenied: number;
+  /** Of the tasks whose payload is in S3. */
+  readonly s3Denied: number;
+  readonly sharedClaim: number;
+  readonly extendedClient: number;
+  /** Of the tasks that end in the DLQ: fixed and redriven, or redriven unfixed. */
+  readonly redriveFix: number;
+  readonly redriveAgain: number;
+  readonly redriveTwice: number;
+  /** FIFO runs: message groups. */
+  readonly groups: number;
 }
 
 export const DEFAULT_RATES: ChaosRates = {
@@ -77,6 +164,17 @@ export const DEFAULT_RATES: ChaosRates = {
   stormMs: 1500,
   stormEveryMs: 25_000,
   firstStormAtMs: 3000,
+  lostResponse: 0.02,
+  itemThrottle: 0.01,
+  itemThrottleMs: 8000,
+  tableDenied: 0.004,
+  s3Denied: 0.1,
+  sharedClaim: 0.02,
+  extendedClient: 0.02,
+  redriveFix: 0.5,
+  redriveAgain: 0.25,
+  redriveTwice: 0.5,
+  groups: 8,
 };
 
 export function planTasks(seed: number, n: number, rates: ChaosRates = DEFAULT_RATES): TaskPlan[] {
@@ -90,17 +188,33 @@ export function planTasks(seed: number, n: number, rates: ChaosRates = DEFAULT_R
     else if (roll < (edge += rates.permanent)) kind = 'permanent';
     else if (roll < (edge += rates.flaky)) kind = 'flaky';
     else if (roll < (edge += rates.slow)) kind = 'slow';
-    const claim = r.chance(rates.claim);
+    const producerRoll = r();
+    const producer: TaskPlan['producer'] = producerRoll < rates.sharedClaim ? 'shared' : producerRoll < rates.sharedClaim + rates.extendedClient ? 'extended' : 'sdk';
+    const claim = producer === 'sdk' && r.chance(rates.claim);
+    const inS3 = claim || producer !== 'sdk';
+    const s3Denied = inS3 && producer !== 'shared' && (kind === 'clean' || kind === 'flaky') && r.chance(rates.s3Denied);
+    const tableDenied = !s3Denied && (kind === 'clean' || kind === 'flaky') && r.chance(rates.tableDenied);
+    const endsInDlq = kind === 'poison' || kind === 'permanent' || s3Denied || tableDenied;
+    const redriveRoll = r();
     plans.push({
       index,
       kind,
       timeouts: kind === 'slow' ? 1 : 0,
       failures: kind === 'flaky' ? r.int(1, 2) : kind === 'slow' && r.chance(0.3) ? 1 : 0,
       claim,
-      s3Failures: claim && r.chance(rates.s3Faulty) ? r.int(1, 4) : 0,
+      s3Failures: inS3 && producer !== 'shared' && !s3Denied && r.chance(rates.s3Faulty) ? r.int(1, 4) : 0,
       burstDuplicates: r.chance(rates.burstDuplicate) ? r.int(1, 2) : 0,
       lateDuplicates: r.chance(rates.lateDuplicate) ? 1 : 0,
       workMs: r.int(1, 20),
+      producer,
+      pointerStyle: r.pick(['java', 'legacy', 'python'] as const),
+      tableDenied,
+      s3Denied,
+      itemThrottle: !tableDenied && r.chance(rates.itemThrottle),
+      redrive: !endsInDlq ? 'none' : redriveRoll < rates.redriveFix ? 'fix' : kind === 'poison' && redriveRoll < rates.redriveFix + rates.redriveAgain ? 'again' : 'none',
+      redriveStyle: r.chance(0.5) ? 'cli' : 'move',
+      redriveTwice: r.chance(rates.redriveTwice),
+      group: r.int(0, Math.max(1, rates.groups) - 1),
     });
   }
   // Small runs: make sure every behaviour occurs at least once (seeded, on distinct tasks).
@@ -113,13 +227,31 @@ export function planTasks(seed: number, n: number, rates: ChaosRates = DEFAULT_R
     used.add(i);
     plans[i] = make(plans[i]!);
   };
-  ensure((p) => p.kind === 'poison', (p) => ({ ...p, kind: 'poison', timeouts: 0, failures: 0 }));
-  ensure((p) => p.kind === 'permanent', (p) => ({ ...p, kind: 'permanent', timeouts: 0, failures: 0 }));
-  ensure((p) => p.kind === 'flaky', (p) => ({ ...p, kind: 'flaky', timeouts: 0, failures: 1 }));
-  ensure((p) => p.kind === 'slow', (p) => ({ ...p, kind: 'slow', timeouts: 1, failures: 0 }));
-  ensure((p) => p.claim && p.s3Failures >= 3 && p.kind === 'clean', (p) => ({ ...p, kind: 'clean', timeouts: 0, failures: 0, claim: true, s3Failures: 3 }));
+  const plain = { kind: 'clean' as const, timeouts: 0, failures: 0, s3Denied: false, tableDenied: false, redrive: 'none' as const };
+  ensure((p) => p.kind === 'poison' && p.redrive === 'none', (p) => ({ ...p, ...plain, kind: 'poison' }));
+  ensure((p) => p.kind === 'permanent', (p) => ({ ...p, ...plain, kind: 'permanent' }));
+  ensure((p) => p.kind === 'flaky', (p) => ({ ...p, ...plain, kind: 'flaky', failures: 1 }));
+  ensure((p) => p.kind === 'slow', (p) => ({ ...p, ...plain, kind: 'slow', timeouts: 1 }));
+  ensure((p) => p.claim && p.s3Failures >= 3 && p.kind === 'clean', (p) => ({ ...p, ...plain, producer: 'sdk', claim: true, s3Failures: 3 }));
   ensure((p) => p.burstDuplicates > 0, (p) => ({ ...p, burstDuplicates: 1 }));
   ensure((p) => p.lateDuplicates > 0, (p) => ({ ...p, lateDuplicates: 1 }));
+  ensure((p) => p.itemThrottle, (p) => ({ ...p, ...plain, itemThrottle: true }));
+  // Third-party producers: a shared object sent as three tasks; Extended Client pointers in each style.
+  ensure((p) => p.producer === 'shared', (p) => ({ ...p, ...plain, producer: 'shared', claim: false, s3Failures: 0 }));
+  ensure((p) => p.producer === 'shared' && plans.filter((q) => q.producer === 'shared').length >= 3, (p) => ({ ...p, ...plain, producer: 'shared', claim: false, s3Failures: 0 }));
+  ensure((p) => p.producer === 'shared' && plans.filter((q) => q.producer === 'shared').length >= 3, (p) => ({ ...p, ...plain, producer: 'shared', claim: false, s3Failures: 0 }));
+  for (const style of ['java', 'legacy', 'python'] as const) {
+    ensure((p) => p.producer === 'extended' && p.pointerStyle === style && !p.s3Denied, (p) => ({ ...p, ...plain, producer: 'extended', pointerStyle: style, claim: false, s3Failures: 0 }));
+  }
+  // Permission and KMS errors, fixed and redriven or left in the DLQ; redrives of each style, twice or once.
+  ensure((p) => p.tableDenied && p.redrive === 'fix', (p) => ({ ...p, ...plain, tableDenied: true, itemThrottle: false, redrive: 'fix', redriveStyle: 'cli' }));
+  ensure((p) => p.tableDenied && p.redrive === 'none', (p) => ({ ...p, ...plain, tableDenied: true, itemThrottle: false }));
+  ensure((p) => p.s3Denied && p.producer === 'sdk' && p.redrive === 'fix', (p) => ({ ...p, ...plain, producer: 'sdk', claim: true, s3Failures: 0, s3Denied: true, redrive: 'fix', redriveStyle: 'move' }));
+  ensure((p) => p.s3Denied && p.producer === 'extended', (p) => ({ ...p, ...plain, producer: 'extended', s3Failures: 0, s3Denied: true }));
+  ensure((p) => p.kind === 'poison' && p.redrive === 'fix' && p.redriveStyle === 'cli' && p.redriveTwice, (p) => ({ ...p, ...plain, kind: 'poison', redrive: 'fix', redriveStyle: 'cli', redriveTwice: true }));
+  ensure((p) => p.kind === 'poison' && p.redrive === 'fix' && p.redriveStyle === 'move' && p.redriveTwice, (p) => ({ ...p, ...plain, kind: 'poison', redrive: 'fix', redriveStyle: 'move', redriveTwice: true }));
+  ensure((p) => p.kind === 'poison' && p.redrive === 'again' && p.redriveTwice, (p) => ({ ...p, ...plain, kind: 'poison', redrive: 'again', redriveStyle: 'cli', redriveTwice: true }));
+  ensure((p) => p.kind === 'permanent' && p.redrive === 'fix', (p) => ({ ...p, ...plain, kind: 'permanent', redrive: 'fix', redriveStyle: 'move', redriveTwice: false }));
   return plans;
 }
 
@@ -133,17 +265,30 @@ export interface InvocationFaults {
   readonly redeliverRecord: number | undefined;
 }
 
-export class FaultSchedule implements WireFaults {
+export class FaultSchedule implements ChaosFaults {
   readonly counts: FaultCounts = Object.fromEntries(FAULT_KINDS.map((k) => [k, 0])) as FaultCounts;
+  /** Lost responses by the write they hit. */
+  readonly lostByTarget: Record<WriteTarget, number> = Object.fromEntries(WRITE_TARGETS.map((t) => [t, 0])) as Record<WriteTarget, number>;
+  private readonly seenByTarget: Record<WriteTarget, number> = Object.fromEntries(WRITE_TARGETS.map((t) => [t, 0])) as Record<WriteTarget, number>;
   private readonly invocationRng: Rng;
   private readonly dynamoRng: Rng;
+  private readonly lostRng: Rng;
   private readonly storms: { from: number; to: number }[] = [];
   private readonly s3Failed = new Map<string, number>();
   /** Claim key → the task's planned S3 failures. */
   readonly claimFailures = new Map<string, number>();
+  /** Idempotency keys whose every table request is refused (until fixed). */
+  readonly deniedKeys = new Set<string>();
+  /** Claim object keys whose every GetObject is refused (until fixed). */
+  readonly deniedObjects = new Set<string>();
+  /** Idempotency keys planned for item throttling → when their completions' throttling ends (set at the first). */
+  readonly throttledKeys = new Map<string, number | undefined>();
+  private readonly insertThrottled = new Set<string>();
+  /** The DLQ's URL (SendMessage there is a dead-lettering). */
+  deadLetterQueueUrl = '';
   private startedAt = 0;
   private invocations = 0;
-  /** The n-th invocation that is forced to crash / hang / see a re-delivery, so every kind occurs even in a short run. */
+  /** From the n-th invocation on, a crash / hang / re-delivery is forced until one happened, so every kind occurs even in a short run. */
   private readonly forced: { crash: number; hang: number; redelivery: number };
 
   constructor(
@@ -153,6 +298,7 @@ export class FaultSchedule implements WireFaults {
   ) {
     this.invocationRng = rng(seed, 'invocations');
     this.dynamoRng = rng(seed, 'dynamo');
+    this.lostRng = rng(seed, 'lost-responses');
     const r = rng(seed, 'forced');
     const crash = r.int(2, 8);
     const hang = crash + r.int(1, 6);
@@ -179,9 +325,11 @@ export class FaultSchedule implements WireFaults {
   invocation(records: number): InvocationFaults {
     const r = this.invocationRng;
     const n = ++this.invocations;
-    const crash = r.chance(this.rates.crash) || n === this.forced.crash;
-    const hang = !crash && (r.chance(this.rates.hang) || n === this.forced.hang);
-    const redeliver = r.chance(this.rates.redelivery) || n === this.forced.redelivery;
+    // Forced from the n-th invocation on until one happened (an invocation may offer no chance: no effect to
+    // crash after, no completion write to hang, no handler run to re-deliver under).
+    const crash = r.chance(this.rates.crash) || (n >= this.forced.crash && this.counts.crash === 0);
+    const hang = !crash && (r.chance(this.rates.hang) || (n >= this.forced.hang && this.counts.functionTimeout === 0));
+    const redeliver = r.chance(this.rates.redelivery) || (n >= this.forced.redelivery && this.counts.redelivery === 0);
     return {
       crashAfterEffects: crash ? r.int(1, Math.max(1, Math.min(3, records - 1))) : undefined,
       hangCompletion: hang,
@@ -189,19 +337,88 @@ export class FaultSchedule implements WireFaults {
     };
   }
 
-  dynamo(_operation: string): 'ProvisionedThroughputExceededException' | 'ThrottlingException' | undefined {
-    const storm = this.startedAt > 0 && this.inStorm(this.now());
-    if (!storm && !this.dynamoRng.chance(this.rates.dynamoThrottle)) return undefined;
-    this.count('dynamoThrottle');
-    return this.dynamoRng.chance(0.5) ? 'ProvisionedThroughputExceededException' : 'ThrottlingException';
+  /** A write's response is lost: on the first occurrence of each target (so every target is covered), else at the rate. */
+  private lose(target: WriteTarget | undefined): WireFault | undefined {
+    if (!target) return undefined;
+    const n = ++this.seenByTarget[target];
+    if (n !== 1 && !this.lostRng.chance(this.rates.lostResponse)) return undefined;
+    this.lostByTarget[target]++;
+    this.count('lostResponse');
+    return { kind: 'lose-response' };
   }
 
-  s3GetObject(key: string): 'SlowDown' | 'InternalError' | undefined {
+  dynamo(commandName: string, input: any): WireFault | undefined { // eslint-disable-line @typescript-eslint/no-explicit-any
+    if (dynamoKeys(commandName, input).some((k) => k !== undefined && this.deniedKeys.has(k))) {
+      this.count('tableDenied');
+      // Fine-grained access control (dynamodb:LeadingKeys) refuses the whole request; so does an unusable table key.
+      return this.dynamoRng.chance(0.5)
+        ? { kind: 'error', status: 400, code: 'AccessDeniedException', message: `chaos: not authorized to perform ${commandName.replace('Command', '')} on this key` }
+        : { kind: 'error', status: 400, code: 'AccessDeniedException', message: 'chaos: the table\'s KMS key is disabled (KMS.DisabledException)' };
+    }
+    const storm = this.startedAt > 0 && this.inStorm(this.now());
+    if (storm || this.dynamoRng.chance(this.rates.dynamoThrottle)) {
+      this.count('dynamoThrottle');
+      const code = this.dynamoRng.chance(0.5) ? 'ProvisionedThroughputExceededException' : 'ThrottlingException';
+      return { kind: 'error', status: 400, code, message: `chaos: injected ${code}` };
+    }
+    const target: WriteTarget | undefined =
+      commandName === 'BatchExecuteStatementCommand'
+        ? 'BatchExecuteStatement'
+        : commandName === 'BatchWriteItemCommand'
+          ? 'BatchWriteItem'
+          : commandName === 'PutItemCommand'
+            ? 'PutItem'
+            : commandName === 'UpdateItemCommand'
+              ? /:rid\b/.test(String(input?.UpdateExpression ?? '')) ? 'UpdateItem:redrive' : 'UpdateItem:acquire'
+              : undefined;
+    return this.lose(target);
+  }
+
+  s3(commandName: string, input: any): WireFault | undefined { // eslint-disable-line @typescript-eslint/no-explicit-any
+    if (commandName === 'DeleteObjectsCommand') return this.lose('DeleteObjects');
+    if (commandName !== 'GetObjectCommand') return undefined;
+    const key = String(input?.Key ?? '');
+    if (this.deniedObjects.has(key)) {
+      this.count('s3Denied');
+      return this.dynamoRng.chance(0.5)
+        ? { kind: 'error', status: 403, code: 'AccessDenied', message: 'Access Denied' }
+        : { kind: 'error', status: 400, code: 'KMS.DisabledException', message: 'The KMS key is disabled.' };
+    }
     const planned = this.claimFailures.get(key) ?? 0;
     const done = this.s3Failed.get(key) ?? 0;
     if (done >= planned) return undefined;
     this.s3Failed.set(key, done + 1);
     this.count('s3Error');
-    return done % 2 === 0 ? 'SlowDown' : 'InternalError';
+    return done % 2 === 0
+      ? { kind: 'error', status: 503, code: 'SlowDown', message: 'Please reduce your request rate.' }
+      : { kind: 'error', status: 500, code: 'InternalError', message: 'We encountered an internal error. Please try again.' };
+  }
+
+  sqs(commandName: string, input: any): WireFault | undefined { // eslint-disable-line @typescript-eslint/no-explicit-any
+    if (commandName === 'SendMessageCommand') return this.lose(input?.QueueUrl === this.deadLetterQueueUrl ? 'SendMessage:dlq' : 'SendMessage:source');
+    if (commandName === 'ChangeMessageVisibilityBatchCommand') return this.lose('ChangeMessageVisibilityBatch');
+    return undefined;
+  }
+
+  throttledItems(commandName: string, keys: readonly (string | undefined)[]): Set<number> {
+    const out = new Set<number>();
+    const now = this.now();
+    keys.forEach((key, i) => {
+      if (key === undefined || !this.throttledKeys.has(key)) return;
+      if (commandName === 'BatchExecuteStatementCommand') {
+        // The INSERT of a throttled key: refused once (a per-statement error), then let through.
+        if (this.insertThrottled.has(key)) return;
+        this.insertThrottled.add(key);
+      } else {
+        // Its completion: refused from the first try for itemThrottleMs — longer than the write retries and the
+        // invocation — so the outcome travels in an outcome copy.
+        let until = this.throttledKeys.get(key);
+        if (until === undefined) this.throttledKeys.set(key, (until = now + this.rates.itemThrottleMs));
+        if (now >= until) return;
+      }
+      out.add(i);
+      this.count('itemThrottle');
+    });
+    return out;
   }
 }

@@ -6,10 +6,13 @@
  * the local poller cannot kill an in-process promise (it runs on in the background). So the
  * invocation's clients are gated: once it is dead, no request it makes is sent and no
  * answer reaches it (a request already on the wire still lands, as it would in AWS), and
- * its handlers do not apply effects. The gate also records which SUCCEEDED completions
- * DynamoDB acknowledged for this invocation, which the ledger needs to excuse honestly.
+ * its handlers do not apply effects. The invocation runs inside `CURRENT` (async local
+ * storage), so the wire observers (chaos-run.ts) record on it which SUCCEEDED completions
+ * reached the task table and which outcome copies reached the queue — whatever the runtime
+ * was told, a lost response included — which the ledger needs to excuse honestly.
  */
-import { BatchWriteItemCommand, PutItemCommand, type DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { AsyncLocalStorage } from 'node:async_hooks';
+import { BatchWriteItemCommand, type DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import type { S3Client } from '@aws-sdk/client-s3';
 import type { SQSClient } from '@aws-sdk/client-sqs';
 import type { SQSRecord } from 'aws-lambda';
@@ -24,8 +27,10 @@ export class SimulatedInvocation {
   finished = false;
   /** Tasks whose effect a handler applied in this invocation. */
   readonly effects: number[] = [];
-  /** Idempotency keys whose SUCCEEDED completion DynamoDB acknowledged for this invocation. */
+  /** Idempotency keys whose SUCCEEDED completion reached the task table from this invocation. */
   readonly completed = new Set<string>();
+  /** Idempotency keys whose SUCCEEDED outcome copy reached the source queue from this invocation. */
+  readonly outcomeSent = new Set<string>();
   /** Rejects when the process crashes. */
   readonly crashed: Promise<never>;
   private rejectCrash!: (error: Error) => void;
@@ -37,14 +42,15 @@ export class SimulatedInvocation {
     readonly faults: InvocationFaults,
     shared: { dynamo: DynamoDBClient; sqs: SQSClient; s3: S3Client },
     private readonly onDeath: (invocation: SimulatedInvocation) => void,
+    observeSqs?: (invocation: SimulatedInvocation, command: unknown, output: any) => void, // eslint-disable-line @typescript-eslint/no-explicit-any
   ) {
     this.crashed = new Promise<never>((_, reject) => {
       this.rejectCrash = reject;
     });
     this.crashed.catch(() => undefined);
     this.clients = {
-      dynamo: this.gate(shared.dynamo, (command, output) => this.noteCompletions(command, output)),
-      sqs: this.gate(shared.sqs),
+      dynamo: this.gate(shared.dynamo),
+      sqs: this.gate(shared.sqs, observeSqs ? (command, output) => observeSqs(this, command, output) : undefined),
       s3: this.gate(shared.s3),
     };
   }
@@ -81,22 +87,7 @@ export class SimulatedInvocation {
     };
     return { send } as unknown as C;
   }
-
-  private noteCompletions(command: unknown, output: any): void { // eslint-disable-line @typescript-eslint/no-explicit-any
-    if (command instanceof PutItemCommand) {
-      const item = command.input.Item;
-      if (item?.status?.S === 'SUCCEEDED' && item.pk?.S) this.completed.add(item.pk.S);
-    } else if (command instanceof BatchWriteItemCommand) {
-      const unprocessed = new Set<string>();
-      for (const requests of Object.values(output?.UnprocessedItems ?? {}) as any[]) { // eslint-disable-line @typescript-eslint/no-explicit-any
-        for (const r of requests) if (r?.PutRequest?.Item?.pk?.S) unprocessed.add(r.PutRequest.Item.pk.S);
-      }
-      for (const requests of Object.values(command.input.RequestItems ?? {})) {
-        for (const r of requests) {
-          const item = r.PutRequest?.Item;
-          if (item?.status?.S === 'SUCCEEDED' && item.pk?.S && !unprocessed.has(item.pk.S)) this.completed.add(item.pk.S);
-        }
-      }
-    }
-  }
 }
+
+/** The invocation whose code is running (the wire observers attribute requests to it). */
+export const CURRENT = new AsyncLocalStorage<SimulatedInvocation>();

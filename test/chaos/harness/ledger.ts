@@ -19,21 +19,45 @@
  * a SUCCEEDED task, 0 for a dead-lettered one. Anything above is a double effect the
  * contract does not allow; an idempotent downstream (the `distinct` view) sees exactly one.
  */
+/** The README's windows ("Not promised": one effect when both stores refuse) a repeated effect may fall in. */
+export type Window = 'copyNotRecorded' | 'bothRefused';
+
 export class EffectsLedger {
   readonly applied = new Map<number, number>();
   readonly excused = new Map<number, number>();
+  /**
+   * Repeated effects inside a window the README's "Not promised" names, by window:
+   * copyNotRecorded — the table refused the run's completion and its outcome copy was not
+   * recorded before another copy took the task over after lease + grace; bothRefused — the
+   * table refused the completion and SQS the outcome copy, so the message went back and ran again. Reported apart, never counted as double effects.
+   */
+  readonly byWindow: Record<Window, Map<number, number>> = { copyNotRecorded: new Map(), bothRefused: new Map() };
+  /** When each task's effect was first applied (FIFO order). */
+  readonly firstAppliedAt = new Map<number, number>();
 
-  apply(task: number): void {
+  apply(task: number, at = Date.now()): void {
     this.applied.set(task, (this.applied.get(task) ?? 0) + 1);
+    if (!this.firstAppliedAt.has(task)) this.firstAppliedAt.set(task, at);
   }
 
   excuse(task: number): void {
     this.excused.set(task, (this.excused.get(task) ?? 0) + 1);
   }
 
+  excuseByWindow(task: number, window: Window): void {
+    const map = this.byWindow[window];
+    map.set(task, (map.get(task) ?? 0) + 1);
+  }
+
   /** Effects the platform is answerable for. */
   accountable(task: number): number {
-    return (this.applied.get(task) ?? 0) - (this.excused.get(task) ?? 0);
+    return (this.applied.get(task) ?? 0) - (this.excused.get(task) ?? 0) - (this.byWindow.copyNotRecorded.get(task) ?? 0) - (this.byWindow.bothRefused.get(task) ?? 0);
+  }
+
+  windowTotal(window: Window): number {
+    let sum = 0;
+    for (const v of this.byWindow[window].values()) sum += v;
+    return sum;
   }
 
   /** What an idempotent downstream holds: 1 when the task's effect happened at all. */

@@ -1,0 +1,84 @@
+/**
+ * The chaos test itself, shared by the standard variant (chaos.test.ts) and the FIFO variant
+ * (chaos-fifo.test.ts), which run as two files so that they run side by side.
+ */
+import { describe, expect, it } from 'vitest';
+import { emulatorEndpoints } from '../../support/aws.ts';
+import { runChaos } from './chaos-run.ts';
+import { DEFAULT_RATES, FAULT_KINDS, WRITE_TARGETS } from './fault-plan.ts';
+import { checkInvariants, summaryLine } from './invariants.ts';
+
+export const TASKS = Number(process.env.TASKQ_CHAOS_TASKS ?? 300);
+// fauxqs hands out one message per group per receive: a FIFO run's throughput is bounded by its groups, so it is shorter.
+export const FIFO_TASKS = Number(process.env.TASKQ_CHAOS_FIFO_TASKS ?? Math.min(600, Math.max(100, Math.round(TASKS / 3))));
+const SEED = Number(process.env.TASKQ_CHAOS_SEED ?? 20261128);
+const FULL = TASKS >= 2000;
+
+export function chaosTest(variant: { fifo: boolean; tasks: number }): void {
+  const label = variant.fifo ? 'chaos-fifo' : 'chaos';
+  describe(`${label}: ${variant.tasks} tasks under a seeded fault schedule (seed ${SEED})`, () => {
+    it(
+      'loses nothing, applies no effect twice, acknowledges nothing unrecorded, bounds every cycle, gives every dead letter its cause, keeps FIFO order, and the DLQ alarm tells the truth',
+      async () => {
+        const concurrency = FULL ? 8 : 5;
+        const report = await runChaos({
+          ...(variant.fifo ? { rates: { ...DEFAULT_RATES, groups: 16 } } : {}),
+          endpoints: emulatorEndpoints(),
+          tasks: variant.tasks,
+          seed: SEED,
+          fifo: variant.fifo,
+          concurrency,
+          functionTimeoutSeconds: 5,
+          visibilityTimeoutSeconds: 15,
+          handlerTimeoutMs: 400,
+          maxAttempts: 4,
+          takeoverGraceMs: 8000,
+          maxNoAttemptReturns: 4,
+          maxRunMs: 90_000 + variant.tasks * (variant.fifo ? 300 : 60),
+          progress: FULL || process.env.TASKQ_CHAOS_VERBOSE ? (line) => console.log(`${label}: ${line}`) : undefined,
+        });
+        const verdict = checkInvariants(report);
+        console.log(summaryLine(verdict, report.schedule.counts, SEED, label));
+        console.log(`${label}: lostResponses{${WRITE_TARGETS.map((t) => `${t}=${report.schedule.lostByTarget[t]}`).join(',')}} copyNotRecordedBy{refusedWrite=${report.copyNotRecordedBy.refusedWrite},queueDelay=${report.copyNotRecordedBy.queueDelay}} durationMs=${report.durationMs}`);
+        const details = {
+          converged: report.converged,
+          durationMs: report.durationMs,
+          invocations: report.invocations,
+          maxInFlight: report.maxInFlight,
+          effects: { applied: report.ledger.totalApplied, excused: report.ledger.totalExcused },
+          logs: Object.fromEntries(report.logs),
+          violations: verdict.violations.slice(0, 20),
+        };
+        if (verdict.violations.length > 0 || !report.converged || process.env.TASKQ_CHAOS_VERBOSE) {
+          console.log(JSON.stringify(details, null, 2));
+          for (const v of verdict.violations.slice(0, 5)) {
+            const task = /^task (\d+)/.exec(v)?.[1];
+            if (task !== undefined) console.log(`history of task ${task} (${JSON.stringify(report.plans![Number(task)])}):\n  ${report.history(Number(task)).join('\n  ')}`);
+          }
+        }
+
+        expect(report.rejectedSends, 'the producer refused tasks').toBe(0);
+        expect(verdict.tasks).toBe(variant.tasks);
+        expect(report.converged, 'the source queue never drained').toBe(true);
+        expect(verdict.violations).toEqual([]);
+        expect(verdict.lost).toBe(0);
+        expect(verdict.doubleEffects).toBe(0);
+        expect(verdict.ackedUnrecorded).toBe(0);
+        expect(verdict.unboundedCycles).toBe(0);
+        expect(verdict.reasonMismatches).toBe(0);
+        expect(verdict.overRuns).toBe(0);
+        expect(verdict.fifoOrder).toBe(0);
+        expect(verdict.succeeded + verdict.deadLettered).toBe(variant.tasks);
+        expect(report.maxInFlight, 'the burst never exceeds the consumer’s concurrency').toBeLessThanOrEqual(concurrency);
+        // Most faulty tasks recover; the poison ones (and an unlucky few) are dead-lettered.
+        expect(verdict.deadLettered).toBeGreaterThan(0);
+        expect(verdict.deadLettered).toBeLessThan(Math.max(variant.tasks * 0.06, 15));
+        for (const kind of FAULT_KINDS) expect(report.schedule.counts[kind], `fault ${kind} was never injected`).toBeGreaterThan(0);
+        // A lost response on every kind of write the runtime makes (a redrive's reset needs a redrive on the
+        // single-item path; every target is forced on its first occurrence).
+        for (const target of WRITE_TARGETS) expect(report.schedule.lostByTarget[target], `no lost response on ${target}`).toBeGreaterThan(0);
+      },
+      FULL ? 30 * 60_000 : 240_000,
+    );
+  });
+}
