@@ -25,6 +25,7 @@ import { resolveProducerConfig, type ResolvedProducerConfig, type TaskProducerCo
 import { backoffDelayMs, sleep, withRetry } from './retry.ts';
 import { prepareTask, type PreparedTask, type SendOptions, type TaskInput } from './task-message.ts';
 import { TaskStatusReader, type GetTaskStatusOptions } from './task-status.ts';
+import { TaskCanceller, type CancelOptions, type CancelResult } from './task-cancel.ts';
 
 /** What send() returns once SQS has the task. */
 export interface SendResult {
@@ -49,6 +50,7 @@ export class TaskProducer {
   private readonly claimCheck: ClaimCheck | undefined;
   private readonly backlogMonitor: BacklogMonitor | undefined;
   private readonly statusReader: TaskStatusReader;
+  private readonly canceller: TaskCanceller;
   private readonly contracts: ContractRegistry;
   private readonly created: { destroy(): void }[] = [];
 
@@ -95,6 +97,7 @@ export class TaskProducer {
             return client;
           }));
     this.statusReader = new TaskStatusReader(getDynamo, this.config.tableName);
+    this.canceller = new TaskCanceller(getDynamo, this.config.tableName, this.config.now);
     this.contracts = new ContractRegistry(config.contracts);
   }
 
@@ -200,6 +203,17 @@ export class TaskProducer {
    */
   getTaskStatus(taskId: string, options?: GetTaskStatusOptions): Promise<TaskStatusView> {
     return this.statusReader.get(taskId, options);
+  }
+
+  /**
+   * Cancels a task that has not finished: marks it CANCELLED in the task table, so the
+   * consumer acknowledges its copies without running them; a running handler sees ctx.signal
+   * abort within the consumer's cancelCheckIntervalMs (and may still finish: wasRunning).
+   * Needs TaskQueue.grantCancel. Idempotent. Pass the idempotency key when the task was sent with its own.
+   * @throws TaskOutcomeError TASK_FINISHED (SUCCEEDED or DEAD_LETTERED: nothing to cancel) or CANCEL_FAILED; TaskValidationError
+   */
+  cancel(taskId: string, options?: CancelOptions): Promise<CancelResult> {
+    return this.canceller.cancel(taskId, options);
   }
 
   /** The queue backlog as the backpressure check sees it (cached); undefined without maxBacklog or when unreadable. */

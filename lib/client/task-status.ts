@@ -17,7 +17,7 @@ export interface GetTaskStatusOptions {
   readonly consistentRead?: boolean;
 }
 
-const STATUSES: ReadonlySet<string> = new Set<TaskStatus>(['IN_PROGRESS', 'RETRYING', 'SUCCEEDED', 'DEAD_LETTERED']);
+const STATUSES: ReadonlySet<string> = new Set<TaskStatus>(['IN_PROGRESS', 'RETRYING', 'SUCCEEDED', 'DEAD_LETTERED', 'CANCELLED']);
 const REASONS: ReadonlySet<string> = new Set(DEAD_LETTER_REASONS);
 
 function str(item: Record<string, AttributeValue>, name: string): string | undefined {
@@ -46,7 +46,7 @@ export function taskStatusFromItem(taskId: string, idempotencyKey: string, item:
   };
   const type = str(item, 'type');
   if (type !== undefined) view.type = type;
-  for (const name of ['createdAt', 'updatedAt', 'nextAttemptAt', 'lastError'] as const) {
+  for (const name of ['createdAt', 'updatedAt', 'nextAttemptAt', 'lastError', 'cancelledAt'] as const) {
     const value = str(item, name);
     if (value !== undefined) view[name] = value;
   }

@@ -29,8 +29,10 @@ export const ACTIONS = {
     /** Exactly what lib/runtime/task-store.ts calls (test/infra/runtime-permissions.test.ts
      * checks the two agree): PartiQL INSERTs (BatchExecuteStatement) acquire fresh leases,
      * conditional UpdateItem/PutItem handle redeliveries and dead-letters, BatchWriteItem
-     * completes a batch, BatchGetItem checks `record`-mode duplicates. No Scan/Query. */
-    table: ['dynamodb:PartiQLInsert', 'dynamodb:UpdateItem', 'dynamodb:PutItem', 'dynamodb:BatchWriteItem', 'dynamodb:BatchGetItem'],
+     * completes a batch, BatchGetItem checks `record`-mode duplicates. No Scan/Query.
+     * DeleteItem releases, conditionally, a lease its acquire created (never over a cancel);
+     * BatchGetItem also re-reads running tasks' records for a cancel. */
+    table: ['dynamodb:PartiQLInsert', 'dynamodb:UpdateItem', 'dynamodb:PutItem', 'dynamodb:DeleteItem', 'dynamodb:BatchWriteItem', 'dynamodb:BatchGetItem'],
     /** Claim-check payloads, under the claim prefix only: read, and deleted once their task
      * has SUCCEEDED (S3 DeleteObjects checks s3:DeleteObject for each key; the runtime's
      * deleteClaimsAfterSuccess). Never PutObject, never ListBucket. */
@@ -46,6 +48,11 @@ export const ACTIONS = {
   },
   statusRead: {
     table: ['dynamodb:GetItem'],
+    key: ['kms:Decrypt'],
+  },
+  /** producer.cancel / `taskq cancel`: one conditional UpdateItem on the task's record. */
+  cancel: {
+    table: ['dynamodb:UpdateItem'],
     key: ['kms:Decrypt'],
   },
   /** `taskq dlq peek / redrive / purge` with the queues named by flags (no stack lookup). */
@@ -142,6 +149,14 @@ export function grantStatusRead(grantee: iam.IGrantable, r: TaskQueueResources):
   ]);
 }
 
+export function grantCancel(grantee: iam.IGrantable, r: TaskQueueResources): iam.Grant {
+  const a = ACTIONS.cancel;
+  return combine([
+    iam.Grant.addToPrincipal({ grantee, actions: [...a.table], resourceArns: [r.table.tableArn] }),
+    ...(r.encryptionKey ? [r.encryptionKey.grant(grantee, ...a.key)] : []),
+  ]);
+}
+
 export function grantRedrive(grantee: iam.IGrantable, r: TaskQueueResources): iam.Grant {
   const a = ACTIONS.redrive;
   return combine([
@@ -168,9 +183,9 @@ export function grantOperatorRead(grantee: iam.IGrantable, r: OperatorResources)
   ]);
 }
 
-/** Every `taskq` command: the read-only ones, `send`, and the DLQ's peek / redrive / purge. */
+/** Every `taskq` command: the read-only ones, `send`, `cancel`, and the DLQ's peek / redrive / purge. */
 export function grantOperate(grantee: iam.IGrantable, r: OperatorResources): iam.Grant {
-  return combine([grantOperatorRead(grantee, r), grantSend(grantee, r), grantRedrive(grantee, r)]);
+  return combine([grantOperatorRead(grantee, r), grantSend(grantee, r), grantCancel(grantee, r), grantRedrive(grantee, r)]);
 }
 
 const METRIC_DATA_POLICY_ID = 'TaskQueueOperatorMetricData';

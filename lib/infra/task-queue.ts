@@ -138,6 +138,15 @@ export class TaskQueue extends Construct {
   }
 
   /**
+   * Lets a producer cancel tasks (`producer.cancel`, `taskq cancel`): dynamodb:UpdateItem on
+   * the task table (one conditional update per cancel; + kms:Decrypt with a key). Nothing else:
+   * a cancel never touches the queue.
+   */
+  grantCancel(grantee: iam.IGrantable): iam.Grant {
+    return permissions.grantCancel(grantee, this.resources());
+  }
+
+  /**
    * Lets an operator inspect, purge and redrive the DLQ — `taskq dlq peek / redrive / purge`
    * with the queues named by `--dlq-url`/`--queue-url`: receive/delete/change-visibility/send/
    * purge/GetQueueAttributes and Start/List/CancelMessageMoveTask on the DLQ, SendMessage and
@@ -150,8 +159,8 @@ export class TaskQueue extends Construct {
 
   /**
    * Lets an operator run every `taskq` command against this task queue: `send`, `status`,
-   * `stats`, `dlq peek / redrive / purge`, and resolving resources from the stack's outputs.
-   * That is grantOperatorRead + grantSend + grantRedrive. (cloudwatch:GetMetricData has no
+   * `cancel`, `stats`, `dlq peek / redrive / purge`, and resolving resources from the stack's
+   * outputs. That is grantOperatorRead + grantSend + grantCancel + grantRedrive. (cloudwatch:GetMetricData has no
    * resource-level permissions: for a role, user or group it goes into an inline policy of
    * its own with resource "*".)
    */

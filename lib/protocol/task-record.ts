@@ -7,13 +7,17 @@
  *   (PENDING) → IN_PROGRESS(lease) → SUCCEEDED
  *                  │ retryable error → RETRYING(attempts, nextAttemptAt, lastError) → IN_PROGRESS …
  *                  └ permanent error or attempts exhausted → DEAD_LETTERED(deadLetterReason)
+ *   (no record) / IN_PROGRESS / RETRYING ── producer.cancel() ──▶ CANCELLED(cancelledAt)
  *
  * PENDING is never written: a task with no item has been accepted but not started yet
  * (or its id is unknown, or its record expired).
  */
 import type { DeadLetterReason } from './errors.ts';
 
-export type TaskStatus = 'PENDING' | 'IN_PROGRESS' | 'RETRYING' | 'SUCCEEDED' | 'DEAD_LETTERED';
+export type TaskStatus = 'PENDING' | 'IN_PROGRESS' | 'RETRYING' | 'SUCCEEDED' | 'DEAD_LETTERED' | 'CANCELLED';
+
+/** The states a task never leaves (a redrive aside, which may run a DEAD_LETTERED task again). */
+export const FINAL_STATUSES: readonly TaskStatus[] = ['SUCCEEDED', 'DEAD_LETTERED', 'CANCELLED'];
 
 export interface TaskRecord {
   /** The idempotency key (partition key `pk`). */
@@ -37,9 +41,18 @@ export interface TaskRecord {
   /** True (BOOL) when the handler returned a result larger than MAX_RESULT_BYTES, which was not stored. */
   readonly resultTruncated?: boolean;
   readonly deadLetterReason?: DeadLetterReason;
+  /** ISO-8601: when a producer cancelled the task (CANCELLED; the record may have no type then). */
+  readonly cancelledAt?: string;
   /** Epoch seconds: DynamoDB TTL. */
   readonly expiresAt: number;
 }
+
+/**
+ * The TTL a producer's cancel gives a record it creates (a task not started yet): as the
+ * consumer's default, longer than queue retention plus the DLQ window (14 + 14 days), so
+ * every later copy and redrive still finds the cancel.
+ */
+export const CANCELLED_RECORD_TTL_SECONDS = 30 * 24 * 3600;
 
 /** A handler's result larger than this is not stored (status shows resultTruncated). */
 export const MAX_RESULT_BYTES = 400;
@@ -59,4 +72,6 @@ export interface TaskStatusView {
   /** The handler's result was larger than MAX_RESULT_BYTES and was not stored. */
   readonly resultTruncated?: boolean;
   readonly deadLetterReason?: DeadLetterReason;
+  /** ISO-8601: when the task was cancelled (CANCELLED). */
+  readonly cancelledAt?: string;
 }

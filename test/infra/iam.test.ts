@@ -74,15 +74,15 @@ describe('consumer role', () => {
     expect(actionsOn(consumer, r.dlq)).toEqual(['sqs:SendMessage']);
   });
 
-  it('may insert/put/update/batch-write/batch-get table items, never delete, scan or query', () => {
+  it('may insert/put/update/delete (a conditional lease release)/batch-write/batch-get table items, never scan or query', () => {
     expect(actionsOn(consumer, r.table)).toEqual([
       'dynamodb:BatchGetItem',
       'dynamodb:BatchWriteItem',
+      'dynamodb:DeleteItem',
       'dynamodb:PartiQLInsert',
       'dynamodb:PutItem',
       'dynamodb:UpdateItem',
     ]);
-    expect(allows(consumer, 'dynamodb:DeleteItem', r.table)).toBe(false);
     expect(allows(consumer, 'dynamodb:Scan', r.table)).toBe(false);
     expect(allows(consumer, 'dynamodb:Query', r.table)).toBe(false);
   });
@@ -103,6 +103,7 @@ describe('consumer role', () => {
     expect(allActions(consumer)).toEqual([
       'dynamodb:BatchGetItem',
       'dynamodb:BatchWriteItem',
+      'dynamodb:DeleteItem',
       'dynamodb:PartiQLInsert',
       'dynamodb:PutItem',
       'dynamodb:UpdateItem',

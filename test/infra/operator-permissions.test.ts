@@ -28,7 +28,7 @@ import { logicalId, roleStatements, testApp, testStack, type Statement } from '.
 
 type Target = 'sourceQueue' | 'deadLetterQueue' | 'table' | 'claimObjects' | 'stack' | 'alarms' | 'anyResource';
 type Needs = Partial<Record<Target, readonly string[]>>;
-type Command = 'send' | 'status' | 'stats' | 'dlq peek' | 'dlq redrive' | 'dlq purge';
+type Command = 'send' | 'status' | 'cancel' | 'stats' | 'dlq peek' | 'dlq redrive' | 'dlq purge';
 
 interface CallSite {
   readonly commands: readonly Command[];
@@ -40,7 +40,7 @@ interface CallSite {
   readonly localOnly?: true;
 }
 
-const ALL: readonly Command[] = ['send', 'status', 'stats', 'dlq peek', 'dlq redrive', 'dlq purge'];
+const ALL: readonly Command[] = ['send', 'status', 'cancel', 'stats', 'dlq peek', 'dlq redrive', 'dlq purge'];
 const READ_ONLY_COMMANDS: readonly Command[] = ['stats', 'status'];
 /** Actions that change nothing: the only ones grantOperatorRead may give. */
 const READ_ONLY_ACTIONS = new Set([
@@ -63,6 +63,8 @@ const OPERATOR_CALLS: Record<string, CallSite> = {
   'lib/client/backpressure.ts › refresh › GetQueueAttributes': { commands: ['send'], needs: { sourceQueue: ['sqs:GetQueueAttributes'] } },
   // status
   'lib/client/task-status.ts › get › GetItem': { commands: ['status'], needs: { table: ['dynamodb:GetItem'] } },
+  // cancel: one conditional update of the task's record
+  'lib/client/task-cancel.ts › cancel › UpdateItem': { commands: ['cancel'], needs: { table: ['dynamodb:UpdateItem'] } },
   // stats (and purge counts the DLQ before purging)
   'lib/ops/stats.ts › queueCounts › GetQueueAttributes': { commands: ['stats', 'dlq purge'], needs: { sourceQueue: ['sqs:GetQueueAttributes'], deadLetterQueue: ['sqs:GetQueueAttributes'] } },
   'lib/ops/oldest-age.ts › cloudWatchOldestAge › GetMetricData': { commands: ['stats'], needs: { anyResource: ['cloudwatch:GetMetricData'] } },
@@ -213,7 +215,7 @@ describe('grantOperate: one grant for every CLI command', () => {
 
   it('the same action lists as ACTIONS (the single source)', () => {
     const actions = new Set(statementsOf.operate.flatMap((s) => s.actions));
-    const declared = new Set([...Object.values(ACTIONS.operatorRead).flat(), ...Object.values(ACTIONS.send).flat(), ...Object.values(ACTIONS.redrive).flat()].filter((a) => !a.startsWith('kms:')));
+    const declared = new Set([...Object.values(ACTIONS.operatorRead).flat(), ...Object.values(ACTIONS.send).flat(), ...Object.values(ACTIONS.cancel).flat(), ...Object.values(ACTIONS.redrive).flat()].filter((a) => !a.startsWith('kms:')));
     expect([...actions].sort()).toEqual([...declared].sort());
   });
 });

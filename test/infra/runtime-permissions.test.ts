@@ -41,6 +41,8 @@ const RUNTIME_CALLS: Record<string, Needs> = {
   'lib/runtime/task-store.ts › getMany › BatchGetItem': { table: ['dynamodb:BatchGetItem'] },
   'lib/runtime/task-store.ts › writeMany › BatchWriteItem': { table: ['dynamodb:BatchWriteItem'] },
   'lib/runtime/task-store.ts › putIfStillMine › PutItem': { table: ['dynamodb:PutItem'] },
+  // Releasing a lease its acquire created, unless the task was cancelled meanwhile.
+  'lib/runtime/task-store.ts › deleteIfStillMine › DeleteItem': { table: ['dynamodb:DeleteItem'] },
   // record mode: SUCCEEDED recorded from an outcome copy.
   'lib/runtime/task-store.ts › writeOne › PutItem': { table: ['dynamodb:PutItem'] },
   'lib/runtime/task-store.ts › putUnlessSucceeded › PutItem': { table: ['dynamodb:PutItem'] },

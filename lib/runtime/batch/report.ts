@@ -19,11 +19,18 @@ export function report(inv: Invocation, w: Work, o: Outcome): void {
       return;
     }
     case 'duplicate':
+      if (o.of === 'CANCELLED') {
+        log.info('copy of a cancelled task acknowledged without running', inv.fields(w));
+        return;
+      }
       m.duplicatesSkipped++;
       log.info(
         o.of === 'SUCCEEDED' ? 'duplicate skipped: task already succeeded' : 'leftover copy skipped: task already dead-lettered (only a redrive runs it again)',
         inv.fields(w),
       );
+      return;
+    case 'cancelled':
+      log.info('task cancelled while running: its handler stopped', { ...inv.fields(w), durationMs: w.durationMs, error: o.error });
       return;
     case 'retry':
       m.failed++;

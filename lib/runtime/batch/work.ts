@@ -12,8 +12,10 @@ import type { Item } from '../task-store.ts';
 
 export type Outcome =
   | { readonly kind: 'succeeded'; readonly result: unknown }
-  /** The task already finished (a copy of a SUCCEEDED task, or a leftover copy of a DEAD_LETTERED one): acknowledged. */
-  | { readonly kind: 'duplicate'; readonly of: 'SUCCEEDED' | 'DEAD_LETTERED' }
+  /** The task already finished (a copy of a SUCCEEDED or CANCELLED task, or a leftover copy of a DEAD_LETTERED one): acknowledged. */
+  | { readonly kind: 'duplicate'; readonly of: 'SUCCEEDED' | 'DEAD_LETTERED' | 'CANCELLED' }
+  /** Cancelled while its handler ran, which then stopped (threw): acknowledged; the record already says CANCELLED. */
+  | { readonly kind: 'cancelled'; readonly error: string }
   /** Handler (or claim fetch) failed; an attempt was counted; comes back after `seconds`. */
   | { readonly kind: 'retry'; readonly seconds: number; readonly error: string }
   | { readonly kind: 'deadLetter'; readonly reason: DeadLetterReason; readonly error: string }
@@ -71,6 +73,8 @@ export interface Work {
   unrecorded?: Item;
   /** …and that copy could not be sent either: the record goes back to the queue. */
   copyFailed?: boolean;
+  /** The task was found CANCELLED while its handler ran (ctx.signal aborted). */
+  cancelSeen?: boolean;
 }
 
 /** What an outcome copy carries: the record to write, and the lease owner it was written under. */
