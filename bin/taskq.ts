@@ -1,6 +1,6 @@
 #!/usr/bin/env node
 /**
- * taskq — the operations CLI: send, status, stats, dlq peek / redrive / purge, contracts, against a
+ * taskq — the operations CLI: send, status, cancel, stats, dlq peek / redrive / purge, contracts, against a
  * deployed stack (CloudFormation outputs, or explicit flags) or the local system (--local);
  * and `local`, which runs the CDK app of the current folder on this machine.
  * The logic lives in lib/ops/ and lib/local/; this file wires commander to it and renders
@@ -135,6 +135,29 @@ program
         ...(opts.idempotencyKey !== undefined ? { idempotencyKey: opts.idempotencyKey } : {}),
       });
       output(options, result, () => formatStatus(result));
+    });
+  });
+
+program
+  .command('cancel')
+  .description('cancel a task that has not finished: its copies are acknowledged unrun, a running handler sees ctx.signal abort (exit 1 when it already finished)')
+  .argument('<taskId>', 'the task id send returned')
+  .option('--idempotency-key <key>', 'the idempotency key, when the task was sent with its own')
+  .action(async (taskId: string, _opts, command: Command) => {
+    const opts = command.opts<{ idempotencyKey?: string }>();
+    const [{ cancelTask }, { formatCancel }, { required }] = await Promise.all([
+      import('../lib/ops/cancel.ts'),
+      import('../lib/ops/format.ts'),
+      import('../lib/ops/resolve-target.ts'),
+    ]);
+    await withTarget(command, ['tableName'], async (target, clients, options) => {
+      const result = await cancelTask({
+        dynamo: () => clients.dynamo(),
+        tableName: required(target, 'tableName'),
+        taskId,
+        ...(opts.idempotencyKey !== undefined ? { idempotencyKey: opts.idempotencyKey } : {}),
+      });
+      output(options, result, () => formatCancel(result));
     });
   });
 

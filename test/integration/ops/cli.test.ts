@@ -238,6 +238,41 @@ describe('taskq CLI (child process)', () => {
     expect(done.json).toMatchObject({ status: 'SUCCEEDED', attempts: 1, type: 'send_email', recordFound: true });
   });
 
+  it('cancel through the local system: a pending task is CANCELLED (status shows it), a finished one is refused (exit 1)', async () => {
+    const { dynamo } = testClients();
+    const r = await createTestResources();
+    const state = await localStateFile(r);
+    const env = { TASKQ_LOCAL_STATE: state };
+    const sent = await taskq(['--local', '--json', 'send', 'send_email', '{"to":"a@example.com"}'], env);
+    const cancelled = await taskq(['--local', '--json', 'cancel', sent.json.taskId], env);
+    expect(cancelled.code, cancelled.stderr).toBe(0);
+    expect(cancelled.json).toMatchObject({ taskId: sent.json.taskId, status: 'CANCELLED', wasRunning: false, alreadyCancelled: false });
+    const [status, again] = await Promise.all([taskq(['--local', 'status', sent.json.taskId], env), taskq(['--local', 'cancel', sent.json.taskId], env)]);
+    expect(status.stdout).toMatch(/CANCELLED[\s\S]*cancelled\s+\d{4}-/);
+    expect(again.stdout).toMatch(/cancelled .*it was cancelled before/);
+
+    const done = await taskq(['--local', '--json', 'send', 'send_email', '{}'], env);
+    const now = new Date().toISOString();
+    await dynamo.send(
+      new PutItemCommand({
+        TableName: r.tableName,
+        Item: {
+          pk: { S: done.json.taskId },
+          taskId: { S: done.json.taskId },
+          type: { S: 'send_email' },
+          status: { S: 'SUCCEEDED' },
+          attempts: { N: '1' },
+          createdAt: { S: now },
+          updatedAt: { S: now },
+          expiresAt: { N: String(Math.floor(Date.now() / 1000) + 3600) },
+        },
+      }),
+    );
+    const refused = await taskq(['--local', '--json', 'cancel', done.json.taskId], env);
+    expect(refused).toMatchObject({ code: 1, json: { error: { code: 'REFUSED' } } });
+    expect(refused.json.error.message).toContain('already finished (SUCCEEDED)');
+  });
+
   it('dlq without a subcommand prints its help and exits 1; --help exits 0', async () => {
     const [bare, help] = await Promise.all([taskq(['dlq']), taskq(['dlq', '--help'])]);
     expect(bare.code).toBe(1);
