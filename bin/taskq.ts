@@ -130,6 +130,7 @@ program
     await withTarget(command, ['tableName'], async (target, clients, options) => {
       const result = await taskStatus({
         dynamo: () => clients.dynamo(),
+        s3: () => clients.s3(),
         tableName: required(target, 'tableName'),
         taskId,
         ...(opts.idempotencyKey !== undefined ? { idempotencyKey: opts.idempotencyKey } : {}),

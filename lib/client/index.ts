@@ -6,4 +6,5 @@ export { taskStatusFromItem, type GetTaskStatusOptions } from './task-status.ts'
 export { packBatches } from './batch-packing.ts';
 export { TaskQueueError, TaskValidationError, BackpressureError, SendError, TaskOutcomeError, type TaskOutcomeCode } from '../protocol/errors.ts';
 export type { CancelOptions, CancelResult } from './task-cancel.ts';
-export type { TaskStatus, TaskStatusView } from '../protocol/task-record.ts';
+export { WAIT_DEFAULTS, type WaitForResultOptions } from './task-result.ts';
+export type { TaskStatus, TaskStatusView, ResultRef } from '../protocol/task-record.ts';

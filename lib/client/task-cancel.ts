@@ -13,7 +13,7 @@ import type { AttributeValue, DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { isValidIdempotencyKey, isValidTaskId } from '../protocol/envelope.ts';
 import { TaskOutcomeError, TaskValidationError } from '../protocol/errors.ts';
 import { TABLE_SCHEMA } from '../protocol/resources.ts';
-import { CANCELLED_RECORD_TTL_SECONDS } from '../protocol/task-record.ts';
+import { DEFAULT_RECORD_TTL_SECONDS } from '../protocol/task-record.ts';
 import { awsErrorCode } from './aws-errors.ts';
 
 export interface CancelOptions {
@@ -79,7 +79,7 @@ export class TaskCanceller {
             ':dead': { S: 'DEAD_LETTERED' },
             ':id': { S: taskId },
             ':now': { S: new Date(now).toISOString() },
-            ':x': { N: String(Math.floor(now / 1000) + CANCELLED_RECORD_TTL_SECONDS) },
+            ':x': { N: String(Math.floor(now / 1000) + DEFAULT_RECORD_TTL_SECONDS) },
             ':zero': { N: '0' },
           },
           ReturnValues: 'ALL_OLD',

@@ -26,6 +26,7 @@ import { backoffDelayMs, sleep, withRetry } from './retry.ts';
 import { prepareTask, type PreparedTask, type SendOptions, type TaskInput } from './task-message.ts';
 import { TaskStatusReader, type GetTaskStatusOptions } from './task-status.ts';
 import { TaskCanceller, type CancelOptions, type CancelResult } from './task-cancel.ts';
+import { ResultWaiter, type WaitForResultOptions } from './task-result.ts';
 
 /** What send() returns once SQS has the task. */
 export interface SendResult {
@@ -51,6 +52,7 @@ export class TaskProducer {
   private readonly backlogMonitor: BacklogMonitor | undefined;
   private readonly statusReader: TaskStatusReader;
   private readonly canceller: TaskCanceller;
+  private readonly waiter: ResultWaiter;
   private readonly contracts: ContractRegistry;
   private readonly created: { destroy(): void }[] = [];
 
@@ -67,22 +69,21 @@ export class TaskProducer {
     // A client of our own leaves retries to the producer's policy (no multiplied attempts).
     this.sqs = config.sqs ?? new SQSClient({ ...clientConfig, maxAttempts: 1 });
 
-    if (this.config.claimCheck) {
-      const given = config.s3;
-      let s3: Promise<S3Client> | undefined;
-      const getS3 = (): Promise<S3Client> =>
-        (s3 ??= given
-          ? Promise.resolve(given)
-          : import('@aws-sdk/client-s3').then(({ S3Client }) => {
-              // A custom endpoint (config, or the SDK's AWS_ENDPOINT_URL[_S3] variables) is an
-              // emulator: they serve path-style URLs, not bucket subdomains.
-              const custom = config.endpoint ?? process.env.AWS_ENDPOINT_URL_S3 ?? process.env.AWS_ENDPOINT_URL;
-              const client = new S3Client({ ...clientConfig, maxAttempts: 1, ...(custom !== undefined ? { forcePathStyle: true } : {}) });
-              this.created.push(client);
-              return client;
-            }));
-      this.claimCheck = new ClaimCheck(this.config.claimCheck, getS3, this.config.retry);
-    }
+    const given = config.s3;
+    let s3: Promise<S3Client> | undefined;
+    // Loaded on first need: claim-check uploads, results stored in S3 (waitForResult).
+    const getS3 = (): Promise<S3Client> =>
+      (s3 ??= given
+        ? Promise.resolve(given)
+        : import('@aws-sdk/client-s3').then(({ S3Client }) => {
+            // A custom endpoint (config, or the SDK's AWS_ENDPOINT_URL[_S3] variables) is an
+            // emulator: they serve path-style URLs, not bucket subdomains.
+            const custom = config.endpoint ?? process.env.AWS_ENDPOINT_URL_S3 ?? process.env.AWS_ENDPOINT_URL;
+            const client = new S3Client({ ...clientConfig, maxAttempts: 1, ...(custom !== undefined ? { forcePathStyle: true } : {}) });
+            this.created.push(client);
+            return client;
+          }));
+    if (this.config.claimCheck) this.claimCheck = new ClaimCheck(this.config.claimCheck, getS3, this.config.retry);
     if (this.config.backpressure) {
       this.backlogMonitor = new BacklogMonitor(this.sqs, this.queueUrl, this.config.backpressure, this.config.now);
     }
@@ -98,6 +99,7 @@ export class TaskProducer {
           }));
     this.statusReader = new TaskStatusReader(getDynamo, this.config.tableName);
     this.canceller = new TaskCanceller(getDynamo, this.config.tableName, this.config.now);
+    this.waiter = new ResultWaiter(this.statusReader, getS3, this.config.now);
     this.contracts = new ContractRegistry(config.contracts);
   }
 
@@ -203,6 +205,28 @@ export class TaskProducer {
    */
   getTaskStatus(taskId: string, options?: GetTaskStatusOptions): Promise<TaskStatusView> {
     return this.statusReader.get(taskId, options);
+  }
+
+  /**
+   * Waits for the task to finish and resolves with its handler's result (read from S3 when it
+   * was too large for the record), polling its record with a growing interval (250 ms × 1.5ⁿ,
+   * at most 5 s; about 20 reads a minute). Needs tableName and TaskQueue.grantStatusRead.
+   * @throws TaskOutcomeError TASK_DEAD_LETTERED, TASK_CANCELLED, WAIT_TIMEOUT (default 60 s), WAIT_ABORTED, RESULT_UNREADABLE; TaskQueueError STATUS_FAILED
+   */
+  waitForResult<R = unknown>(taskId: string, options?: WaitForResultOptions): Promise<R> {
+    return this.waiter.wait<R>(taskId, options);
+  }
+
+  /**
+   * send() then waitForResult(): for callers that need the answer, with the queue's retries
+   * and isolation. The wait starts once SQS has the task; its options are `wait`.
+   */
+  async sendAndWait<R = unknown, C extends TaskContract = TaskContract>(contract: C, payload: ContractInput<C>, options?: SendOptions & { readonly wait?: WaitForResultOptions }): Promise<R>;
+  async sendAndWait<R = unknown, P = unknown>(type: string, payload: P, options?: SendOptions & { readonly wait?: WaitForResultOptions }): Promise<R>;
+  async sendAndWait(typeOrContract: string | TaskContract, payload: unknown, options: SendOptions & { readonly wait?: WaitForResultOptions } = {}): Promise<unknown> {
+    const { wait, ...sendOptions } = options;
+    const sent = await this.send(typeOrContract as string, payload, sendOptions);
+    return this.waiter.wait(sent.taskId, { ...wait, idempotencyKey: sent.idempotencyKey });
   }
 
   /**

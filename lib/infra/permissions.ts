@@ -15,6 +15,7 @@ import type * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
 import type * as kms from 'aws-cdk-lib/aws-kms';
 import type * as s3 from 'aws-cdk-lib/aws-s3';
 import type * as sqs from 'aws-cdk-lib/aws-sqs';
+import { DEFAULTS } from '../protocol/resources.ts';
 
 /** The actions each role gets; exported so tests and docs state the same lists. */
 export const ACTIONS = {
@@ -37,6 +38,8 @@ export const ACTIONS = {
      * has SUCCEEDED (S3 DeleteObjects checks s3:DeleteObject for each key; the runtime's
      * deleteClaimsAfterSuccess). Never PutObject, never ListBucket. */
     claimObjects: ['s3:GetObject', 's3:DeleteObject'],
+    /** Results too large for the task record, written under the results prefix only. */
+    resultObjects: ['s3:PutObject'],
     /** SQS receive/send, S3 get and DynamoDB read/write with a customer-managed key. */
     key: ['kms:Decrypt', 'kms:Encrypt', 'kms:GenerateDataKey'],
   },
@@ -48,6 +51,8 @@ export const ACTIONS = {
   },
   statusRead: {
     table: ['dynamodb:GetItem'],
+    /** waitForResult reads a result stored in S3 (under the results prefix only). */
+    resultObjects: ['s3:GetObject'],
     key: ['kms:Decrypt'],
   },
   /** producer.cancel / `taskq cancel`: one conditional UpdateItem on the task's record. */
@@ -87,6 +92,8 @@ export const ACTIONS = {
     /** stats: the source queue's ApproximateAgeOfOldestMessage. GetMetricData supports no
      * resource-level permissions: resource "*" (acknowledged in nag-acknowledgments.ts). */
     metricData: ['cloudwatch:GetMetricData'],
+    /** status: a result too large for the record, read from S3 (results prefix only). */
+    resultObjects: ['s3:GetObject'],
     /** status on a table encrypted with the key. */
     key: ['kms:Decrypt'],
   },
@@ -115,6 +122,7 @@ export function grantConsume(grantee: iam.IGrantable, r: TaskQueueResources): ia
     iam.Grant.addToPrincipal({ grantee, actions: [...a.deadLetterQueue], resourceArns: [r.deadLetterQueue.queueArn] }),
     iam.Grant.addToPrincipal({ grantee, actions: [...a.table], resourceArns: [r.table.tableArn] }),
     iam.Grant.addToPrincipal({ grantee, actions: [...a.claimObjects], resourceArns: [claimObjectsArn(r)] }),
+    iam.Grant.addToPrincipal({ grantee, actions: [...a.resultObjects], resourceArns: [resultObjectsArn(r)] }),
     ...(r.encryptionKey ? [r.encryptionKey.grant(grantee, ...a.key)] : []),
   ]);
 }
@@ -143,8 +151,10 @@ export function grantSend(grantee: iam.IGrantable, r: TaskQueueResources): iam.G
 
 export function grantStatusRead(grantee: iam.IGrantable, r: TaskQueueResources): iam.Grant {
   const a = ACTIONS.statusRead;
+  acknowledgeResultPrefixWildcard(grantee, r);
   return combine([
     iam.Grant.addToPrincipal({ grantee, actions: [...a.table], resourceArns: [r.table.tableArn] }),
+    iam.Grant.addToPrincipal({ grantee, actions: [...a.resultObjects], resourceArns: [resultObjectsArn(r)] }),
     ...(r.encryptionKey ? [r.encryptionKey.grant(grantee, ...a.key)] : []),
   ]);
 }
@@ -174,7 +184,9 @@ export function grantRedrive(grantee: iam.IGrantable, r: TaskQueueResources): ia
 export function grantOperatorRead(grantee: iam.IGrantable, r: OperatorResources): iam.Grant {
   const a = ACTIONS.operatorRead;
   grantMetricData(grantee, a.metricData);
+  acknowledgeResultPrefixWildcard(grantee, r);
   return combine([
+    iam.Grant.addToPrincipal({ grantee, actions: [...a.resultObjects], resourceArns: [resultObjectsArn(r)] }),
     iam.Grant.addToPrincipal({ grantee, actions: [...a.queues], resourceArns: [r.queue.queueArn, r.deadLetterQueue.queueArn] }),
     iam.Grant.addToPrincipal({ grantee, actions: [...a.table], resourceArns: [r.table.tableArn] }),
     iam.Grant.addToPrincipal({ grantee, actions: [...a.stack], resourceArns: [r.stackId] }),
@@ -216,6 +228,20 @@ function isIdentity(principal: iam.IPrincipal): principal is iam.IPrincipal & ia
 
 function claimObjectsArn(r: TaskQueueResources): string {
   return r.bucket.arnForObjects(`${r.claimPrefix}*`);
+}
+
+function acknowledgeResultPrefixWildcard(grantee: iam.IGrantable, r: TaskQueueResources): void {
+  if (!Construct.isConstruct(grantee.grantPrincipal)) return;
+  acknowledgeClaimPrefixWildcard(
+    grantee.grantPrincipal,
+    r.bucket,
+    DEFAULTS.resultPrefix,
+    's3:GetObject (results too large for the task record, read by waitForResult and `taskq status`) is scoped to the results prefix of the bucket: each result has its own key, so the prefix wildcard is the narrowest possible resource.',
+  );
+}
+
+function resultObjectsArn(r: TaskQueueResources): string {
+  return r.bucket.arnForObjects(`${DEFAULTS.resultPrefix}*`);
 }
 
 function combine(grants: iam.Grant[]): iam.Grant {

@@ -7,7 +7,11 @@ import * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
 import type * as kms from 'aws-cdk-lib/aws-kms';
 import * as s3 from 'aws-cdk-lib/aws-s3';
 import type { Construct } from 'constructs';
-import { TABLE_SCHEMA } from '../protocol/resources.ts';
+import { DEFAULTS, TABLE_SCHEMA } from '../protocol/resources.ts';
+import { DEFAULT_RECORD_TTL_SECONDS } from '../protocol/task-record.ts';
+
+/** Stored results expire with the task records' default TTL (30 days). */
+const RESULT_OBJECT_EXPIRATION_DAYS = DEFAULT_RECORD_TTL_SECONDS / 86_400;
 import { TASK_QUEUE_DEFAULTS, type TaskQueueProps } from './props.ts';
 import type { ResolvedTaskQueueConfig } from './validation.ts';
 
@@ -48,6 +52,12 @@ export function createClaimBucket(scope: Construct, config: ResolvedTaskQueueCon
         id: 'expire-claim-objects',
         prefix: config.claimPrefix,
         expiration: Duration.days(config.claimObjectExpirationDays),
+      },
+      {
+        // Results too large for the task record live as long as the record (its TTL, 30 days by default).
+        id: 'expire-result-objects',
+        prefix: DEFAULTS.resultPrefix,
+        expiration: Duration.days(RESULT_OBJECT_EXPIRATION_DAYS),
       },
       {
         id: 'abort-incomplete-multipart-uploads',

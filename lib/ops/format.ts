@@ -139,5 +139,7 @@ export function formatStatus(view: StatusResult): string {
   row('dead-letter', view.deadLetterReason);
   row('cancelled', view.cancelledAt);
   row('result', view.result);
+  if (view.result === undefined && view.resultRef) row('result in', `s3://${view.resultRef.bucket}/${view.resultRef.key} (${view.resultRef.size} bytes)`);
+  if (view.resultTruncated) row('result', 'not stored (too large)');
   return lines.join('\n');
 }

@@ -53,6 +53,11 @@ export const STACK_OUTPUTS = {
 export const DEFAULTS = {
   /** Key prefix in the claim-check bucket under which payloads are stored and read. */
   claimPrefix: 'claims/',
+  /**
+   * Key prefix in the same bucket under which results larger than MAX_RESULT_BYTES are stored
+   * (`results/<taskId>.json`), expired by a lifecycle rule after the task record's TTL.
+   */
+  resultPrefix: 'results/',
   /** CloudWatch namespace of the consumer's custom (EMF) metrics. */
   metricsNamespace: TASK_METRICS.defaultNamespace,
   /** Default stack name of bin/app.ts. */

@@ -38,7 +38,9 @@ export interface TaskRecord {
   readonly lastError?: string;
   /** A small JSON result returned by the handler (≤ MAX_RESULT_BYTES), for status polling. */
   readonly result?: unknown;
-  /** True (BOOL) when the handler returned a result larger than MAX_RESULT_BYTES, which was not stored. */
+  /** A larger result, stored in S3. */
+  readonly resultRef?: ResultRef;
+  /** True (BOOL) when the handler's result could be stored neither in the record nor in S3. */
   readonly resultTruncated?: boolean;
   readonly deadLetterReason?: DeadLetterReason;
   /** ISO-8601: when a producer cancelled the task (CANCELLED; the record may have no type then). */
@@ -48,14 +50,30 @@ export interface TaskRecord {
 }
 
 /**
- * The TTL a producer's cancel gives a record it creates (a task not started yet): as the
- * consumer's default, longer than queue retention plus the DLQ window (14 + 14 days), so
- * every later copy and redrive still finds the cancel.
+ * The records' default TTL (the consumer's recordTtlSeconds default): longer than queue
+ * retention plus the DLQ window (14 + 14 days), so every later copy and redrive still finds
+ * a record. A producer's cancel gives a record it creates this TTL; stored results expire with it.
  */
-export const CANCELLED_RECORD_TTL_SECONDS = 30 * 24 * 3600;
+export const DEFAULT_RECORD_TTL_SECONDS = 30 * 24 * 3600;
 
-/** A handler's result larger than this is not stored (status shows resultTruncated). */
+/**
+ * A handler's result whose JSON is at most this many bytes is kept in the record (`result`);
+ * a larger one is stored in S3 (`resultRef`, under DEFAULTS.resultPrefix of the claim-check
+ * bucket), up to MAX_STORED_RESULT_BYTES. Beyond that, or without a bucket, it is not stored
+ * (resultTruncated). Keeps the record under 1 KB: one write unit.
+ */
 export const MAX_RESULT_BYTES = 400;
+
+/** The largest result stored in S3 (1 MiB); a larger one is not stored (resultTruncated). */
+export const MAX_STORED_RESULT_BYTES = 1024 * 1024;
+
+/** Where a result larger than MAX_RESULT_BYTES was stored (record attribute `resultRef`, a JSON string). */
+export interface ResultRef {
+  readonly bucket: string;
+  readonly key: string;
+  /** Bytes of the stored JSON. */
+  readonly size: number;
+}
 
 /** What the producer's getTaskStatus and the CLI's `status` return. */
 export interface TaskStatusView {
@@ -69,7 +87,9 @@ export interface TaskStatusView {
   readonly nextAttemptAt?: string;
   readonly lastError?: string;
   readonly result?: unknown;
-  /** The handler's result was larger than MAX_RESULT_BYTES and was not stored. */
+  /** Where a result larger than MAX_RESULT_BYTES was stored (waitForResult reads it). */
+  readonly resultRef?: ResultRef;
+  /** The handler's result could not be stored (larger than MAX_STORED_RESULT_BYTES, or no bucket). */
   readonly resultTruncated?: boolean;
   readonly deadLetterReason?: DeadLetterReason;
   /** ISO-8601: when the task was cancelled (CANCELLED). */

@@ -92,12 +92,13 @@ const NAMES = {
   '#d': 'deadLetterReason',
   '#r': 'result',
   '#rt': 'resultTruncated',
+  '#rf': 'resultRef',
   '#o': 'owner',
   '#rd': 'redriveId',
   '#dl': 'deadLetterId',
 };
 
-const ACQUIRE_SET = 'SET #s = :ip, #l = :lu, #o = :o, #id = :id, #t = :t, #c = if_not_exists(#c, :c), #u = :u, #x = :x REMOVE #n, #d, #r, #rt, #dl';
+const ACQUIRE_SET = 'SET #s = :ip, #l = :lu, #o = :o, #id = :id, #t = :t, #c = if_not_exists(#c, :c), #u = :u, #x = :x REMOVE #n, #d, #r, #rt, #rf, #dl';
 /**
  * Absent; or a task of the same type, neither SUCCEEDED nor DEAD_LETTERED (redrives take their
  * own path), with no live lease. A key held by another task type is a conflict, never taken.
@@ -108,7 +109,7 @@ const ACQUIRE_CONDITION = 'attribute_not_exists(#pk) OR (#t = :t AND #s <> :ok A
  * A redrive (a copy carrying a redrive id the record has not consumed) of a task that is not
  * SUCCEEDED and holds no live lease runs again with fresh attempts; the record keeps the id.
  */
-const REDRIVE_UPDATE = 'SET #s = :ip, #l = :lu, #o = :o, #id = :id, #t = :t, #c = if_not_exists(#c, :c), #u = :u, #x = :x, #a = :one, #rd = :rid REMOVE #n, #d, #r, #rt, #dl';
+const REDRIVE_UPDATE = 'SET #s = :ip, #l = :lu, #o = :o, #id = :id, #t = :t, #c = if_not_exists(#c, :c), #u = :u, #x = :x, #a = :one, #rd = :rid REMOVE #n, #d, #r, #rt, #rf, #dl';
 const REDRIVE_CONDITION =
   'attribute_not_exists(#pk) OR (#t = :t AND #s <> :ok AND #s <> :cx AND (attribute_not_exists(#l) OR #l < :now) AND (attribute_not_exists(#rd) OR #rd <> :rid))';
 /** The unknown-type path records DEAD_LETTERED unless a live, finished or other-type task owns the key. */

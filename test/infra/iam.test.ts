@@ -95,6 +95,8 @@ describe('consumer role', () => {
     expect(allows(consumer, 's3:DeleteObject', `${r.bucket}/other/abc`)).toBe(false);
     expect(allows(consumer, 's3:DeleteObject', r.bucket)).toBe(false);
     expect(allows(consumer, 's3:PutObject', `${r.bucket}/claims/abc`)).toBe(false);
+    // Results too large for the record: written under the results prefix only.
+    expect(allows(consumer, 's3:PutObject', `${r.bucket}/results/tsk_1.json`)).toBe(true);
     expect(allows(consumer, 's3:ListBucket', r.bucket)).toBe(false);
     expect(allows(consumer, 's3:DeleteBucket', r.bucket)).toBe(false);
   });
@@ -111,6 +113,7 @@ describe('consumer role', () => {
       'logs:PutLogEvents',
       's3:DeleteObject',
       's3:GetObject',
+      's3:PutObject',
       'sqs:ChangeMessageVisibility',
       'sqs:DeleteMessage',
       'sqs:GetQueueAttributes',
@@ -140,10 +143,12 @@ describe('grantSend', () => {
 });
 
 describe('grantStatusRead', () => {
-  it('gives dynamodb:GetItem on the task table and nothing else', () => {
+  it('gives dynamodb:GetItem on the task table and s3:GetObject under the results prefix (waitForResult), nothing else', () => {
     const status = roleStatements(template, r.status);
-    expect(allActions(status)).toEqual(['dynamodb:GetItem']);
+    expect(allActions(status)).toEqual(['dynamodb:GetItem', 's3:GetObject']);
     expect(actionsOn(status, r.table)).toEqual(['dynamodb:GetItem']);
+    expect(allows(status, 's3:GetObject', `${r.bucket}/results/tsk_1.json`)).toBe(true);
+    expect(allows(status, 's3:GetObject', `${r.bucket}/claims/x`)).toBe(false);
   });
 });
 
@@ -227,7 +232,7 @@ describe('with a customer-managed key', () => {
   it('a status reader may only decrypt', () => {
     const s = roleStatements(t, logicalId(t, 'AWS::IAM::Role', 'Status'));
     expect(actionsOn(s, keyArn)).toEqual(['kms:Decrypt']);
-    expect(allActions(s)).toEqual(['dynamodb:GetItem', 'kms:Decrypt']);
+    expect(allActions(s)).toEqual(['dynamodb:GetItem', 'kms:Decrypt', 's3:GetObject']);
   });
 
   it('an operator may decrypt and generate data keys', () => {

@@ -113,7 +113,9 @@ describe('acknowledgments', () => {
     const acks = acknowledgments(stack).filter((a) => a.path.startsWith('Operators/Operator') || a.path.startsWith('Operators/Reader'));
     expect(acks.map((a) => `${a.path} ${a.id.replace(/TasksClaimBucket[A-F0-9]+/, 'TasksClaimBucket')}`).sort()).toEqual([
       'Operators/Operator AwsSolutions-IAM5[Resource::<TasksClaimBucket.Arn>/claims/*]',
+      'Operators/Operator AwsSolutions-IAM5[Resource::<TasksClaimBucket.Arn>/results/*]',
       'Operators/Operator/TaskQueueOperatorMetricData AwsSolutions-IAM5[Resource::*]',
+      'Operators/Reader AwsSolutions-IAM5[Resource::<TasksClaimBucket.Arn>/results/*]',
       'Operators/Reader/TaskQueueOperatorMetricData AwsSolutions-IAM5[Resource::*]',
     ]);
   });

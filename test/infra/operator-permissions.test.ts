@@ -26,7 +26,7 @@ import { DEFAULTS } from '../../lib/protocol/resources.ts';
 import { IAM_ACTION_OF_COMMAND, importClosure, REPOSITORY_ROOT, sdkCallSites } from '../support/sdk-call-sites.ts';
 import { logicalId, roleStatements, testApp, testStack, type Statement } from './helpers.ts';
 
-type Target = 'sourceQueue' | 'deadLetterQueue' | 'table' | 'claimObjects' | 'stack' | 'alarms' | 'anyResource';
+type Target = 'sourceQueue' | 'deadLetterQueue' | 'table' | 'claimObjects' | 'resultObjects' | 'stack' | 'alarms' | 'anyResource';
 type Needs = Partial<Record<Target, readonly string[]>>;
 type Command = 'send' | 'status' | 'cancel' | 'stats' | 'dlq peek' | 'dlq redrive' | 'dlq purge';
 
@@ -46,6 +46,7 @@ const READ_ONLY_COMMANDS: readonly Command[] = ['stats', 'status'];
 const READ_ONLY_ACTIONS = new Set([
   'sqs:GetQueueAttributes',
   'dynamodb:GetItem',
+  's3:GetObject',
   'cloudformation:DescribeStacks',
   'cloudformation:ListStackResources',
   'cloudwatch:DescribeAlarms',
@@ -63,6 +64,8 @@ const OPERATOR_CALLS: Record<string, CallSite> = {
   'lib/client/backpressure.ts › refresh › GetQueueAttributes': { commands: ['send'], needs: { sourceQueue: ['sqs:GetQueueAttributes'] } },
   // status
   'lib/client/task-status.ts › get › GetItem': { commands: ['status'], needs: { table: ['dynamodb:GetItem'] } },
+  // status shows a result stored in S3 (too large for the record)
+  'lib/client/task-result.ts › readRef › GetObject': { commands: ['status'], needs: { resultObjects: ['s3:GetObject'] } },
   // cancel: one conditional update of the task's record
   'lib/client/task-cancel.ts › cancel › UpdateItem': { commands: ['cancel'], needs: { table: ['dynamodb:UpdateItem'] } },
   // stats (and purge counts the DLQ before purging)
@@ -140,6 +143,7 @@ beforeAll(() => {
     deadLetterQueue: [arn(logicalId(template, 'AWS::SQS::Queue', 'TasksDeadLetterQueue'))],
     table: [arn(logicalId(template, 'AWS::DynamoDB::Table'))],
     claimObjects: [`${arn(logicalId(template, 'AWS::S3::Bucket'))}/${DEFAULTS.claimPrefix}*`],
+    resultObjects: [`${arn(logicalId(template, 'AWS::S3::Bucket'))}/${DEFAULTS.resultPrefix}*`],
     stack: ['${AWS::StackId}'],
     alarms: Object.keys(template.findResources('AWS::CloudWatch::Alarm')).map(arn).sort(),
     anyResource: ['*'],

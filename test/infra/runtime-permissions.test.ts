@@ -20,7 +20,7 @@ import { IAM_ACTION_OF_COMMAND, partiqlActions, REPOSITORY_ROOT, sdkCallSites, s
 import { logicalId, roleStatements, testStack } from './helpers.ts';
 
 /** What the consumer acts on. */
-type Target = 'sourceQueue' | 'deadLetterQueue' | 'table' | 'claimObjects' | 'logGroup' | 'anyResource';
+type Target = 'sourceQueue' | 'deadLetterQueue' | 'table' | 'claimObjects' | 'resultObjects' | 'logGroup' | 'anyResource';
 
 type Needs = Partial<Record<Target, readonly string[]>>;
 
@@ -35,6 +35,8 @@ const RUNTIME_CALLS: Record<string, Needs> = {
   'lib/runtime/sqs-actions.ts › resendCopy › SendMessage': { sourceQueue: ['sqs:SendMessage'] },
   'lib/runtime/claim-check.ts › fetchClaim › GetObject': { claimObjects: ['s3:GetObject'] },
   'lib/runtime/claim-check.ts › deleteClaims › DeleteObjects': { claimObjects: ['s3:DeleteObject'] },
+  // A result too large for the task record.
+  'lib/runtime/batch/store-results.ts › storeLargeResults › PutObject': { resultObjects: ['s3:PutObject'] },
   'lib/runtime/task-store.ts › insertMany › BatchExecuteStatement': { table: ['dynamodb:PartiQLInsert'] },
   // Conditional lease takes: acquire on a redelivery, reset on a redrive.
   'lib/runtime/task-store.ts › leaseWrite › UpdateItem': { table: ['dynamodb:UpdateItem'] },
@@ -92,6 +94,7 @@ beforeAll(() => {
     deadLetterQueue: arn(logicalId(template, 'AWS::SQS::Queue', 'TasksDeadLetterQueue')),
     table: arn(logicalId(template, 'AWS::DynamoDB::Table')),
     claimObjects: `${arn(logicalId(template, 'AWS::S3::Bucket'))}/${DEFAULTS.claimPrefix}*`,
+    resultObjects: `${arn(logicalId(template, 'AWS::S3::Bucket'))}/${DEFAULTS.resultPrefix}*`,
     logGroup: arn(logicalId(template, 'AWS::Logs::LogGroup')),
     anyResource: '*',
   };

@@ -17,6 +17,7 @@ import { deleteClaims } from '../claim-check.ts';
 import { N, S, type Item } from '../task-store.ts';
 import type { Invocation } from './invocation.ts';
 import { report } from './report.ts';
+import { resultJson } from './store-results.ts';
 import { errorText, type Outcome, type Work } from './work.ts';
 
 /**
@@ -190,9 +191,10 @@ function recordItem(inv: Invocation, w: Work, status: 'SUCCEEDED' | 'RETRYING' |
   if (w.redriveId !== undefined) item.redriveId = S(w.redriveId);
   if (status === 'DEAD_LETTERED' && w.deadLetterId !== undefined) item.deadLetterId = S(w.deadLetterId);
   if (o.kind === 'succeeded' && o.result !== undefined) {
-    const json = JSON.stringify(o.result);
+    const json = resultJson(w);
     if (json !== undefined) {
       if (json.length * 3 <= MAX_RESULT_BYTES || Buffer.byteLength(json) <= MAX_RESULT_BYTES) item.result = S(json);
+      else if (w.resultRef) item.resultRef = S(JSON.stringify(w.resultRef));
       else item.resultTruncated = { BOOL: true };
     }
   } else if (o.kind === 'retry') {

@@ -23,6 +23,7 @@ import { SQS_MAX_VISIBILITY_SECONDS } from '../../protocol/limits.ts';
 import { acquire } from './acquire.ts';
 import { CancelWatch } from './cancel-watch.ts';
 import { verifiedCancelledClaims } from './cancelled-claims.ts';
+import { storeLargeResults } from './store-results.ts';
 import { deadLetter } from './dead-letter.ts';
 import { finishQueue } from './finish-queue.ts';
 import { deleteClaimObjects, finishTable } from './finish-table.ts';
@@ -126,6 +127,7 @@ export class Invocation {
         if (spendNoAttemptBound(this, w) || spendLastReceive(this, w)) await deadLetter(this, w, w.outcome as DeadLetterOutcome);
       },
     );
+    await storeLargeResults(this);
     const [claimsToDelete, cancelledClaims] = await Promise.all([finishTable(this), verifiedCancelledClaims(this)]);
     await Promise.all([finishQueue(this), deleteClaimObjects(this, [...claimsToDelete, ...cancelledClaims])]);
     const failed = new Set<string>();

@@ -9,6 +9,7 @@ import { TaskQueueError } from '../../protocol/errors.ts';
 import { truncateErrorText } from '../../protocol/attributes.ts';
 import type { IdempotencyMode, TaskDefinition } from '../config.ts';
 import type { Item } from '../task-store.ts';
+import type { ResultRef } from '../../protocol/task-record.ts';
 
 export type Outcome =
   | { readonly kind: 'succeeded'; readonly result: unknown }
@@ -73,6 +74,10 @@ export interface Work {
   unrecorded?: Item;
   /** …and that copy could not be sent either: the record goes back to the queue. */
   copyFailed?: boolean;
+  /** The JSON of a SUCCEEDED result (store-results.ts). */
+  resultJson?: string;
+  /** Where a result too large for the record was stored in S3. */
+  resultRef?: ResultRef;
   /** The task was found CANCELLED while its handler ran (ctx.signal aborted). */
   cancelSeen?: boolean;
 }
