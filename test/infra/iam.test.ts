@@ -26,7 +26,7 @@ import {
 const ACTIONS_REQUIRING_STAR = new Set(['xray:PutTraceSegments', 'xray:PutTelemetryRecords', 'cloudwatch:GetMetricData']);
 
 let template: Template;
-let r: Record<'queue' | 'dlq' | 'table' | 'bucket' | 'consumerRole' | 'producer' | 'status' | 'operator', string>;
+let r: Record<'queue' | 'dlq' | 'table' | 'bucket' | 'consumerRole' | 'producer' | 'status' | 'canceller' | 'operator', string>;
 let consumer: Statement[];
 
 beforeAll(() => {
@@ -37,6 +37,7 @@ beforeAll(() => {
   const operator = new iam.Role(stack, 'Operator', { assumedBy: new iam.AccountRootPrincipal() });
   tq.grantSend(producer);
   tq.grantStatusRead(status);
+  tq.grantCancel(new iam.Role(stack, 'Canceller', { assumedBy: new iam.AccountRootPrincipal() }));
   tq.grantRedrive(operator);
   // Every grant in the template, so the wildcard checks below see them all.
   tq.grantOperate(new iam.Role(stack, 'FullOperator', { assumedBy: new iam.AccountRootPrincipal() }));
@@ -50,6 +51,7 @@ beforeAll(() => {
     consumerRole: logicalId(template, 'AWS::IAM::Role', 'TasksConsumerRole'),
     producer: logicalId(template, 'AWS::IAM::Role', 'Producer'),
     status: logicalId(template, 'AWS::IAM::Role', 'Status'),
+    canceller: logicalId(template, 'AWS::IAM::Role', 'Canceller'),
     operator: logicalId(template, 'AWS::IAM::Role', 'Operator'),
   };
   consumer = roleStatements(template, r.consumerRole);
@@ -149,6 +151,14 @@ describe('grantStatusRead', () => {
     expect(actionsOn(status, r.table)).toEqual(['dynamodb:GetItem']);
     expect(allows(status, 's3:GetObject', `${r.bucket}/results/tsk_1.json`)).toBe(true);
     expect(allows(status, 's3:GetObject', `${r.bucket}/claims/x`)).toBe(false);
+  });
+});
+
+describe('grantCancel', () => {
+  it('gives dynamodb:UpdateItem on the task table and nothing else (no queue, no bucket, no read)', () => {
+    const canceller = roleStatements(template, r.canceller);
+    expect(allActions(canceller)).toEqual(['dynamodb:UpdateItem']);
+    expect(actionsOn(canceller, r.table)).toEqual(['dynamodb:UpdateItem']);
   });
 });
 
