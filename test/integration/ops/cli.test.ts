@@ -271,7 +271,8 @@ describe('taskq CLI (child process)', () => {
     const refused = await taskq(['--local', '--json', 'cancel', done.json.taskId], env);
     expect(refused).toMatchObject({ code: 1, json: { error: { code: 'REFUSED' } } });
     expect(refused.json.error.message).toContain('already finished (SUCCEEDED)');
-  });
+    // Seven CLI processes: under a loaded machine each takes several seconds to start.
+  }, 150_000);
 
   it('dlq without a subcommand prints its help and exits 1; --help exits 0', async () => {
     const [bare, help] = await Promise.all([taskq(['dlq']), taskq(['dlq', '--help'])]);
