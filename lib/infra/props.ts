@@ -10,6 +10,7 @@ import * as logs from 'aws-cdk-lib/aws-logs';
 import type * as s3 from 'aws-cdk-lib/aws-s3';
 import type * as sns from 'aws-cdk-lib/aws-sns';
 import { DEFAULTS } from '../protocol/resources.ts';
+import type { LaneProps } from './lane-props.ts';
 
 /** Threshold, period and evaluation periods of one count-style alarm. */
 export interface CountAlarmOptions {
@@ -304,6 +305,25 @@ export interface TaskQueueProps {
    * @default none — the event source scales up to the account's concurrency.
    */
   readonly maxConcurrency?: number;
+
+  // ───────────────────────────── lanes ─────────────────────────────
+
+  /**
+   * Lanes: sets of task types with a queue, DLQ, event source and consumer function of their
+   * own (docs/ARCHITECTURE.md, "Lanes"). The top-level queue, event-source and consumer props
+   * configure the default lane, which runs every type no lane names. With lanes (or fanOut)
+   * the stack writes its routing table into the task table: producers with `routing: true`
+   * read it, so moving a type between lanes is a stack change only.
+   * @default none — one queue and one consumer for every type.
+   */
+  readonly lanes?: Record<string, LaneProps>;
+  /**
+   * Fan-out: an event name → the task types it is delivered to (`producer.publish(event, …)`
+   * sends one task per target, to the target's lane, with idempotency key
+   * `<eventId>:<target>`). Targets must be types of a lane in `lanes`.
+   * @default none
+   */
+  readonly fanOut?: Record<string, string[]>;
 
   // ───────────────────────────── observability ─────────────────────────────
 

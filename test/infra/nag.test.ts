@@ -70,6 +70,22 @@ describe('cdk-nag AwsSolutions + Serverless', () => {
     });
     expect(findings(stack)).toEqual([]);
   });
+
+  it('a stack with lanes, fan-out (the routing item custom resource), KMS and a producer/operator has zero findings', () => {
+    const stack = testStack({}, 'Lanes');
+    const key = new kms.Key(stack, 'Key', { enableKeyRotation: true });
+    const queue = new TaskQueue(stack, 'Jobs', {
+      encryptionKey: key,
+      lanes: {
+        critical: { types: ['password_reset'], reservedConcurrency: 10 },
+        bulk: { types: ['send_receipt', 'update_analytics'], maxConcurrency: 5, batchSize: 100, maxBatchingWindow: Duration.seconds(5) },
+      },
+      fanOut: { order_placed: ['send_receipt', 'update_analytics'] },
+    });
+    queue.grantSend(new iam.Role(stack, 'Producer', { assumedBy: new iam.AccountRootPrincipal() }));
+    queue.grantOperate(new iam.Role(stack, 'Operator', { assumedBy: new iam.AccountRootPrincipal() }));
+    expect(findings(stack)).toEqual([]);
+  });
 });
 
 describe('acknowledgments', () => {
