@@ -6,3 +6,5 @@ export { taskStatusFromItem, type GetTaskStatusOptions } from './task-status.ts'
 export { packBatches } from './batch-packing.ts';
 export { TaskQueueError, TaskValidationError, BackpressureError, SendError } from '../protocol/errors.ts';
 export type { TaskStatus, TaskStatusView } from '../protocol/task-record.ts';
+export { fanOutIdempotencyKey, type PublishOptions, type PublishResult } from './publish.ts';
+export { ROUTING_DEFAULTS, type RoutingOptions } from './routing.ts';

@@ -17,3 +17,8 @@ export { CONSUMER_BUNDLING } from './consumer-bundling.ts';
 export { TaskQueueStack } from './task-queue-stack.ts';
 export { contextProps, CONTEXT_KEYS, TaskQueueContextError } from './stack-context.ts';
 export type { TaskQueueStackProps } from './task-queue-stack.ts';
+export { Lane } from './lane.ts';
+export type { LaneShared } from './lane.ts';
+export type { LaneProps } from './lane-props.ts';
+export { ESM_MIN_MAX_CONCURRENCY, type ResolvedLane } from './lane-validation.ts';
+export type { LaneAlarms } from './alarms.ts';

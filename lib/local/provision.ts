@@ -8,6 +8,8 @@ import {
   CreateTableCommand,
   DescribeTableCommand,
   UpdateTimeToLiveCommand,
+  PutItemCommand,
+  type PutItemCommandInput,
   type CreateTableCommandInput,
   type DynamoDBClient,
 } from '@aws-sdk/client-dynamodb';
@@ -202,7 +204,11 @@ export async function provision(model: LocalModel, clients: ProvisionClients, re
     if (input.BillingMode === 'PROVISIONED' && !input.ProvisionedThroughput) {
       (input as { ProvisionedThroughput: unknown }).ProvisionedThroughput = { ReadCapacityUnits: 5, WriteCapacityUnits: 5 };
     }
-    const created = await clients.dynamo.send(new CreateTableCommand(input));
+    // Provisioning again (a changed template, as a deployment update) keeps the table and its items.
+    const created = await clients.dynamo.send(new CreateTableCommand(input)).catch(async (error: unknown) => {
+      if ((error as Error).name !== 'ResourceInUseException') throw error;
+      return { TableDescription: (await clients.dynamo.send(new DescribeTableCommand({ TableName: spec.name }))).Table };
+    });
     await waitForTableActive(clients.dynamo, spec.name);
     const ttl = p.TimeToLiveSpecification as { AttributeName?: string; Enabled?: boolean } | undefined;
     let ttlApplied = false;
@@ -226,7 +232,9 @@ export async function provision(model: LocalModel, clients: ProvisionClients, re
   }
 
   for (const spec of model.buckets) {
-    await clients.s3.send(new CreateBucketCommand({ Bucket: spec.name }));
+    await clients.s3.send(new CreateBucketCommand({ Bucket: spec.name })).catch((error: unknown) => {
+      if ((error as Error).name !== 'BucketAlreadyOwnedByYou') throw error;
+    });
     buckets.set(spec.logicalId, { logicalId: spec.logicalId, name: spec.name, arn: `arn:aws:s3:::${spec.name}` });
   }
 
@@ -278,6 +286,18 @@ export async function provision(model: LocalModel, clients: ProvisionClients, re
       spec.logicalId,
     ) as Record<string, unknown>,
   }));
+
+  // Deploy-time SDK calls: the routing table item (a DynamoDB PutItem) is written as in AWS.
+  // The Update call is the template's current desired state (Create on a first deployment is the same call).
+  for (const spec of model.sdkCalls) {
+    const text = resolveString(spec.update ?? spec.create, context, `${spec.logicalId}.Update`);
+    const call = JSON.parse(text) as { service?: string; action?: string; parameters?: Record<string, unknown> };
+    if (call.service === 'DynamoDB' && call.action === 'putItem' && call.parameters) {
+      await clients.dynamo.send(new PutItemCommand(call.parameters as unknown as PutItemCommandInput));
+    } else {
+      warnings.push(`${spec.logicalId}: the SDK call ${call.service}.${call.action} is not run locally`);
+    }
+  }
 
   const outputs: Record<string, string> = {};
   for (const [key, value] of Object.entries(model.outputs)) outputs[key] = resolveString(value, context, `Outputs.${key}`);

@@ -121,6 +121,14 @@ export interface MappingSpec {
   readonly enabled: boolean;
 }
 
+/** An AwsCustomResource (Custom::AWS): an SDK call CloudFormation makes at deploy time. */
+export interface SdkCallSpec {
+  readonly logicalId: string;
+  /** Its Create and Update calls (JSON, values still CloudFormation). */
+  readonly create: unknown;
+  readonly update: unknown;
+}
+
 export interface AlarmSpec {
   readonly logicalId: string;
   /** CloudFormation properties of the AWS::CloudWatch::Alarm, unresolved. */
@@ -153,6 +161,8 @@ export interface LocalModel {
   readonly functions: readonly FunctionSpec[];
   readonly mappings: readonly MappingSpec[];
   readonly alarms: readonly AlarmSpec[];
+  /** Deploy-time SDK calls (the lanes' routing table item). */
+  readonly sdkCalls: readonly SdkCallSpec[];
   /** Resources that only matter in AWS (IAM, policies, log groups, topics, dashboards…), by logical id. */
   readonly notEmulated: Readonly<Record<string, string>>;
   readonly outputs: Readonly<Record<string, unknown>>;
@@ -166,6 +176,7 @@ export function readTemplate(template: CfnTemplate, stackName: string): LocalMod
   const functions: FunctionSpec[] = [];
   const mappings: MappingSpec[] = [];
   const alarms: AlarmSpec[] = [];
+  const sdkCalls: SdkCallSpec[] = [];
   const notEmulated: Record<string, string> = {};
   const unknown: string[] = [];
 
@@ -219,6 +230,9 @@ export function readTemplate(template: CfnTemplate, stackName: string): LocalMod
       case 'AWS::CloudWatch::Alarm':
         alarms.push({ logicalId, properties: p });
         break;
+      case 'Custom::AWS':
+        sdkCalls.push({ logicalId, create: p.Create, update: p.Update });
+        break;
       default:
         if (NOT_EMULATED.has(resource.Type)) notEmulated[logicalId] = resource.Type;
         else unknown.push(`${logicalId} (${resource.Type})`);
@@ -229,7 +243,7 @@ export function readTemplate(template: CfnTemplate, stackName: string): LocalMod
   }
   const outputs: Record<string, unknown> = {};
   for (const [key, output] of Object.entries(template.Outputs ?? {})) outputs[key] = output.Value;
-  return { stackName, queues, tables, buckets, functions, mappings, alarms, notEmulated, outputs };
+  return { stackName, queues, tables, buckets, functions, mappings, alarms, sdkCalls, notEmulated, outputs };
 }
 
 /** `<stack>-<logical id>`, cut to a service's length limit (CloudFormation adds a random suffix; locally names are stable). */
