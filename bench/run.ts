@@ -86,8 +86,8 @@ const P = quick
 
 /** Section 7: the critical lane's latency under a flooded bulk lane (lanes-bench.ts). */
 const LANES: LanesSettings = quick
-  ? { bulkTasks: 300, bulkHandlerMs: 50, criticalTasks: 30, criticalIntervalMs: 30, criticalConcurrency: 2, bulkConcurrency: 2 }
-  : { bulkTasks: 5_000, bulkHandlerMs: 200, criticalTasks: 100, criticalIntervalMs: 50, criticalConcurrency: 2, bulkConcurrency: 2 };
+  ? { bulkTasks: 300, bulkHandlerMs: 50, criticalTasks: 30, criticalIntervalMs: 30, criticalConcurrency: 2, bulkConcurrency: 2, routingSends: 50 }
+  : { bulkTasks: 5_000, bulkHandlerMs: 200, criticalTasks: 100, criticalIntervalMs: 50, criticalConcurrency: 2, bulkConcurrency: 2, routingSends: 300 };
 
 async function lanesSection(e: Awaited<ReturnType<typeof startEmulatorHost>>, admin: ReturnType<typeof makeClients>): Promise<NonNullable<Results['lanes']>> {
   const loadAverage = loadavg();

@@ -13,7 +13,13 @@
  * The ratio flooded p99 / idle p99 of each is the figure: lanes keep it within 2×, a shared
  * queue does not (the critical tasks wait behind the flood).
  */
+import { performance } from 'node:perf_hooks';
 import { PurgeQueueCommand, SendMessageBatchCommand } from '@aws-sdk/client-sqs';
+import { PutItemCommand } from '@aws-sdk/client-dynamodb';
+import { TaskProducer } from '../../lib/client/task-producer.ts';
+import { RoutingTableReader } from '../../lib/client/routing.ts';
+import { DEFAULT_LANE, ROUTING_ATTRIBUTE, ROUTING_ITEM_KEY } from '../../lib/protocol/lanes.ts';
+import { TABLE_SCHEMA } from '../../lib/protocol/resources.ts';
 import { encodeEnvelope } from '../../lib/protocol/envelope.ts';
 import { newTaskId } from '../../lib/protocol/ids.ts';
 import { MESSAGE_ATTRIBUTES } from '../../lib/protocol/attributes.ts';
@@ -31,6 +37,8 @@ export interface LanesSettings {
   readonly criticalIntervalMs: number;
   readonly criticalConcurrency: number;
   readonly bulkConcurrency: number;
+  /** Sends measured with and without routing. */
+  readonly routingSends: number;
 }
 
 export interface LatencyStats {
@@ -50,6 +58,8 @@ export interface LanesResult {
   readonly lanesRatio: number;
   /** sharedFlooded.p99 / idle.p99. */
   readonly sharedRatio: number;
+  /** The producer's cost of routing (routing: true) on the emulators: per-send latency with the table cached vs without routing, and the read itself. */
+  readonly routing: { readonly sends: number; readonly withoutMs: LatencyStats; readonly cachedMs: LatencyStats; readonly tableReadMs: LatencyStats; readonly tableReads: number };
 }
 
 const WARM_UP_TASKS = 10;
@@ -63,7 +73,9 @@ export async function runLanesBench(e: Endpoints, admin: Clients, s: LanesSettin
     const idle = await scenario('idle', false, 0);
     const lanes = await scenario('lanes', true, s.bulkTasks);
     const shared = await scenario('shared', false, s.bulkTasks);
+    const routing = await routingCost();
     return {
+      routing,
       settings: s,
       idle: idle.stats,
       lanesFlooded: { ...lanes.stats, bulkDoneDuringRun: lanes.bulkDone },
@@ -125,6 +137,41 @@ export async function runLanesBench(e: Endpoints, admin: Clients, s: LanesSettin
     for (const r of separateLanes ? [critical, bulk] : [critical]) await admin.sqs.send(new PurgeQueueCommand({ QueueUrl: r.queueUrl })).catch(() => {});
     log(`   ${name}: critical p50 ${percentile(latencies, 0.5).toFixed(0)} ms, p99 ${percentile(latencies, 0.99).toFixed(0)} ms over ${latencies.length}/${s.criticalTasks}; bulk done meanwhile ${doneDuringRun}`);
     return { stats: stats(latencies, s.criticalTasks), bulkDone: doneDuringRun };
+  }
+
+  /** Sends with and without routing (interleaved), and the routing table read alone (a producer per read: nothing cached). */
+  async function routingCost(): Promise<LanesResult['routing']> {
+    const r = await createResources(admin, 'lanes-routing', QUEUE);
+    await admin.dynamo.send(
+      new PutItemCommand({
+        TableName: r.tableName,
+        Item: { [TABLE_SCHEMA.partitionKey]: { S: ROUTING_ITEM_KEY }, [ROUTING_ATTRIBUTE]: { S: JSON.stringify({ lanes: { [DEFAULT_LANE]: r.queueUrl }, types: {}, fanOut: {} }) } },
+      }),
+    );
+    const plain = new TaskProducer({ queueUrl: r.queueUrl, sqs: clients.sqs });
+    const routed = new TaskProducer({ queueUrl: r.queueUrl, tableName: r.tableName, routing: true, sqs: clients.sqs, dynamo: clients.dynamo });
+    await routed.send('warm', {});
+    await plain.send('warm', {});
+    const without: number[] = [];
+    const cached: number[] = [];
+    const reads: number[] = [];
+    for (let i = 0; i < s.routingSends; i++) {
+      let t = performance.now();
+      await plain.send('t', {});
+      without.push(performance.now() - t);
+      t = performance.now();
+      await routed.send('t', {});
+      cached.push(performance.now() - t);
+    }
+    for (let i = 0; i < Math.min(50, s.routingSends); i++) {
+      const reader = new RoutingTableReader(async () => clients.dynamo, r.tableName, 60_000, Date.now);
+      const t = performance.now();
+      await reader.table();
+      reads.push(performance.now() - t);
+    }
+    await admin.sqs.send(new PurgeQueueCommand({ QueueUrl: r.queueUrl })).catch(() => {});
+    log(`   routing: send p50 ${percentile(without, 0.5).toFixed(1)} ms without, ${percentile(cached, 0.5).toFixed(1)} ms with the table cached; a table read p50 ${percentile(reads, 0.5).toFixed(1)} ms`);
+    return { sends: s.routingSends, withoutMs: stats(without, without.length), cachedMs: stats(cached, cached.length), tableReadMs: stats(reads, reads.length), tableReads: reads.length };
   }
 
   async function sendBulk(queueUrl: string, n: number): Promise<void> {

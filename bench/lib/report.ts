@@ -445,6 +445,18 @@ export function renderMarkdown(r: Results): string {
     L.push(`| lanes, bulk flooded | ${ms(l.lanesFlooded.p50Ms)} | ${ms(l.lanesFlooded.p99Ms)} | ${ms(l.lanesFlooded.maxMs)} | ${l.lanesFlooded.completed}/${l.lanesFlooded.tasks} | ${l.lanesFlooded.bulkDoneDuringRun} | **${l.lanesRatio.toFixed(2)}×** |`);
     L.push(`| one shared queue, bulk flooded | ${ms(l.sharedFlooded.p50Ms)} | ${ms(l.sharedFlooded.p99Ms)} | ${ms(l.sharedFlooded.maxMs)} | ${l.sharedFlooded.completed}/${l.sharedFlooded.tasks} | ${l.sharedFlooded.bulkDoneDuringRun} | **${l.sharedRatio.toFixed(2)}×** |`);
     L.push('');
+    if (l.routing) {
+      const g = l.routing;
+      const ms1 = (v: number) => v.toFixed(1);
+      L.push(`Routing owned by the stack (\`routing: true\`), on the emulators: ${g.sends} sends each way, interleaved; the table read alone ${g.tableReads} times (a new reader each: nothing cached).`);
+      L.push('');
+      L.push('| producer | p50 ms | p99 ms |');
+      L.push('|---|---|---|');
+      L.push(`| send, no routing | ${ms1(g.withoutMs.p50Ms)} | ${ms1(g.withoutMs.p99Ms)} |`);
+      L.push(`| send, routing table cached | ${ms1(g.cachedMs.p50Ms)} | ${ms1(g.cachedMs.p99Ms)} |`);
+      L.push(`| routing table read (GetItem, once per TTL) | ${ms1(g.tableReadMs.p50Ms)} | ${ms1(g.tableReadMs.p99Ms)} |`);
+      L.push('');
+    }
   }
 
   L.push('## Price table');
