@@ -13,6 +13,7 @@
  */
 import type { Context, SQSEvent } from 'aws-lambda';
 import { SendMessageCommand } from '@aws-sdk/client-sqs';
+import { DeleteTableCommand } from '@aws-sdk/client-dynamodb';
 import { Template } from 'aws-cdk-lib/assertions';
 import { describe, expect, it } from 'vitest';
 import { TaskProducer } from '../../../lib/client/index.ts';
@@ -70,8 +71,8 @@ async function bodies(queueUrl: string, max = 10): Promise<{ id: string; type: s
   return messages.map((m) => JSON.parse(m.Body!) as { id: string; type: string; idempotencyKey?: string });
 }
 
-describe('routing owned by the stack', () => {
-  it('each type goes to its lane; a type no lane names goes to the default queue; an unknown event is refused', { timeout: 120_000 }, async () => {
+describe('routing owned by the stack', { timeout: 180_000 }, () => {
+  it('each type goes to its lane; a type no lane names goes to the default queue; an unknown event is refused', { timeout: 180_000 }, async () => {
     const system = await deploy(uniqueName('Route'), { lanes: { critical: { types: ['password_reset'] } } });
     const producer = new TaskProducer({ queueUrl: system.outputs.QueueUrl!, tableName: system.outputs.TableName!, routing: true, sqs: clients.sqs, dynamo: clients.dynamo });
     const reset = await producer.send('password_reset', { user: 'ada' });
@@ -93,6 +94,18 @@ describe('routing owned by the stack', () => {
     const producer = new TaskProducer({ queueUrl: system.outputs.QueueUrl!, tableName: 'no-such-table', routing: true, sqs: clients.sqs, dynamo: clients.dynamo });
     await expect(producer.send('password_reset', {})).rejects.toMatchObject({ code: 'ROUTING_FAILED' });
     expect(await receive(clients.sqs, lane(system, 'critical').queueUrl, 10, 0)).toEqual([]);
+    expect(await receive(clients.sqs, system.outputs.QueueUrl!, 10, 0)).toEqual([]);
+  });
+
+  it('a failed refresh keeps the routing table the producer has (the table deleted under it)', async () => {
+    const system = await deploy(uniqueName('Stale'), { lanes: { critical: { types: ['password_reset'] } } });
+    let clock = Date.now();
+    const producer = new TaskProducer({ queueUrl: system.outputs.QueueUrl!, tableName: system.outputs.TableName!, routing: { cacheTtlMs: 1000 }, sqs: clients.sqs, dynamo: clients.dynamo, now: () => clock });
+    await producer.send('password_reset', {});
+    await clients.dynamo.send(new DeleteTableCommand({ TableName: system.outputs.TableName! }));
+    clock += 5000;
+    await producer.send('password_reset', {});
+    expect((await bodies(lane(system, 'critical').queueUrl)).map((b) => b.type)).toEqual(['password_reset', 'password_reset']);
     expect(await receive(clients.sqs, system.outputs.QueueUrl!, 10, 0)).toEqual([]);
   });
 
@@ -150,7 +163,7 @@ describe('routing owned by the stack', () => {
     expect(inBeta.find((r) => r.taskId === tried.taskId)).toMatchObject({ key: 'report-1', attempt: 2 });
     expect(await taskRecord(clients.dynamo, after.outputs.TableName!, 'report-1')).toMatchObject({ status: 'SUCCEEDED', attempts: 2 });
     expect(await taskRecord(clients.dynamo, after.outputs.TableName!, stale.taskId)).toMatchObject({ status: 'SUCCEEDED', attempts: 1 });
-  }, 60_000);
+  }, 180_000);
 
   it('the routing item is in the task table under its reserved key, written by provisioning the template', async () => {
     const system = await deploy(uniqueName('Item'), { lanes: { bulk: { types: ['analytics'] } } });
@@ -164,7 +177,7 @@ describe('routing owned by the stack', () => {
   });
 });
 
-describe('fan-out', () => {
+describe('fan-out', { timeout: 180_000 }, () => {
   it('one event runs each target once in its own lane, under a repeated publish and an SQS duplicate; a failing target never re-runs another', async () => {
     const system = await deploy(uniqueName('Fan'), {
       lanes: { receipts: { types: ['send_receipt'] }, analytics: { types: ['update_analytics'] } },
@@ -208,6 +221,6 @@ describe('fan-out', () => {
     expect(dead[0]!.MessageAttributes?.[DEAD_LETTER_ATTRIBUTES.reason]?.StringValue).toBe('permanent-error');
     expect(dead[0]!.MessageAttributes?.[DEAD_LETTER_ATTRIBUTES.lastError]?.StringValue).toContain('the analytics store refuses this order');
     expect(await receive(clients.sqs, lane(system, 'receipts').deadLetterQueueUrl, 10, 0)).toEqual([]);
-  }, 60_000);
+  }, 180_000);
 });
 
