@@ -61,6 +61,8 @@ const OPERATOR_CALLS: Record<string, CallSite> = {
   'lib/client/task-producer.ts › sendEntries › SendMessageBatch': { commands: ['send'], needs: { sourceQueue: ['sqs:SendMessage'] } },
   'lib/client/claim-check.ts › apply › PutObject': { commands: ['send'], needs: { claimObjects: ['s3:PutObject'] } },
   'lib/client/backpressure.ts › refresh › GetQueueAttributes': { commands: ['send'], needs: { sourceQueue: ['sqs:GetQueueAttributes'] } },
+  // The producer's routing read (routing: true; lanes): no CLI command routes (send names its queue).
+  'lib/client/routing.ts › read › GetItem': { commands: [], needs: { table: ['dynamodb:GetItem'] } },
   // status
   'lib/client/task-status.ts › get › GetItem': { commands: ['status'], needs: { table: ['dynamodb:GetItem'] } },
   // stats (and purge counts the DLQ before purging)
@@ -101,6 +103,9 @@ const OPERATOR_CALLS: Record<string, CallSite> = {
   'lib/local/provision.ts › provision › CreateBucket': { commands: [], needs: {}, localOnly: true },
   'lib/local/provision.ts › queueArn › GetQueueAttributes': { commands: [], needs: {}, localOnly: true },
   'lib/local/provision.ts › waitForTableActive › DescribeTable': { commands: [], needs: {}, localOnly: true },
+  // Provisioning again keeps an existing table; the routing item (lanes) is written as the stack's custom resource does.
+  'lib/local/provision.ts › provision › DescribeTable': { commands: [], needs: {}, localOnly: true },
+  'lib/local/provision.ts › provision › PutItem': { commands: [], needs: {}, localOnly: true },
 };
 
 const CLI_FILES = importClosure(join(REPOSITORY_ROOT, 'bin/taskq.ts'));
