@@ -23,12 +23,13 @@ import { createConsumer } from './consumer-function.ts';
 import { createDashboard } from './dashboard.ts';
 import { acknowledgeNagFindings } from './nag-acknowledgments.ts';
 import { CUSTOM_METRICS, TaskQueueMetrics, type TaskMetricOptions } from './metrics.ts';
-import { createOutputs } from './outputs.ts';
+import { createOutputs, createRecentTasksIndexOutput } from './outputs.ts';
 import * as permissions from './permissions.ts';
 import { TASK_QUEUE_DEFAULTS, type TaskQueueProps } from './props.ts';
 import { createQueues } from './queues.ts';
 import { createClaimBucket, createTaskTable } from './storage.ts';
 import { resolveTaskQueueProps, type ResolvedTaskQueueConfig } from './validation.ts';
+import { RECENT_TASKS_INDEX } from '../protocol/resources.ts';
 
 export class TaskQueue extends Construct {
   /** The source queue producers send tasks to. */
@@ -53,6 +54,8 @@ export class TaskQueue extends Construct {
   readonly dashboard: cloudwatch.Dashboard;
   /** The customer-managed key, when one was given. */
   readonly encryptionKey: kms.IKey | undefined;
+  /** Name of the task table's recent-tasks index, when `recentTasksIndex` is on. */
+  readonly recentTasksIndex: string | undefined;
   /** Namespace of the consumer's custom metrics. */
   readonly metricsNamespace: string;
   /** Every setting after defaults were applied (what was actually deployed). */
@@ -65,6 +68,7 @@ export class TaskQueue extends Construct {
     const config = resolveTaskQueueProps(props);
     this.config = config;
     this.encryptionKey = props.encryptionKey;
+    this.recentTasksIndex = props.recentTasksIndex ? RECENT_TASKS_INDEX.indexName : undefined;
     this.claimPrefix = config.claimPrefix;
     this.metricsNamespace = config.metricsNamespace;
 
@@ -120,6 +124,7 @@ export class TaskQueue extends Construct {
         consumerFunctionName: this.consumer.functionName,
         consumerLogGroupName: this.consumerLogGroup.logGroupName,
       });
+      if (props.recentTasksIndex) createRecentTasksIndexOutput(this, RECENT_TASKS_INDEX.indexName);
     }
   }
 
@@ -234,7 +239,12 @@ export class TaskQueue extends Construct {
   }
 
   private operatorResources(): permissions.OperatorResources {
-    return { ...this.resources(), stackId: Stack.of(this).stackId, alarms: Object.values(this.alarms) };
+    return {
+      ...this.resources(),
+      stackId: Stack.of(this).stackId,
+      alarms: Object.values(this.alarms),
+      ...(this.recentTasksIndex ? { recentTasksIndexName: this.recentTasksIndex } : {}),
+    };
   }
 
   private resources(): permissions.TaskQueueResources {

@@ -68,7 +68,7 @@ async function until<T>(probe: () => Promise<T | undefined>, timeoutMs: number, 
 }
 
 /** What `npm pack` reads: the package's own files (its `files` list is applied by npm). */
-const PACKAGE_SOURCES = ['package.json', 'package-lock.json', 'tsconfig.json', 'tsconfig.build.json', 'README.md', 'CHANGELOG.md', 'lib', 'bin'];
+const PACKAGE_SOURCES = ['package.json', 'package-lock.json', 'tsconfig.json', 'tsconfig.build.json', 'README.md', 'CHANGELOG.md', 'lib', 'bin', 'web'];
 
 beforeAll(async () => {
   work = realpathSync(await mkdtemp(join(tmpdir(), 'taskq-adoption-')));
