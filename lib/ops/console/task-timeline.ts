@@ -1,6 +1,7 @@
 /**
  * A task's timeline for the console's task page, from what the task table keeps: when it was
- * accepted, how many attempts started, the LAST error (the table keeps no earlier ones), the
+ * accepted, how many attempts started, the latest error (the table keeps no earlier ones, and
+ * drops it when the task succeeds), the
  * next attempt when a retry is due, and how it ended. Transitions the console itself saw
  * while the page was open (status/attempt changes between two reads) are merged in, marked
  * as observed, so a retry watched live shows each step with its time.
@@ -41,7 +42,7 @@ export function taskTimeline(view: TaskStatusView, observed: readonly ObservedTr
       attempt: n,
       ...(last && view.lastError ? { error: view.lastError } : {}),
       ...(last && view.status !== 'SUCCEEDED' && view.status !== 'IN_PROGRESS' && view.updatedAt ? { at: view.updatedAt } : {}),
-      ...(!last ? { note: 'error not kept (the task table stores the last error only)' } : {}),
+      ...(!(last && view.lastError) ? { note: 'error not kept (the task table stores only the latest error, and none after a success)' } : {}),
     });
   }
   if (view.status === 'SUCCEEDED') events.push({ kind: 'succeeded', attempt: attempts, ...(view.updatedAt ? { at: view.updatedAt } : {}) });
