@@ -52,6 +52,7 @@ if (process.argv[2] === undefined) {
       platform: 'node',
       target: ['node20'],
       sourcemap: true,
+      sourcesContent: false,
       legalComments: 'eof',
       logLevel: 'warning',
       plugins: [keepRelativeImports],

@@ -45,11 +45,15 @@ export async function startConsole(options: ConsoleOptions): Promise<RunningCons
   const log = options.log ?? ((line: string) => process.stderr.write(`${line}\n`));
   const host = options.host ?? DEFAULT_CONSOLE_HOST;
   const token = options.token ?? newAccessToken();
-  const assets = await loadConsoleAssets();
   const backend = new ConsoleBackend({ target: options.target, ...(options.sampleIntervalMs ? { sampleIntervalMs: options.sampleIntervalMs } : {}), ...(options.resolve ? { resolve: options.resolve } : {}),
     ...(options.createClients ? { createClients: options.createClients } : {}),
   });
+  // The target first (no local system, no stack: fail before anything listens), then the page.
   await backend.start();
+  const assets = await loadConsoleAssets().catch(async (error: unknown) => {
+    await backend.close();
+    throw error;
+  });
   if (!isLoopback(host)) {
     log(`warning: --host ${host} makes the console reachable beyond this machine; anyone who can reach it and learns the token can redrive and purge the DLQ (traffic is plain HTTP)`);
   }
