@@ -8,16 +8,18 @@ import { request } from 'node:http';
 import { networkInterfaces } from 'node:os';
 import { connect } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { CreateTableCommand, PutItemCommand } from '@aws-sdk/client-dynamodb';
+import { PutItemCommand } from '@aws-sdk/client-dynamodb';
 import { GetQueueAttributesCommand } from '@aws-sdk/client-sqs';
 import { createClients } from '../../../lib/ops/clients.ts';
 import { startConsole, type RunningConsole } from '../../../lib/ops/console/run-console.ts';
 import type { LocalState } from '../../../lib/local/state.ts';
-import { OPTIONAL_STACK_OUTPUTS, RECENT_TASKS_INDEX, STACK_OUTPUTS } from '../../../lib/protocol/resources.ts';
-import { createTestResources, emulatorEndpoints, testClients, uniqueName, type TestResources } from '../../support/aws.ts';
+import { OPTIONAL_STACK_OUTPUTS, RECENT_TASKS_INDEX } from '../../../lib/protocol/resources.ts';
+import { createTestResources, testClients, type TestResources } from '../../support/aws.ts';
 import { enforceIam } from '../../support/iam/enforcement.ts';
 import { asPrincipal } from '../../support/iam/principals.ts';
 import { putDeadLetter, visibleMessages } from '../ops/helpers.ts';
+import { localStateFor } from '../../support/local-state.ts';
+import { createTableWithRecentTasksIndex } from './helpers.ts';
 
 interface Reply {
   status: number;
@@ -57,26 +59,7 @@ let auth: Record<string, string>;
 const clients = testClients();
 
 function localState(r: TestResources): LocalState {
-  const e = emulatorEndpoints();
-  return {
-    pid: process.pid,
-    startedAt: new Date().toISOString(),
-    region: e.region,
-    sqsEndpoint: e.sqsEndpoint,
-    s3Endpoint: e.s3Endpoint,
-    dynamoEndpoint: e.dynamoEndpoint,
-    dynamoEngine: 'test',
-    stackName: 'ConsoleTestStack',
-    outputs: {
-      [STACK_OUTPUTS.queueUrl]: r.queueUrl,
-      [STACK_OUTPUTS.queueArn]: r.queueArn,
-      [STACK_OUTPUTS.deadLetterQueueUrl]: r.deadLetterQueueUrl,
-      [STACK_OUTPUTS.deadLetterQueueArn]: r.deadLetterQueueArn,
-      [STACK_OUTPUTS.tableName]: r.tableName,
-      [STACK_OUTPUTS.bucketName]: r.bucketName,
-    },
-    alarms: [{ name: 'ConsoleTestStack-DeadLetterQueueNotEmpty', state: 'ALARM', reason: 'test' }],
-  };
+  return { ...localStateFor(r, 'ConsoleTestStack'), alarms: [{ name: 'ConsoleTestStack-DeadLetterQueueNotEmpty', state: 'ALARM', reason: 'test' }] };
 }
 
 /** The console's own clients, each call evaluated against the operator role's policies. */
@@ -359,30 +342,8 @@ describe('taskq console: API on real queues and table', () => {
   });
 
   it('recent tasks: with the index (as the construct creates it), newest first across statuses', async () => {
-    const TableName = uniqueName('console-recent');
+    const TableName = await createTableWithRecentTasksIndex(clients.dynamo);
     const i = RECENT_TASKS_INDEX;
-    await clients.dynamo.send(
-      new CreateTableCommand({
-        TableName,
-        BillingMode: 'PAY_PER_REQUEST',
-        AttributeDefinitions: [
-          { AttributeName: 'pk', AttributeType: 'S' },
-          { AttributeName: i.partitionKey, AttributeType: 'S' },
-          { AttributeName: i.sortKey, AttributeType: 'S' },
-        ],
-        KeySchema: [{ AttributeName: 'pk', KeyType: 'HASH' }],
-        GlobalSecondaryIndexes: [
-          {
-            IndexName: i.indexName,
-            KeySchema: [
-              { AttributeName: i.partitionKey, KeyType: 'HASH' },
-              { AttributeName: i.sortKey, KeyType: 'RANGE' },
-            ],
-            Projection: { ProjectionType: 'INCLUDE', NonKeyAttributes: [...i.projectedAttributes] },
-          },
-        ],
-      }),
-    );
     const at = (minutesAgo: number) => new Date(Date.now() - minutesAgo * 60_000).toISOString();
     const rows: [string, string, number][] = [
       ['t-old', 'SUCCEEDED', 30],

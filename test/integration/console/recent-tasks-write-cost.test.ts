@@ -8,12 +8,13 @@
  * acquires; those are counted by DynamoDB's rule (see meteredDynamo).
  * The figures in docs/CONSOLE.md ("Recent tasks") are these; the test fails when they move.
  */
-import { CreateTableCommand, DynamoDBClient, type ConsumedCapacity } from '@aws-sdk/client-dynamodb';
+import { DynamoDBClient, type ConsumedCapacity } from '@aws-sdk/client-dynamodb';
 import { describe, expect, it } from 'vitest';
 import { RetryableError } from '../../../lib/protocol/errors.ts';
 import { LOCAL_CREDENTIALS } from '../../../lib/local/emulators.ts';
 import { RECENT_TASKS_INDEX } from '../../../lib/protocol/resources.ts';
-import { createTestResources, emulatorEndpoints, testClients, uniqueName } from '../../support/aws.ts';
+import { createTestResources, emulatorEndpoints, testClients } from '../../support/aws.ts';
+import { createTableWithRecentTasksIndex } from './helpers.ts';
 import { enforceIam } from '../../support/iam/enforcement.ts';
 import { registerResources } from '../../support/iam/resource-roles.ts';
 import { consumer, envelope, fakeContext, invokeLikeLambda, receiveEvent, sendTask, sleep, taskRecord } from '../runtime/helpers.ts';
@@ -55,43 +56,20 @@ function meteredDynamo(meter: Meter): DynamoDBClient {
   return client;
 }
 
-async function tableWithIndex(dynamo: DynamoDBClient): Promise<string> {
-  const TableName = uniqueName('recent-cost');
-  const i = RECENT_TASKS_INDEX;
-  await dynamo.send(
-    new CreateTableCommand({
-      TableName,
-      BillingMode: 'PAY_PER_REQUEST',
-      AttributeDefinitions: [
-        { AttributeName: 'pk', AttributeType: 'S' },
-        { AttributeName: i.partitionKey, AttributeType: 'S' },
-        { AttributeName: i.sortKey, AttributeType: 'S' },
-      ],
-      KeySchema: [{ AttributeName: 'pk', KeyType: 'HASH' }],
-      GlobalSecondaryIndexes: [
-        {
-          IndexName: i.indexName,
-          KeySchema: [
-            { AttributeName: i.partitionKey, KeyType: 'HASH' },
-            { AttributeName: i.sortKey, KeyType: 'RANGE' },
-          ],
-          Projection: { ProjectionType: 'INCLUDE', NonKeyAttributes: [...i.projectedAttributes] },
-        },
-      ],
-    }),
-  );
-  return TableName;
+/** Fresh queues and a task table with the index; the consumer's writes metered. */
+async function meteredResources() {
+  const clients = testClients();
+  const base = await createTestResources(clients);
+  const meter: Meter = { table: 0, index: 0, byRule: 0 };
+  const r = { ...base, tableName: await createTableWithRecentTasksIndex(clients.dynamo) };
+  registerResources({ tableName: r.tableName });
+  return { clients, r, meter, consumerClients: { ...clients, dynamo: meteredDynamo(meter) } };
 }
 
 describe('recentTasksIndex: write cost, measured with the real consumer', () => {
   it('a task that succeeds at its first attempt: 2 table writes, 3 index writes (≈ 3 million index write units per million tasks)', async () => {
-    const clients = testClients();
-    const base = await createTestResources(clients);
-    const meter: Meter = { table: 0, index: 0, byRule: 0 };
-    const dynamo = meteredDynamo(meter);
-    const r = { ...base, tableName: await tableWithIndex(clients.dynamo) };
-    registerResources({ tableName: r.tableName });
-    const { handler } = consumer(r, { ...clients, dynamo }, { greet: { handler: async (p: { name: string }) => ({ hello: p.name }) } });
+    const { clients, r, meter, consumerClients } = await meteredResources();
+    const { handler } = consumer(r, consumerClients, { greet: { handler: async (p: { name: string }) => ({ hello: p.name }) } });
     const tasks = 10;
     const sent = [];
     for (let n = 0; n < tasks; n++) sent.push(await sendTask(clients.sqs, r.queueUrl, envelope('greet', { name: `n${n}` })));
@@ -107,14 +85,9 @@ describe('recentTasksIndex: write cost, measured with the real consumer', () => 
   });
 
   it('a task that fails once, then succeeds: 4 table writes, 7 index writes', async () => {
-    const clients = testClients();
-    const base = await createTestResources(clients);
-    const meter: Meter = { table: 0, index: 0, byRule: 0 };
-    const dynamo = meteredDynamo(meter);
-    const r = { ...base, tableName: await tableWithIndex(clients.dynamo) };
-    registerResources({ tableName: r.tableName });
+    const { clients, r, meter, consumerClients } = await meteredResources();
     const failed = new Set<string>();
-    const { handler } = consumer(r, { ...clients, dynamo }, {
+    const { handler } = consumer(r, consumerClients, {
       flaky: {
         handler: async (p: { id: string }) => {
           if (!failed.has(p.id)) {
