@@ -122,7 +122,7 @@ beforeAll(async () => {
     { ...iam.env, TASKQ_LOCAL_STATE: statePath },
     (text) => (localOutput += text),
   );
-  state = await until(() => readLocalState(statePath), 100_000, 'the local system');
+  state = await until(() => readLocalState(statePath), 180_000, 'the local system');
   const common = { region: state.region, credentials: LOCAL_CREDENTIALS };
   sqs = new SQSClient({ ...common, endpoint: state.sqsEndpoint });
   producer = new TaskProducer({
@@ -139,7 +139,7 @@ beforeAll(async () => {
 
   browser = await chromium.launch({ executablePath: CHROMIUM, args: ['--no-sandbox', '--disable-dev-shm-usage'] });
   page = await browser.newPage({ viewport: { width: 1280, height: 900 } });
-}, 240_000);
+}, 300_000);
 
 afterEach(() => iam.assertNoDenials());
 
