@@ -317,6 +317,30 @@ program
   });
 
 program
+  .command('console')
+  .description('serve a web console (overview, tasks, DLQ) for the local system (--local) or a deployed stack, on 127.0.0.1 with a per-run token; Ctrl-C stops it')
+  .addOption(new Option('--port <port>', 'port to listen on; 0 = a free port').default(0).argParser(port))
+  .option('--host <address>', 'address to bind (default 127.0.0.1; anything else is reachable from other machines: a warning is printed)')
+  .addOption(new Option('--interval <seconds>', 'seconds between samples of the queues (default 2 locally, 30 against AWS)').argParser(positive))
+  .action(async (_opts, command: Command) => {
+    const opts = command.opts<{ port: number; host?: string; interval?: number }>();
+    const options = command.optsWithGlobals<GlobalOptions>();
+    const { startConsole } = await import('../lib/ops/console/run-console.ts');
+    const running = await startConsole({
+      target: options,
+      port: opts.port,
+      ...(opts.host !== undefined ? { host: opts.host } : {}),
+      ...(opts.interval !== undefined ? { sampleIntervalMs: opts.interval * 1000 } : {}),
+    });
+    process.stdout.write(`taskq console: ${running.url}\n(open it in a browser; the token in the address is required on every request; Ctrl-C stops the console)\n`);
+    await new Promise<void>((resolve) => {
+      const stop = () => void running.close().then(resolve);
+      process.once('SIGINT', stop);
+      process.once('SIGTERM', stop);
+    });
+  });
+
+program
   .command('local')
   .description(
     'run the CDK app of this folder locally (its cdk.json "app" command): SQS + S3 (fauxqs), DynamoDB, the app\'s consumer bundle, the alarms. ' +

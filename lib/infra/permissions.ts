@@ -79,6 +79,8 @@ export const ACTIONS = {
     queues: ['sqs:GetQueueAttributes'],
     /** status: a task's record. */
     table: ['dynamodb:GetItem'],
+    /** `taskq console`'s recent tasks, when the table has the recent-tasks index (the index only). */
+    recentTasksIndex: ['dynamodb:Query'],
     /** The stack's outputs (every command resolves resources from them) and its alarms (stats). */
     stack: ['cloudformation:DescribeStacks', 'cloudformation:ListStackResources'],
     /** stats: the states of the stack's alarms. */
@@ -118,6 +120,8 @@ function allLanes(r: TaskQueueResources): LaneQueues[] {
 export interface OperatorResources extends TaskQueueResources {
   /** The stack's id (its ARN): the resource of DescribeStacks / ListStackResources. */
   readonly stackId: string;
+  /** The task table's recent-tasks index, when it has one. */
+  readonly recentTasksIndexName?: string;
   readonly alarms: readonly cloudwatch.IAlarm[];
 }
 
@@ -200,6 +204,9 @@ export function grantOperatorRead(grantee: iam.IGrantable, r: OperatorResources)
   return combine([
     iam.Grant.addToPrincipal({ grantee, actions: [...a.queues], resourceArns: allLanes(r).flatMap((l) => [l.queue.queueArn, l.deadLetterQueue.queueArn]) }),
     iam.Grant.addToPrincipal({ grantee, actions: [...a.table], resourceArns: [r.table.tableArn] }),
+    ...(r.recentTasksIndexName
+      ? [iam.Grant.addToPrincipal({ grantee, actions: [...a.recentTasksIndex], resourceArns: [`${r.table.tableArn}/index/${r.recentTasksIndexName}`] })]
+      : []),
     iam.Grant.addToPrincipal({ grantee, actions: [...a.stack], resourceArns: [r.stackId] }),
     iam.Grant.addToPrincipal({ grantee, actions: [...a.alarms], resourceArns: r.alarms.map((alarm) => alarm.alarmArn) }),
     ...(r.encryptionKey ? [r.encryptionKey.grant(grantee, ...a.key)] : []),

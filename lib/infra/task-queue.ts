@@ -23,7 +23,7 @@ import { createConsumer } from './consumer-function.ts';
 import { createDashboard } from './dashboard.ts';
 import { acknowledgeNagFindings } from './nag-acknowledgments.ts';
 import { CUSTOM_METRICS, TaskQueueMetrics, type TaskMetricOptions } from './metrics.ts';
-import { createOutputs } from './outputs.ts';
+import { createOutputs, createRecentTasksIndexOutput } from './outputs.ts';
 import * as permissions from './permissions.ts';
 import { TASK_QUEUE_DEFAULTS, type TaskQueueProps } from './props.ts';
 import { createQueues } from './queues.ts';
@@ -35,6 +35,7 @@ import { createLaneOutputs } from './lane-outputs.ts';
 import { resolveFanOut, resolveLanes } from './lane-validation.ts';
 import { createRoutingTableItem } from './routing-table.ts';
 import { DEFAULT_LANE, type RoutingTable } from '../protocol/lanes.ts';
+import { RECENT_TASKS_INDEX } from '../protocol/resources.ts';
 
 export class TaskQueue extends Construct {
   /** The source queue producers send tasks to. */
@@ -59,6 +60,8 @@ export class TaskQueue extends Construct {
   readonly dashboard: cloudwatch.Dashboard;
   /** The customer-managed key, when one was given. */
   readonly encryptionKey: kms.IKey | undefined;
+  /** Name of the task table's recent-tasks index, when `recentTasksIndex` is on. */
+  readonly recentTasksIndex: string | undefined;
   /** Namespace of the consumer's custom metrics. */
   readonly metricsNamespace: string;
   /** Every setting after defaults were applied (what was actually deployed). */
@@ -77,6 +80,7 @@ export class TaskQueue extends Construct {
     const fanOut = resolveFanOut(props, resolvedLanes);
     this.config = config;
     this.encryptionKey = props.encryptionKey;
+    this.recentTasksIndex = props.recentTasksIndex ? RECENT_TASKS_INDEX.indexName : undefined;
     this.claimPrefix = config.claimPrefix;
     this.metricsNamespace = config.metricsNamespace;
 
@@ -167,6 +171,7 @@ export class TaskQueue extends Construct {
         consumerLogGroupName: this.consumerLogGroup.logGroupName,
       });
       createLaneOutputs(this, laneList);
+      if (props.recentTasksIndex) createRecentTasksIndexOutput(this, RECENT_TASKS_INDEX.indexName);
     }
   }
 
@@ -282,7 +287,12 @@ export class TaskQueue extends Construct {
 
   private operatorResources(): permissions.OperatorResources {
     const laneAlarms = Object.values(this.lanes).flatMap((lane) => Object.values(lane.alarms));
-    return { ...this.resources(), stackId: Stack.of(this).stackId, alarms: [...Object.values(this.alarms), ...laneAlarms] };
+    return {
+      ...this.resources(),
+      stackId: Stack.of(this).stackId,
+      alarms: [...Object.values(this.alarms), ...laneAlarms],
+      ...(this.recentTasksIndex ? { recentTasksIndexName: this.recentTasksIndex } : {}),
+    };
   }
 
   private resources(): permissions.TaskQueueResources {

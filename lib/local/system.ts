@@ -277,7 +277,11 @@ export async function startLocalSystem(options: LocalSystemOptions = {}): Promis
     const alarmTimer = setInterval(() => {
       const before = JSON.stringify(state.alarms?.map((a) => a.state));
       publishAlarms(alarms.evaluate());
-      if (JSON.stringify(state.alarms?.map((a) => a.state)) !== before) void saveState();
+      // The poller's totals, for `taskq console`'s throughput and failure charts.
+      const { deleted, returned } = metrics.snapshot();
+      const countersChanged = deleted !== state.counters?.deleted || returned !== state.counters?.returned;
+      if (countersChanged) state = { ...state, counters: { deleted, returned, at: new Date().toISOString() } };
+      if (countersChanged || JSON.stringify(state.alarms?.map((a) => a.state)) !== before) void saveState();
     }, 1000);
     poller?.start();
     for (const lanePoller of lanePollers) lanePoller.start();

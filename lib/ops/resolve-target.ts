@@ -11,7 +11,7 @@
  */
 import { LOCAL_CREDENTIALS } from '../local/emulators.ts';
 import { readLocalState, localStatePath, type LocalState } from '../local/state.ts';
-import { DEFAULTS, STACK_OUTPUTS } from '../protocol/resources.ts';
+import { DEFAULTS, OPTIONAL_STACK_OUTPUTS, STACK_OUTPUTS } from '../protocol/resources.ts';
 import { DEFAULT_LANE, LANE_NAME_PATTERN, laneOutputKey, type LaneOutputKey } from '../protocol/lanes.ts';
 import { OpsError } from './errors.ts';
 import { readLocalAlarms, type AlarmState } from './alarm-state.ts';
@@ -26,6 +26,8 @@ export interface TargetResources {
   readonly claimPrefix?: string;
   readonly consumerFunctionName?: string;
   readonly alarmTopicArn?: string;
+  /** The task table's recent-tasks index, when the stack has one (`recentTasksIndex`). */
+  readonly recentTasksIndexName?: string;
 }
 
 export type ResourceName = keyof TargetResources;
@@ -136,6 +138,7 @@ export function resourcesFromOutputs(outputs: Readonly<Record<string, string>>):
   pick('claimPrefix', STACK_OUTPUTS.claimPrefix);
   pick('consumerFunctionName', STACK_OUTPUTS.consumerFunctionName);
   pick('alarmTopicArn', STACK_OUTPUTS.alarmTopicArn);
+  pick('recentTasksIndexName', OPTIONAL_STACK_OUTPUTS.recentTasksIndexName);
   return r;
 }
 

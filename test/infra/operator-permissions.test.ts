@@ -8,6 +8,10 @@
  *   lookup) and only read-only actions (`dlq peek` receives messages: not read-only);
  * - `grantRedrive` still covers the DLQ commands when the queues are named by flags.
  *
+ * `taskq console` runs the same actions as the other commands, plus a Query on the task
+ * table's recent-tasks index when the construct has one (`recentTasksIndex`; the stacks here
+ * have it, and a stack without it grants no Query at all).
+ *
  * OPERATOR_CALLS declares each call site of the CLI's code (bin/taskq.ts and everything it
  * imports: lib/ops, lib/client, …) — file › function › command, read with the TypeScript
  * parser — with the IAM actions it needs, where, and which commands run it. It is checked
@@ -22,13 +26,13 @@ import { Template } from 'aws-cdk-lib/assertions';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { ACTIONS } from '../../lib/infra/permissions.ts';
 import { TaskQueue } from '../../lib/infra/task-queue.ts';
-import { DEFAULTS } from '../../lib/protocol/resources.ts';
+import { DEFAULTS, RECENT_TASKS_INDEX } from '../../lib/protocol/resources.ts';
 import { IAM_ACTION_OF_COMMAND, importClosure, REPOSITORY_ROOT, sdkCallSites } from '../support/sdk-call-sites.ts';
 import { logicalId, roleStatements, testApp, testStack, type Statement } from './helpers.ts';
 
-type Target = 'sourceQueue' | 'deadLetterQueue' | 'table' | 'claimObjects' | 'stack' | 'alarms' | 'anyResource';
+type Target = 'sourceQueue' | 'deadLetterQueue' | 'table' | 'recentTasksIndex' | 'claimObjects' | 'stack' | 'alarms' | 'anyResource';
 type Needs = Partial<Record<Target, readonly string[]>>;
-type Command = 'send' | 'status' | 'stats' | 'dlq peek' | 'dlq redrive' | 'dlq purge';
+type Command = 'send' | 'status' | 'stats' | 'dlq peek' | 'dlq redrive' | 'dlq purge' | 'console';
 
 interface CallSite {
   readonly commands: readonly Command[];
@@ -40,12 +44,13 @@ interface CallSite {
   readonly localOnly?: true;
 }
 
-const ALL: readonly Command[] = ['send', 'status', 'stats', 'dlq peek', 'dlq redrive', 'dlq purge'];
+const ALL: readonly Command[] = ['send', 'status', 'stats', 'dlq peek', 'dlq redrive', 'dlq purge', 'console'];
 const READ_ONLY_COMMANDS: readonly Command[] = ['stats', 'status'];
 /** Actions that change nothing: the only ones grantOperatorRead may give. */
 const READ_ONLY_ACTIONS = new Set([
   'sqs:GetQueueAttributes',
   'dynamodb:GetItem',
+  'dynamodb:Query',
   'cloudformation:DescribeStacks',
   'cloudformation:ListStackResources',
   'cloudwatch:DescribeAlarms',
@@ -66,15 +71,15 @@ const OPERATOR_CALLS: Record<string, CallSite> = {
   // status
   'lib/client/task-status.ts › get › GetItem': { commands: ['status'], needs: { table: ['dynamodb:GetItem'] } },
   // stats (and purge counts the DLQ before purging)
-  'lib/ops/stats.ts › queueCounts › GetQueueAttributes': { commands: ['stats', 'dlq purge'], needs: { sourceQueue: ['sqs:GetQueueAttributes'], deadLetterQueue: ['sqs:GetQueueAttributes'] } },
-  'lib/ops/oldest-age.ts › cloudWatchOldestAge › GetMetricData': { commands: ['stats'], needs: { anyResource: ['cloudwatch:GetMetricData'] } },
-  'lib/ops/stack-outputs.ts › listStackAlarmNames › ListStackResources': { commands: ['stats'], needs: { stack: ['cloudformation:ListStackResources'] } },
-  'lib/ops/alarms.ts › cloudWatchAlarms › DescribeAlarms': { commands: ['stats'], needs: { alarms: ['cloudwatch:DescribeAlarms'] } },
+  'lib/ops/stats.ts › queueCounts › GetQueueAttributes': { commands: ['stats', 'dlq purge', 'console'], needs: { sourceQueue: ['sqs:GetQueueAttributes'], deadLetterQueue: ['sqs:GetQueueAttributes'] } },
+  'lib/ops/oldest-age.ts › cloudWatchOldestAge › GetMetricData': { commands: ['stats', 'console'], needs: { anyResource: ['cloudwatch:GetMetricData'] } },
+  'lib/ops/stack-outputs.ts › listStackAlarmNames › ListStackResources': { commands: ['stats', 'console'], needs: { stack: ['cloudformation:ListStackResources'] } },
+  'lib/ops/alarms.ts › cloudWatchAlarms › DescribeAlarms': { commands: ['stats', 'console'], needs: { alarms: ['cloudwatch:DescribeAlarms'] } },
   // dlq peek / redrive: receive with a hold, release
-  'lib/ops/dlq-messages.ts › receiveDeadLetters › ReceiveMessage': { commands: ['dlq peek', 'dlq redrive'], needs: { deadLetterQueue: ['sqs:ReceiveMessage'] } },
-  'lib/ops/dlq-messages.ts › releaseMessages › ChangeMessageVisibilityBatch': { commands: ['dlq peek', 'dlq redrive'], needs: { deadLetterQueue: ['sqs:ChangeMessageVisibility'] } },
+  'lib/ops/dlq-messages.ts › receiveDeadLetters › ReceiveMessage': { commands: ['dlq peek', 'dlq redrive', 'console'], needs: { deadLetterQueue: ['sqs:ReceiveMessage'] } },
+  'lib/ops/dlq-messages.ts › releaseMessages › ChangeMessageVisibilityBatch': { commands: ['dlq peek', 'dlq redrive', 'console'], needs: { deadLetterQueue: ['sqs:ChangeMessageVisibility'] } },
   // dlq redrive
-  'lib/ops/dlq-redrive.ts › attributes › GetQueueAttributes': { commands: ['dlq redrive'], needs: { deadLetterQueue: ['sqs:GetQueueAttributes'], sourceQueue: ['sqs:GetQueueAttributes'] } },
+  'lib/ops/dlq-redrive.ts › attributes › GetQueueAttributes': { commands: ['dlq redrive', 'console'], needs: { deadLetterQueue: ['sqs:GetQueueAttributes'], sourceQueue: ['sqs:GetQueueAttributes'] } },
   'lib/ops/dlq-redrive.ts › tryMoveTask › StartMessageMoveTask': {
     commands: ['dlq redrive'],
     needs: { deadLetterQueue: ['sqs:StartMessageMoveTask'] },
@@ -83,10 +88,14 @@ const OPERATOR_CALLS: Record<string, CallSite> = {
   },
   'lib/ops/dlq-redrive.ts › tryMoveTask › CancelMessageMoveTask': { commands: ['dlq redrive'], needs: { deadLetterQueue: ['sqs:CancelMessageMoveTask'] } },
   'lib/ops/dlq-redrive.ts › tryMoveTask › ListMessageMoveTasks': { commands: ['dlq redrive'], needs: { deadLetterQueue: ['sqs:ListMessageMoveTasks'] } },
-  'lib/ops/dlq-redrive.ts › receiveSendDelete › SendMessageBatch': { commands: ['dlq redrive'], needs: { sourceQueue: ['sqs:SendMessage'] } },
-  'lib/ops/dlq-redrive.ts › deleteMessages › DeleteMessageBatch': { commands: ['dlq redrive'], needs: { deadLetterQueue: ['sqs:DeleteMessage'] } },
+  'lib/ops/dlq-redrive.ts › receiveSendDelete › SendMessageBatch': { commands: ['dlq redrive', 'console'], needs: { sourceQueue: ['sqs:SendMessage'] } },
+  'lib/ops/dlq-redrive.ts › deleteMessages › DeleteMessageBatch': { commands: ['dlq redrive', 'console'], needs: { deadLetterQueue: ['sqs:DeleteMessage'] } },
+  // console: a task by id or key, processed/failed per minute, recent tasks from the index
+  'lib/ops/console/task-lookup.ts › lookUpTask › GetItem': { commands: ['console'], needs: { table: ['dynamodb:GetItem'] } },
+  'lib/ops/console/task-rates.ts › cloudWatchRates › GetMetricData': { commands: ['console'], needs: { anyResource: ['cloudwatch:GetMetricData'] } },
+  'lib/ops/console/recent-tasks.ts › recentTasks › Query': { commands: ['console'], needs: { recentTasksIndex: ['dynamodb:Query'] } },
   // dlq purge
-  'lib/ops/dlq-purge.ts › purgeDeadLetters › PurgeQueue': { commands: ['dlq purge'], needs: { deadLetterQueue: ['sqs:PurgeQueue'] } },
+  'lib/ops/dlq-purge.ts › purgeDeadLetters › PurgeQueue': { commands: ['dlq purge', 'console'], needs: { deadLetterQueue: ['sqs:PurgeQueue'] } },
   // Imported for its credentials constant; only `npm start` waits for DynamoDB Local with it.
   'lib/local/emulators.ts › waitForDynamo › ListTables': { commands: [], needs: {}, localOnly: true },
   // `taskq local` (lib/local/run-local.ts) creates and serves the app's resources on the
@@ -131,7 +140,7 @@ function needed(filter: (site: CallSite) => boolean): string[] {
 
 beforeAll(() => {
   const stack = testStack();
-  const tq = new TaskQueue(stack, 'Tasks');
+  const tq = new TaskQueue(stack, 'Tasks', { recentTasksIndex: true });
   const role = (id: string) => new iam.Role(stack, id, { assumedBy: new iam.AccountRootPrincipal() });
   tq.grantOperate(role('Operator'));
   tq.grantOperatorRead(role('Reader'));
@@ -142,6 +151,7 @@ beforeAll(() => {
     sourceQueue: [arn(logicalId(template, 'AWS::SQS::Queue', 'TasksQueue'))],
     deadLetterQueue: [arn(logicalId(template, 'AWS::SQS::Queue', 'TasksDeadLetterQueue'))],
     table: [arn(logicalId(template, 'AWS::DynamoDB::Table'))],
+    recentTasksIndex: [`${arn(logicalId(template, 'AWS::DynamoDB::Table'))}/index/${RECENT_TASKS_INDEX.indexName}`],
     claimObjects: [`${arn(logicalId(template, 'AWS::S3::Bucket'))}/${DEFAULTS.claimPrefix}*`],
     stack: ['${AWS::StackId}'],
     alarms: Object.keys(template.findResources('AWS::CloudWatch::Alarm')).map(arn).sort(),
@@ -155,7 +165,7 @@ beforeAll(() => {
 
   const k = testStack({}, 'Keyed');
   const key = new kms.Key(k, 'Key', { enableKeyRotation: true });
-  const ktq = new TaskQueue(k, 'Tasks', { encryptionKey: key });
+  const ktq = new TaskQueue(k, 'Tasks', { encryptionKey: key, recentTasksIndex: true });
   ktq.grantOperate(new iam.Role(k, 'Operator', { assumedBy: new iam.AccountRootPrincipal() }));
   ktq.grantOperatorRead(new iam.Role(k, 'Reader', { assumedBy: new iam.AccountRootPrincipal() }));
   const kt = Template.fromStack(k);
@@ -220,6 +230,21 @@ describe('grantOperate: one grant for every CLI command', () => {
     const actions = new Set(statementsOf.operate.flatMap((s) => s.actions));
     const declared = new Set([...Object.values(ACTIONS.operatorRead).flat(), ...Object.values(ACTIONS.send).flat(), ...Object.values(ACTIONS.redrive).flat()].filter((a) => !a.startsWith('kms:')));
     expect([...actions].sort()).toEqual([...declared].sort());
+  });
+});
+
+describe('recentTasksIndex off (the default): no index, no Query', () => {
+  it('grantOperate and grantOperatorRead give no dynamodb:Query', () => {
+    const stack = testStack({}, 'NoIndex');
+    const tq = new TaskQueue(stack, 'Tasks');
+    tq.grantOperate(new iam.Role(stack, 'Operator', { assumedBy: new iam.AccountRootPrincipal() }));
+    tq.grantOperatorRead(new iam.Role(stack, 'Reader', { assumedBy: new iam.AccountRootPrincipal() }));
+    const t = Template.fromStack(stack);
+    for (const role of ['Operator', 'Reader']) {
+      const actions = roleStatements(t, logicalId(t, 'AWS::IAM::Role', role)).flatMap((s) => s.actions);
+      expect(actions, role).not.toContain('dynamodb:Query');
+      expect(actions, role).toContain('dynamodb:GetItem');
+    }
   });
 });
 

@@ -45,6 +45,7 @@ export const IAM_ACTION_OF_COMMAND: Readonly<Record<string, string>> = {
   DeleteItem: 'dynamodb:DeleteItem',
   BatchWriteItem: 'dynamodb:BatchWriteItem',
   BatchGetItem: 'dynamodb:BatchGetItem',
+  Query: 'dynamodb:Query',
   // CloudFormation, CloudWatch
   DescribeStacks: 'cloudformation:DescribeStacks',
   ListStackResources: 'cloudformation:ListStackResources',
