@@ -17,3 +17,7 @@ export { CONSUMER_BUNDLING } from './consumer-bundling.ts';
 export { TaskQueueStack } from './task-queue-stack.ts';
 export { contextProps, CONTEXT_KEYS, TaskQueueContextError } from './stack-context.ts';
 export type { TaskQueueStackProps } from './task-queue-stack.ts';
+export * from './schedule-props.ts';
+export { TaskSchedules, SCHEDULE_ALARM_NAME_SUFFIX, type TaskSchedulesOptions } from './schedules.ts';
+export { SCHEDULE_ACTIONS } from './schedule-permissions.ts';
+export type { ResolvedSchedule } from './schedule-validation.ts';

@@ -27,6 +27,8 @@ import { createOutputs } from './outputs.ts';
 import * as permissions from './permissions.ts';
 import { TASK_QUEUE_DEFAULTS, type TaskQueueProps } from './props.ts';
 import { createQueues } from './queues.ts';
+import { resolveSchedules } from './schedule-validation.ts';
+import { TaskSchedules } from './schedules.ts';
 import { createClaimBucket, createTaskTable } from './storage.ts';
 import { resolveTaskQueueProps, type ResolvedTaskQueueConfig } from './validation.ts';
 
@@ -57,12 +59,19 @@ export class TaskQueue extends Construct {
   readonly metricsNamespace: string;
   /** Every setting after defaults were applied (what was actually deployed). */
   readonly config: ResolvedTaskQueueConfig;
+  /** The Scheduler schedules, their group, role, dead-letter queue and alarm; undefined without `schedules`. */
+  readonly schedules: TaskSchedules | undefined;
 
   private readonly metrics: TaskQueueMetrics;
 
   constructor(scope: Construct, id: string, props: TaskQueueProps = {}) {
     super(scope, id);
     const config = resolveTaskQueueProps(props);
+    const schedules = resolveSchedules(props.schedules, {
+      fifo: config.fifo,
+      contentBasedDeduplication: config.contentBasedDeduplication,
+      ...(props.taskTypes ? { taskTypes: props.taskTypes } : {}),
+    });
     this.config = config;
     this.encryptionKey = props.encryptionKey;
     this.claimPrefix = config.claimPrefix;
@@ -103,10 +112,15 @@ export class TaskQueue extends Construct {
     const defaultName = Token.isUnresolved(stackName) ? undefined : `${stackName}-${id}`;
     const alarmNamePrefix = props.alarmNamePrefix ?? defaultName;
     this.alarms = createAlarms(this, config, this.metrics, this.alarmTopic, alarmNamePrefix);
-    allowAlarmsToPublish(this, alarmTopic, props.encryptionKey, Object.values(this.alarms), alarmNamePrefix);
+    const outputs = props.outputs ?? TASK_QUEUE_DEFAULTS.outputs;
+    this.schedules =
+      schedules.length > 0
+        ? new TaskSchedules(this, 'Schedules', schedules, { queue, encryptionKey: props.encryptionKey, config, alarmTopic: this.alarmTopic, alarmNamePrefix, outputs })
+        : undefined;
+    allowAlarmsToPublish(this, alarmTopic, props.encryptionKey, this.allAlarms(), alarmNamePrefix);
     this.dashboard = createDashboard(this, config, this.metrics, this.alarms, props.dashboardName ?? defaultName);
 
-    if (props.outputs ?? TASK_QUEUE_DEFAULTS.outputs) {
+    if (outputs) {
       createOutputs(this, {
         queueUrl: queue.queueUrl,
         queueArn: queue.queueArn,
@@ -233,8 +247,17 @@ export class TaskQueue extends Construct {
     return this.metrics.custom(CUSTOM_METRICS.unfinishedTaskAge, 'Maximum', props);
   }
 
+  private allAlarms(): cloudwatch.IAlarm[] {
+    return [...Object.values(this.alarms), ...(this.schedules ? [this.schedules.alarm] : [])];
+  }
+
   private operatorResources(): permissions.OperatorResources {
-    return { ...this.resources(), stackId: Stack.of(this).stackId, alarms: Object.values(this.alarms) };
+    return {
+      ...this.resources(),
+      stackId: Stack.of(this).stackId,
+      alarms: this.allAlarms(),
+      ...(this.schedules ? { schedules: { group: this.schedules.group, role: this.schedules.role, names: Object.keys(this.schedules.schedules) } } : {}),
+    };
   }
 
   private resources(): permissions.TaskQueueResources {
