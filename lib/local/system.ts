@@ -13,6 +13,7 @@ import { EventSourcePoller, type InvocationResult, type LambdaSqsHandler } from 
 import { LOCAL_CREDENTIALS, startEmulators, type DynamoEngine, type Emulators } from './emulators.ts';
 import { LocalAlarms, type AlarmState, type AlarmStatus } from './local-alarms.ts';
 import { LocalMetrics, type MetricsSnapshot } from './metrics.ts';
+import { LocalScheduler } from './local-scheduler.ts';
 import { provision, type LocalMapping, type LocalQueue, type ProvisionedSystem } from './provision.ts';
 import { localStatePath, removeLocalState, writeLocalState, type LocalState } from './state.ts';
 import { synthesizeApp, type ConsumerBundle } from './app-synth.ts';
@@ -52,11 +53,14 @@ export interface LocalSystemOptions {
   readonly onEvent?: (event: LocalSystemEvent) => void;
   /** Progress while starting. */
   readonly onProgress?: (message: string) => void;
+  /** The clock the schedules fire by (tests move it). @default () => new Date() */
+  readonly scheduleClock?: () => Date;
 }
 
 export type LocalSystemEvent =
   | { readonly kind: 'alarm'; readonly status: AlarmStatus; readonly previous: AlarmState }
   | { readonly kind: 'invocation'; readonly result: InvocationResult }
+  | { readonly kind: 'schedule'; readonly name: string; readonly scheduledTime: string; readonly delivered: boolean }
   | { readonly kind: 'error'; readonly message: string; readonly error?: unknown };
 
 export interface ConnectionInfo {
@@ -81,6 +85,8 @@ export interface LocalSystem {
   readonly poller: EventSourcePoller | undefined;
   readonly metrics: LocalMetrics;
   readonly alarms: LocalAlarms;
+  /** Fires the template's Scheduler schedules; undefined when it has none. */
+  readonly scheduler: LocalScheduler | undefined;
   readonly connection: ConnectionInfo;
   readonly statePath: string;
   /** The file whose handler the poller invokes. */
@@ -244,6 +250,23 @@ export async function startLocalSystem(options: LocalSystemOptions = {}): Promis
       : undefined;
     if (!poller) emit({ kind: 'error', message: `event source mapping ${mapping.logicalId} is disabled in the template: nothing consumes the queue` });
 
+    const scheduler =
+      provisioned.schedules.length > 0
+        ? new LocalScheduler({
+            sqs: clients.sqs,
+            schedules: provisioned.schedules,
+            statePath,
+            ...(options.scheduleClock ? { now: options.scheduleClock } : {}),
+            onFire: (fired) => emit({ kind: 'schedule', ...fired }),
+            onChange: (statuses) => {
+              state = { ...state, schedules: statuses };
+              void saveState();
+            },
+            onError: (error) => emit({ kind: 'error', message: `scheduler: ${describe(error)}`, error }),
+          })
+        : undefined;
+    if (scheduler) state = { ...state, schedules: scheduler.statuses };
+
     metrics.start();
     await metrics.sample();
     publishAlarms(alarms.evaluate());
@@ -254,6 +277,7 @@ export async function startLocalSystem(options: LocalSystemOptions = {}): Promis
       if (JSON.stringify(state.alarms?.map((a) => a.state)) !== before) void saveState();
     }, 1000);
     poller?.start();
+    scheduler?.start();
 
     let stopping: Promise<void> | undefined;
     return {
@@ -265,6 +289,7 @@ export async function startLocalSystem(options: LocalSystemOptions = {}): Promis
       poller,
       metrics,
       alarms,
+      scheduler,
       connection,
       statePath,
       consumerModule,
@@ -273,6 +298,7 @@ export async function startLocalSystem(options: LocalSystemOptions = {}): Promis
       stop() {
         stopping ??= (async () => {
           clearInterval(alarmTimer);
+          await scheduler?.stop();
           await poller?.stop();
           await metrics.stop();
           stopped = true;
