@@ -11,15 +11,14 @@
  * retries within it); older ones are dropped.
  *
  * Pause and resume: `taskq schedules pause|resume <name>` writes a small control file next to
- * the state file (scheduleControlPath); the scheduler reads it every tick. Its state wins
+ * the state file (./schedule-control.ts); the scheduler reads it every tick. Its state wins
  * over the template's until the local system restarts.
  */
-import { mkdir, readFile, rename, writeFile } from 'node:fs/promises';
-import { dirname, join } from 'node:path';
 import { SendMessageCommand, type SQSClient } from '@aws-sdk/client-sqs';
 import { nextOccurrence } from '../protocol/schedule-expression.ts';
 import { formatScheduledTime, substituteScheduledTime } from '../protocol/schedule.ts';
 import type { LocalSchedule } from './local-schedules.ts';
+import { readScheduleControl } from './schedule-control.ts';
 
 export interface LocalScheduleStatus {
   readonly name: string;
@@ -48,29 +47,6 @@ export interface LocalSchedulerOptions {
   readonly onFire?: (event: { readonly name: string; readonly scheduledTime: string; readonly delivered: boolean }) => void;
   readonly onChange?: (statuses: readonly LocalScheduleStatus[]) => void;
   readonly onError?: (error: unknown) => void;
-}
-
-/** `schedules.json` next to the state file: `{ "<name>": "ENABLED" | "DISABLED" }`. */
-export function scheduleControlPath(statePath: string): string {
-  return join(dirname(statePath), 'schedules.json');
-}
-
-export async function readScheduleControl(statePath: string): Promise<Record<string, 'ENABLED' | 'DISABLED'>> {
-  try {
-    return JSON.parse(await readFile(scheduleControlPath(statePath), 'utf8')) as Record<string, 'ENABLED' | 'DISABLED'>;
-  } catch {
-    return {};
-  }
-}
-
-/** What `taskq schedules pause|resume` does locally. */
-export async function setLocalScheduleState(statePath: string, name: string, state: 'ENABLED' | 'DISABLED'): Promise<void> {
-  const control = { ...(await readScheduleControl(statePath)), [name]: state };
-  const path = scheduleControlPath(statePath);
-  await mkdir(dirname(path), { recursive: true });
-  const temporary = `${path}.${process.pid}.tmp`;
-  await writeFile(temporary, `${JSON.stringify(control, null, 2)}\n`);
-  await rename(temporary, path);
 }
 
 interface Running {

@@ -11,7 +11,7 @@
  */
 import { LOCAL_CREDENTIALS } from '../local/emulators.ts';
 import { readLocalState, localStatePath, type LocalState } from '../local/state.ts';
-import { DEFAULTS, STACK_OUTPUTS } from '../protocol/resources.ts';
+import { DEFAULTS, SCHEDULE_OUTPUTS, STACK_OUTPUTS } from '../protocol/resources.ts';
 import { OpsError } from './errors.ts';
 import { readLocalAlarms, type AlarmState } from './alarm-state.ts';
 
@@ -25,6 +25,8 @@ export interface TargetResources {
   readonly claimPrefix?: string;
   readonly consumerFunctionName?: string;
   readonly alarmTopicArn?: string;
+  /** The Scheduler schedule group of a task queue with schedules. */
+  readonly scheduleGroupName?: string;
 }
 
 export type ResourceName = keyof TargetResources;
@@ -133,6 +135,7 @@ export function resourcesFromOutputs(outputs: Readonly<Record<string, string>>):
   pick('claimPrefix', STACK_OUTPUTS.claimPrefix);
   pick('consumerFunctionName', STACK_OUTPUTS.consumerFunctionName);
   pick('alarmTopicArn', STACK_OUTPUTS.alarmTopicArn);
+  pick('scheduleGroupName', SCHEDULE_OUTPUTS.scheduleGroupName);
   return r;
 }
 

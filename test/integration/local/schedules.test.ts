@@ -6,15 +6,18 @@
  * delivery that keeps failing lands in the schedule dead-letter queue with Scheduler's
  * attributes; pause and resume go through the control file the CLI writes.
  */
+import { execFile } from 'node:child_process';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { promisify } from 'node:util';
 import { Duration } from 'aws-cdk-lib';
 import { GetQueueAttributesCommand, ReceiveMessageCommand, SendMessageCommand } from '@aws-sdk/client-sqs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { TaskQueueStack } from '../../../lib/infra/task-queue-stack.ts';
-import { LocalScheduler, setLocalScheduleState } from '../../../lib/local/local-scheduler.ts';
+import { LocalScheduler } from '../../../lib/local/local-scheduler.ts';
+import { setScheduleState } from '../../../lib/ops/schedules.ts';
 import { readLocalState } from '../../../lib/local/state.ts';
 import { startLocalSystem, type LocalSystem, type LocalSystemEvent } from '../../../lib/local/system.ts';
 import type { CfnTemplate } from '../../../lib/local/template.ts';
@@ -24,6 +27,8 @@ import { runs } from '../../fixtures/scheduled-consumer.ts';
 import { testApp } from '../../infra/helpers.ts';
 import { uniqueName } from '../../support/aws.ts';
 
+const execFileAsync = promisify(execFile);
+const BIN = fileURLToPath(new URL('../../../bin/taskq.ts', import.meta.url));
 const CONSUMER = fileURLToPath(new URL('../../fixtures/scheduled-consumer.ts', import.meta.url));
 
 let system: LocalSystem;
@@ -123,16 +128,29 @@ describe('local schedules', () => {
     expect(keys.map((k) => runsOf(k).length)).toEqual([1, 1, 1]);
   });
 
-  it('pause and resume through the control file (what `taskq schedules pause|resume` writes locally)', async () => {
+  it('`taskq schedules --local` lists them; pause and resume (the CLI and lib/ops) go through the control file', async () => {
     const statePath = join(dir, 'state.json');
-    await setLocalScheduleState(statePath, 'tick', 'DISABLED');
+    const cli = (...args: string[]) =>
+      execFileAsync(process.execPath, ['--import', 'tsx', BIN, ...args, '--local', '--json'], { env: { ...process.env, TASKQ_LOCAL_STATE: statePath } });
+    const listed = JSON.parse((await cli('schedules')).stdout) as { name: string; state: string; nextRun?: string }[];
+    expect(listed.map((s) => s.name).sort()).toEqual(['berlin-morning', 'tick']);
+    expect(listed.every((s) => s.state === 'ENABLED' && s.nextRun)).toBe(true);
+    const unknown = await cli('schedules', 'pause', 'nope').catch((e: { code: number; stderr: string }) => e);
+    expect(unknown).toMatchObject({ code: 2 });
+
+    const paused = await setScheduleState(
+      { target: { mode: 'local', region: 'us-east-1', endpoints: {}, resources: {} }, scheduler: () => Promise.reject(new Error('no Scheduler locally')), cloudFormation: () => Promise.reject(new Error('no CloudFormation locally')), statePath },
+      'tick',
+      'DISABLED',
+    );
+    expect(paused).toMatchObject({ name: 'tick', state: 'DISABLED' });
     await until(async () => ((await readLocalState(statePath))?.schedules?.find((s) => s.name === 'tick')?.state === 'DISABLED' ? true : undefined), 10_000, 'tick paused');
     const before = runs.filter((r) => r.type === 'tick').length;
     virtualNow = Date.parse('2026-12-02T08:35:55Z');
     await new Promise((r) => setTimeout(r, 1500));
     expect(runs.filter((r) => r.type === 'tick')).toHaveLength(before);
 
-    await setLocalScheduleState(statePath, 'tick', 'ENABLED');
+    expect(JSON.parse((await cli('schedules', 'resume', 'tick')).stdout)).toMatchObject({ name: 'tick', state: 'ENABLED' });
     const resumed = await until(async () => (await readLocalState(statePath))?.schedules?.find((s) => s.name === 'tick' && s.state === 'ENABLED'), 10_000, 'tick resumed');
     // Resumed: counted from now; the occurrences missed while paused are not sent.
     expect(resumed.nextRun).toBe('2026-12-02T08:36:55.000Z');
