@@ -188,6 +188,7 @@ export async function startLocalSystem(options: LocalSystemOptions = {}): Promis
       sqs: clients.sqs,
       source: sourceQueue,
       ...(deadLetterQueue ? { deadLetter: deadLetterQueue } : {}),
+      otherQueues: [...new Set(provisioned.schedules.flatMap((s) => (s.deadLetterQueue ? [s.deadLetterQueue] : [])))],
       functionName: fn.name,
       oldestMessageSentAt: (name) => emulators.oldestMessageSentAt(name),
       onError: (error) => emit({ kind: 'error', message: `metrics: ${describe(error)}`, error }),

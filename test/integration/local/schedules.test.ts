@@ -160,7 +160,9 @@ describe('local schedules', () => {
     expect(events.some((e) => e.kind === 'schedule' && e.name === 'tick' && e.delivered)).toBe(true);
   });
 
-  it('a delivery that keeps failing goes to the schedule dead-letter queue with Scheduler\'s attributes', async () => {
+  it('a delivery that keeps failing goes to the schedule dead-letter queue with Scheduler\'s attributes, and ScheduleDeliveryFailed goes to ALARM', async () => {
+    const alarmName = system.alarms.definitions.find((d) => d.name.endsWith('-ScheduleDeliveryFailed'))!.name;
+    expect(system.alarms.statuses.find((a) => a.name === alarmName)?.state).not.toBe('ALARM');
     const schedule = system.provisioned.schedules.find((s) => s.name === 'tick')!;
     const missing = { ...schedule.queue, url: `${schedule.queue.url}-does-not-exist` };
     const scheduler = new LocalScheduler({ sqs: system.clients.sqs, schedules: [], statePath: join(dir, 'state.json'), maxLocalAttempts: 2 });
@@ -172,5 +174,7 @@ describe('local schedules', () => {
     expect(message.MessageAttributes!.RETRY_ATTEMPTS!.StringValue).toBe('1');
     expect(message.MessageAttributes!.ERROR_CODE!.StringValue).toBeTruthy();
     expect(message.MessageAttributes!.SCHEDULE_ARN!.StringValue).toMatch(/schedule\/.+\/tick$/);
+    // Visible or in flight (this receive hides it): the alarm pages either way.
+    await until(() => (system.alarms.statuses.find((a) => a.name === alarmName)?.state === 'ALARM' ? true : undefined), 20_000, 'ScheduleDeliveryFailed in ALARM');
   });
 });
