@@ -1,6 +1,6 @@
 #!/usr/bin/env node
 /**
- * taskq — the operations CLI: send, status, stats, dlq peek / redrive / purge, contracts, against a
+ * taskq — the operations CLI: send, status, stats, dlq peek / redrive / purge, schedules, contracts, against a
  * deployed stack (CloudFormation outputs, or explicit flags) or the local system (--local);
  * and `local`, which runs the CDK app of the current folder on this machine.
  * The logic lives in lib/ops/ and lib/local/; this file wires commander to it and renders
@@ -160,6 +160,43 @@ program
       output(options, result, () => formatStats(result));
     });
   });
+
+const schedules = program.command('schedules').description("the task queue's recurring tasks: list (with the next run), pause, resume");
+
+/** Runs a schedules action with the sources it needs (the schedule group from the stack outputs or the local state). */
+async function withSchedules<T>(command: Command, action: (sources: import('../lib/ops/schedules.ts').ScheduleSources, options: GlobalOptions) => Promise<T>): Promise<T> {
+  return withTarget(command, ['scheduleGroupName'], (target, clients, options) =>
+    action({ target, scheduler: () => clients.scheduler(), cloudFormation: () => clients.cloudFormation() }, options),
+  );
+}
+
+schedules
+  .command('list', { isDefault: true })
+  .description('every schedule: state, expression, time zone and next run (UTC)')
+  .action(async (_opts, command: Command) => {
+    const { listSchedules, formatSchedules } = await import('../lib/ops/schedules.ts');
+    await withSchedules(command, async (sources, options) => {
+      const views = await listSchedules(sources);
+      output(options, views, () => formatSchedules(views));
+    });
+  });
+
+for (const [verb, state, done] of [
+  ['pause', 'DISABLED', 'paused: no occurrence is sent until it is resumed (a deployment resumes it when the construct says enabled)'],
+  ['resume', 'ENABLED', 'resumed'],
+] as const) {
+  schedules
+    .command(verb)
+    .description(`${verb} one schedule (exit 2 when there is no such schedule)`)
+    .argument('<name>', 'schedule name')
+    .action(async (name: string, _opts, command: Command) => {
+      const { setScheduleState, formatSchedules } = await import('../lib/ops/schedules.ts');
+      await withSchedules(command, async (sources, options) => {
+        const view = await setScheduleState(sources, name, state);
+        output(options, view, () => `${formatSchedules([view])}\n\nSchedule ${name} ${done}.`);
+      });
+    });
+}
 
 const dlq = program.command('dlq').description('inspect, redrive or purge the dead-letter queue (peek, redrive, purge)');
 

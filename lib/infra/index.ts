@@ -22,3 +22,7 @@ export type { LaneShared } from './lane.ts';
 export type { LaneProps } from './lane-props.ts';
 export { ESM_MIN_MAX_CONCURRENCY, type ResolvedLane } from './lane-validation.ts';
 export type { LaneAlarms } from './alarms.ts';
+export * from './schedule-props.ts';
+export { TaskSchedules, SCHEDULE_ALARM_NAME_SUFFIX, type TaskSchedulesOptions } from './schedules.ts';
+export { SCHEDULE_ACTIONS } from './schedule-permissions.ts';
+export type { ResolvedSchedule } from './schedule-validation.ts';

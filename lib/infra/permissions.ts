@@ -11,6 +11,7 @@ import type * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import { Construct } from 'constructs';
 import { acknowledgeClaimPrefixWildcard, acknowledgeMetricDataWildcard } from './nag-acknowledgments.ts';
+import { grantScheduleRead, grantScheduleUpdate, type ScheduleResources } from './schedule-permissions.ts';
 import type * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
 import type * as kms from 'aws-cdk-lib/aws-kms';
 import type * as s3 from 'aws-cdk-lib/aws-s3';
@@ -123,6 +124,8 @@ export interface OperatorResources extends TaskQueueResources {
   /** The task table's recent-tasks index, when it has one. */
   readonly recentTasksIndexName?: string;
   readonly alarms: readonly cloudwatch.IAlarm[];
+  /** The schedule group and role, when the task queue has schedules (`taskq schedules`). */
+  readonly schedules?: ScheduleResources;
 }
 
 /**
@@ -210,12 +213,18 @@ export function grantOperatorRead(grantee: iam.IGrantable, r: OperatorResources)
     iam.Grant.addToPrincipal({ grantee, actions: [...a.stack], resourceArns: [r.stackId] }),
     iam.Grant.addToPrincipal({ grantee, actions: [...a.alarms], resourceArns: r.alarms.map((alarm) => alarm.alarmArn) }),
     ...(r.encryptionKey ? [r.encryptionKey.grant(grantee, ...a.key)] : []),
+    ...(r.schedules ? [grantScheduleRead(grantee, r.schedules)] : []),
   ]);
 }
 
-/** Every `taskq` command: the read-only ones, `send`, and the DLQ's peek / redrive / purge. */
+/** Every `taskq` command: the read-only ones, `send`, the DLQ's peek / redrive / purge, and pausing / resuming schedules. */
 export function grantOperate(grantee: iam.IGrantable, r: OperatorResources): iam.Grant {
-  return combine([grantOperatorRead(grantee, r), grantSend(grantee, r), grantRedrive(grantee, r)]);
+  return combine([
+    grantOperatorRead(grantee, r),
+    grantSend(grantee, r),
+    grantRedrive(grantee, r),
+    ...(r.schedules ? [grantScheduleUpdate(grantee, r.schedules)] : []),
+  ]);
 }
 
 const METRIC_DATA_POLICY_ID = 'TaskQueueOperatorMetricData';

@@ -9,8 +9,10 @@ import * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import type * as s3 from 'aws-cdk-lib/aws-s3';
 import type * as sns from 'aws-cdk-lib/aws-sns';
+import type { TaskContract } from '../protocol/contract.ts';
 import { DEFAULTS } from '../protocol/resources.ts';
 import type { LaneProps } from './lane-props.ts';
+import type { TaskScheduleProps } from './schedule-props.ts';
 
 /** Threshold, period and evaluation periods of one count-style alarm. */
 export interface CountAlarmOptions {
@@ -382,6 +384,21 @@ export interface TaskQueueProps {
    * @default true
    */
   readonly outputs?: boolean;
+
+  // ───────────────────────────── schedules ─────────────────────────────
+
+  /**
+   * Recurring tasks, each an EventBridge Scheduler schedule sending a task to the source queue
+   * (lib/infra/schedule-props.ts; docs/CONFIGURATION.md "Schedules").
+   * @default none
+   */
+  readonly schedules?: readonly TaskScheduleProps[];
+  /**
+   * The task types (or contracts) the consumer handles. When given, a schedule naming another
+   * type fails at synth.
+   * @default none — the construct does not know the consumer's types and checks only their form
+   */
+  readonly taskTypes?: readonly (string | TaskContract)[];
 }
 
 /** The defaults of `TaskQueueProps`, in one place. */

@@ -27,6 +27,8 @@ import { createOutputs, createRecentTasksIndexOutput } from './outputs.ts';
 import * as permissions from './permissions.ts';
 import { TASK_QUEUE_DEFAULTS, type TaskQueueProps } from './props.ts';
 import { createQueues } from './queues.ts';
+import { resolveSchedules } from './schedule-validation.ts';
+import { TaskSchedules } from './schedules.ts';
 import { createClaimBucket, createTaskTable } from './storage.ts';
 import { resolveTaskQueueProps, type ResolvedTaskQueueConfig } from './validation.ts';
 import { Lane } from './lane.ts';
@@ -70,6 +72,8 @@ export class TaskQueue extends Construct {
   readonly lanes: Readonly<Record<string, Lane>>;
   /** The routing table the stack writes into the task table (with lanes or fanOut), else undefined. */
   readonly routing: RoutingTable | undefined;
+  /** The Scheduler schedules, their group, role, dead-letter queue and alarm; undefined without `schedules`. */
+  readonly schedules: TaskSchedules | undefined;
 
   private readonly metrics: TaskQueueMetrics;
 
@@ -78,6 +82,11 @@ export class TaskQueue extends Construct {
     const config = resolveTaskQueueProps(props);
     const resolvedLanes = resolveLanes(props);
     const fanOut = resolveFanOut(props, resolvedLanes);
+    const schedules = resolveSchedules(props.schedules, {
+      fifo: config.fifo,
+      contentBasedDeduplication: config.contentBasedDeduplication,
+      ...(props.taskTypes ? { taskTypes: props.taskTypes } : {}),
+    });
     this.config = config;
     this.encryptionKey = props.encryptionKey;
     this.recentTasksIndex = props.recentTasksIndex ? RECENT_TASKS_INDEX.indexName : undefined;
@@ -151,12 +160,17 @@ export class TaskQueue extends Construct {
     const defaultName = Token.isUnresolved(stackName) ? undefined : `${stackName}-${id}`;
     const alarmNamePrefix = props.alarmNamePrefix ?? defaultName;
     this.alarms = createAlarms(this, config, this.metrics, this.alarmTopic, alarmNamePrefix);
-    const laneAlarms = laneList.flatMap((lane) => Object.values(lane.createAlarms(this.alarmTopic, alarmNamePrefix)));
-    allowAlarmsToPublish(this, alarmTopic, props.encryptionKey, [...Object.values(this.alarms), ...laneAlarms], alarmNamePrefix);
+    for (const lane of laneList) lane.createAlarms(this.alarmTopic, alarmNamePrefix);
+    const outputs = props.outputs ?? TASK_QUEUE_DEFAULTS.outputs;
+    this.schedules =
+      schedules.length > 0
+        ? new TaskSchedules(this, 'Schedules', schedules, { queue, encryptionKey: props.encryptionKey, config, alarmTopic: this.alarmTopic, alarmNamePrefix, outputs })
+        : undefined;
+    allowAlarmsToPublish(this, alarmTopic, props.encryptionKey, this.allAlarms(), alarmNamePrefix);
     this.dashboard = createDashboard(this, config, this.metrics, this.alarms, props.dashboardName ?? defaultName);
     addLaneDashboardRows(this.dashboard, laneList);
 
-    if (props.outputs ?? TASK_QUEUE_DEFAULTS.outputs) {
+    if (outputs) {
       createOutputs(this, {
         queueUrl: queue.queueUrl,
         queueArn: queue.queueArn,
@@ -285,13 +299,18 @@ export class TaskQueue extends Construct {
     return this.metrics.custom(CUSTOM_METRICS.unfinishedTaskAge, 'Maximum', props);
   }
 
-  private operatorResources(): permissions.OperatorResources {
+  private allAlarms(): cloudwatch.IAlarm[] {
     const laneAlarms = Object.values(this.lanes).flatMap((lane) => Object.values(lane.alarms));
+    return [...Object.values(this.alarms), ...laneAlarms, ...(this.schedules ? [this.schedules.alarm] : [])];
+  }
+
+  private operatorResources(): permissions.OperatorResources {
     return {
       ...this.resources(),
       stackId: Stack.of(this).stackId,
-      alarms: [...Object.values(this.alarms), ...laneAlarms],
+      alarms: this.allAlarms(),
       ...(this.recentTasksIndex ? { recentTasksIndexName: this.recentTasksIndex } : {}),
+      ...(this.schedules ? { schedules: { group: this.schedules.group, role: this.schedules.role, names: Object.keys(this.schedules.schedules) } } : {}),
     };
   }
 

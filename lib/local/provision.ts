@@ -16,6 +16,7 @@ import {
 import { CreateBucketCommand, type S3Client } from '@aws-sdk/client-s3';
 import { STACK_OUTPUTS } from '../protocol/resources.ts';
 import { resolveIntrinsics, resolveString, type IntrinsicContext } from './intrinsics.ts';
+import { resolveLocalSchedules, type LocalSchedule } from './local-schedules.ts';
 import type { LocalModel } from './template.ts';
 
 /** The account id the emulators use in ARNs. */
@@ -84,6 +85,8 @@ export interface ProvisionedSystem {
   readonly functions: readonly LocalFunction[];
   readonly mappings: readonly LocalMapping[];
   readonly alarms: readonly LocalAlarmDefinition[];
+  /** The template's Scheduler schedules with their target queues resolved. */
+  readonly schedules: readonly LocalSchedule[];
   /** Stack outputs with local values, keyed like the deployed stack's (STACK_OUTPUTS). */
   readonly outputs: Readonly<Record<string, string>>;
   /** Things that behave differently locally (e.g. TTL refused by dynalite). */
@@ -298,6 +301,7 @@ export async function provision(model: LocalModel, clients: ProvisionClients, re
       warnings.push(`${spec.logicalId}: the SDK call ${call.service}.${call.action} is not run locally`);
     }
   }
+  const schedules = resolveLocalSchedules(model.schedules, context, [...queues.values()]);
 
   const outputs: Record<string, string> = {};
   for (const [key, value] of Object.entries(model.outputs)) outputs[key] = resolveString(value, context, `Outputs.${key}`);
@@ -313,6 +317,7 @@ export async function provision(model: LocalModel, clients: ProvisionClients, re
     functions: [...functions.values()],
     mappings,
     alarms,
+    schedules,
     outputs,
     warnings,
   };

@@ -13,6 +13,7 @@ import { EventSourcePoller, type InvocationResult, type LambdaSqsHandler } from 
 import { LOCAL_CREDENTIALS, startEmulators, type DynamoEngine, type Emulators } from './emulators.ts';
 import { LocalAlarms, type AlarmState, type AlarmStatus } from './local-alarms.ts';
 import { LocalMetrics, type MetricsSnapshot } from './metrics.ts';
+import { LocalScheduler } from './local-scheduler.ts';
 import { provision, type LocalMapping, type LocalQueue, type ProvisionedSystem } from './provision.ts';
 import { localStatePath, removeLocalState, writeLocalState, type LocalState } from './state.ts';
 import { synthesizeApp, type ConsumerBundle } from './app-synth.ts';
@@ -53,11 +54,14 @@ export interface LocalSystemOptions {
   readonly onEvent?: (event: LocalSystemEvent) => void;
   /** Progress while starting. */
   readonly onProgress?: (message: string) => void;
+  /** The clock the schedules fire by (tests move it). @default () => new Date() */
+  readonly scheduleClock?: () => Date;
 }
 
 export type LocalSystemEvent =
   | { readonly kind: 'alarm'; readonly status: AlarmStatus; readonly previous: AlarmState }
   | { readonly kind: 'invocation'; readonly result: InvocationResult }
+  | { readonly kind: 'schedule'; readonly name: string; readonly scheduledTime: string; readonly delivered: boolean }
   | { readonly kind: 'error'; readonly message: string; readonly error?: unknown };
 
 export interface ConnectionInfo {
@@ -84,6 +88,8 @@ export interface LocalSystem {
   readonly lanePollers: readonly { readonly mapping: LocalMapping; readonly poller: EventSourcePoller }[];
   readonly metrics: LocalMetrics;
   readonly alarms: LocalAlarms;
+  /** Fires the template's Scheduler schedules; undefined when it has none. */
+  readonly scheduler: LocalScheduler | undefined;
   readonly connection: ConnectionInfo;
   readonly statePath: string;
   /** The file whose handler the poller invokes. */
@@ -200,6 +206,7 @@ export async function startLocalSystem(options: LocalSystemOptions = {}): Promis
       sqs: clients.sqs,
       source: sourceQueue,
       ...(deadLetterQueue ? { deadLetter: deadLetterQueue } : {}),
+      otherQueues: [...new Set(provisioned.schedules.flatMap((s) => (s.deadLetterQueue ? [s.deadLetterQueue] : [])))],
       functionName: fn.name,
       oldestMessageSentAt: (name) => emulators.oldestMessageSentAt(name),
       onError: (error) => emit({ kind: 'error', message: `metrics: ${describe(error)}`, error }),
@@ -270,6 +277,23 @@ export async function startLocalSystem(options: LocalSystemOptions = {}): Promis
     });
     const lanePollers = lanes.map((lane) => lane.poller);
 
+    const scheduler =
+      provisioned.schedules.length > 0
+        ? new LocalScheduler({
+            sqs: clients.sqs,
+            schedules: provisioned.schedules,
+            statePath,
+            ...(options.scheduleClock ? { now: options.scheduleClock } : {}),
+            onFire: (fired) => emit({ kind: 'schedule', ...fired }),
+            onChange: (statuses) => {
+              state = { ...state, schedules: statuses };
+              void saveState();
+            },
+            onError: (error) => emit({ kind: 'error', message: `scheduler: ${describe(error)}`, error }),
+          })
+        : undefined;
+    if (scheduler) state = { ...state, schedules: scheduler.statuses };
+
     metrics.start();
     await metrics.sample();
     publishAlarms(alarms.evaluate());
@@ -285,6 +309,7 @@ export async function startLocalSystem(options: LocalSystemOptions = {}): Promis
     }, 1000);
     poller?.start();
     for (const lanePoller of lanePollers) lanePoller.start();
+    scheduler?.start();
 
     let stopping: Promise<void> | undefined;
     return {
@@ -297,6 +322,7 @@ export async function startLocalSystem(options: LocalSystemOptions = {}): Promis
       lanePollers: lanes,
       metrics,
       alarms,
+      scheduler,
       connection,
       statePath,
       consumerModule,
@@ -305,6 +331,8 @@ export async function startLocalSystem(options: LocalSystemOptions = {}): Promis
       stop() {
         stopping ??= (async () => {
           clearInterval(alarmTimer);
+          await scheduler?.stop();
+          await poller?.stop();
           await Promise.all([poller?.stop(), ...lanePollers.map((p) => p.stop())]);
           await metrics.stop();
           stopped = true;

@@ -135,6 +135,12 @@ export interface AlarmSpec {
   readonly properties: Record<string, unknown>;
 }
 
+export interface ScheduleSpec {
+  readonly logicalId: string;
+  /** CloudFormation properties of the AWS::Scheduler::Schedule, unresolved. */
+  readonly properties: Record<string, unknown>;
+}
+
 /** Resource types that exist only in AWS and have no local counterpart (nothing to run). */
 const NOT_EMULATED = new Set([
   'AWS::SQS::QueuePolicy',
@@ -151,6 +157,8 @@ const NOT_EMULATED = new Set([
   'AWS::KMS::Alias',
   'AWS::Lambda::Permission',
   'Custom::S3AutoDeleteObjects',
+  // A namespace for the schedules; the local scheduler runs the schedules themselves.
+  'AWS::Scheduler::ScheduleGroup',
 ]);
 
 export interface LocalModel {
@@ -163,6 +171,8 @@ export interface LocalModel {
   readonly alarms: readonly AlarmSpec[];
   /** Deploy-time SDK calls (the lanes' routing table item). */
   readonly sdkCalls: readonly SdkCallSpec[];
+  /** EventBridge Scheduler schedules, fired by lib/local/local-scheduler.ts. */
+  readonly schedules: readonly ScheduleSpec[];
   /** Resources that only matter in AWS (IAM, policies, log groups, topics, dashboards…), by logical id. */
   readonly notEmulated: Readonly<Record<string, string>>;
   readonly outputs: Readonly<Record<string, unknown>>;
@@ -177,6 +187,7 @@ export function readTemplate(template: CfnTemplate, stackName: string): LocalMod
   const mappings: MappingSpec[] = [];
   const alarms: AlarmSpec[] = [];
   const sdkCalls: SdkCallSpec[] = [];
+  const schedules: ScheduleSpec[] = [];
   const notEmulated: Record<string, string> = {};
   const unknown: string[] = [];
 
@@ -233,6 +244,9 @@ export function readTemplate(template: CfnTemplate, stackName: string): LocalMod
       case 'Custom::AWS':
         sdkCalls.push({ logicalId, create: p.Create, update: p.Update });
         break;
+      case 'AWS::Scheduler::Schedule':
+        schedules.push({ logicalId, properties: p });
+        break;
       default:
         if (NOT_EMULATED.has(resource.Type)) notEmulated[logicalId] = resource.Type;
         else unknown.push(`${logicalId} (${resource.Type})`);
@@ -243,7 +257,7 @@ export function readTemplate(template: CfnTemplate, stackName: string): LocalMod
   }
   const outputs: Record<string, unknown> = {};
   for (const [key, output] of Object.entries(template.Outputs ?? {})) outputs[key] = output.Value;
-  return { stackName, queues, tables, buckets, functions, mappings, alarms, sdkCalls, notEmulated, outputs };
+  return { stackName, queues, tables, buckets, functions, mappings, alarms, sdkCalls, schedules, notEmulated, outputs };
 }
 
 /** `<stack>-<logical id>`, cut to a service's length limit (CloudFormation adds a random suffix; locally names are stable). */

@@ -11,7 +11,7 @@
  */
 import { LOCAL_CREDENTIALS } from '../local/emulators.ts';
 import { readLocalState, localStatePath, type LocalState } from '../local/state.ts';
-import { DEFAULTS, OPTIONAL_STACK_OUTPUTS, STACK_OUTPUTS } from '../protocol/resources.ts';
+import { DEFAULTS, OPTIONAL_STACK_OUTPUTS, SCHEDULE_OUTPUTS, STACK_OUTPUTS } from '../protocol/resources.ts';
 import { DEFAULT_LANE, LANE_NAME_PATTERN, laneOutputKey, type LaneOutputKey } from '../protocol/lanes.ts';
 import { OpsError } from './errors.ts';
 import { readLocalAlarms, type AlarmState } from './alarm-state.ts';
@@ -28,6 +28,8 @@ export interface TargetResources {
   readonly alarmTopicArn?: string;
   /** The task table's recent-tasks index, when the stack has one (`recentTasksIndex`). */
   readonly recentTasksIndexName?: string;
+  /** The Scheduler schedule group of a task queue with schedules. */
+  readonly scheduleGroupName?: string;
 }
 
 export type ResourceName = keyof TargetResources;
@@ -139,6 +141,7 @@ export function resourcesFromOutputs(outputs: Readonly<Record<string, string>>):
   pick('consumerFunctionName', STACK_OUTPUTS.consumerFunctionName);
   pick('alarmTopicArn', STACK_OUTPUTS.alarmTopicArn);
   pick('recentTasksIndexName', OPTIONAL_STACK_OUTPUTS.recentTasksIndexName);
+  pick('scheduleGroupName', SCHEDULE_OUTPUTS.scheduleGroupName);
   return r;
 }
 

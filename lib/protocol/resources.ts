@@ -69,6 +69,14 @@ export const OPTIONAL_STACK_OUTPUTS = {
   recentTasksIndexName: 'RecentTasksIndexName',
 } as const;
 
+/** Stack outputs of a task queue with schedules (present only then). */
+export const SCHEDULE_OUTPUTS = {
+  /** The EventBridge Scheduler schedule group holding the task queue's schedules. */
+  scheduleGroupName: 'ScheduleGroupName',
+  /** Occurrences Scheduler could not deliver. */
+  scheduleDeadLetterQueueUrl: 'ScheduleDeadLetterQueueUrl',
+} as const;
+
 export const DEFAULTS = {
   /** Key prefix in the claim-check bucket under which payloads are stored and read. */
   claimPrefix: 'claims/',

@@ -41,6 +41,16 @@ describe('cdk-nag AwsSolutions + Serverless', () => {
     expect(findings(stack)).toEqual([]);
   });
 
+  it('a task queue with schedules (plain, and FIFO with a key) has zero findings', () => {
+    const stack = testStack({}, 'Scheduled');
+    const key = new kms.Key(stack, 'Key', { enableKeyRotation: true });
+    const schedules = [{ name: 'nightly', cron: '0 2 ? * * *', timezone: 'Europe/Berlin', task: 'report' }, { name: 'tick', rate: Duration.minutes(5), task: 'tick' }];
+    const plain = new TaskQueue(stack, 'Plain', { schedules, outputs: false });
+    new TaskQueue(stack, 'Fifo', { fifo: true, contentBasedDeduplication: true, encryptionKey: key, schedules, outputs: false });
+    plain.grantOperate(new iam.Role(stack, 'Operator', { assumedBy: new iam.AccountRootPrincipal() }));
+    expect(findings(stack)).toEqual([]);
+  });
+
   it('a FIFO, KMS, DESTROY, Node.js 24 stack with an existing topic, access logs and no tracing has zero findings', () => {
     const stack = testStack({}, 'Custom');
     const key = new kms.Key(stack, 'Key', { enableKeyRotation: true });

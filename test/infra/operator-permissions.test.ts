@@ -21,18 +21,19 @@
 import { join } from 'node:path';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as kms from 'aws-cdk-lib/aws-kms';
-import { Stack } from 'aws-cdk-lib';
+import { Duration, Stack } from 'aws-cdk-lib';
 import { Template } from 'aws-cdk-lib/assertions';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { ACTIONS } from '../../lib/infra/permissions.ts';
+import { SCHEDULE_ACTIONS } from '../../lib/infra/schedule-permissions.ts';
 import { TaskQueue } from '../../lib/infra/task-queue.ts';
 import { DEFAULTS, RECENT_TASKS_INDEX } from '../../lib/protocol/resources.ts';
 import { IAM_ACTION_OF_COMMAND, importClosure, REPOSITORY_ROOT, sdkCallSites } from '../support/sdk-call-sites.ts';
 import { logicalId, roleStatements, testApp, testStack, type Statement } from './helpers.ts';
 
-type Target = 'sourceQueue' | 'deadLetterQueue' | 'table' | 'recentTasksIndex' | 'claimObjects' | 'stack' | 'alarms' | 'anyResource';
+type Target = 'sourceQueue' | 'deadLetterQueue' | 'table' | 'recentTasksIndex' | 'claimObjects' | 'stack' | 'alarms' | 'schedules' | 'scheduleRole' | 'anyResource';
 type Needs = Partial<Record<Target, readonly string[]>>;
-type Command = 'send' | 'status' | 'stats' | 'dlq peek' | 'dlq redrive' | 'dlq purge' | 'console';
+type Command = 'send' | 'status' | 'stats' | 'dlq peek' | 'dlq redrive' | 'dlq purge' | 'console' | 'schedules' | 'schedules pause' | 'schedules resume';
 
 interface CallSite {
   readonly commands: readonly Command[];
@@ -44,8 +45,8 @@ interface CallSite {
   readonly localOnly?: true;
 }
 
-const ALL: readonly Command[] = ['send', 'status', 'stats', 'dlq peek', 'dlq redrive', 'dlq purge', 'console'];
-const READ_ONLY_COMMANDS: readonly Command[] = ['stats', 'status'];
+const ALL: readonly Command[] = ['send', 'status', 'stats', 'dlq peek', 'dlq redrive', 'dlq purge', 'console', 'schedules', 'schedules pause', 'schedules resume'];
+const READ_ONLY_COMMANDS: readonly Command[] = ['stats', 'status', 'schedules'];
 /** Actions that change nothing: the only ones grantOperatorRead may give. */
 const READ_ONLY_ACTIONS = new Set([
   'sqs:GetQueueAttributes',
@@ -56,6 +57,7 @@ const READ_ONLY_ACTIONS = new Set([
   'cloudwatch:DescribeAlarms',
   'cloudwatch:GetMetricData',
   'kms:Decrypt',
+  'scheduler:GetSchedule',
 ]);
 
 const OPERATOR_CALLS: Record<string, CallSite> = {
@@ -94,6 +96,16 @@ const OPERATOR_CALLS: Record<string, CallSite> = {
   'lib/ops/console/task-lookup.ts › lookUpTask › GetItem': { commands: ['console'], needs: { table: ['dynamodb:GetItem'] } },
   'lib/ops/console/task-rates.ts › cloudWatchRates › GetMetricData': { commands: ['console'], needs: { anyResource: ['cloudwatch:GetMetricData'] } },
   'lib/ops/console/recent-tasks.ts › recentTasks › Query': { commands: ['console'], needs: { recentTasksIndex: ['dynamodb:Query'] } },
+  // schedules: names from the stack's resources, each schedule read; pause / resume update it
+  // (UpdateSchedule passes the schedules' role back: iam:PassRole is checked with the caller's permissions).
+  'lib/ops/schedules.ts › scheduleNames › ListStackResources': { commands: ['schedules'], needs: { stack: ['cloudformation:ListStackResources'] } },
+  'lib/ops/schedules.ts › listSchedules › GetSchedule': { commands: ['schedules', 'schedules pause', 'schedules resume'], needs: { schedules: ['scheduler:GetSchedule'] } },
+  'lib/ops/schedules.ts › setScheduleState › GetSchedule': { commands: ['schedules pause', 'schedules resume'], needs: { schedules: ['scheduler:GetSchedule'] } },
+  'lib/ops/schedules.ts › setScheduleState › UpdateSchedule': {
+    commands: ['schedules pause', 'schedules resume'],
+    needs: { schedules: ['scheduler:UpdateSchedule'] },
+    thenAsCaller: { scheduleRole: ['iam:PassRole'] },
+  },
   // dlq purge
   'lib/ops/dlq-purge.ts › purgeDeadLetters › PurgeQueue': { commands: ['dlq purge', 'console'], needs: { deadLetterQueue: ['sqs:PurgeQueue'] } },
   // Imported for its credentials constant; only `npm start` waits for DynamoDB Local with it.
@@ -115,6 +127,8 @@ const OPERATOR_CALLS: Record<string, CallSite> = {
   // Provisioning again keeps an existing table; the routing item (lanes) is written as the stack's custom resource does.
   'lib/local/provision.ts › provision › DescribeTable': { commands: [], needs: {}, localOnly: true },
   'lib/local/provision.ts › provision › PutItem': { commands: [], needs: {}, localOnly: true },
+  'lib/local/local-scheduler.ts › fire › SendMessage': { commands: [], needs: {}, localOnly: true },
+  'lib/local/local-scheduler.ts › deadLetter › SendMessage': { commands: [], needs: {}, localOnly: true },
 };
 
 const CLI_FILES = importClosure(join(REPOSITORY_ROOT, 'bin/taskq.ts'));
@@ -140,7 +154,11 @@ function needed(filter: (site: CallSite) => boolean): string[] {
 
 beforeAll(() => {
   const stack = testStack();
-  const tq = new TaskQueue(stack, 'Tasks', { recentTasksIndex: true });
+  // With two schedules, so that the grants for `taskq schedules` are there to check.
+  const tq = new TaskQueue(stack, 'Tasks', {
+    recentTasksIndex: true,
+    schedules: [{ name: 'nightly', cron: '0 2 ? * * *', task: 'report' }, { name: 'tick', rate: Duration.minutes(5), task: 'tick' }],
+  });
   const role = (id: string) => new iam.Role(stack, id, { assumedBy: new iam.AccountRootPrincipal() });
   tq.grantOperate(role('Operator'));
   tq.grantOperatorRead(role('Reader'));
@@ -155,6 +173,10 @@ beforeAll(() => {
     claimObjects: [`${arn(logicalId(template, 'AWS::S3::Bucket'))}/${DEFAULTS.claimPrefix}*`],
     stack: ['${AWS::StackId}'],
     alarms: Object.keys(template.findResources('AWS::CloudWatch::Alarm')).map(arn).sort(),
+    schedules: ['nightly', 'tick'].map(
+      (name) => `arn:\${AWS::Partition}:scheduler:\${AWS::Region}:\${AWS::AccountId}:schedule/${(Object.values(template.findResources('AWS::Scheduler::ScheduleGroup'))[0] as { Properties: { Name: string } }).Properties.Name}/${name}`,
+    ),
+    scheduleRole: [arn(logicalId(template, 'AWS::IAM::Role', 'TasksSchedulesRole'))],
     anyResource: ['*'],
   };
   statementsOf = {
@@ -218,7 +240,8 @@ describe('grantOperate: one grant for every CLI command', () => {
 
   it('is scoped: the stack by its id, the alarms by ARN; resource "*" only for GetMetricData', () => {
     for (const s of statementsOf.operate.filter((st) => st.resources.includes('*'))) expect(s.actions).toEqual(['cloudwatch:GetMetricData']);
-    expect(granted(statementsOf.operate).filter((p) => p.startsWith('cloudwatch:DescribeAlarms'))).toHaveLength(7);
+    // The seven alarms and the schedules' delivery alarm.
+    expect(granted(statementsOf.operate).filter((p) => p.startsWith('cloudwatch:DescribeAlarms'))).toHaveLength(8);
   });
 
   it('with a customer-managed key: decrypt (receive, read) and generate data keys (send, upload)', () => {
@@ -228,7 +251,9 @@ describe('grantOperate: one grant for every CLI command', () => {
 
   it('the same action lists as ACTIONS (the single source)', () => {
     const actions = new Set(statementsOf.operate.flatMap((s) => s.actions));
-    const declared = new Set([...Object.values(ACTIONS.operatorRead).flat(), ...Object.values(ACTIONS.send).flat(), ...Object.values(ACTIONS.redrive).flat()].filter((a) => !a.startsWith('kms:')));
+    const declared = new Set(
+      [...Object.values(ACTIONS.operatorRead).flat(), ...Object.values(ACTIONS.send).flat(), ...Object.values(ACTIONS.redrive).flat(), ...Object.values(SCHEDULE_ACTIONS).flat()].filter((a) => !a.startsWith('kms:')),
+    );
     expect([...actions].sort()).toEqual([...declared].sort());
   });
 });

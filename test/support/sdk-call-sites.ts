@@ -51,6 +51,9 @@ export const IAM_ACTION_OF_COMMAND: Readonly<Record<string, string>> = {
   ListStackResources: 'cloudformation:ListStackResources',
   DescribeAlarms: 'cloudwatch:DescribeAlarms',
   GetMetricData: 'cloudwatch:GetMetricData',
+  // EventBridge Scheduler
+  GetSchedule: 'scheduler:GetSchedule',
+  UpdateSchedule: 'scheduler:UpdateSchedule',
 };
 
 /** PartiQL statements are authorized per verb: INSERT → dynamodb:PartiQLInsert, … */
