@@ -8,3 +8,5 @@ export { TaskQueueError, TaskValidationError, BackpressureError, SendError, Task
 export type { CancelOptions, CancelResult } from './task-cancel.ts';
 export { WAIT_DEFAULTS, type WaitForResultOptions } from './task-result.ts';
 export type { TaskStatus, TaskStatusView, ResultRef } from '../protocol/task-record.ts';
+export { fanOutIdempotencyKey, type PublishOptions, type PublishResult } from './publish.ts';
+export { ROUTING_DEFAULTS, type RoutingOptions } from './routing.ts';

@@ -27,6 +27,8 @@ import { prepareTask, type PreparedTask, type SendOptions, type TaskInput } from
 import { TaskStatusReader, type GetTaskStatusOptions } from './task-status.ts';
 import { TaskCanceller, type CancelOptions, type CancelResult } from './task-cancel.ts';
 import { ResultWaiter, type WaitForResultOptions } from './task-result.ts';
+import { publishEvent, type PublishOptions, type PublishResult } from './publish.ts';
+import { RoutingTableReader } from './routing.ts';
 
 /** What send() returns once SQS has the task. */
 export interface SendResult {
@@ -54,6 +56,7 @@ export class TaskProducer {
   private readonly canceller: TaskCanceller;
   private readonly waiter: ResultWaiter;
   private readonly contracts: ContractRegistry;
+  private readonly routing: RoutingTableReader | undefined;
   private readonly created: { destroy(): void }[] = [];
 
   constructor(config: TaskProducerConfig) {
@@ -101,6 +104,7 @@ export class TaskProducer {
     this.canceller = new TaskCanceller(getDynamo, this.config.tableName, this.config.now);
     this.waiter = new ResultWaiter(this.statusReader, getS3, this.config.now);
     this.contracts = new ContractRegistry(config.contracts);
+    if (this.config.routing) this.routing = new RoutingTableReader(getDynamo, this.config.routing.tableName, this.config.routing.cacheTtlMs, this.config.now);
   }
 
   /**
@@ -115,13 +119,14 @@ export class TaskProducer {
     await this.contracts.check(contract, payload);
     const task = prepareTask(type, payload, options, this.config);
     if (this.backlogMonitor) await this.backlogMonitor.check();
+    const queueUrl = await this.queueUrlFor(type);
     if (this.claimCheck?.needs(task)) await this.claimCheck.apply(task);
     let messageId: string | undefined;
     try {
       const out = await withRetry(this.config.retry, () =>
         this.sqs.send(
           new SendMessageCommand({
-            QueueUrl: this.queueUrl,
+            QueueUrl: queueUrl,
             MessageBody: task.body,
             MessageAttributes: task.attributes,
             ...(task.delaySeconds !== undefined ? { DelaySeconds: task.delaySeconds } : {}),
@@ -185,11 +190,27 @@ export class TaskProducer {
       }
     }
 
-    if (this.fifo) {
-      await this.sendInGroupOrder(valid, prepared, results);
-    } else {
-      const bins = packBatches(valid.map((i) => prepared[i]!.size)).map((bin) => bin.map((j) => valid[j]!));
-      await forEachConcurrent(bins, this.config.batchConcurrency, (bin) => this.sendEntries(bin, prepared, results));
+    // With routing, each task goes to its lane's queue: one pass per destination queue.
+    const byQueue = new Map<string, number[]>();
+    for (const i of valid) {
+      let queueUrl: string;
+      try {
+        queueUrl = await this.queueUrlFor(prepared[i]!.type);
+      } catch (error) {
+        results[i] = failure(error, prepared[i]!.taskId, prepared[i]!.idempotencyKey);
+        continue;
+      }
+      const list = byQueue.get(queueUrl);
+      if (list) list.push(i);
+      else byQueue.set(queueUrl, [i]);
+    }
+    for (const [queueUrl, indexes] of byQueue) {
+      if (this.fifo) {
+        await this.sendInGroupOrder(queueUrl, indexes, prepared, results);
+      } else {
+        const bins = packBatches(indexes.map((i) => prepared[i]!.size)).map((bin) => bin.map((j) => indexes[j]!));
+        await forEachConcurrent(bins, this.config.batchConcurrency, (bin) => this.sendEntries(queueUrl, bin, prepared, results));
+      }
     }
 
     for (let i = 0; i < n; i++) {
@@ -197,6 +218,19 @@ export class TaskProducer {
       results[i] ??= failure(new SendError('SEND_FAILED', 'internal error: the task got no result', {}), prepared[i]?.taskId, prepared[i]?.idempotencyKey);
     }
     return results as BatchSendResult[];
+  }
+
+  /**
+   * Publishes an event: one task per fan-out target of the stack's routing table, each sent to
+   * its target's lane with idempotency key `<eventId>:<target>` — so each target has its own
+   * retries, DLQ reason and idempotency, a publish repeated with the same eventId (or an SQS
+   * duplicate) runs each target once, and a failing target never re-runs another. Needs
+   * `routing`. Never throws for a target: each gets a result, in the table's order.
+   * @throws TaskValidationError (UNKNOWN_EVENT, INVALID_OPTIONS, CONFIGURATION), SendError ROUTING_FAILED
+   */
+  async publish(event: string, payload: unknown, options: PublishOptions): Promise<PublishResult> {
+    if (!this.routing) throw new TaskValidationError('CONFIGURATION', 'TaskProducer: publish needs routing: true (the fan-out targets are in the stack\'s routing table)');
+    return publishEvent(this.routing, (tasks) => this.sendBatch(tasks), event, payload, options);
   }
 
   /**
@@ -245,6 +279,11 @@ export class TaskProducer {
     return this.backlogMonitor?.backlog();
   }
 
+  /** The queue a task of `type` is sent to: its lane's with routing, else `queueUrl`. */
+  private async queueUrlFor(type: string): Promise<string> {
+    return this.routing ? this.routing.queueUrlFor(type, this.queueUrl) : this.queueUrl;
+  }
+
   /** Destroys the clients the producer created (not those passed in). */
   destroy(): void {
     if (this.ownsSqs) this.sqs.destroy();
@@ -259,7 +298,7 @@ export class TaskProducer {
    * group fail with EARLIER_IN_GROUP_FAILED, unsent. Groups progress side by side, up to 10
    * per request — so a single-group batch takes one request per task (docs/PRODUCER.md).
    */
-  private async sendInGroupOrder(valid: number[], prepared: (PreparedTask | undefined)[], results: (BatchSendResult | undefined)[]): Promise<void> {
+  private async sendInGroupOrder(queueUrl: string, valid: number[], prepared: (PreparedTask | undefined)[], results: (BatchSendResult | undefined)[]): Promise<void> {
     const groups = new Map<string, number[]>();
     for (const i of valid) {
       const group = prepared[i]!.messageGroupId ?? '';
@@ -270,7 +309,7 @@ export class TaskProducer {
     while (groups.size > 0) {
       const heads = [...groups.values()].map((queue) => queue[0]!);
       const bins = packBatches(heads.map((i) => prepared[i]!.size)).map((bin) => bin.map((j) => heads[j]!));
-      await forEachConcurrent(bins, this.config.batchConcurrency, (bin) => this.sendEntries(bin, prepared, results));
+      await forEachConcurrent(bins, this.config.batchConcurrency, (bin) => this.sendEntries(queueUrl, bin, prepared, results));
       for (const [group, queue] of groups) {
         const head = queue.shift()!;
         if (results[head]?.ok === false) {
@@ -290,7 +329,7 @@ export class TaskProducer {
     }
   }
 
-  private async sendEntries(indexes: number[], prepared: (PreparedTask | undefined)[], results: (BatchSendResult | undefined)[]): Promise<void> {
+  private async sendEntries(queueUrl: string, indexes: number[], prepared: (PreparedTask | undefined)[], results: (BatchSendResult | undefined)[]): Promise<void> {
     const { maxAttempts } = this.config.retry;
     let pending = indexes;
     for (let attempt = 1; pending.length > 0; attempt++) {
@@ -308,7 +347,7 @@ export class TaskProducer {
       });
       let out;
       try {
-        out = await this.sqs.send(new SendMessageBatchCommand({ QueueUrl: this.queueUrl, Entries: entries }));
+        out = await this.sqs.send(new SendMessageBatchCommand({ QueueUrl: queueUrl, Entries: entries }));
       } catch (error) {
         if (!last && isTransientAwsError(error)) {
           await sleep(backoffDelayMs(attempt, this.config.retry));

@@ -11,11 +11,13 @@ import type * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import { Construct } from 'constructs';
 import { acknowledgeClaimPrefixWildcard, acknowledgeMetricDataWildcard } from './nag-acknowledgments.ts';
+import { grantScheduleRead, grantScheduleUpdate, type ScheduleResources } from './schedule-permissions.ts';
 import type * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
 import type * as kms from 'aws-cdk-lib/aws-kms';
 import type * as s3 from 'aws-cdk-lib/aws-s3';
 import type * as sqs from 'aws-cdk-lib/aws-sqs';
 import { DEFAULTS } from '../protocol/resources.ts';
+import { ROUTING_ITEM_KEY } from '../protocol/lanes.ts';
 
 /** The actions each role gets; exported so tests and docs state the same lists. */
 export const ACTIONS = {
@@ -27,6 +29,9 @@ export const ACTIONS = {
     sourceQueue: ['sqs:ReceiveMessage', 'sqs:DeleteMessage', 'sqs:ChangeMessageVisibility', 'sqs:GetQueueAttributes', 'sqs:SendMessage'],
     /** The runtime dead-letters tasks itself, with the reason as message attributes. */
     deadLetterQueue: ['sqs:SendMessage'],
+    /** With lanes: a task that arrives in the wrong lane (a producer's routing cache was stale)
+     * is forwarded to its lane's queue. */
+    otherLaneQueues: ['sqs:SendMessage'],
     /** Exactly what lib/runtime/task-store.ts calls (test/infra/runtime-permissions.test.ts
      * checks the two agree): PartiQL INSERTs (BatchExecuteStatement) acquire fresh leases,
      * conditional UpdateItem/PutItem handle redeliveries and dead-letters, BatchWriteItem
@@ -47,6 +52,8 @@ export const ACTIONS = {
     /** GetQueueAttributes: the producer's backpressure reads the queue depth. */
     queue: ['sqs:SendMessage', 'sqs:GetQueueAttributes'],
     claimObjects: ['s3:PutObject'],
+    /** With lanes or fanOut: the routing item, read with GetItem (condition dynamodb:LeadingKeys = the routing key). */
+    routingItem: ['dynamodb:GetItem'],
     key: ['kms:GenerateDataKey', 'kms:Decrypt'],
   },
   statusRead: {
@@ -85,6 +92,8 @@ export const ACTIONS = {
     queues: ['sqs:GetQueueAttributes'],
     /** status: a task's record. */
     table: ['dynamodb:GetItem'],
+    /** `taskq console`'s recent tasks, when the table has the recent-tasks index (the index only). */
+    recentTasksIndex: ['dynamodb:Query'],
     /** The stack's outputs (every command resolves resources from them) and its alarms (stats). */
     stack: ['cloudformation:DescribeStacks', 'cloudformation:ListStackResources'],
     /** stats: the states of the stack's alarms. */
@@ -106,18 +115,43 @@ export interface TaskQueueResources {
   readonly bucket: s3.IBucket;
   readonly claimPrefix: string;
   readonly encryptionKey?: kms.IKey;
+  /** The named lanes' queues (the default lane's are `queue` and `deadLetterQueue`). */
+  readonly lanes?: readonly LaneQueues[];
+  /** The stack writes a routing table: producers read it. */
+  readonly routing?: boolean;
+}
+
+export interface LaneQueues {
+  readonly queue: sqs.IQueue;
+  readonly deadLetterQueue: sqs.IQueue;
+}
+
+/** Every lane's queues, the default lane first. */
+function allLanes(r: TaskQueueResources): LaneQueues[] {
+  return [{ queue: r.queue, deadLetterQueue: r.deadLetterQueue }, ...(r.lanes ?? [])];
 }
 
 /** What the operator grants also name: the stack the CLI reads outputs from, and the alarms. */
 export interface OperatorResources extends TaskQueueResources {
   /** The stack's id (its ARN): the resource of DescribeStacks / ListStackResources. */
   readonly stackId: string;
+  /** The task table's recent-tasks index, when it has one. */
+  readonly recentTasksIndexName?: string;
   readonly alarms: readonly cloudwatch.IAlarm[];
+  /** The schedule group and role, when the task queue has schedules (`taskq schedules`). */
+  readonly schedules?: ScheduleResources;
 }
 
-export function grantConsume(grantee: iam.IGrantable, r: TaskQueueResources): iam.Grant {
+/**
+ * A lane's consumer: `r.queue`/`r.deadLetterQueue` are its own lane's; with lanes,
+ * SendMessage on every other lane's queue (`otherLaneQueues`: forwarding misrouted tasks).
+ */
+export function grantConsume(grantee: iam.IGrantable, r: TaskQueueResources, otherLaneQueues: readonly sqs.IQueue[] = []): iam.Grant {
   const a = ACTIONS.consumer;
   return combine([
+    ...(otherLaneQueues.length > 0
+      ? [iam.Grant.addToPrincipal({ grantee, actions: [...a.otherLaneQueues], resourceArns: otherLaneQueues.map((q) => q.queueArn) })]
+      : []),
     iam.Grant.addToPrincipal({ grantee, actions: [...a.sourceQueue], resourceArns: [r.queue.queueArn] }),
     iam.Grant.addToPrincipal({ grantee, actions: [...a.deadLetterQueue], resourceArns: [r.deadLetterQueue.queueArn] }),
     iam.Grant.addToPrincipal({ grantee, actions: [...a.table], resourceArns: [r.table.tableArn] }),
@@ -143,8 +177,19 @@ export function grantSend(grantee: iam.IGrantable, r: TaskQueueResources): iam.G
     );
   }
   return combine([
-    iam.Grant.addToPrincipalOrResource({ grantee, actions: [...a.queue], resourceArns: [r.queue.queueArn], resource: r.queue }),
+    ...allLanes(r).map(({ queue }) => iam.Grant.addToPrincipalOrResource({ grantee, actions: [...a.queue], resourceArns: [queue.queueArn], resource: queue })),
     iam.Grant.addToPrincipalOrResource({ grantee, actions: [...a.claimObjects], resourceArns: [claimObjectsArn(r)], resource: r.bucket }),
+    ...(r.routing
+      ? [
+          // An identity-policy grant: a producer of another account reads no routing table (it sends to the default queue URL).
+          iam.Grant.addToPrincipal({
+            grantee,
+            actions: [...a.routingItem],
+            resourceArns: [r.table.tableArn],
+            conditions: { 'ForAllValues:StringEquals': { 'dynamodb:LeadingKeys': [ROUTING_ITEM_KEY] } },
+          }),
+        ]
+      : []),
     ...(r.encryptionKey ? [r.encryptionKey.grant(grantee, ...a.key)] : []),
   ]);
 }
@@ -170,8 +215,8 @@ export function grantCancel(grantee: iam.IGrantable, r: TaskQueueResources): iam
 export function grantRedrive(grantee: iam.IGrantable, r: TaskQueueResources): iam.Grant {
   const a = ACTIONS.redrive;
   return combine([
-    iam.Grant.addToPrincipal({ grantee, actions: [...a.deadLetterQueue], resourceArns: [r.deadLetterQueue.queueArn] }),
-    iam.Grant.addToPrincipal({ grantee, actions: [...a.sourceQueue], resourceArns: [r.queue.queueArn] }),
+    iam.Grant.addToPrincipal({ grantee, actions: [...a.deadLetterQueue], resourceArns: allLanes(r).map((l) => l.deadLetterQueue.queueArn) }),
+    iam.Grant.addToPrincipal({ grantee, actions: [...a.sourceQueue], resourceArns: allLanes(r).map((l) => l.queue.queueArn) }),
     ...(r.encryptionKey ? [r.encryptionKey.grant(grantee, ...a.key)] : []),
   ]);
 }
@@ -187,17 +232,27 @@ export function grantOperatorRead(grantee: iam.IGrantable, r: OperatorResources)
   acknowledgeResultPrefixWildcard(grantee, r);
   return combine([
     iam.Grant.addToPrincipal({ grantee, actions: [...a.resultObjects], resourceArns: [resultObjectsArn(r)] }),
-    iam.Grant.addToPrincipal({ grantee, actions: [...a.queues], resourceArns: [r.queue.queueArn, r.deadLetterQueue.queueArn] }),
+    iam.Grant.addToPrincipal({ grantee, actions: [...a.queues], resourceArns: allLanes(r).flatMap((l) => [l.queue.queueArn, l.deadLetterQueue.queueArn]) }),
     iam.Grant.addToPrincipal({ grantee, actions: [...a.table], resourceArns: [r.table.tableArn] }),
+    ...(r.recentTasksIndexName
+      ? [iam.Grant.addToPrincipal({ grantee, actions: [...a.recentTasksIndex], resourceArns: [`${r.table.tableArn}/index/${r.recentTasksIndexName}`] })]
+      : []),
     iam.Grant.addToPrincipal({ grantee, actions: [...a.stack], resourceArns: [r.stackId] }),
     iam.Grant.addToPrincipal({ grantee, actions: [...a.alarms], resourceArns: r.alarms.map((alarm) => alarm.alarmArn) }),
     ...(r.encryptionKey ? [r.encryptionKey.grant(grantee, ...a.key)] : []),
+    ...(r.schedules ? [grantScheduleRead(grantee, r.schedules)] : []),
   ]);
 }
 
-/** Every `taskq` command: the read-only ones, `send`, `cancel`, and the DLQ's peek / redrive / purge. */
+/** Every `taskq` command: the read-only ones, `send`, `cancel`, the DLQ's peek / redrive / purge, and pausing / resuming schedules. */
 export function grantOperate(grantee: iam.IGrantable, r: OperatorResources): iam.Grant {
-  return combine([grantOperatorRead(grantee, r), grantSend(grantee, r), grantCancel(grantee, r), grantRedrive(grantee, r)]);
+  return combine([
+    grantOperatorRead(grantee, r),
+    grantSend(grantee, r),
+    grantCancel(grantee, r),
+    grantRedrive(grantee, r),
+    ...(r.schedules ? [grantScheduleUpdate(grantee, r.schedules)] : []),
+  ]);
 }
 
 const METRIC_DATA_POLICY_ID = 'TaskQueueOperatorMetricData';

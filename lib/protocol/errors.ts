@@ -22,6 +22,10 @@ export type ProducerErrorCode =
   /** FIFO sendBatch: an earlier task of the same message group could not be sent, so this one was not (order kept). */
   | 'EARLIER_IN_GROUP_FAILED'
   | 'STATUS_FAILED'
+  /** publish(): the stack's routing table has no fan-out for this event. */
+  | 'UNKNOWN_EVENT'
+  /** routing: the routing table could not be read (and no earlier copy was cached). */
+  | 'ROUTING_FAILED'
   | 'CONFIGURATION'
   /** cancel(): the task already finished (SUCCEEDED or DEAD_LETTERED): there is nothing to cancel. */
   | 'TASK_FINISHED'
@@ -94,7 +98,7 @@ export class TaskQueueError extends Error {
 
 /** The producer refused a task before sending anything. */
 export class TaskValidationError extends TaskQueueError {
-  declare readonly code: Exclude<ProducerErrorCode, 'BACKPRESSURE' | 'CLAIM_UPLOAD_FAILED' | 'SEND_FAILED' | 'EARLIER_IN_GROUP_FAILED' | 'STATUS_FAILED' | TaskOutcomeCode>;
+  declare readonly code: Exclude<ProducerErrorCode, 'BACKPRESSURE' | 'CLAIM_UPLOAD_FAILED' | 'SEND_FAILED' | 'EARLIER_IN_GROUP_FAILED' | 'STATUS_FAILED' | 'ROUTING_FAILED' | TaskOutcomeCode>;
   /** SCHEMA_VIOLATION: each problem's field path and the schema's message (never the payload's values). */
   readonly issues: readonly { readonly path: string; readonly message: string }[] | undefined;
   constructor(code: TaskValidationError['code'], message: string, options?: { cause?: unknown; issues?: readonly { readonly path: string; readonly message: string }[] }) {
@@ -117,9 +121,9 @@ export class BackpressureError extends TaskQueueError {
 
 /** Sending failed after the library's retries. `claimKey` names an uploaded claim object left to expire. */
 export class SendError extends TaskQueueError {
-  declare readonly code: 'SEND_FAILED' | 'CLAIM_UPLOAD_FAILED' | 'EARLIER_IN_GROUP_FAILED';
+  declare readonly code: 'SEND_FAILED' | 'CLAIM_UPLOAD_FAILED' | 'EARLIER_IN_GROUP_FAILED' | 'ROUTING_FAILED';
   constructor(
-    code: 'SEND_FAILED' | 'CLAIM_UPLOAD_FAILED' | 'EARLIER_IN_GROUP_FAILED',
+    code: 'SEND_FAILED' | 'CLAIM_UPLOAD_FAILED' | 'EARLIER_IN_GROUP_FAILED' | 'ROUTING_FAILED',
     message: string,
     readonly details: { taskId?: string; claimKey?: string; awsCode?: string; senderFault?: boolean } = {},
     options?: { cause?: unknown },

@@ -8,3 +8,6 @@ export * from './limits.ts';
 export * from './metrics.ts';
 export * from './resources.ts';
 export * from './task-record.ts';
+export * from './lanes.ts';
+export * from './schedule.ts';
+export * from './schedule-expression.ts';

@@ -34,6 +34,19 @@ export const TABLE_SCHEMA = {
   ttlAttribute: 'expiresAt',
 } as const;
 
+/**
+ * The task table's optional index of recent tasks (the construct's `recentTasksIndex` prop):
+ * partition key `status`, sort key `updatedAt` (ISO-8601, so it sorts by time). `taskq
+ * console` lists recent tasks with one Query per status, newest first.
+ */
+export const RECENT_TASKS_INDEX = {
+  indexName: 'recent-tasks',
+  partitionKey: 'status',
+  sortKey: 'updatedAt',
+  /** Attributes copied into the index besides its keys and the table's key (what a listing shows). */
+  projectedAttributes: ['taskId', 'type', 'attempts', 'createdAt', 'deadLetterReason'],
+} as const;
+
 /** CloudFormation output keys of the default stack, read by the SDK helpers and the CLI. */
 export const STACK_OUTPUTS = {
   queueUrl: 'QueueUrl',
@@ -48,6 +61,20 @@ export const STACK_OUTPUTS = {
   consumerFunctionName: 'ConsumerFunctionName',
   /** The consumer's own log group (a generated name, not /aws/lambda/<function>). */
   consumerLogGroupName: 'ConsumerLogGroupName',
+} as const;
+
+/** Outputs a stack has only when the feature is on. */
+export const OPTIONAL_STACK_OUTPUTS = {
+  /** The task table's recent-tasks index (the construct's `recentTasksIndex`). */
+  recentTasksIndexName: 'RecentTasksIndexName',
+} as const;
+
+/** Stack outputs of a task queue with schedules (present only then). */
+export const SCHEDULE_OUTPUTS = {
+  /** The EventBridge Scheduler schedule group holding the task queue's schedules. */
+  scheduleGroupName: 'ScheduleGroupName',
+  /** Occurrences Scheduler could not deliver. */
+  scheduleDeadLetterQueueUrl: 'ScheduleDeadLetterQueueUrl',
 } as const;
 
 export const DEFAULTS = {

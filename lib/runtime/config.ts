@@ -11,6 +11,7 @@ import { DEFAULTS, ENV } from '../protocol/resources.ts';
 import { SQS_MAX_VISIBILITY_SECONDS } from '../protocol/limits.ts';
 import { DEFAULT_BACKOFF, type BackoffOptions } from './backoff.ts';
 import type { MetricsSink, RuntimeLogger } from './telemetry.ts';
+import { laneRoutingFromEnv, type LaneRouting } from './lane-routing.ts';
 
 /**
  * How a task type is protected against duplicates:
@@ -213,6 +214,8 @@ export interface ResolvedConfig {
   readonly cancelCheckIntervalMs: number;
   readonly metricsNamespace: string;
   readonly serviceName: string;
+  /** With lanes: this consumer's lane and the stack's routing table (lane-routing.ts). */
+  readonly lanes: LaneRouting | undefined;
 }
 
 export const RUNTIME_DEFAULTS = {
@@ -270,6 +273,7 @@ export function resolveConfig(options: RuntimeOptions, env: NodeJS.ProcessEnv = 
     cancelCheckIntervalMs: cancelInterval(options.cancelCheckIntervalMs),
     metricsNamespace: options.metricsNamespace ?? (env[ENV.metricsNamespace] || DEFAULTS.metricsNamespace),
     serviceName: options.serviceName ?? (env.POWERTOOLS_SERVICE_NAME || env.AWS_LAMBDA_FUNCTION_NAME || 'taskq-consumer'),
+    lanes: laneRoutingFromEnv(env),
   };
 }
 

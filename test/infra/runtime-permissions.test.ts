@@ -149,3 +149,34 @@ describe('the consumer role allows exactly what the consumer does', () => {
     expect(granted).toContain(`sqs:SendMessage on ${resourceOf.sourceQueue}`);
   });
 });
+
+describe('with lanes, each lane consumer role allows exactly what its consumer does', () => {
+  /** Forwarding a record of another lane's type: resendCopy to that lane's queue (lib/runtime/lane-routing.ts). */
+  const FORWARDING = ['sqs:SendMessage'];
+
+  it('on its own queue, DLQ and log group, plus forwarding to every other lane (and the default) queue, and no other', () => {
+    const stack = testStack();
+    new TaskQueue(stack, 'Tasks', { lanes: { critical: { types: ['password_reset'] }, bulk: { types: ['analytics'] } } });
+    const template = Template.fromStack(stack);
+    const arn = (id: string) => `\${${id}.Arn}`;
+    const queues: Record<string, { queue: string; dlq: string; role: string; logGroup: string }> = {};
+    for (const [lane, prefix] of [['default', 'Tasks'], ['critical', 'TasksLaneCritical'], ['bulk', 'TasksLaneBulk']] as const) {
+      queues[lane] = {
+        queue: arn(logicalId(template, 'AWS::SQS::Queue', `${prefix}Queue`)),
+        dlq: arn(logicalId(template, 'AWS::SQS::Queue', `${prefix}DeadLetterQueue`)),
+        role: logicalId(template, 'AWS::IAM::Role', `${prefix}ConsumerRole`),
+        logGroup: arn(logicalId(template, 'AWS::Logs::LogGroup', `${prefix}ConsumerLogs`)),
+      };
+    }
+    for (const [lane, own] of Object.entries(queues)) {
+      resourceOf = { ...resourceOf, sourceQueue: own.queue, deadLetterQueue: own.dlq, logGroup: own.logGroup };
+      const forwarding = Object.entries(queues)
+        .filter(([other]) => other !== lane)
+        .flatMap(([, q]) => FORWARDING.map((action) => `${action} on ${q.queue}`));
+      const needed = [...new Set([...pairs(RUNTIME_CALLS), ...pairs(PLATFORM_CALLS), ...forwarding])].sort();
+      const statements = roleStatements(template, own.role);
+      const grantedPairs = [...new Set(statements.flatMap((s) => s.actions.flatMap((a) => s.resources.map((r) => `${a} on ${r}`))))].sort();
+      expect(grantedPairs, lane).toEqual(needed);
+    }
+  });
+});

@@ -47,7 +47,8 @@ export function report(inv: Invocation, w: Work, o: Outcome): void {
       log.info('task re-delayed without counting an attempt', { ...inv.fields(w), why: o.why, delaySeconds: o.seconds, receives: w.priorReceives + w.receiveCount });
       return;
     case 'resend':
-      log.info('task not due yet: re-sent with a delay', { ...inv.fields(w), delaySeconds: Math.min(900, Math.ceil(o.seconds)) });
+      if (o.to) log.info('task of another lane: forwarded to its lane', { ...inv.fields(w), lane: o.to.lane, delaySeconds: Math.min(900, Math.ceil(o.seconds)) });
+      else log.info('task not due yet: re-sent with a delay', { ...inv.fields(w), delaySeconds: Math.min(900, Math.ceil(o.seconds)) });
       return;
     case 'notStarted':
       if (o.blockedBy !== undefined) log.info('not started: an earlier record of its FIFO message group goes back first', { ...inv.fields(w), blockedBy: o.blockedBy });

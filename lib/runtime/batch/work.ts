@@ -22,8 +22,11 @@ export type Outcome =
   | { readonly kind: 'deadLetter'; readonly reason: DeadLetterReason; readonly error: string }
   /** Not run, no attempt counted; comes back after `seconds`. */
   | { readonly kind: 'redelay'; readonly seconds: number; readonly why: string; readonly cause: RedelayCause }
-  /** Not due yet; a fresh copy is re-sent with a delay and this one acknowledged. */
-  | { readonly kind: 'resend'; readonly seconds: number }
+  /**
+   * Not due yet; a fresh copy is re-sent with a delay and this one acknowledged. With `to`: the
+   * task belongs to another lane and the copy goes to that lane's queue (lane-routing.ts).
+   */
+  | { readonly kind: 'resend'; readonly seconds: number; readonly to?: { readonly lane: string; readonly queueUrl: string } }
   /**
    * Not started: the invocation's deadline came first, or (FIFO) an earlier record of its
    * message group failed in this batch. No attempt counted; never dead-lettered for it.

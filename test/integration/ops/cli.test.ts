@@ -13,10 +13,10 @@ import { GetQueueAttributesCommand, SendMessageCommand } from '@aws-sdk/client-s
 import { PutItemCommand } from '@aws-sdk/client-dynamodb';
 import { createTestResources, emulatorEndpoints, testClients, type TestResources } from '../../support/aws.ts';
 import { writeLocalState, type LocalState } from '../../../lib/local/state.ts';
-import { STACK_OUTPUTS } from '../../../lib/protocol/resources.ts';
 import { DEAD_LETTER_ATTRIBUTES, MESSAGE_ATTRIBUTES, REDRIVE_ATTRIBUTES } from '../../../lib/protocol/attributes.ts';
 import { putDeadLetter, taskIds, visibleMessages } from './helpers.ts';
 import { childEnforcement } from '../../support/iam/child-process.ts';
+import { localStateFor } from '../../support/local-state.ts';
 import { registerAbsent, registerStack } from '../../support/iam/resource-roles.ts';
 import { STAND_IN_OLDEST_AGE_SECONDS } from '../../support/stand-ins/control-plane.ts';
 import { policyModels, VARIANTS } from '../../support/iam/synthesized-policies.ts';
@@ -80,27 +80,8 @@ function flags(r: TestResources): string[] {
 
 /** A state file as `npm start` writes it, pointing at the test emulators; pid = this (live) process. */
 async function localStateFile(r: TestResources, extra: Record<string, unknown> = {}): Promise<string> {
-  const e = emulatorEndpoints();
   const path = join(await mkdtemp(join(tmpdir(), 'taskq-cli-')), 'state.json');
-  const state: LocalState & Record<string, unknown> = {
-    pid: process.pid,
-    startedAt: new Date().toISOString(),
-    region: e.region,
-    sqsEndpoint: e.sqsEndpoint,
-    s3Endpoint: e.s3Endpoint,
-    dynamoEndpoint: e.dynamoEndpoint,
-    dynamoEngine: e.dynamoEngine,
-    stackName: 'TaskQueueStack',
-    outputs: {
-      [STACK_OUTPUTS.queueUrl]: r.queueUrl,
-      [STACK_OUTPUTS.queueArn]: r.queueArn,
-      [STACK_OUTPUTS.deadLetterQueueUrl]: r.deadLetterQueueUrl,
-      [STACK_OUTPUTS.deadLetterQueueArn]: r.deadLetterQueueArn,
-      [STACK_OUTPUTS.tableName]: r.tableName,
-      [STACK_OUTPUTS.bucketName]: r.bucketName,
-    },
-    ...extra,
-  };
+  const state: LocalState & Record<string, unknown> = { ...localStateFor(r), ...extra };
   await writeLocalState(state, path);
   return path;
 }
