@@ -9,6 +9,7 @@ import { TaskQueueError } from '../../protocol/errors.ts';
 import { truncateErrorText } from '../../protocol/attributes.ts';
 import type { IdempotencyMode, TaskDefinition } from '../config.ts';
 import type { Item } from '../task-store.ts';
+import type { HeldSlot } from '../flow/gate.ts';
 
 export type Outcome =
   | { readonly kind: 'succeeded'; readonly result: unknown }
@@ -34,7 +35,7 @@ export type Outcome =
  * (maxNoAttemptReturns); the record that reaches the bound is dead-lettered with the reason
  * of its cause (NO_ATTEMPT_REASONS).
  */
-export type RedelayCause = 'table' | 'claim' | 'lease' | 'batch-duplicate' | 'not-due' | 'outcome' | 'no-table';
+export type RedelayCause = 'table' | 'claim' | 'lease' | 'batch-duplicate' | 'not-due' | 'outcome' | 'no-table' | 'rate-limit' | 'concurrency';
 
 export type DeadLetterOutcome = Extract<Outcome, { kind: 'deadLetter' }>;
 
@@ -50,6 +51,8 @@ export interface Work {
   attempts: number;
   /** Lease mode: the lease this invocation holds. */
   lease?: { readonly leaseUntil: number; readonly previous: Item | undefined };
+  /** The concurrency slot its handler holds (flow/gate.ts), until released. */
+  slot?: HeldSlot;
   /** The handler ran (an attempt was used). */
   ran: boolean;
   durationMs?: number;
