@@ -8,3 +8,4 @@ export * from './limits.ts';
 export * from './metrics.ts';
 export * from './resources.ts';
 export * from './task-record.ts';
+export * from './flow-control.ts';

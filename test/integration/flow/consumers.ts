@@ -34,6 +34,7 @@ export async function drain(sqs: SQSClient, r: TestResources, handlers: readonly
         if (event.Records.length === 0) continue;
         lastWork = Date.now();
         await invokeLikeLambda(sqs, r.queueUrl, handler, event, fakeContext(options.invocationMs ?? 30_000));
+        lastWork = Date.now();
       }
     }),
   );
