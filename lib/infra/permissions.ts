@@ -42,6 +42,9 @@ export const ACTIONS = {
     /** GetQueueAttributes: the producer's backpressure reads the queue depth. */
     queue: ['sqs:SendMessage', 'sqs:GetQueueAttributes'],
     claimObjects: ['s3:PutObject'],
+    /** Send option `dedupe` (lib/client/dedupe.ts): one conditional UpdateItem per send, on the
+     * dedupe items only (condition dynamodb:LeadingKeys DEDUPE_LEADING_KEYS). */
+    dedupe: ['dynamodb:UpdateItem'],
     key: ['kms:GenerateDataKey', 'kms:Decrypt'],
   },
   statusRead: {
@@ -130,9 +133,23 @@ export function grantSend(grantee: iam.IGrantable, r: TaskQueueResources): iam.G
   return combine([
     iam.Grant.addToPrincipalOrResource({ grantee, actions: [...a.queue], resourceArns: [r.queue.queueArn], resource: r.queue }),
     iam.Grant.addToPrincipalOrResource({ grantee, actions: [...a.claimObjects], resourceArns: [claimObjectsArn(r)], resource: r.bucket }),
+    iam.Grant.addToPrincipal({
+      grantee,
+      actions: [...a.dedupe],
+      resourceArns: [r.table.tableArn],
+      conditions: { 'ForAllValues:StringLike': { 'dynamodb:LeadingKeys': [DEDUPE_LEADING_KEYS] } },
+    }),
     ...(r.encryptionKey ? [r.encryptionKey.grant(grantee, ...a.key)] : []),
   ]);
 }
+
+/**
+ * The keys a producer may write: the dedupe items (lib/protocol/dedupe.ts dedupeItemKey,
+ * U+001F then `dedupe:`). IAM policies cannot hold a control character, so `?` stands for it;
+ * a task record's key matches only if its idempotency key starts with one character then
+ * `dedupe:`. A same-account grant: the table has no resource policy for another account.
+ */
+export const DEDUPE_LEADING_KEYS = '?dedupe:*';
 
 export function grantStatusRead(grantee: iam.IGrantable, r: TaskQueueResources): iam.Grant {
   const a = ACTIONS.statusRead;

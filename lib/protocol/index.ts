@@ -9,3 +9,4 @@ export * from './metrics.ts';
 export * from './resources.ts';
 export * from './task-record.ts';
 export * from './flow-control.ts';
+export * from './dedupe.ts';

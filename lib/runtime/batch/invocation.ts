@@ -27,6 +27,7 @@ import { deleteClaimObjects, finishTable } from './finish-table.ts';
 import { parse } from './parse.ts';
 import { spendLastReceive, spendNoAttemptBound } from './receive-budget.ts';
 import { route } from './route.ts';
+import { debounce } from '../flow/debounce.ts';
 import { settle } from './run.ts';
 import { isFailure, pool, totalReceives, type DeadLetterOutcome, type Work } from './work.ts';
 
@@ -109,6 +110,7 @@ export class Invocation {
     } else {
       await parse(this);
       route(this);
+      await debounce(this);
       await acquire(this);
       if (this.fifo) await this.settleInGroupOrder();
       else await pool(this.works, this.cfg.concurrency, (w) => settle(this, w));

@@ -27,6 +27,8 @@ export type Outcome =
    * message group failed in this batch. No attempt counted; never dead-lettered for it.
    */
   | { readonly kind: 'notStarted'; readonly blockedBy?: string }
+  /** A debounced send a later send of its key replaced (flow/debounce.ts): acknowledged, never run. */
+  | { readonly kind: 'superseded'; readonly by: number }
   /** An outcome copy: the outcome it carries was written (or another run had taken over): acknowledged. */
   | { readonly kind: 'recorded'; readonly status: string; readonly superseded: boolean };
 
