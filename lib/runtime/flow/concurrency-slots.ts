@@ -11,6 +11,7 @@
 import { ConditionalCheckFailedException, UpdateItemCommand, type AttributeValue, type DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { TABLE_SCHEMA } from '../../protocol/resources.ts';
 import type { Clock } from '../config.ts';
+import { OneAtATime } from './one-at-a-time.ts';
 
 export type SlotDecision =
   | { readonly admitted: true; readonly writes: number }
@@ -20,7 +21,12 @@ export type SlotDecision =
 interface SlotsSeen {
   readonly version: number | undefined;
   readonly holders: ReadonlyMap<string, number>;
+  /** When this view was read from the table (clock ms). */
+  readonly at: number;
 }
+
+/** A view of the slots this young that says they are all held refuses without a write. */
+const FRESH_VIEW_MS = 1000;
 
 const MAX_RACES = 6;
 /** An idle key's item is left to the table's TTL this long after its last lease. */
@@ -28,6 +34,7 @@ const IDLE_TTL_SECONDS = 3600;
 
 export class ConcurrencySlots {
   private readonly seen = new Map<string, SlotsSeen>();
+  private readonly serial = new OneAtATime();
 
   constructor(
     private readonly dynamo: DynamoDBClient,
@@ -35,15 +42,19 @@ export class ConcurrencySlots {
     private readonly clock: Clock,
   ) {}
 
-  async take(itemKey: string, max: number, holder: string, leaseUntil: number): Promise<SlotDecision> {
-    let known: SlotsSeen = this.seen.get(itemKey) ?? { version: undefined, holders: new Map() };
+  take(itemKey: string, max: number, holder: string, leaseUntil: number): Promise<SlotDecision> {
+    return this.serial.run(itemKey, () => this.decide(itemKey, max, holder, leaseUntil));
+  }
+
+  private async decide(itemKey: string, max: number, holder: string, leaseUntil: number): Promise<SlotDecision> {
+    let known: SlotsSeen = this.seen.get(itemKey) ?? { version: undefined, holders: new Map(), at: 0 };
     let writes = 0;
     for (let race = 0; race < MAX_RACES; race++) {
       const now = this.clock.now();
       const live = [...known.holders].filter(([, until]) => until > now);
       if (live.length >= max) {
-        // Only a lease seen live is known to hold: ask the table once before refusing on a cached view.
-        if (race > 0 || known.version === undefined) return { admitted: false, freeAtMs: Math.min(...live.map(([, until]) => until)), writes };
+        // A view just read decides; an older one is checked by one write first (holders may have left since).
+        if (race > 0 || known.version === undefined || now - known.at < FRESH_VIEW_MS) return { admitted: false, freeAtMs: Math.min(...live.map(([, until]) => until)), writes };
       }
       const holders = new Map(live.length < max ? [...live, [holder, leaseUntil]] : live);
       const version = (known.version ?? 0) + 1;
@@ -65,13 +76,15 @@ export class ConcurrencySlots {
             ReturnValuesOnConditionCheckFailure: 'ALL_OLD',
           }),
         );
-        this.seen.set(itemKey, { version, holders });
+        this.seen.set(itemKey, { version, holders, at: now });
         if (holders.has(holder)) return { admitted: true, writes };
         return { admitted: false, freeAtMs: Math.min(...live.map(([, until]) => until)), writes };
       } catch (error) {
         if (!(error instanceof ConditionalCheckFailedException)) throw error;
-        known = slotsOf(error.Item);
+        known = slotsOf(error.Item, this.clock.now());
         this.seen.set(itemKey, known);
+        // Our own earlier try was applied and its response lost (the SDK retried it): the slot is ours.
+        if (known.holders.get(holder) === leaseUntil) return { admitted: true, writes };
       }
     }
     return { admitted: false, freeAtMs: this.clock.now() + 1000, writes };
@@ -79,7 +92,7 @@ export class ConcurrencySlots {
 
   /** Frees the holder's slot (1 write unit). A failure is the caller's to log: the lease ends anyway. */
   async release(itemKey: string, holder: string): Promise<void> {
-    await this.dynamo.send(
+    const out = await this.dynamo.send(
       new UpdateItemCommand({
         TableName: this.tableName,
         Key: { [TABLE_SCHEMA.partitionKey]: { S: itemKey } },
@@ -87,17 +100,21 @@ export class ConcurrencySlots {
         ConditionExpression: 'attribute_exists(holders)',
         ExpressionAttributeNames: { '#holder': holder, '#v': 'version' },
         ExpressionAttributeValues: { ':one': { N: '1' } },
+        // The item after the release: this container's next take starts from it, not from a view it just made stale.
+        ReturnValues: 'ALL_NEW',
       }),
     ).catch((error: unknown) => {
       if (!(error instanceof ConditionalCheckFailedException)) throw error;
+      return undefined;
     });
-    this.seen.delete(itemKey);
+    if (out?.Attributes) this.seen.set(itemKey, slotsOf(out.Attributes, this.clock.now()));
+    else this.seen.delete(itemKey);
   }
 }
 
-function slotsOf(item: Record<string, AttributeValue> | undefined): SlotsSeen {
+function slotsOf(item: Record<string, AttributeValue> | undefined, at: number): SlotsSeen {
   const version = item?.version?.N;
   const holders = new Map<string, number>();
   for (const [id, until] of Object.entries(item?.holders?.M ?? {})) holders.set(id, Number(until.N));
-  return { version: version === undefined ? undefined : Number(version), holders };
+  return { version: version === undefined ? undefined : Number(version), holders, at };
 }

@@ -13,6 +13,8 @@ export const TASKS = Number(process.env.TASKQ_CHAOS_TASKS ?? 300);
 export const FIFO_TASKS = Number(process.env.TASKQ_CHAOS_FIFO_TASKS ?? Math.min(600, Math.max(100, Math.round(TASKS / 3))));
 const SEED = Number(process.env.TASKQ_CHAOS_SEED ?? 20261128);
 const FULL = TASKS >= 2000;
+/** Tight enough to refuse tasks during the burst, loose enough not to stretch the run much (it has a time budget). */
+const FLOW_CONTROL = { rateLimit: { perSecond: 150, burst: 30 }, concurrency: { max: 30 } } as const;
 
 export function chaosTest(variant: { fifo: boolean; tasks: number }): void {
   const label = variant.fifo ? 'chaos-fifo' : 'chaos';
@@ -34,12 +36,15 @@ export function chaosTest(variant: { fifo: boolean; tasks: number }): void {
           maxAttempts: 4,
           takeoverGraceMs: 8000,
           maxNoAttemptReturns: 4,
+          // The standard variant runs under a rate and a concurrency limit (docs/FLOW-CONTROL.md): its refusals
+          // interleave with every fault, and still nothing may be lost or doubled. (Not FIFO: concurrency is refused there.)
+          ...(variant.fifo ? {} : { flowControl: FLOW_CONTROL }),
           maxRunMs: 90_000 + variant.tasks * (variant.fifo ? 300 : 60),
           progress: FULL || process.env.TASKQ_CHAOS_VERBOSE ? (line) => console.log(`${label}: ${line}`) : undefined,
         });
         const verdict = checkInvariants(report);
         console.log(summaryLine(verdict, report.schedule.counts, SEED, label));
-        console.log(`${label}: lostResponses{${WRITE_TARGETS.map((t) => `${t}=${report.schedule.lostByTarget[t]}`).join(',')}} copyNotRecordedBy{refusedWrite=${report.copyNotRecordedBy.refusedWrite},queueDelay=${report.copyNotRecordedBy.queueDelay}} durationMs=${report.durationMs}`);
+        console.log(`${label}: flowRefusals=${report.flowRefusals} lostResponses{${WRITE_TARGETS.map((t) => `${t}=${report.schedule.lostByTarget[t]}`).join(',')}} copyNotRecordedBy{refusedWrite=${report.copyNotRecordedBy.refusedWrite},queueDelay=${report.copyNotRecordedBy.queueDelay}} durationMs=${report.durationMs}`);
         const details = {
           converged: report.converged,
           durationMs: report.durationMs,
@@ -58,6 +63,7 @@ export function chaosTest(variant: { fifo: boolean; tasks: number }): void {
         }
 
         expect(report.rejectedSends, 'the producer refused tasks').toBe(0);
+        if (!variant.fifo) expect(report.flowRefusals, 'the limits never refused a task').toBeGreaterThan(0);
         expect(verdict.tasks).toBe(variant.tasks);
         expect(report.converged, 'the source queue never drained').toBe(true);
         expect(verdict.violations).toEqual([]);
