@@ -20,7 +20,6 @@
 import { ConditionalCheckFailedException, UpdateItemCommand, type DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { TABLE_SCHEMA } from '../../protocol/resources.ts';
 import type { Clock } from '../config.ts';
-import { OneAtATime } from './one-at-a-time.ts';
 
 export interface RateLimitDecision {
   readonly admitted: boolean;
@@ -38,7 +37,6 @@ const IDLE_TTL_SECONDS = 3600;
 export class RateLimiter {
   /** The last tat seen per bucket item (undefined: assumed absent). */
   private readonly seen = new Map<string, number>();
-  private readonly serial = new OneAtATime();
 
   constructor(
     private readonly dynamo: DynamoDBClient,
@@ -46,11 +44,8 @@ export class RateLimiter {
     private readonly clock: Clock,
   ) {}
 
-  take(itemKey: string, perSecond: number, burst: number, maxHoldMs: number): Promise<RateLimitDecision> {
-    return this.serial.run(itemKey, () => this.decide(itemKey, perSecond, burst, maxHoldMs));
-  }
-
-  private async decide(itemKey: string, perSecond: number, burst: number, maxHoldMs: number): Promise<RateLimitDecision> {
+  // Calls for one key are not put in order: the increment is atomic, so concurrent takes do not race.
+  async take(itemKey: string, perSecond: number, burst: number, maxHoldMs: number): Promise<RateLimitDecision> {
     const interval = 1000 / perSecond;
     const tolerance = (burst - 1) * interval;
     let known = this.seen.get(itemKey);
