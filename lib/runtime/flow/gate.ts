@@ -89,7 +89,16 @@ export async function admit(inv: Invocation, w: Work, payload: unknown): Promise
         const seconds = Math.max(1, Math.floor((token.startAt - now - inv.deps.random() * maxHoldMs) / 1000));
         return { kind: 'redelay', seconds: inv.visibility(seconds), why: `rate limit ${def.rateLimit.perSecond}/s reached`, cause: 'rate-limit' };
       }
-      if (token.startAt > now) await sleep(token.startAt - now);
+      if (token.startAt > now) {
+        await sleep(token.startAt - now);
+        // A stalled process wakes its held tasks late and together: one that missed its start by more than an
+        // interval goes back instead (its token is spent), so that starts stay spaced as the limit says.
+        const late = inv.deps.clock.now() - token.startAt;
+        if (late > 1000 / def.rateLimit.perSecond) {
+          await releaseSlot(inv, w);
+          return { kind: 'redelay', seconds: 1, why: `rate limit ${def.rateLimit.perSecond}/s: held start missed by ${Math.round(late)} ms`, cause: 'rate-limit' };
+        }
+      }
     }
     return undefined;
   } catch (error) {
