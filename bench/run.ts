@@ -27,6 +27,7 @@ import { runPackageBench } from './lib/package-bench.ts';
 import { runProducers } from './lib/producer-bench.ts';
 import { computeRatios, computeTargets, renderMarkdown, summarizeThroughput, summaryTable, type GrowthRow, type Results } from './lib/report.ts';
 import { runThroughput } from './lib/throughput.ts';
+import { runLanesBench, type LanesSettings } from './lib/lanes-bench.ts';
 import { makeWorkload, summarizeWorkload } from './lib/workload.ts';
 
 const args = process.argv.slice(2);
@@ -82,6 +83,33 @@ const P = quick
       curveSizes: [1, 64, 256, 448, 512, 768, 1000].map((k) => k * KiB),
       curveTasks: 10,
     };
+
+/** Section 7: the critical lane's latency under a flooded bulk lane (lanes-bench.ts). */
+const LANES: LanesSettings = quick
+  ? { bulkTasks: 300, bulkHandlerMs: 50, criticalTasks: 30, criticalIntervalMs: 30, criticalConcurrency: 2, bulkConcurrency: 2, routingSends: 50 }
+  : { bulkTasks: 5_000, bulkHandlerMs: 200, criticalTasks: 100, criticalIntervalMs: 50, criticalConcurrency: 2, bulkConcurrency: 2, routingSends: 300 };
+
+async function lanesSection(e: Awaited<ReturnType<typeof startEmulatorHost>>, admin: ReturnType<typeof makeClients>): Promise<NonNullable<Results['lanes']>> {
+  const loadAverage = loadavg();
+  const result = await runLanesBench(e, admin, LANES, log);
+  return { ...result, measuredAt: new Date().toISOString(), loadAverage, gitCommit: gitCommit() };
+}
+
+/** `--only lanes`: section 7 measured again, the rest of the last results kept as they are. */
+async function onlyLanes(): Promise<void> {
+  const previous = JSON.parse(readFileSync(`${outDir}/results.json`, 'utf8')) as Results;
+  const e = await startEmulatorHost();
+  const admin = makeClients(e, undefined);
+  try {
+    const results: Results = { ...previous, lanes: await lanesSection(e, admin) };
+    writeFileSync(`${outDir}/results.json`, JSON.stringify(results, null, 2) + '\n');
+    writeFileSync(`${outDir}/RESULTS.md`, renderMarkdown(results));
+    log(`bench: section 7 written to ${outDir}RESULTS.md`);
+  } finally {
+    admin.destroy();
+    await e.stop();
+  }
+}
 
 const COST_ORDER: PipelineId[] = ['a-lease', 'c-powertools', 'a-record', 'b-naive', 'a-off'];
 const PACKAGE_SETTINGS = { cliRuns: 20, tsxRuns: 5 };
@@ -176,6 +204,7 @@ async function main(): Promise<void> {
     }
 
     const pkg = quick ? undefined : await packageSection();
+    const lanes = await lanesSection(e, admin);
 
     const partial: Omit<Results, 'ratios' | 'targets'> = {
       meta: {
@@ -222,6 +251,7 @@ async function main(): Promise<void> {
       growth,
       claimCheck: { points, defaultThresholdBytes: DEFAULT_CLAIM_CHECK_THRESHOLD_BYTES, breakEvenBytes: breakEven },
       ...(pkg ? { package: pkg } : {}),
+      lanes,
     };
     partial.meta.durationMs = performance.now() - t0;
     const ratios = computeRatios(partial);
@@ -256,5 +286,6 @@ function notes(isQuick: boolean, load: number[]): string[] {
 }
 
 if (only === 'package') await onlyPackage();
-else if (only !== undefined) throw new Error(`--only ${only}: the only section that runs alone is package`);
+else if (only === 'lanes') await onlyLanes();
+else if (only !== undefined) throw new Error(`--only ${only}: the sections that run alone are package and lanes`);
 else await main();

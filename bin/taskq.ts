@@ -1,6 +1,6 @@
 #!/usr/bin/env node
 /**
- * taskq — the operations CLI: send, status, stats, dlq peek / redrive / purge, contracts, against a
+ * taskq — the operations CLI: send, status, cancel, stats, dlq peek / redrive / purge, schedules, console, contracts, against a
  * deployed stack (CloudFormation outputs, or explicit flags) or the local system (--local);
  * and `local`, which runs the CDK app of the current folder on this machine.
  * The logic lives in lib/ops/ and lib/local/; this file wires commander to it and renders
@@ -75,6 +75,7 @@ const program = new Command('taskq')
   .option('--endpoint <url>', 'endpoint for every AWS service (default: AWS_ENDPOINT_URL)')
   .option('--queue-url <url>', 'task queue URL (instead of the stack output)')
   .option('--dlq-url <url>', 'dead-letter queue URL (instead of the stack output)')
+  .option('--lane <name>', "a named lane's queue, DLQ and consumer (stats, dlq peek / redrive / purge; default: the default lane)")
   .option('--table <name>', 'task table name (instead of the stack output)')
   .option('--bucket <name>', 'claim-check bucket name (instead of the stack output)')
   .showHelpAfterError('(run taskq --help for usage)')
@@ -130,11 +131,35 @@ program
     await withTarget(command, ['tableName'], async (target, clients, options) => {
       const result = await taskStatus({
         dynamo: () => clients.dynamo(),
+        s3: () => clients.s3(),
         tableName: required(target, 'tableName'),
         taskId,
         ...(opts.idempotencyKey !== undefined ? { idempotencyKey: opts.idempotencyKey } : {}),
       });
       output(options, result, () => formatStatus(result));
+    });
+  });
+
+program
+  .command('cancel')
+  .description('cancel a task that has not finished: its copies are acknowledged unrun, a running handler sees ctx.signal abort (exit 1 when it already finished)')
+  .argument('<taskId>', 'the task id send returned')
+  .option('--idempotency-key <key>', 'the idempotency key, when the task was sent with its own')
+  .action(async (taskId: string, _opts, command: Command) => {
+    const opts = command.opts<{ idempotencyKey?: string }>();
+    const [{ cancelTask }, { formatCancel }, { required }] = await Promise.all([
+      import('../lib/ops/cancel.ts'),
+      import('../lib/ops/format.ts'),
+      import('../lib/ops/resolve-target.ts'),
+    ]);
+    await withTarget(command, ['tableName'], async (target, clients, options) => {
+      const result = await cancelTask({
+        dynamo: () => clients.dynamo(),
+        tableName: required(target, 'tableName'),
+        taskId,
+        ...(opts.idempotencyKey !== undefined ? { idempotencyKey: opts.idempotencyKey } : {}),
+      });
+      output(options, result, () => formatCancel(result));
     });
   });
 
@@ -159,6 +184,43 @@ program
       output(options, result, () => formatStats(result));
     });
   });
+
+const schedules = program.command('schedules').description("the task queue's recurring tasks: list (with the next run), pause, resume");
+
+/** Runs a schedules action with the sources it needs (the schedule group from the stack outputs or the local state). */
+async function withSchedules<T>(command: Command, action: (sources: import('../lib/ops/schedules.ts').ScheduleSources, options: GlobalOptions) => Promise<T>): Promise<T> {
+  return withTarget(command, ['scheduleGroupName'], (target, clients, options) =>
+    action({ target, scheduler: () => clients.scheduler(), cloudFormation: () => clients.cloudFormation() }, options),
+  );
+}
+
+schedules
+  .command('list', { isDefault: true })
+  .description('every schedule: state, expression, time zone and next run (UTC)')
+  .action(async (_opts, command: Command) => {
+    const { listSchedules, formatSchedules } = await import('../lib/ops/schedules.ts');
+    await withSchedules(command, async (sources, options) => {
+      const views = await listSchedules(sources);
+      output(options, views, () => formatSchedules(views));
+    });
+  });
+
+for (const [verb, state, done] of [
+  ['pause', 'DISABLED', 'paused: no occurrence is sent until it is resumed (a deployment resumes it when the construct says enabled)'],
+  ['resume', 'ENABLED', 'resumed'],
+] as const) {
+  schedules
+    .command(verb)
+    .description(`${verb} one schedule (exit 2 when there is no such schedule)`)
+    .argument('<name>', 'schedule name')
+    .action(async (name: string, _opts, command: Command) => {
+      const { setScheduleState, formatSchedules } = await import('../lib/ops/schedules.ts');
+      await withSchedules(command, async (sources, options) => {
+        const view = await setScheduleState(sources, name, state);
+        output(options, view, () => `${formatSchedules([view])}\n\nSchedule ${name} ${done}.`);
+      });
+    });
+}
 
 const dlq = program.command('dlq').description('inspect, redrive or purge the dead-letter queue (peek, redrive, purge)');
 
@@ -313,6 +375,30 @@ program
         .map((c) => `${c.type.padEnd(24)} ${c.schemaVendor.padEnd(10)} ${Object.entries(c.defaults).map(([k, v]) => `${k}=${String(v)}`).join(' ')}`.trimEnd())
         .join('\n'),
     );
+  });
+
+program
+  .command('console')
+  .description('serve a web console (overview, tasks, DLQ) for the local system (--local) or a deployed stack, on 127.0.0.1 with a per-run token; Ctrl-C stops it')
+  .addOption(new Option('--port <port>', 'port to listen on; 0 = a free port').default(0).argParser(port))
+  .option('--host <address>', 'address to bind (default 127.0.0.1; anything else is reachable from other machines: a warning is printed)')
+  .addOption(new Option('--interval <seconds>', 'seconds between samples of the queues (default 2 locally, 30 against AWS)').argParser(positive))
+  .action(async (_opts, command: Command) => {
+    const opts = command.opts<{ port: number; host?: string; interval?: number }>();
+    const options = command.optsWithGlobals<GlobalOptions>();
+    const { startConsole } = await import('../lib/ops/console/run-console.ts');
+    const running = await startConsole({
+      target: options,
+      port: opts.port,
+      ...(opts.host !== undefined ? { host: opts.host } : {}),
+      ...(opts.interval !== undefined ? { sampleIntervalMs: opts.interval * 1000 } : {}),
+    });
+    process.stdout.write(`taskq console: ${running.url}\n(open it in a browser; the token in the address is required on every request; Ctrl-C stops the console)\n`);
+    await new Promise<void>((resolve) => {
+      const stop = () => void running.close().then(resolve);
+      process.once('SIGINT', stop);
+      process.once('SIGTERM', stop);
+    });
   });
 
 program

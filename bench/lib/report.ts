@@ -11,6 +11,7 @@ import { PRICE_TABLE } from './pricing.ts';
 import type { ProducerResult } from './producer-bench.ts';
 import { spread, type Spread, type ThroughputRound } from './throughput.ts';
 import type { PackageResult } from './package-bench.ts';
+import type { LanesResult } from './lanes-bench.ts';
 
 export interface GrowthRow {
   tasks: number;
@@ -63,6 +64,8 @@ export interface Results {
   claimCheck?: { points: CurvePoint[]; defaultThresholdBytes: number; breakEvenBytes: number | null };
   /** Section 6; `measuredAt` says when, since `--only package` refreshes it alone. */
   package?: PackageResult & { measuredAt: string; node: string; loadAverage: number[]; gitCommit: string };
+  /** Section 7 (lanes-bench.ts); `measuredAt` says when, since `--only lanes` refreshes it alone. */
+  lanes?: LanesResult & { measuredAt: string; loadAverage: number[]; gitCommit: string };
   ratios: Record<string, number | null>;
   targets: Target[];
 }
@@ -421,6 +424,39 @@ export function renderMarkdown(r: Results): string {
         `${absent.every(([, gone]) => gone) ? 'Not installed' : 'Installed although they must not be'}: ${absent.filter(([, gone]) => gone === absent.every(([, g]) => g)).map(([name]) => name).join(', ')}.`,
     );
     L.push('');
+  }
+
+  // 7. lanes
+  if (r.lanes) {
+    const l = r.lanes;
+    const s = l.settings;
+    const ms = (v: number) => (Number.isFinite(v) ? v.toFixed(0) : 'n/a');
+    L.push('## 7. Lanes: a critical lane under a flooded bulk lane');
+    L.push('');
+    L.push(
+      `Measured ${l.measuredAt} (load average ${l.loadAverage.map((v) => v.toFixed(1)).join(' / ')}, commit ${l.gitCommit}; \`npm run bench -- --only lanes\` refreshes this section alone). ` +
+        `${s.criticalTasks} critical tasks sent one every ${s.criticalIntervalMs} ms; latency = send → handler done. Flood: ${s.bulkTasks} bulk tasks of ${s.bulkHandlerMs} ms each, enqueued first. ` +
+        `Lanes: critical lane with ${s.criticalConcurrency} pollers (its reserved capacity), bulk lane capped at ${s.bulkConcurrency} (maxConcurrency). Shared: one queue, ${s.criticalConcurrency + s.bulkConcurrency} pollers.`,
+    );
+    L.push('');
+    L.push('| critical lane | p50 ms | p99 ms | max ms | done | bulk done meanwhile | p99 / idle p99 |');
+    L.push('|---|---|---|---|---|---|---|');
+    L.push(`| idle | ${ms(l.idle.p50Ms)} | ${ms(l.idle.p99Ms)} | ${ms(l.idle.maxMs)} | ${l.idle.completed}/${l.idle.tasks} | — | 1.00× |`);
+    L.push(`| lanes, bulk flooded | ${ms(l.lanesFlooded.p50Ms)} | ${ms(l.lanesFlooded.p99Ms)} | ${ms(l.lanesFlooded.maxMs)} | ${l.lanesFlooded.completed}/${l.lanesFlooded.tasks} | ${l.lanesFlooded.bulkDoneDuringRun} | **${l.lanesRatio.toFixed(2)}×** |`);
+    L.push(`| one shared queue, bulk flooded | ${ms(l.sharedFlooded.p50Ms)} | ${ms(l.sharedFlooded.p99Ms)} | ${ms(l.sharedFlooded.maxMs)} | ${l.sharedFlooded.completed}/${l.sharedFlooded.tasks} | ${l.sharedFlooded.bulkDoneDuringRun} | **${l.sharedRatio.toFixed(2)}×** |`);
+    L.push('');
+    if (l.routing) {
+      const g = l.routing;
+      const ms1 = (v: number) => v.toFixed(1);
+      L.push(`Routing owned by the stack (\`routing: true\`), on the emulators: ${g.sends} sends each way, interleaved; the table read alone ${g.tableReads} times (a new reader each: nothing cached).`);
+      L.push('');
+      L.push('| producer | p50 ms | p99 ms |');
+      L.push('|---|---|---|');
+      L.push(`| send, no routing | ${ms1(g.withoutMs.p50Ms)} | ${ms1(g.withoutMs.p99Ms)} |`);
+      L.push(`| send, routing table cached | ${ms1(g.cachedMs.p50Ms)} | ${ms1(g.cachedMs.p99Ms)} |`);
+      L.push(`| routing table read (GetItem, once per TTL) | ${ms1(g.tableReadMs.p50Ms)} | ${ms1(g.tableReadMs.p99Ms)} |`);
+      L.push('');
+    }
   }
 
   L.push('## Price table');

@@ -10,6 +10,7 @@ import type { TaskContract } from '../protocol/contract.ts';
 import { TaskValidationError } from '../protocol/errors.ts';
 import { DEAD_LETTER_HEADROOM_BYTES, DEFAULT_CLAIM_CHECK_THRESHOLD_BYTES, DEFAULT_MAX_PAYLOAD_BYTES, SQS_MAX_MESSAGE_BYTES } from '../protocol/limits.ts';
 import { DEFAULTS } from '../protocol/resources.ts';
+import { ROUTING_DEFAULTS, type RoutingOptions } from './routing.ts';
 
 /** How a claim-checked task is written. */
 export type ClaimCheckFormat =
@@ -84,6 +85,14 @@ export interface TaskProducerConfig {
   readonly contracts?: readonly TaskContract[];
 
   /**
+   * Route each task to its lane by the stack's routing table (one GetItem on `tableName`,
+   * cached; lib/client/routing.ts), and enable `publish` (fan-out). Needs `tableName`;
+   * `queueUrl` is where types go when the stack wrote no routing table.
+   * @default false — every task goes to `queueUrl`
+   */
+  readonly routing?: boolean | RoutingOptions;
+
+  /**
    * Backpressure: refuse new tasks (BackpressureError) while the queue's visible backlog
    * (ApproximateNumberOfMessages) is above this. @default undefined — no check
    */
@@ -132,6 +141,7 @@ export interface ResolvedProducerConfig {
   /** Largest inline message: maxMessageBytes − DEAD_LETTER_HEADROOM_BYTES. */
   readonly inlineLimitBytes: number;
   readonly tableName?: string;
+  readonly routing?: { readonly tableName: string; readonly cacheTtlMs: number };
   readonly backpressure?: {
     readonly maxBacklog: number;
     readonly cacheMs: number;
@@ -210,9 +220,17 @@ export function resolveProducerConfig(config: TaskProducerConfig): ResolvedProdu
   };
   if (config.tableName !== undefined && (typeof config.tableName !== 'string' || config.tableName.length === 0)) fail('tableName must be a non-empty string');
 
+  let routing: ResolvedProducerConfig['routing'];
+  if (config.routing !== undefined && config.routing !== false) {
+    if (!config.tableName) fail('routing needs tableName (the task table holds the routing table)');
+    const options = config.routing === true ? {} : config.routing;
+    routing = { tableName: config.tableName, cacheTtlMs: positiveInteger('routing.cacheTtlMs', options.cacheTtlMs, ROUTING_DEFAULTS.cacheTtlMs, 0) };
+  }
+
   return {
     queueUrl: config.queueUrl,
     fifo,
+    ...(routing ? { routing } : {}),
     ...(claimCheck ? { claimCheck } : {}),
     maxPayloadBytes,
     maxMessageBytes,

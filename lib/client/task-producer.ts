@@ -27,6 +27,10 @@ import { attributesSize, prepareTask, type PreparedTask, type SendOptions, type 
 import { checkDedupe, DedupeStore, type DedupeClaim } from './dedupe.ts';
 import { newTaskId } from '../protocol/ids.ts';
 import { TaskStatusReader, type GetTaskStatusOptions } from './task-status.ts';
+import { TaskCanceller, type CancelOptions, type CancelResult } from './task-cancel.ts';
+import { ResultWaiter, type WaitForResultOptions } from './task-result.ts';
+import { publishEvent, type PublishOptions, type PublishResult } from './publish.ts';
+import { RoutingTableReader } from './routing.ts';
 
 /** What send() returns once SQS has the task. */
 export interface SendResult {
@@ -52,8 +56,11 @@ export class TaskProducer {
   private readonly claimCheck: ClaimCheck | undefined;
   private readonly backlogMonitor: BacklogMonitor | undefined;
   private readonly statusReader: TaskStatusReader;
+  private readonly canceller: TaskCanceller;
+  private readonly waiter: ResultWaiter;
   private readonly contracts: ContractRegistry;
   private readonly dedupe: DedupeStore | undefined;
+  private readonly routing: RoutingTableReader | undefined;
   private readonly created: { destroy(): void }[] = [];
 
   constructor(config: TaskProducerConfig) {
@@ -69,22 +76,21 @@ export class TaskProducer {
     // A client of our own leaves retries to the producer's policy (no multiplied attempts).
     this.sqs = config.sqs ?? new SQSClient({ ...clientConfig, maxAttempts: 1 });
 
-    if (this.config.claimCheck) {
-      const given = config.s3;
-      let s3: Promise<S3Client> | undefined;
-      const getS3 = (): Promise<S3Client> =>
-        (s3 ??= given
-          ? Promise.resolve(given)
-          : import('@aws-sdk/client-s3').then(({ S3Client }) => {
-              // A custom endpoint (config, or the SDK's AWS_ENDPOINT_URL[_S3] variables) is an
-              // emulator: they serve path-style URLs, not bucket subdomains.
-              const custom = config.endpoint ?? process.env.AWS_ENDPOINT_URL_S3 ?? process.env.AWS_ENDPOINT_URL;
-              const client = new S3Client({ ...clientConfig, maxAttempts: 1, ...(custom !== undefined ? { forcePathStyle: true } : {}) });
-              this.created.push(client);
-              return client;
-            }));
-      this.claimCheck = new ClaimCheck(this.config.claimCheck, getS3, this.config.retry);
-    }
+    const given = config.s3;
+    let s3: Promise<S3Client> | undefined;
+    // Loaded on first need: claim-check uploads, results stored in S3 (waitForResult).
+    const getS3 = (): Promise<S3Client> =>
+      (s3 ??= given
+        ? Promise.resolve(given)
+        : import('@aws-sdk/client-s3').then(({ S3Client }) => {
+            // A custom endpoint (config, or the SDK's AWS_ENDPOINT_URL[_S3] variables) is an
+            // emulator: they serve path-style URLs, not bucket subdomains.
+            const custom = config.endpoint ?? process.env.AWS_ENDPOINT_URL_S3 ?? process.env.AWS_ENDPOINT_URL;
+            const client = new S3Client({ ...clientConfig, maxAttempts: 1, ...(custom !== undefined ? { forcePathStyle: true } : {}) });
+            this.created.push(client);
+            return client;
+          }));
+    if (this.config.claimCheck) this.claimCheck = new ClaimCheck(this.config.claimCheck, getS3, this.config.retry);
     if (this.config.backpressure) {
       this.backlogMonitor = new BacklogMonitor(this.sqs, this.queueUrl, this.config.backpressure, this.config.now);
     }
@@ -99,8 +105,11 @@ export class TaskProducer {
             return client;
           }));
     this.statusReader = new TaskStatusReader(getDynamo, this.config.tableName);
+    this.canceller = new TaskCanceller(getDynamo, this.config.tableName, this.config.now);
+    this.waiter = new ResultWaiter(this.statusReader, getS3, this.config.now);
     this.contracts = new ContractRegistry(config.contracts);
     if (this.config.tableName) this.dedupe = new DedupeStore(getDynamo, this.config.tableName, this.config.now);
+    if (this.config.routing) this.routing = new RoutingTableReader(getDynamo, this.config.routing.tableName, this.config.routing.cacheTtlMs, this.config.now);
   }
 
   /**
@@ -146,13 +155,14 @@ export class TaskProducer {
 
   private async sendPrepared(task: PreparedTask): Promise<SendResult> {
     if (this.backlogMonitor) await this.backlogMonitor.check();
+    const queueUrl = await this.queueUrlFor(task.type);
     if (this.claimCheck?.needs(task)) await this.claimCheck.apply(task);
     let messageId: string | undefined;
     try {
       const out = await withRetry(this.config.retry, () =>
         this.sqs.send(
           new SendMessageCommand({
-            QueueUrl: this.queueUrl,
+            QueueUrl: queueUrl,
             MessageBody: task.body,
             MessageAttributes: task.attributes,
             ...(task.delaySeconds !== undefined ? { DelaySeconds: task.delaySeconds } : {}),
@@ -217,11 +227,27 @@ export class TaskProducer {
       }
     }
 
-    if (this.fifo) {
-      await this.sendInGroupOrder(valid, prepared, results);
-    } else {
-      const bins = packBatches(valid.map((i) => prepared[i]!.size)).map((bin) => bin.map((j) => valid[j]!));
-      await forEachConcurrent(bins, this.config.batchConcurrency, (bin) => this.sendEntries(bin, prepared, results));
+    // With routing, each task goes to its lane's queue: one pass per destination queue.
+    const byQueue = new Map<string, number[]>();
+    for (const i of valid) {
+      let queueUrl: string;
+      try {
+        queueUrl = await this.queueUrlFor(prepared[i]!.type);
+      } catch (error) {
+        results[i] = failure(error, prepared[i]!.taskId, prepared[i]!.idempotencyKey);
+        continue;
+      }
+      const list = byQueue.get(queueUrl);
+      if (list) list.push(i);
+      else byQueue.set(queueUrl, [i]);
+    }
+    for (const [queueUrl, indexes] of byQueue) {
+      if (this.fifo) {
+        await this.sendInGroupOrder(queueUrl, indexes, prepared, results);
+      } else {
+        const bins = packBatches(indexes.map((i) => prepared[i]!.size)).map((bin) => bin.map((j) => indexes[j]!));
+        await forEachConcurrent(bins, this.config.batchConcurrency, (bin) => this.sendEntries(queueUrl, bin, prepared, results));
+      }
     }
 
     for (let i = 0; i < n; i++) {
@@ -232,6 +258,19 @@ export class TaskProducer {
   }
 
   /**
+   * Publishes an event: one task per fan-out target of the stack's routing table, each sent to
+   * its target's lane with idempotency key `<eventId>:<target>` — so each target has its own
+   * retries, DLQ reason and idempotency, a publish repeated with the same eventId (or an SQS
+   * duplicate) runs each target once, and a failing target never re-runs another. Needs
+   * `routing`. Never throws for a target: each gets a result, in the table's order.
+   * @throws TaskValidationError (UNKNOWN_EVENT, INVALID_OPTIONS, CONFIGURATION), SendError ROUTING_FAILED
+   */
+  async publish(event: string, payload: unknown, options: PublishOptions): Promise<PublishResult> {
+    if (!this.routing) throw new TaskValidationError('CONFIGURATION', 'TaskProducer: publish needs routing: true (the fan-out targets are in the stack\'s routing table)');
+    return publishEvent(this.routing, (tasks) => this.sendBatch(tasks), event, payload, options);
+  }
+
+  /**
    * The task's status from the task table (PENDING when it has no record yet).
    * Pass the idempotency key when the task was sent with its own.
    */
@@ -239,9 +278,47 @@ export class TaskProducer {
     return this.statusReader.get(taskId, options);
   }
 
+  /**
+   * Waits for the task to finish and resolves with its handler's result (read from S3 when it
+   * was too large for the record), polling its record with a growing interval (250 ms × 1.5ⁿ,
+   * at most 5 s; about 20 reads a minute). Needs tableName and TaskQueue.grantStatusRead.
+   * @throws TaskOutcomeError TASK_DEAD_LETTERED, TASK_CANCELLED, WAIT_TIMEOUT (default 60 s), WAIT_ABORTED, RESULT_UNREADABLE; TaskQueueError STATUS_FAILED
+   */
+  waitForResult<R = unknown>(taskId: string, options?: WaitForResultOptions): Promise<R> {
+    return this.waiter.wait<R>(taskId, options);
+  }
+
+  /**
+   * send() then waitForResult(): for callers that need the answer, with the queue's retries
+   * and isolation. The wait starts once SQS has the task; its options are `wait`.
+   */
+  async sendAndWait<R = unknown, C extends TaskContract = TaskContract>(contract: C, payload: ContractInput<C>, options?: SendOptions & { readonly wait?: WaitForResultOptions }): Promise<R>;
+  async sendAndWait<R = unknown, P = unknown>(type: string, payload: P, options?: SendOptions & { readonly wait?: WaitForResultOptions }): Promise<R>;
+  async sendAndWait(typeOrContract: string | TaskContract, payload: unknown, options: SendOptions & { readonly wait?: WaitForResultOptions } = {}): Promise<unknown> {
+    const { wait, ...sendOptions } = options;
+    const sent = await this.send(typeOrContract as string, payload, sendOptions);
+    return this.waiter.wait(sent.taskId, { ...wait, idempotencyKey: sent.idempotencyKey });
+  }
+
+  /**
+   * Cancels a task that has not finished: marks it CANCELLED in the task table, so the
+   * consumer acknowledges its copies without running them; a running handler sees ctx.signal
+   * abort within the consumer's cancelCheckIntervalMs (and may still finish: wasRunning).
+   * Needs TaskQueue.grantCancel. Idempotent. Pass the idempotency key when the task was sent with its own.
+   * @throws TaskOutcomeError TASK_FINISHED (SUCCEEDED or DEAD_LETTERED: nothing to cancel) or CANCEL_FAILED; TaskValidationError
+   */
+  cancel(taskId: string, options?: CancelOptions): Promise<CancelResult> {
+    return this.canceller.cancel(taskId, options);
+  }
+
   /** The queue backlog as the backpressure check sees it (cached); undefined without maxBacklog or when unreadable. */
   async backlog(): Promise<number | undefined> {
     return this.backlogMonitor?.backlog();
+  }
+
+  /** The queue a task of `type` is sent to: its lane's with routing, else `queueUrl`. */
+  private async queueUrlFor(type: string): Promise<string> {
+    return this.routing ? this.routing.queueUrlFor(type, this.queueUrl) : this.queueUrl;
   }
 
   /** Destroys the clients the producer created (not those passed in). */
@@ -258,7 +335,7 @@ export class TaskProducer {
    * group fail with EARLIER_IN_GROUP_FAILED, unsent. Groups progress side by side, up to 10
    * per request — so a single-group batch takes one request per task (docs/PRODUCER.md).
    */
-  private async sendInGroupOrder(valid: number[], prepared: (PreparedTask | undefined)[], results: (BatchSendResult | undefined)[]): Promise<void> {
+  private async sendInGroupOrder(queueUrl: string, valid: number[], prepared: (PreparedTask | undefined)[], results: (BatchSendResult | undefined)[]): Promise<void> {
     const groups = new Map<string, number[]>();
     for (const i of valid) {
       const group = prepared[i]!.messageGroupId ?? '';
@@ -269,7 +346,7 @@ export class TaskProducer {
     while (groups.size > 0) {
       const heads = [...groups.values()].map((queue) => queue[0]!);
       const bins = packBatches(heads.map((i) => prepared[i]!.size)).map((bin) => bin.map((j) => heads[j]!));
-      await forEachConcurrent(bins, this.config.batchConcurrency, (bin) => this.sendEntries(bin, prepared, results));
+      await forEachConcurrent(bins, this.config.batchConcurrency, (bin) => this.sendEntries(queueUrl, bin, prepared, results));
       for (const [group, queue] of groups) {
         const head = queue.shift()!;
         if (results[head]?.ok === false) {
@@ -289,7 +366,7 @@ export class TaskProducer {
     }
   }
 
-  private async sendEntries(indexes: number[], prepared: (PreparedTask | undefined)[], results: (BatchSendResult | undefined)[]): Promise<void> {
+  private async sendEntries(queueUrl: string, indexes: number[], prepared: (PreparedTask | undefined)[], results: (BatchSendResult | undefined)[]): Promise<void> {
     const { maxAttempts } = this.config.retry;
     let pending = indexes;
     for (let attempt = 1; pending.length > 0; attempt++) {
@@ -307,7 +384,7 @@ export class TaskProducer {
       });
       let out;
       try {
-        out = await this.sqs.send(new SendMessageBatchCommand({ QueueUrl: this.queueUrl, Entries: entries }));
+        out = await this.sqs.send(new SendMessageBatchCommand({ QueueUrl: queueUrl, Entries: entries }));
       } catch (error) {
         if (!last && isTransientAwsError(error)) {
           await sleep(backoffDelayMs(attempt, this.config.retry));

@@ -7,7 +7,7 @@ import type { AttributeValue, DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { DEAD_LETTER_REASONS, TaskQueueError, TaskValidationError, type DeadLetterReason } from '../protocol/errors.ts';
 import { isValidIdempotencyKey, isValidTaskId } from '../protocol/envelope.ts';
 import { TABLE_SCHEMA } from '../protocol/resources.ts';
-import type { TaskStatus, TaskStatusView } from '../protocol/task-record.ts';
+import type { ResultRef, TaskStatus, TaskStatusView } from '../protocol/task-record.ts';
 import { awsErrorCode } from './aws-errors.ts';
 
 export interface GetTaskStatusOptions {
@@ -17,7 +17,7 @@ export interface GetTaskStatusOptions {
   readonly consistentRead?: boolean;
 }
 
-const STATUSES: ReadonlySet<string> = new Set<TaskStatus>(['IN_PROGRESS', 'RETRYING', 'SUCCEEDED', 'DEAD_LETTERED']);
+const STATUSES: ReadonlySet<string> = new Set<TaskStatus>(['IN_PROGRESS', 'RETRYING', 'SUCCEEDED', 'DEAD_LETTERED', 'CANCELLED']);
 const REASONS: ReadonlySet<string> = new Set(DEAD_LETTER_REASONS);
 
 function str(item: Record<string, AttributeValue>, name: string): string | undefined {
@@ -46,7 +46,7 @@ export function taskStatusFromItem(taskId: string, idempotencyKey: string, item:
   };
   const type = str(item, 'type');
   if (type !== undefined) view.type = type;
-  for (const name of ['createdAt', 'updatedAt', 'nextAttemptAt', 'lastError'] as const) {
+  for (const name of ['createdAt', 'updatedAt', 'nextAttemptAt', 'lastError', 'cancelledAt'] as const) {
     const value = str(item, name);
     if (value !== undefined) view[name] = value;
   }
@@ -58,6 +58,8 @@ export function taskStatusFromItem(taskId: string, idempotencyKey: string, item:
       view.result = result.S;
     }
   }
+  const ref = parseResultRef(item.resultRef?.S);
+  if (ref) view.resultRef = ref;
   if (item.resultTruncated?.BOOL === true) view.resultTruncated = true;
   const reason = str(item, 'deadLetterReason');
   if (reason !== undefined && REASONS.has(reason)) view.deadLetterReason = reason as DeadLetterReason;
@@ -96,4 +98,15 @@ export class TaskStatusReader {
     }
     return taskStatusFromItem(taskId, key, item);
   }
+}
+
+function parseResultRef(text: string | undefined): ResultRef | undefined {
+  if (text === undefined) return undefined;
+  try {
+    const ref = JSON.parse(text) as Partial<ResultRef>;
+    if (typeof ref.bucket === 'string' && typeof ref.key === 'string' && typeof ref.size === 'number') return { bucket: ref.bucket, key: ref.key, size: ref.size };
+  } catch {
+    // not a reference this version wrote: left out
+  }
+  return undefined;
 }

@@ -22,6 +22,9 @@ export interface TaskQueueAlarms {
   readonly unfinishedTaskAge: cloudwatch.Alarm;
 }
 
+/** The alarms a lane has: those of its queue, DLQ and function (UnfinishedTaskAge is the consumers' shared custom metric). */
+export type LaneAlarms = Omit<TaskQueueAlarms, 'unfinishedTaskAge'>;
+
 /** Suffix of each alarm's name (`<prefix>-<suffix>`); docs/OPERATIONS.md has a runbook per alarm. */
 export const ALARM_NAME_SUFFIXES: Record<keyof TaskQueueAlarms, string> = {
   queueDepth: 'QueueDepth',
@@ -54,11 +57,44 @@ export function createAlarms(
   const a = config.alarms;
   const name = (key: keyof TaskQueueAlarms) => (namePrefix !== undefined ? { alarmName: `${namePrefix}-${ALARM_NAME_SUFFIXES[key]}` } : {});
   const runbook = (key: keyof TaskQueueAlarms) => ` Runbook: docs/OPERATIONS.md, "${ALARM_NAME_SUFFIXES[key]}".`;
+  const queueAlarms = createLaneAlarms(scope, config, metrics, topic, namePrefix);
+  const unfinishedTaskAge = new cloudwatch.Alarm(scope, 'UnfinishedTaskAgeAlarm', {
+    ...name('unfinishedTaskAge'),
+    alarmDescription: `A task older than ${a.unfinishedTaskAge.threshold} seconds went back to the queue unfinished: it keeps failing or coming back without running (the table, a claim object, a lease), even if every fresh copy of it looks young to SQS.${runbook('unfinishedTaskAge')}`,
+    metric: metrics.custom(CUSTOM_METRICS.unfinishedTaskAge, 'Maximum', { period: a.unfinishedTaskAge.period }),
+    threshold: a.unfinishedTaskAge.threshold,
+    comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_THRESHOLD,
+    evaluationPeriods: a.unfinishedTaskAge.evaluationPeriods,
+    // No data = no task went back unfinished in the period.
+    treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
+  });
+  const action = new actions.SnsAction(topic);
+  unfinishedTaskAge.addAlarmAction(action);
+  unfinishedTaskAge.addOkAction(action);
+  return { ...queueAlarms, unfinishedTaskAge };
+}
 
-  const alarms: TaskQueueAlarms = {
+/**
+ * The alarms of one queue, its DLQ and its consumer function: the default lane's, and each
+ * named lane's (names `<prefix>-<lane>-<suffix>`).
+ */
+export function createLaneAlarms(
+  scope: Construct,
+  config: ResolvedTaskQueueConfig,
+  metrics: TaskQueueMetrics,
+  topic: sns.ITopic,
+  namePrefix: string | undefined,
+  laneName?: string,
+): LaneAlarms {
+  const a = config.alarms;
+  const name = (key: keyof TaskQueueAlarms) => (namePrefix !== undefined ? { alarmName: `${namePrefix}-${ALARM_NAME_SUFFIXES[key]}` } : {});
+  const lane = laneName !== undefined ? `Lane ${laneName}: ` : '';
+  const runbook = (key: keyof TaskQueueAlarms) => ` Runbook: docs/OPERATIONS.md, "${ALARM_NAME_SUFFIXES[key]}".`;
+
+  const alarms: LaneAlarms = {
     queueDepth: new cloudwatch.Alarm(scope, 'QueueDepthAlarm', {
       ...name('queueDepth'),
-      alarmDescription: `More than ${a.queueDepth.threshold} tasks waiting on the source queue for ${minutes(a.queueDepth)} minutes: consumers are not keeping up.${runbook('queueDepth')}`,
+      alarmDescription: `${lane}More than ${a.queueDepth.threshold} tasks waiting on the source queue for ${minutes(a.queueDepth)} minutes: consumers are not keeping up.${runbook('queueDepth')}`,
       metric: metrics.queueDepth({ period: a.queueDepth.period }),
       threshold: a.queueDepth.threshold,
       comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_THRESHOLD,
@@ -68,7 +104,7 @@ export function createAlarms(
     }),
     oldestMessageAge: new cloudwatch.Alarm(scope, 'OldestMessageAgeAlarm', {
       ...name('oldestMessageAge'),
-      alarmDescription: `The oldest task on the source queue is older than ${a.oldestMessageAge.threshold} seconds: work is stuck or starved.${runbook('oldestMessageAge')}`,
+      alarmDescription: `${lane}The oldest task on the source queue is older than ${a.oldestMessageAge.threshold} seconds: work is stuck or starved.${runbook('oldestMessageAge')}`,
       metric: metrics.oldestMessageAge({ period: a.oldestMessageAge.period }),
       threshold: a.oldestMessageAge.threshold,
       comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_THRESHOLD,
@@ -78,7 +114,7 @@ export function createAlarms(
     }),
     deadLetterQueueNotEmpty: new cloudwatch.Alarm(scope, 'DeadLetterQueueNotEmptyAlarm', {
       ...name('deadLetterQueueNotEmpty'),
-      alarmDescription: `Tasks are on the dead-letter queue: they failed permanently or exhausted their attempts and need a human (inspect, fix, redrive or purge).${runbook('deadLetterQueueNotEmpty')}`,
+      alarmDescription: `${lane}Tasks are on the dead-letter queue: they failed permanently or exhausted their attempts and need a human (inspect, fix, redrive or purge).${runbook('deadLetterQueueNotEmpty')}`,
       metric: new cloudwatch.MathExpression({
         expression: DEAD_LETTERS_EXPRESSION,
         usingMetrics: {
@@ -98,7 +134,7 @@ export function createAlarms(
     }),
     consumerErrors: new cloudwatch.Alarm(scope, 'ConsumerErrorsAlarm', {
       ...name('consumerErrors'),
-      alarmDescription: `The consumer Lambda failed ${a.consumerErrors.threshold}+ times in ${minutes(a.consumerErrors)} minutes (crash, timeout or out of memory; task failures are reported per record and are not counted).${runbook('consumerErrors')}`,
+      alarmDescription: `${lane}The consumer Lambda failed ${a.consumerErrors.threshold}+ times in ${minutes(a.consumerErrors)} minutes (crash, timeout or out of memory; task failures are reported per record and are not counted).${runbook('consumerErrors')}`,
       metric: metrics.consumerErrors({ period: a.consumerErrors.period }),
       threshold: a.consumerErrors.threshold,
       comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
@@ -108,7 +144,7 @@ export function createAlarms(
     }),
     consumerThrottles: new cloudwatch.Alarm(scope, 'ConsumerThrottlesAlarm', {
       ...name('consumerThrottles'),
-      alarmDescription: `The consumer Lambda is being throttled (${a.consumerThrottles.threshold}+ per ${a.consumerThrottles.period.toMinutes()} minutes for ${minutes(a.consumerThrottles)} minutes): reserved/maximum concurrency or the account limit disagree with the load.${runbook('consumerThrottles')}`,
+      alarmDescription: `${lane}The consumer Lambda is being throttled (${a.consumerThrottles.threshold}+ per ${a.consumerThrottles.period.toMinutes()} minutes for ${minutes(a.consumerThrottles)} minutes): reserved/maximum concurrency or the account limit disagree with the load.${runbook('consumerThrottles')}`,
       metric: metrics.consumerThrottles({ period: a.consumerThrottles.period }),
       threshold: a.consumerThrottles.threshold,
       comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
@@ -118,7 +154,7 @@ export function createAlarms(
     }),
     noConsumers: new cloudwatch.Alarm(scope, 'NoConsumersAlarm', {
       ...name('noConsumers'),
-      alarmDescription: `Tasks are waiting but nothing is consuming them: no deletes on the queue and no consumer invocations for ${minutes(a.noConsumers)} minutes (event source disabled, function broken or permissions missing).${runbook('noConsumers')}`,
+      alarmDescription: `${lane}Tasks are waiting but nothing is consuming them: no deletes on the queue and no consumer invocations for ${minutes(a.noConsumers)} minutes (event source disabled, function broken or permissions missing).${runbook('noConsumers')}`,
       metric: new cloudwatch.MathExpression({
         expression: NO_CONSUMERS_EXPRESSION,
         usingMetrics: {
@@ -134,16 +170,6 @@ export function createAlarms(
       evaluationPeriods: a.noConsumers.evaluationPeriods,
       // Missing deletes/invocations are FILLed with 0 in the expression; missing "visible"
       // means the queue has been empty and idle: no backlog.
-      treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
-    }),
-    unfinishedTaskAge: new cloudwatch.Alarm(scope, 'UnfinishedTaskAgeAlarm', {
-      ...name('unfinishedTaskAge'),
-      alarmDescription: `A task older than ${a.unfinishedTaskAge.threshold} seconds went back to the queue unfinished: it keeps failing or coming back without running (the table, a claim object, a lease), even if every fresh copy of it looks young to SQS.${runbook('unfinishedTaskAge')}`,
-      metric: metrics.custom(CUSTOM_METRICS.unfinishedTaskAge, 'Maximum', { period: a.unfinishedTaskAge.period }),
-      threshold: a.unfinishedTaskAge.threshold,
-      comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_THRESHOLD,
-      evaluationPeriods: a.unfinishedTaskAge.evaluationPeriods,
-      // No data = no task went back unfinished in the period.
       treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
     }),
   };

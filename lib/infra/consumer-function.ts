@@ -12,6 +12,7 @@ import * as nodejs from 'aws-cdk-lib/aws-lambda-nodejs';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import type * as sqs from 'aws-cdk-lib/aws-sqs';
 import type { Construct } from 'constructs';
+import { LANE_ENV } from '../protocol/lanes.ts';
 import { ENV } from '../protocol/resources.ts';
 import { CONSUMER_BUNDLING } from './consumer-bundling.ts';
 import { TASK_QUEUE_DEFAULTS, type TaskQueueProps } from './props.ts';
@@ -79,6 +80,8 @@ export interface ConsumerEnvironmentValues {
   readonly deadLetterQueue: sqs.IQueue;
   readonly tableName: string;
   readonly bucketName: string;
+  /** With lanes: the lane this consumer runs and the stack's routing table (JSON), to forward misrouted tasks. */
+  readonly lane?: { readonly name: string; readonly routingJson: string };
 }
 
 export function createConsumer(
@@ -114,6 +117,7 @@ export function createConsumer(
     [ENV.recordTtlSeconds]: String(config.recordTtlSeconds),
     [ENV.visibilityTimeoutSeconds]: String(config.visibilityTimeout.toSeconds()),
     [ENV.maxReceiveCount]: String(config.maxReceiveCount),
+    ...(resources.lane ? { [LANE_ENV.lane]: resources.lane.name, [LANE_ENV.routing]: resources.lane.routingJson } : {}),
   };
 
   const { entry, projectRoot, depsLockFilePath } = resolveConsumerEntry(props.consumerEntry);

@@ -5,7 +5,7 @@
  */
 import { CfnOutput, Stack } from 'aws-cdk-lib';
 import type { Construct } from 'constructs';
-import { STACK_OUTPUTS } from '../protocol/resources.ts';
+import { OPTIONAL_STACK_OUTPUTS, STACK_OUTPUTS } from '../protocol/resources.ts';
 
 export type TaskQueueOutputValues = Record<keyof typeof STACK_OUTPUTS, string>;
 
@@ -43,4 +43,14 @@ export function createOutputs(scope: Construct, values: TaskQueueOutputValues): 
     outputs[key] = output;
   }
   return outputs;
+}
+
+/** The output naming the recent-tasks index, when the table has one (`recentTasksIndex`). */
+export function createRecentTasksIndexOutput(scope: Construct, indexName: string): CfnOutput {
+  const output = new CfnOutput(scope, `Output${OPTIONAL_STACK_OUTPUTS.recentTasksIndexName}`, {
+    value: indexName,
+    description: 'Index of recent tasks on the task table (taskq console lists recent tasks from it)',
+  });
+  output.overrideLogicalId(OPTIONAL_STACK_OUTPUTS.recentTasksIndexName);
+  return output;
 }

@@ -51,6 +51,7 @@ export const CONTEXT_KEYS = {
   'taskq:maxBatchingWindowSeconds': key('number', 'maxBatchingWindow of the event source, seconds', (v) => ({ maxBatchingWindow: Duration.seconds(v) })),
   'taskq:maxConcurrency': key('number', 'maxConcurrency of the event source', (v) => ({ maxConcurrency: v })),
   'taskq:consumerEntry': key('string', 'consumerEntry, relative to the directory cdk runs in', (v) => ({ consumerEntry: path.resolve(v) })),
+  'taskq:recentTasksIndex': key('boolean', 'recentTasksIndex: the task table\'s index of recent tasks (taskq console)', (v) => ({ recentTasksIndex: v })),
   'taskq:metricsNamespace': key('string', 'metricsNamespace of the custom metrics', (v) => ({ metricsNamespace: v })),
   'taskq:queueDepthThreshold': key('number', 'alarmOptions.queueDepth.threshold, messages', (v) => ({ alarmOptions: { queueDepth: { threshold: v } } })),
   'taskq:oldestMessageAgeMinutes': key('number', 'alarmOptions.oldestMessageAge.threshold, minutes', (v) => ({

@@ -7,13 +7,17 @@ import * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
 import type * as kms from 'aws-cdk-lib/aws-kms';
 import * as s3 from 'aws-cdk-lib/aws-s3';
 import type { Construct } from 'constructs';
-import { TABLE_SCHEMA } from '../protocol/resources.ts';
+import { DEFAULTS, RECENT_TASKS_INDEX, TABLE_SCHEMA } from '../protocol/resources.ts';
+import { DEFAULT_RECORD_TTL_SECONDS } from '../protocol/task-record.ts';
+
+/** Stored results expire with the task records' default TTL (30 days). */
+const RESULT_OBJECT_EXPIRATION_DAYS = DEFAULT_RECORD_TTL_SECONDS / 86_400;
 import { TASK_QUEUE_DEFAULTS, type TaskQueueProps } from './props.ts';
 import type { ResolvedTaskQueueConfig } from './validation.ts';
 
 export function createTaskTable(scope: Construct, config: ResolvedTaskQueueConfig, props: TaskQueueProps): dynamodb.Table {
   const retain = config.removalPolicy === RemovalPolicy.RETAIN;
-  return new dynamodb.Table(scope, 'TaskTable', {
+  const table = new dynamodb.Table(scope, 'TaskTable', {
     ...(props.tableName !== undefined ? { tableName: props.tableName } : {}),
     partitionKey: { name: TABLE_SCHEMA.partitionKey, type: dynamodb.AttributeType.STRING },
     // On demand: task traffic is bursty; no capacity planning, no throttling at a spike.
@@ -26,6 +30,21 @@ export function createTaskTable(scope: Construct, config: ResolvedTaskQueueConfi
     removalPolicy: config.removalPolicy,
     // A retained table is production data: also refuse a stray DeleteTable call.
     deletionProtection: retain,
+  });
+  if (props.recentTasksIndex) addRecentTasksIndex(table);
+  return table;
+}
+
+/** The opt-in index `taskq console` lists recent tasks from (see TaskQueueProps.recentTasksIndex). */
+function addRecentTasksIndex(table: dynamodb.Table): void {
+  const i = RECENT_TASKS_INDEX;
+  table.addGlobalSecondaryIndex({
+    indexName: i.indexName,
+    partitionKey: { name: i.partitionKey, type: dynamodb.AttributeType.STRING },
+    sortKey: { name: i.sortKey, type: dynamodb.AttributeType.STRING },
+    // Only what a listing shows: a smaller index item costs fewer write units.
+    projectionType: dynamodb.ProjectionType.INCLUDE,
+    nonKeyAttributes: [...i.projectedAttributes],
   });
 }
 
@@ -48,6 +67,12 @@ export function createClaimBucket(scope: Construct, config: ResolvedTaskQueueCon
         id: 'expire-claim-objects',
         prefix: config.claimPrefix,
         expiration: Duration.days(config.claimObjectExpirationDays),
+      },
+      {
+        // Results too large for the task record live as long as the record (its TTL, 30 days by default).
+        id: 'expire-result-objects',
+        prefix: DEFAULTS.resultPrefix,
+        expiration: Duration.days(RESULT_OBJECT_EXPIRATION_DAYS),
       },
       {
         id: 'abort-incomplete-multipart-uploads',

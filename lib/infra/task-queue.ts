@@ -23,12 +23,21 @@ import { createConsumer } from './consumer-function.ts';
 import { createDashboard } from './dashboard.ts';
 import { acknowledgeNagFindings } from './nag-acknowledgments.ts';
 import { CUSTOM_METRICS, TaskQueueMetrics, type TaskMetricOptions } from './metrics.ts';
-import { createOutputs } from './outputs.ts';
+import { createOutputs, createRecentTasksIndexOutput } from './outputs.ts';
 import * as permissions from './permissions.ts';
 import { TASK_QUEUE_DEFAULTS, type TaskQueueProps } from './props.ts';
 import { createQueues } from './queues.ts';
+import { resolveSchedules } from './schedule-validation.ts';
+import { TaskSchedules } from './schedules.ts';
 import { createClaimBucket, createTaskTable } from './storage.ts';
 import { resolveTaskQueueProps, type ResolvedTaskQueueConfig } from './validation.ts';
+import { Lane } from './lane.ts';
+import { addLaneDashboardRows } from './lane-dashboard.ts';
+import { createLaneOutputs } from './lane-outputs.ts';
+import { resolveFanOut, resolveLanes } from './lane-validation.ts';
+import { createRoutingTableItem } from './routing-table.ts';
+import { DEFAULT_LANE, type RoutingTable } from '../protocol/lanes.ts';
+import { RECENT_TASKS_INDEX } from '../protocol/resources.ts';
 
 export class TaskQueue extends Construct {
   /** The source queue producers send tasks to. */
@@ -53,18 +62,34 @@ export class TaskQueue extends Construct {
   readonly dashboard: cloudwatch.Dashboard;
   /** The customer-managed key, when one was given. */
   readonly encryptionKey: kms.IKey | undefined;
+  /** Name of the task table's recent-tasks index, when `recentTasksIndex` is on. */
+  readonly recentTasksIndex: string | undefined;
   /** Namespace of the consumer's custom metrics. */
   readonly metricsNamespace: string;
   /** Every setting after defaults were applied (what was actually deployed). */
   readonly config: ResolvedTaskQueueConfig;
+  /** The named lanes, by name (the default lane is this construct's own queue and consumer). */
+  readonly lanes: Readonly<Record<string, Lane>>;
+  /** The routing table the stack writes into the task table (with lanes or fanOut), else undefined. */
+  readonly routing: RoutingTable | undefined;
+  /** The Scheduler schedules, their group, role, dead-letter queue and alarm; undefined without `schedules`. */
+  readonly schedules: TaskSchedules | undefined;
 
   private readonly metrics: TaskQueueMetrics;
 
   constructor(scope: Construct, id: string, props: TaskQueueProps = {}) {
     super(scope, id);
     const config = resolveTaskQueueProps(props);
+    const resolvedLanes = resolveLanes(props);
+    const fanOut = resolveFanOut(props, resolvedLanes);
+    const schedules = resolveSchedules(props.schedules, {
+      fifo: config.fifo,
+      contentBasedDeduplication: config.contentBasedDeduplication,
+      ...(props.taskTypes ? { taskTypes: props.taskTypes } : {}),
+    });
     this.config = config;
     this.encryptionKey = props.encryptionKey;
+    this.recentTasksIndex = props.recentTasksIndex ? RECENT_TASKS_INDEX.indexName : undefined;
     this.claimPrefix = config.claimPrefix;
     this.metricsNamespace = config.metricsNamespace;
 
@@ -74,16 +99,48 @@ export class TaskQueue extends Construct {
     this.table = createTaskTable(this, config, props);
     this.bucket = createClaimBucket(this, config, props, props.encryptionKey);
 
+    // Lanes: built before the default consumer, whose environment names every lane's queue.
+    // toJsonString serializes at synth time (a lazy token), after every lane has added itself.
+    const withRouting = resolvedLanes.length > 0 || Object.keys(fanOut).length > 0;
+    const routing = { lanes: { [DEFAULT_LANE]: queue.queueUrl } as Record<string, string>, types: {} as Record<string, string>, fanOut };
+    const routingJson = Stack.of(this).toJsonString(routing);
+    const laneList = resolvedLanes.map((resolved) => {
+      const lane = new Lane(this, resolved, { props, tableName: this.table.tableName, bucketName: this.bucket.bucketName, routingJson });
+      routing.lanes[resolved.name] = lane.queue.queueUrl;
+      for (const type of resolved.types) routing.types[type] = resolved.name;
+      return lane;
+    });
+    this.lanes = Object.fromEntries(laneList.map((lane) => [lane.name, lane]));
+    this.routing = withRouting ? routing : undefined;
+
     const consumer = createConsumer(this, config, props, {
       queue,
       deadLetterQueue,
       tableName: this.table.tableName,
       bucketName: this.bucket.bucketName,
+      ...(withRouting ? { lane: { name: DEFAULT_LANE, routingJson } } : {}),
     });
     this.consumer = consumer.function;
     this.consumerLogGroup = consumer.logGroup;
     this.eventSourceMapping = consumer.eventSourceMapping;
-    permissions.grantConsume(consumer.role, this.resources());
+    const allQueues = [queue, ...laneList.map((l) => l.queue)];
+    permissions.grantConsume(consumer.role, this.resources(), allQueues.filter((q) => q !== queue));
+    for (const lane of laneList) {
+      permissions.grantConsume(lane.consumerRole, { ...this.resources(), queue: lane.queue, deadLetterQueue: lane.deadLetterQueue }, allQueues.filter((q) => q !== lane.queue));
+      acknowledgeNagFindings({
+        deadLetterQueue: lane.deadLetterQueue,
+        bucket: this.bucket,
+        claimPrefix: config.claimPrefix,
+        // The bucket's findings are acknowledged once, with the default lane's.
+        hasServerAccessLogs: true,
+        consumer: lane.consumer,
+        consumerRole: lane.consumerRole,
+        eventSourceMapping: lane.eventSourceMapping,
+        runtime: config.runtime,
+        tracing: props.tracing ?? TASK_QUEUE_DEFAULTS.tracing,
+      });
+    }
+    if (withRouting) createRoutingTableItem(this, this.table, routingJson, props.encryptionKey);
     acknowledgeNagFindings({
       deadLetterQueue,
       bucket: this.bucket,
@@ -103,10 +160,17 @@ export class TaskQueue extends Construct {
     const defaultName = Token.isUnresolved(stackName) ? undefined : `${stackName}-${id}`;
     const alarmNamePrefix = props.alarmNamePrefix ?? defaultName;
     this.alarms = createAlarms(this, config, this.metrics, this.alarmTopic, alarmNamePrefix);
-    allowAlarmsToPublish(this, alarmTopic, props.encryptionKey, Object.values(this.alarms), alarmNamePrefix);
+    for (const lane of laneList) lane.createAlarms(this.alarmTopic, alarmNamePrefix);
+    const outputs = props.outputs ?? TASK_QUEUE_DEFAULTS.outputs;
+    this.schedules =
+      schedules.length > 0
+        ? new TaskSchedules(this, 'Schedules', schedules, { queue, encryptionKey: props.encryptionKey, config, alarmTopic: this.alarmTopic, alarmNamePrefix, outputs })
+        : undefined;
+    allowAlarmsToPublish(this, alarmTopic, props.encryptionKey, this.allAlarms(), alarmNamePrefix);
     this.dashboard = createDashboard(this, config, this.metrics, this.alarms, props.dashboardName ?? defaultName);
+    addLaneDashboardRows(this.dashboard, laneList);
 
-    if (props.outputs ?? TASK_QUEUE_DEFAULTS.outputs) {
+    if (outputs) {
       createOutputs(this, {
         queueUrl: queue.queueUrl,
         queueArn: queue.queueArn,
@@ -120,6 +184,8 @@ export class TaskQueue extends Construct {
         consumerFunctionName: this.consumer.functionName,
         consumerLogGroupName: this.consumerLogGroup.logGroupName,
       });
+      createLaneOutputs(this, laneList);
+      if (props.recentTasksIndex) createRecentTasksIndexOutput(this, RECENT_TASKS_INDEX.indexName);
     }
   }
 
@@ -138,6 +204,15 @@ export class TaskQueue extends Construct {
   }
 
   /**
+   * Lets a producer cancel tasks (`producer.cancel`, `taskq cancel`): dynamodb:UpdateItem on
+   * the task table (one conditional update per cancel; + kms:Decrypt with a key). Nothing else:
+   * a cancel never touches the queue.
+   */
+  grantCancel(grantee: iam.IGrantable): iam.Grant {
+    return permissions.grantCancel(grantee, this.resources());
+  }
+
+  /**
    * Lets an operator inspect, purge and redrive the DLQ — `taskq dlq peek / redrive / purge`
    * with the queues named by `--dlq-url`/`--queue-url`: receive/delete/change-visibility/send/
    * purge/GetQueueAttributes and Start/List/CancelMessageMoveTask on the DLQ, SendMessage and
@@ -150,8 +225,8 @@ export class TaskQueue extends Construct {
 
   /**
    * Lets an operator run every `taskq` command against this task queue: `send`, `status`,
-   * `stats`, `dlq peek / redrive / purge`, and resolving resources from the stack's outputs.
-   * That is grantOperatorRead + grantSend + grantRedrive. (cloudwatch:GetMetricData has no
+   * `cancel`, `stats`, `dlq peek / redrive / purge`, and resolving resources from the stack's
+   * outputs. That is grantOperatorRead + grantSend + grantCancel + grantRedrive. (cloudwatch:GetMetricData has no
    * resource-level permissions: for a role, user or group it goes into an inline policy of
    * its own with resource "*".)
    */
@@ -233,8 +308,19 @@ export class TaskQueue extends Construct {
     return this.metrics.custom(CUSTOM_METRICS.unfinishedTaskAge, 'Maximum', props);
   }
 
+  private allAlarms(): cloudwatch.IAlarm[] {
+    const laneAlarms = Object.values(this.lanes).flatMap((lane) => Object.values(lane.alarms));
+    return [...Object.values(this.alarms), ...laneAlarms, ...(this.schedules ? [this.schedules.alarm] : [])];
+  }
+
   private operatorResources(): permissions.OperatorResources {
-    return { ...this.resources(), stackId: Stack.of(this).stackId, alarms: Object.values(this.alarms) };
+    return {
+      ...this.resources(),
+      stackId: Stack.of(this).stackId,
+      alarms: this.allAlarms(),
+      ...(this.recentTasksIndex ? { recentTasksIndexName: this.recentTasksIndex } : {}),
+      ...(this.schedules ? { schedules: { group: this.schedules.group, role: this.schedules.role, names: Object.keys(this.schedules.schedules) } } : {}),
+    };
   }
 
   private resources(): permissions.TaskQueueResources {
@@ -245,6 +331,8 @@ export class TaskQueue extends Construct {
       bucket: this.bucket,
       claimPrefix: this.claimPrefix,
       ...(this.encryptionKey ? { encryptionKey: this.encryptionKey } : {}),
+      lanes: Object.values(this.lanes).map((lane) => ({ queue: lane.queue, deadLetterQueue: lane.deadLetterQueue })),
+      routing: this.routing !== undefined,
     };
   }
 }

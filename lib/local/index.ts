@@ -6,4 +6,4 @@
 export { startLocalSystem, type LocalSystem, type LocalSystemOptions, type LocalSystemEvent, type ConnectionInfo } from './system.ts';
 export { synthesizeApp, AppSynthError, type AppSynthOptions, type SynthesizedApp, type ConsumerBundle } from './app-synth.ts';
 export { startEmulators, LOCAL_CREDENTIALS, type Emulators, type EmulatorOptions, type DynamoEngine } from './emulators.ts';
-export { readLocalState, localStatePath, type LocalState, type LocalAlarmState } from './state.ts';
+export { readLocalState, localStatePath, type LocalState, type LocalAlarmState, type LocalCounters } from './state.ts';

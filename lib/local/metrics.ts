@@ -137,6 +137,8 @@ export interface LocalMetricsOptions {
   readonly sqs: SQSClient;
   readonly source: ObservedQueue;
   readonly deadLetter?: ObservedQueue;
+  /** More queues whose AWS/SQS depth metrics the template's alarms read (the schedules' dead-letter queue). */
+  readonly otherQueues?: readonly ObservedQueue[];
   readonly functionName: string;
   /** Epoch ms of the oldest message a queue holds (visible or in flight), when inspectable. */
   readonly oldestMessageSentAt?: (queueName: string) => number | undefined;
@@ -199,6 +201,7 @@ export class LocalMetrics {
           const dlq = await this.readQueue(this.options.deadLetter, now);
           this.last.dlq = dlq.visible;
         }
+        for (const queue of this.options.otherQueues ?? []) await this.readQueue(queue, now);
         for (const name of ['NumberOfMessagesDeleted', 'NumberOfMessagesReceived']) {
           this.store.record(this.sqsMetric(name, this.options.source.name), 0, now);
         }

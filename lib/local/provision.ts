@@ -8,12 +8,15 @@ import {
   CreateTableCommand,
   DescribeTableCommand,
   UpdateTimeToLiveCommand,
+  PutItemCommand,
+  type PutItemCommandInput,
   type CreateTableCommandInput,
   type DynamoDBClient,
 } from '@aws-sdk/client-dynamodb';
 import { CreateBucketCommand, type S3Client } from '@aws-sdk/client-s3';
 import { STACK_OUTPUTS } from '../protocol/resources.ts';
 import { resolveIntrinsics, resolveString, type IntrinsicContext } from './intrinsics.ts';
+import { resolveLocalSchedules, type LocalSchedule } from './local-schedules.ts';
 import type { LocalModel } from './template.ts';
 
 /** The account id the emulators use in ARNs. */
@@ -82,6 +85,8 @@ export interface ProvisionedSystem {
   readonly functions: readonly LocalFunction[];
   readonly mappings: readonly LocalMapping[];
   readonly alarms: readonly LocalAlarmDefinition[];
+  /** The template's Scheduler schedules with their target queues resolved. */
+  readonly schedules: readonly LocalSchedule[];
   /** Stack outputs with local values, keyed like the deployed stack's (STACK_OUTPUTS). */
   readonly outputs: Readonly<Record<string, string>>;
   /** Things that behave differently locally (e.g. TTL refused by dynalite). */
@@ -202,7 +207,11 @@ export async function provision(model: LocalModel, clients: ProvisionClients, re
     if (input.BillingMode === 'PROVISIONED' && !input.ProvisionedThroughput) {
       (input as { ProvisionedThroughput: unknown }).ProvisionedThroughput = { ReadCapacityUnits: 5, WriteCapacityUnits: 5 };
     }
-    const created = await clients.dynamo.send(new CreateTableCommand(input));
+    // Provisioning again (a changed template, as a deployment update) keeps the table and its items.
+    const created = await clients.dynamo.send(new CreateTableCommand(input)).catch(async (error: unknown) => {
+      if ((error as Error).name !== 'ResourceInUseException') throw error;
+      return { TableDescription: (await clients.dynamo.send(new DescribeTableCommand({ TableName: spec.name }))).Table };
+    });
     await waitForTableActive(clients.dynamo, spec.name);
     const ttl = p.TimeToLiveSpecification as { AttributeName?: string; Enabled?: boolean } | undefined;
     let ttlApplied = false;
@@ -226,7 +235,9 @@ export async function provision(model: LocalModel, clients: ProvisionClients, re
   }
 
   for (const spec of model.buckets) {
-    await clients.s3.send(new CreateBucketCommand({ Bucket: spec.name }));
+    await clients.s3.send(new CreateBucketCommand({ Bucket: spec.name })).catch((error: unknown) => {
+      if ((error as Error).name !== 'BucketAlreadyOwnedByYou') throw error;
+    });
     buckets.set(spec.logicalId, { logicalId: spec.logicalId, name: spec.name, arn: `arn:aws:s3:::${spec.name}` });
   }
 
@@ -279,6 +290,19 @@ export async function provision(model: LocalModel, clients: ProvisionClients, re
     ) as Record<string, unknown>,
   }));
 
+  // Deploy-time SDK calls: the routing table item (a DynamoDB PutItem) is written as in AWS.
+  // The Update call is the template's current desired state (Create on a first deployment is the same call).
+  for (const spec of model.sdkCalls) {
+    const text = resolveString(spec.update ?? spec.create, context, `${spec.logicalId}.Update`);
+    const call = JSON.parse(text) as { service?: string; action?: string; parameters?: Record<string, unknown> };
+    if (call.service === 'DynamoDB' && call.action === 'putItem' && call.parameters) {
+      await clients.dynamo.send(new PutItemCommand(call.parameters as unknown as PutItemCommandInput));
+    } else {
+      warnings.push(`${spec.logicalId}: the SDK call ${call.service}.${call.action} is not run locally`);
+    }
+  }
+  const schedules = resolveLocalSchedules(model.schedules, context, [...queues.values()]);
+
   const outputs: Record<string, string> = {};
   for (const [key, value] of Object.entries(model.outputs)) outputs[key] = resolveString(value, context, `Outputs.${key}`);
   const missing = Object.values(STACK_OUTPUTS).filter((key) => !(key in outputs));
@@ -293,6 +317,7 @@ export async function provision(model: LocalModel, clients: ProvisionClients, re
     functions: [...functions.values()],
     mappings,
     alarms,
+    schedules,
     outputs,
     warnings,
   };

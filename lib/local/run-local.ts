@@ -85,6 +85,12 @@ export async function runLocal(opts: RunLocalOptions): Promise<void> {
         } else if (event.kind === 'invocation') {
           const line = panel.invocationLine(event.result);
           if (line) terminal.print(line);
+        } else if (event.kind === 'schedule') {
+          terminal.print(
+            event.delivered
+              ? chalk.cyan(`⏰ schedule ${event.name}: sent the ${event.scheduledTime} occurrence`)
+              : chalk.red(`⏰ schedule ${event.name}: the ${event.scheduledTime} occurrence could not be sent; it is in the schedule dead-letter queue`),
+          );
         } else terminal.error(chalk.yellow(`[local] ${event.message}`));
       },
     });

@@ -4,6 +4,7 @@
  */
 import { mkdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
+import type { LocalScheduleStatus } from './local-scheduler.ts';
 
 export interface LocalState {
   readonly pid: number;
@@ -18,6 +19,19 @@ export interface LocalState {
   readonly outputs: Readonly<Record<string, string>>;
   /** The template's alarms as the local system evaluates them (updated on every state change). */
   readonly alarms?: readonly LocalAlarmState[];
+  /** The template's schedules as the local scheduler runs them (updated on every occurrence, pause, resume). */
+  readonly schedules?: readonly LocalScheduleStatus[];
+  /** Running totals of the local poller (updated about every second while they change), for `taskq console`'s charts. */
+  readonly counters?: LocalCounters;
+}
+
+export interface LocalCounters {
+  /** Messages the poller deleted from the source queue (records the consumer acknowledged). */
+  readonly deleted: number;
+  /** Records returned to the queue (reported failures, failed or timed-out batches). */
+  readonly returned: number;
+  /** ISO-8601 time of the totals. */
+  readonly at: string;
 }
 
 export interface LocalAlarmState {

@@ -13,10 +13,12 @@ import { EventSourcePoller, type InvocationResult, type LambdaSqsHandler } from 
 import { LOCAL_CREDENTIALS, startEmulators, type DynamoEngine, type Emulators } from './emulators.ts';
 import { LocalAlarms, type AlarmState, type AlarmStatus } from './local-alarms.ts';
 import { LocalMetrics, type MetricsSnapshot } from './metrics.ts';
+import { LocalScheduler } from './local-scheduler.ts';
 import { provision, type LocalMapping, type LocalQueue, type ProvisionedSystem } from './provision.ts';
 import { localStatePath, removeLocalState, writeLocalState, type LocalState } from './state.ts';
 import { synthesizeApp, type ConsumerBundle } from './app-synth.ts';
 import { readTemplate, type CfnTemplate } from './template.ts';
+import { DEFAULT_LANE, LANE_ENV } from '../protocol/lanes.ts';
 
 /** With an explicit `template` and no `consumerModule`: this repository's consumer, from source. */
 export const DEFAULT_CONSUMER_MODULE = 'functions/consumer.ts';
@@ -52,11 +54,14 @@ export interface LocalSystemOptions {
   readonly onEvent?: (event: LocalSystemEvent) => void;
   /** Progress while starting. */
   readonly onProgress?: (message: string) => void;
+  /** The clock the schedules fire by (tests move it). @default () => new Date() */
+  readonly scheduleClock?: () => Date;
 }
 
 export type LocalSystemEvent =
   | { readonly kind: 'alarm'; readonly status: AlarmStatus; readonly previous: AlarmState }
   | { readonly kind: 'invocation'; readonly result: InvocationResult }
+  | { readonly kind: 'schedule'; readonly name: string; readonly scheduledTime: string; readonly delivered: boolean }
   | { readonly kind: 'error'; readonly message: string; readonly error?: unknown };
 
 export interface ConnectionInfo {
@@ -79,8 +84,12 @@ export interface LocalSystem {
   readonly sourceQueue: LocalQueue;
   readonly deadLetterQueue: LocalQueue | undefined;
   readonly poller: EventSourcePoller | undefined;
+  /** The other lanes' event source mappings (lanes on the TaskQueue), each with its own poller. */
+  readonly lanePollers: readonly { readonly mapping: LocalMapping; readonly poller: EventSourcePoller }[];
   readonly metrics: LocalMetrics;
   readonly alarms: LocalAlarms;
+  /** Fires the template's Scheduler schedules; undefined when it has none. */
+  readonly scheduler: LocalScheduler | undefined;
   readonly connection: ConnectionInfo;
   readonly statePath: string;
   /** The file whose handler the poller invokes. */
@@ -136,10 +145,10 @@ export async function startLocalSystem(options: LocalSystemOptions = {}): Promis
     const provisioned = await provision(model, clients, region);
     for (const warning of provisioned.warnings) emit({ kind: 'error', message: warning });
 
-    if (provisioned.mappings.length !== 1) {
-      throw new Error(`the template has ${provisioned.mappings.length} SQS event source mappings; the local system runs exactly one`);
-    }
-    const mapping = provisioned.mappings[0]!;
+    if (provisioned.mappings.length === 0) throw new Error('the template has no SQS event source mapping: nothing to run');
+    // Every mapping runs (one per lane); the default lane's is the one metrics, alarms and the panel follow.
+    const mapping = provisioned.mappings.find((m) => !m.function.environment[LANE_ENV.lane] || m.function.environment[LANE_ENV.lane] === DEFAULT_LANE) ?? provisioned.mappings[0]!;
+    const otherMappings = provisioned.mappings.filter((m) => m !== mapping);
     const sourceQueue = mapping.queue;
     const deadLetterQueue = deadLetterOf(sourceQueue, provisioned.queues);
     const fn = mapping.function;
@@ -177,11 +186,27 @@ export async function startLocalSystem(options: LocalSystemOptions = {}): Promis
     const bundle = options.consumerModule === undefined ? synthesized.consumerBundle?.(fn.logicalId) : undefined;
     const consumerModule = bundle?.file ?? resolve(options.consumerModule ?? DEFAULT_CONSUMER_MODULE);
     const handler = await loadHandler(consumerModule, bundle?.exportName ?? options.consumerExport ?? 'handler');
+    // The other lanes' functions: the same code, each module instance initialized with its own
+    // function's environment (its lane, its queue), as each Lambda function is.
+    const laneHandlers: LambdaSqsHandler[] = [];
+    for (const other of otherMappings) {
+      const laneFn = other.function;
+      const laneBundle = options.consumerModule === undefined ? synthesized.consumerBundle?.(laneFn.logicalId) : undefined;
+      const laneModule = laneBundle?.file ?? consumerModule;
+      const saved = { ...process.env };
+      Object.assign(process.env, laneFn.environment, { AWS_LAMBDA_FUNCTION_NAME: laneFn.name, AWS_LAMBDA_FUNCTION_MEMORY_SIZE: String(laneFn.memoryMB) });
+      try {
+        laneHandlers.push(await loadHandler(laneModule, laneBundle?.exportName ?? options.consumerExport ?? 'handler', laneFn.logicalId));
+      } finally {
+        process.env = saved;
+      }
+    }
 
     const metrics = new LocalMetrics({
       sqs: clients.sqs,
       source: sourceQueue,
       ...(deadLetterQueue ? { deadLetter: deadLetterQueue } : {}),
+      otherQueues: [...new Set(provisioned.schedules.flatMap((s) => (s.deadLetterQueue ? [s.deadLetterQueue] : [])))],
       functionName: fn.name,
       oldestMessageSentAt: (name) => emulators.oldestMessageSentAt(name),
       onError: (error) => emit({ kind: 'error', message: `metrics: ${describe(error)}`, error }),
@@ -243,6 +268,31 @@ export async function startLocalSystem(options: LocalSystemOptions = {}): Promis
         })
       : undefined;
     if (!poller) emit({ kind: 'error', message: `event source mapping ${mapping.logicalId} is disabled in the template: nothing consumes the queue` });
+    const lanes = otherMappings.flatMap((other, i) => {
+      if (!other.enabled) {
+        emit({ kind: 'error', message: `event source mapping ${other.logicalId} is disabled in the template: nothing consumes ${other.queue.name}` });
+        return [];
+      }
+      return [{ mapping: other, poller: createPoller(clients.sqs, region, other, laneHandlers[i]!, emit) }];
+    });
+    const lanePollers = lanes.map((lane) => lane.poller);
+
+    const scheduler =
+      provisioned.schedules.length > 0
+        ? new LocalScheduler({
+            sqs: clients.sqs,
+            schedules: provisioned.schedules,
+            statePath,
+            ...(options.scheduleClock ? { now: options.scheduleClock } : {}),
+            onFire: (fired) => emit({ kind: 'schedule', ...fired }),
+            onChange: (statuses) => {
+              state = { ...state, schedules: statuses };
+              void saveState();
+            },
+            onError: (error) => emit({ kind: 'error', message: `scheduler: ${describe(error)}`, error }),
+          })
+        : undefined;
+    if (scheduler) state = { ...state, schedules: scheduler.statuses };
 
     metrics.start();
     await metrics.sample();
@@ -251,9 +301,15 @@ export async function startLocalSystem(options: LocalSystemOptions = {}): Promis
     const alarmTimer = setInterval(() => {
       const before = JSON.stringify(state.alarms?.map((a) => a.state));
       publishAlarms(alarms.evaluate());
-      if (JSON.stringify(state.alarms?.map((a) => a.state)) !== before) void saveState();
+      // The poller's totals, for `taskq console`'s throughput and failure charts.
+      const { deleted, returned } = metrics.snapshot();
+      const countersChanged = deleted !== state.counters?.deleted || returned !== state.counters?.returned;
+      if (countersChanged) state = { ...state, counters: { deleted, returned, at: new Date().toISOString() } };
+      if (countersChanged || JSON.stringify(state.alarms?.map((a) => a.state)) !== before) void saveState();
     }, 1000);
     poller?.start();
+    for (const lanePoller of lanePollers) lanePoller.start();
+    scheduler?.start();
 
     let stopping: Promise<void> | undefined;
     return {
@@ -263,8 +319,10 @@ export async function startLocalSystem(options: LocalSystemOptions = {}): Promis
       sourceQueue,
       deadLetterQueue,
       poller,
+      lanePollers: lanes,
       metrics,
       alarms,
+      scheduler,
       connection,
       statePath,
       consumerModule,
@@ -273,7 +331,9 @@ export async function startLocalSystem(options: LocalSystemOptions = {}): Promis
       stop() {
         stopping ??= (async () => {
           clearInterval(alarmTimer);
+          await scheduler?.stop();
           await poller?.stop();
+          await Promise.all([poller?.stop(), ...lanePollers.map((p) => p.stop())]);
           await metrics.stop();
           stopped = true;
           await stateWrites;
@@ -297,8 +357,30 @@ function deadLetterOf(source: LocalQueue, queues: readonly LocalQueue[]): LocalQ
   return queues.find((q) => q.arn === target);
 }
 
-async function loadHandler(modulePath: string, exportName: string): Promise<LambdaSqsHandler> {
-  const module = (await import(pathToFileURL(modulePath).href)) as Record<string, unknown>;
+/** A poller for one lane's mapping, honouring its batch size, window and maximum concurrency (and the function's reserved concurrency). */
+function createPoller(sqs: SQSClient, region: string, mapping: LocalMapping, handler: LambdaSqsHandler, emit: (event: LocalSystemEvent) => void): EventSourcePoller {
+  const fn = mapping.function;
+  const maximumConcurrency = Math.min(mapping.maximumConcurrency ?? Number.POSITIVE_INFINITY, fn.reservedConcurrency ?? Number.POSITIVE_INFINITY);
+  return new EventSourcePoller({
+    sqs,
+    queueUrl: mapping.queue.url,
+    queueArn: mapping.queue.arn,
+    region,
+    handler,
+    function: { name: fn.name, timeoutSeconds: fn.timeoutSeconds, memoryMB: fn.memoryMB },
+    batchSize: mapping.batchSize,
+    maximumBatchingWindowInSeconds: mapping.maximumBatchingWindowInSeconds,
+    ...(Number.isFinite(maximumConcurrency) ? { maximumConcurrency } : {}),
+    reportBatchItemFailures: mapping.reportBatchItemFailures,
+    onInvocation: (result) => emit({ kind: 'invocation', result }),
+    onError: (error, during) => emit({ kind: 'error', message: `poller ${mapping.logicalId} ${during}: ${describe(error)}`, error }),
+  });
+}
+
+/** `instance` gives a separate module instance per function (each initializes from its own environment). */
+async function loadHandler(modulePath: string, exportName: string, instance?: string): Promise<LambdaSqsHandler> {
+  const url = pathToFileURL(modulePath).href + (instance !== undefined ? `?function=${encodeURIComponent(instance)}` : '');
+  const module = (await import(url)) as Record<string, unknown>;
   const handler = module[exportName];
   if (typeof handler !== 'function') throw new Error(`${modulePath} does not export a function named ${exportName}`);
   return handler as LambdaSqsHandler;

@@ -121,9 +121,23 @@ export interface MappingSpec {
   readonly enabled: boolean;
 }
 
+/** An AwsCustomResource (Custom::AWS): an SDK call CloudFormation makes at deploy time. */
+export interface SdkCallSpec {
+  readonly logicalId: string;
+  /** Its Create and Update calls (JSON, values still CloudFormation). */
+  readonly create: unknown;
+  readonly update: unknown;
+}
+
 export interface AlarmSpec {
   readonly logicalId: string;
   /** CloudFormation properties of the AWS::CloudWatch::Alarm, unresolved. */
+  readonly properties: Record<string, unknown>;
+}
+
+export interface ScheduleSpec {
+  readonly logicalId: string;
+  /** CloudFormation properties of the AWS::Scheduler::Schedule, unresolved. */
   readonly properties: Record<string, unknown>;
 }
 
@@ -143,6 +157,8 @@ const NOT_EMULATED = new Set([
   'AWS::KMS::Alias',
   'AWS::Lambda::Permission',
   'Custom::S3AutoDeleteObjects',
+  // A namespace for the schedules; the local scheduler runs the schedules themselves.
+  'AWS::Scheduler::ScheduleGroup',
 ]);
 
 export interface LocalModel {
@@ -153,6 +169,10 @@ export interface LocalModel {
   readonly functions: readonly FunctionSpec[];
   readonly mappings: readonly MappingSpec[];
   readonly alarms: readonly AlarmSpec[];
+  /** Deploy-time SDK calls (the lanes' routing table item). */
+  readonly sdkCalls: readonly SdkCallSpec[];
+  /** EventBridge Scheduler schedules, fired by lib/local/local-scheduler.ts. */
+  readonly schedules: readonly ScheduleSpec[];
   /** Resources that only matter in AWS (IAM, policies, log groups, topics, dashboards…), by logical id. */
   readonly notEmulated: Readonly<Record<string, string>>;
   readonly outputs: Readonly<Record<string, unknown>>;
@@ -166,6 +186,8 @@ export function readTemplate(template: CfnTemplate, stackName: string): LocalMod
   const functions: FunctionSpec[] = [];
   const mappings: MappingSpec[] = [];
   const alarms: AlarmSpec[] = [];
+  const sdkCalls: SdkCallSpec[] = [];
+  const schedules: ScheduleSpec[] = [];
   const notEmulated: Record<string, string> = {};
   const unknown: string[] = [];
 
@@ -219,6 +241,12 @@ export function readTemplate(template: CfnTemplate, stackName: string): LocalMod
       case 'AWS::CloudWatch::Alarm':
         alarms.push({ logicalId, properties: p });
         break;
+      case 'Custom::AWS':
+        sdkCalls.push({ logicalId, create: p.Create, update: p.Update });
+        break;
+      case 'AWS::Scheduler::Schedule':
+        schedules.push({ logicalId, properties: p });
+        break;
       default:
         if (NOT_EMULATED.has(resource.Type)) notEmulated[logicalId] = resource.Type;
         else unknown.push(`${logicalId} (${resource.Type})`);
@@ -229,7 +257,7 @@ export function readTemplate(template: CfnTemplate, stackName: string): LocalMod
   }
   const outputs: Record<string, unknown> = {};
   for (const [key, output] of Object.entries(template.Outputs ?? {})) outputs[key] = output.Value;
-  return { stackName, queues, tables, buckets, functions, mappings, alarms, notEmulated, outputs };
+  return { stackName, queues, tables, buckets, functions, mappings, alarms, sdkCalls, schedules, notEmulated, outputs };
 }
 
 /** `<stack>-<logical id>`, cut to a service's length limit (CloudFormation adds a random suffix; locally names are stable). */

@@ -7,6 +7,7 @@ import type { S3Client } from '@aws-sdk/client-s3';
 import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import type { CloudWatchClient } from '@aws-sdk/client-cloudwatch';
 import type { CloudFormationClient } from '@aws-sdk/client-cloudformation';
+import type { SchedulerClient } from '@aws-sdk/client-scheduler';
 import type { OpsTarget } from './resolve-target.ts';
 
 export interface OpsClients {
@@ -15,6 +16,7 @@ export interface OpsClients {
   dynamo(): Promise<DynamoDBClient>;
   cloudWatch(): Promise<CloudWatchClient>;
   cloudFormation(): Promise<CloudFormationClient>;
+  scheduler(): Promise<SchedulerClient>;
   destroy(): void;
 }
 
@@ -56,6 +58,10 @@ export function createClients(target: OpsTarget): OpsClients {
     cloudFormation: lazy(async () => {
       const { CloudFormationClient } = await import('@aws-sdk/client-cloudformation');
       return track(new CloudFormationClient(clientConfig(target, target.endpoints.other)));
+    }),
+    scheduler: lazy(async () => {
+      const { SchedulerClient } = await import('@aws-sdk/client-scheduler');
+      return track(new SchedulerClient(clientConfig(target, target.endpoints.other)));
     }),
     destroy() {
       for (const client of created) client.destroy();

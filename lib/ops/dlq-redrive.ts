@@ -50,6 +50,8 @@ export interface RedriveInput {
   readonly queueArn?: string;
   /** Only messages of this task type. */
   readonly type?: string;
+  /** Only these DLQ messages (message ids, e.g. picked in `taskq console`); the others stay in the DLQ. */
+  readonly messageIds?: readonly string[];
   /** Stop after this many messages were moved or failed. */
   readonly max?: number;
   /** Messages per second. */
@@ -113,13 +115,18 @@ export interface RedriveResult {
 export async function redriveDeadLetters(input: RedriveInput): Promise<RedriveResult> {
   validate(input);
   const total = await depthEstimate(input);
-  const canMove = (input.moveTask ?? 'auto') === 'auto' && input.type === undefined && input.max === undefined && !input.dryRun;
+  const canMove = (input.moveTask ?? 'auto') === 'auto' && !filtered(input) && input.max === undefined && !input.dryRun;
   if (canMove) {
     const moved = await tryMoveTask(input, total);
     if (moved.kind === 'done') return moved.result;
     return receiveSendDelete(input, total, moved.reason);
   }
   return receiveSendDelete(input, total);
+}
+
+/** Whether only some messages move (by type or by id), so the others must be looked at and left. */
+function filtered(input: RedriveInput): boolean {
+  return input.type !== undefined || input.messageIds !== undefined;
 }
 
 function validate(input: RedriveInput): void {
@@ -255,6 +262,7 @@ async function receiveSendDelete(input: RedriveInput, total: number, fallbackRea
   /** Messages kept hidden until the end: skipped ones, failed ones, and everything in a dry run. */
   const held = new Map<string, Message>();
   const skippedIds = new Set<string>();
+  const selected = input.messageIds === undefined ? undefined : new Set(input.messageIds);
   const lateIds = new Set<string>();
   const failedIds = new Set<string>();
   /** Sent to the source, delete failed: never sent again in this run. */
@@ -264,7 +272,7 @@ async function receiveSendDelete(input: RedriveInput, total: number, fallbackRea
   const progress = () =>
     input.onProgress?.({
       method: 'receive-send-delete',
-      done: moved + failedIds.size + (input.type !== undefined ? skippedIds.size : 0),
+      done: moved + failedIds.size + (filtered(input) ? skippedIds.size : 0),
       total,
       moved,
       skipped: skippedIds.size,
@@ -313,7 +321,7 @@ async function receiveSendDelete(input: RedriveInput, total: number, fallbackRea
         } else if (Number(m.Attributes?.SentTimestamp ?? 0) >= startedAt) {
           lateIds.add(id);
           held.set(id, m);
-        } else if (input.type !== undefined && taskTypeOf(m) !== input.type) {
+        } else if ((input.type !== undefined && taskTypeOf(m) !== input.type) || (selected !== undefined && !selected.has(id))) {
           skippedIds.add(id);
           held.set(id, m);
         } else if (dryRun) {

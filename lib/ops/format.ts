@@ -12,6 +12,7 @@ import type { OldestAge } from './oldest-age.ts';
 import type { SendTaskResult } from './send.ts';
 import type { StatsResult } from './stats.ts';
 import type { StatusResult } from './status.ts';
+import type { CancelResult } from '../client/task-cancel.ts';
 
 export function formatDuration(seconds: number | null): string {
   if (seconds === null) return 'n/a';
@@ -112,8 +113,18 @@ export function formatSend(result: SendTaskResult, targetFlags = ''): string {
   return `${chalk.green('accepted')} ${chalk.bold(result.taskId)}${keyFlag ? chalk.dim(` (idempotency key ${result.idempotencyKey})`) : ''}\n${chalk.dim(`follow it with: ${followUp}`)}`;
 }
 
+export function formatCancel(result: CancelResult): string {
+  const note = result.alreadyCancelled
+    ? 'it was cancelled before'
+    : result.wasRunning
+      ? 'it was running: its handler sees ctx.signal abort at the next check, and may still finish (then SUCCEEDED)'
+      : 'its copies will be acknowledged without running';
+  return `${chalk.magenta('cancelled')} ${chalk.bold(result.taskId)}${chalk.dim(` — ${note}`)}`;
+}
+
 export function formatStatus(view: StatusResult): string {
-  const colour = view.status === 'SUCCEEDED' ? chalk.green : view.status === 'DEAD_LETTERED' ? chalk.red : view.status === 'RETRYING' ? chalk.yellow : chalk.cyan;
+  const colour =
+    view.status === 'SUCCEEDED' ? chalk.green : view.status === 'DEAD_LETTERED' ? chalk.red : view.status === 'RETRYING' ? chalk.yellow : view.status === 'CANCELLED' ? chalk.magenta : chalk.cyan;
   const lines = [`${chalk.bold(view.taskId)} ${colour(view.status)}`];
   const row = (name: string, value: unknown) => {
     if (value !== undefined) lines.push(`  ${label(name)}${typeof value === 'string' ? value : JSON.stringify(value)}`);
@@ -126,6 +137,9 @@ export function formatStatus(view: StatusResult): string {
   row('next attempt', view.nextAttemptAt);
   row('last error', view.lastError);
   row('dead-letter', view.deadLetterReason);
+  row('cancelled', view.cancelledAt);
   row('result', view.result);
+  if (view.result === undefined && view.resultRef) row('result in', `s3://${view.resultRef.bucket}/${view.resultRef.key} (${view.resultRef.size} bytes)`);
+  if (view.resultTruncated) row('result', 'not stored (too large)');
   return lines.join('\n');
 }

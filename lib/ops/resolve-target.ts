@@ -11,7 +11,8 @@
  */
 import { LOCAL_CREDENTIALS } from '../local/emulators.ts';
 import { readLocalState, localStatePath, type LocalState } from '../local/state.ts';
-import { DEFAULTS, STACK_OUTPUTS } from '../protocol/resources.ts';
+import { DEFAULTS, OPTIONAL_STACK_OUTPUTS, SCHEDULE_OUTPUTS, STACK_OUTPUTS } from '../protocol/resources.ts';
+import { DEFAULT_LANE, LANE_NAME_PATTERN, laneOutputKey, type LaneOutputKey } from '../protocol/lanes.ts';
 import { OpsError } from './errors.ts';
 import { readLocalAlarms, type AlarmState } from './alarm-state.ts';
 
@@ -25,6 +26,10 @@ export interface TargetResources {
   readonly claimPrefix?: string;
   readonly consumerFunctionName?: string;
   readonly alarmTopicArn?: string;
+  /** The task table's recent-tasks index, when the stack has one (`recentTasksIndex`). */
+  readonly recentTasksIndexName?: string;
+  /** The Scheduler schedule group of a task queue with schedules. */
+  readonly scheduleGroupName?: string;
 }
 
 export type ResourceName = keyof TargetResources;
@@ -52,6 +57,8 @@ export interface TargetOptions {
   readonly dlqUrl?: string;
   readonly table?: string;
   readonly bucket?: string;
+  /** A named lane: its queue, DLQ and consumer instead of the default lane's (outputs `<Lane>Lane…`, laneOutputKey). */
+  readonly lane?: string;
 }
 
 /** Reads a stack's outputs; throws (e.g. ValidationError "Stack with id … does not exist") when there is none. */
@@ -82,7 +89,7 @@ export async function resolveTarget(options: TargetOptions, needs: readonly Reso
       stackName: state.stackName,
       endpoints: { sqs: state.sqsEndpoint, s3: state.s3Endpoint, dynamodb: state.dynamoEndpoint },
       credentials: { ...LOCAL_CREDENTIALS },
-      resources: { ...resourcesFromOutputs(state.outputs), ...fromFlags },
+      resources: { ...laneResources(state.outputs, options.lane, 'the local system state'), ...fromFlags },
       localAlarms: readLocalAlarms(state),
     };
     requireResources(target, needs);
@@ -97,13 +104,13 @@ export async function resolveTarget(options: TargetOptions, needs: readonly Reso
     endpoints: endpoint ? { sqs: endpoint, s3: endpoint, dynamodb: endpoint, other: endpoint } : {},
   };
   const missing = needs.filter((name) => fromFlags[name] === undefined);
-  if (missing.length === 0) {
+  if (missing.length === 0 && options.lane === undefined) {
     return { ...base, resources: fromFlags };
   }
   const stackName = options.stack ?? DEFAULTS.stackName;
   const source = deps.stackOutputs ?? (await import('./stack-outputs.ts')).describeStackOutputs;
   const outputs = await source(stackName, base);
-  const target: OpsTarget = { ...base, stackName, resources: { ...resourcesFromOutputs(outputs), ...fromFlags } };
+  const target: OpsTarget = { ...base, stackName, resources: { ...laneResources(outputs, options.lane, `the outputs of stack ${stackName}`), ...fromFlags } };
   requireResources(target, needs, stackName);
   return target;
 }
@@ -133,7 +140,38 @@ export function resourcesFromOutputs(outputs: Readonly<Record<string, string>>):
   pick('claimPrefix', STACK_OUTPUTS.claimPrefix);
   pick('consumerFunctionName', STACK_OUTPUTS.consumerFunctionName);
   pick('alarmTopicArn', STACK_OUTPUTS.alarmTopicArn);
+  pick('recentTasksIndexName', OPTIONAL_STACK_OUTPUTS.recentTasksIndexName);
+  pick('scheduleGroupName', SCHEDULE_OUTPUTS.scheduleGroupName);
   return r;
+}
+
+/**
+ * The resources of `lane` (default: the default lane): its queue, DLQ and consumer from the
+ * lane's outputs, the shared table and bucket from the stack's.
+ */
+export function laneResources(outputs: Readonly<Record<string, string>>, lane: string | undefined, where: string): TargetResources {
+  const shared = resourcesFromOutputs(outputs);
+  if (lane === undefined || lane === DEFAULT_LANE) return shared;
+  if (!LANE_NAME_PATTERN.test(lane)) throw new OpsError('USAGE', `--lane ${JSON.stringify(lane)}: lane names are lower-case letters, digits and single hyphens`);
+  const pick = (key: LaneOutputKey) => outputs[laneOutputKey(lane, key)];
+  const queueUrl = pick('queueUrl');
+  if (queueUrl === undefined) {
+    const lanes = Object.keys(outputs)
+      .map((key) => /^([A-Z][A-Za-z0-9]*)Lane(?:QueueUrl)$/.exec(key)?.[1])
+      .filter((name): name is string => name !== undefined);
+    throw new OpsError('MISSING_RESOURCE', `${where} name no lane ${JSON.stringify(lane)} (no output ${laneOutputKey(lane, 'queueUrl')})${lanes.length ? `; its lanes: ${lanes.join(', ')} (as output prefixes)` : '; it has no named lanes'}`);
+  }
+  const own: { -readonly [K in ResourceName]?: string } = { ...shared, queueUrl };
+  const set = (name: ResourceName, key: LaneOutputKey) => {
+    const value = pick(key);
+    if (value) own[name] = value;
+    else delete own[name];
+  };
+  set('queueArn', 'queueArn');
+  set('deadLetterQueueUrl', 'deadLetterQueueUrl');
+  set('deadLetterQueueArn', 'deadLetterQueueArn');
+  set('consumerFunctionName', 'consumerFunctionName');
+  return own;
 }
 
 const FLAG_OF: Partial<Record<ResourceName, string>> = {

@@ -3,6 +3,8 @@
  * producer SDK's getTaskStatus reads it (one GetItem keyed by the idempotency key).
  */
 import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import type { S3Client } from '@aws-sdk/client-s3';
+import { ResultWaiter } from '../client/task-result.ts';
 import { TaskStatusReader } from '../client/task-status.ts';
 import type { TaskStatusView } from '../protocol/task-record.ts';
 import { OpsError } from './errors.ts';
@@ -13,6 +15,8 @@ export interface StatusInput {
   readonly tableName: string;
   readonly taskId: string;
   readonly idempotencyKey?: string;
+  /** Reads a result stored in S3 (resultRef) so that status shows it. */
+  readonly s3?: () => Promise<S3Client>;
 }
 
 export interface StatusResult extends TaskStatusView {
@@ -40,5 +44,13 @@ export async function taskStatus(input: StatusInput): Promise<StatusResult> {
   // The SDK reports a missing record as PENDING (a producer polls a task it just sent); an
   // operator asking about one id must learn that nothing is known about it.
   if (view.status === 'PENDING') throw new OpsError('TASK_NOT_FOUND', noRecordMessage(input.taskId, input.tableName, input.idempotencyKey));
+  if (view.resultRef && input.s3) {
+    try {
+      view = { ...view, result: await new ResultWaiter(reader, input.s3).result(view) };
+    } catch (error) {
+      // The status stands; the reference says where the result is.
+      view = { ...view, resultError: (error as Error).message } as TaskStatusView;
+    }
+  }
   return { ...view, recordFound: true };
 }

@@ -17,6 +17,7 @@
 import type { StandardJSONSchemaV1, StandardSchemaV1 } from '@standard-schema/spec';
 import { checkConcurrency, checkRateLimit, type ConcurrencyOptions, type RateLimitOptions } from './flow-control.ts';
 import { TASK_TYPE_PATTERN } from './limits.ts';
+import { LANE_NAME_PATTERN } from './lanes.ts';
 
 /** Defaults a contract gives every consumer of its type (each can still override them). */
 export interface TaskContractDefaults {
@@ -26,7 +27,11 @@ export interface TaskContractDefaults {
   readonly maxAttempts?: number;
   /** A run longer than this is a retryable failure. @default none (bounded by the invocation) */
   readonly timeoutMs?: number;
-  /** The lane that runs this type (a lane of the TaskQueue construct). @default 'default' */
+  /**
+   * The lane meant to run this type (a lane of the TaskQueue construct). Documentation for
+   * readers of the contract: where a type runs is the stack's `lanes` (its routing table), never
+   * the producer's. @default 'default'
+   */
   readonly lane?: string;
   /** Tasks of this type per second, over all consumers, per key (docs/FLOW-CONTROL.md). @default none */
   readonly rateLimit?: RateLimitOptions;
@@ -85,8 +90,8 @@ export function defineContract<const Type extends string, S extends StandardSche
   if (defaults.timeoutMs !== undefined && !(Number.isFinite(defaults.timeoutMs) && defaults.timeoutMs > 0)) {
     throw new Error(`${where}: timeoutMs must be a positive number, got ${String(defaults.timeoutMs)}`);
   }
-  if (defaults.lane !== undefined && !/^[A-Za-z][A-Za-z0-9]{0,31}$/.test(defaults.lane)) {
-    throw new Error(`${where}: lane must be a lane name (a letter, then letters or digits, ≤ 32), got ${JSON.stringify(defaults.lane)}`);
+  if (defaults.lane !== undefined && !LANE_NAME_PATTERN.test(defaults.lane)) {
+    throw new Error(`${where}: lane must be a lane name (1–24 lower-case letters, digits and single hyphens, starting with a letter), got ${JSON.stringify(defaults.lane)}`);
   }
   checkRateLimit(where, defaults.rateLimit);
   checkConcurrency(where, defaults.concurrency);

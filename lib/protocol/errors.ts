@@ -26,7 +26,25 @@ export type ProducerErrorCode =
   /** The dedupe item could not be written (the task was not sent). */
   | 'DEDUPE_FAILED'
   | 'STATUS_FAILED'
-  | 'CONFIGURATION';
+  /** publish(): the stack's routing table has no fan-out for this event. */
+  | 'UNKNOWN_EVENT'
+  /** routing: the routing table could not be read (and no earlier copy was cached). */
+  | 'ROUTING_FAILED'
+  | 'CONFIGURATION'
+  /** cancel(): the task already finished (SUCCEEDED or DEAD_LETTERED): there is nothing to cancel. */
+  | 'TASK_FINISHED'
+  /** cancel(): the task table refused or failed the write (the AWS code says why). */
+  | 'CANCEL_FAILED'
+  /** waitForResult(): the task was dead-lettered (deadLetterReason says why). */
+  | 'TASK_DEAD_LETTERED'
+  /** waitForResult(): the task was cancelled. */
+  | 'TASK_CANCELLED'
+  /** waitForResult(): no final state before the timeout (the task may still finish later). */
+  | 'WAIT_TIMEOUT'
+  /** waitForResult(): the caller's signal aborted the wait. */
+  | 'WAIT_ABORTED'
+  /** waitForResult(): the result was stored in S3 and could not be read back. */
+  | 'RESULT_UNREADABLE';
 
 /** Why the consumer sent a message to the dead-letter queue (message attribute value). */
 export type DeadLetterReason =
@@ -84,7 +102,7 @@ export class TaskQueueError extends Error {
 
 /** The producer refused a task before sending anything. */
 export class TaskValidationError extends TaskQueueError {
-  declare readonly code: Exclude<ProducerErrorCode, 'BACKPRESSURE' | 'CLAIM_UPLOAD_FAILED' | 'SEND_FAILED' | 'EARLIER_IN_GROUP_FAILED' | 'DEDUPE_FAILED' | 'STATUS_FAILED'>;
+  declare readonly code: Exclude<ProducerErrorCode, 'BACKPRESSURE' | 'CLAIM_UPLOAD_FAILED' | 'SEND_FAILED' | 'EARLIER_IN_GROUP_FAILED' | 'DEDUPE_FAILED' | 'STATUS_FAILED' | 'ROUTING_FAILED' | TaskOutcomeCode>;
   /** SCHEMA_VIOLATION: each problem's field path and the schema's message (never the payload's values). */
   readonly issues: readonly { readonly path: string; readonly message: string }[] | undefined;
   constructor(code: TaskValidationError['code'], message: string, options?: { cause?: unknown; issues?: readonly { readonly path: string; readonly message: string }[] }) {
@@ -107,9 +125,9 @@ export class BackpressureError extends TaskQueueError {
 
 /** Sending failed after the library's retries. `claimKey` names an uploaded claim object left to expire. */
 export class SendError extends TaskQueueError {
-  declare readonly code: 'SEND_FAILED' | 'CLAIM_UPLOAD_FAILED' | 'EARLIER_IN_GROUP_FAILED' | 'DEDUPE_FAILED';
+  declare readonly code: 'SEND_FAILED' | 'CLAIM_UPLOAD_FAILED' | 'EARLIER_IN_GROUP_FAILED' | 'DEDUPE_FAILED' | 'ROUTING_FAILED';
   constructor(
-    code: 'SEND_FAILED' | 'CLAIM_UPLOAD_FAILED' | 'EARLIER_IN_GROUP_FAILED' | 'DEDUPE_FAILED',
+    code: 'SEND_FAILED' | 'CLAIM_UPLOAD_FAILED' | 'EARLIER_IN_GROUP_FAILED' | 'DEDUPE_FAILED' | 'ROUTING_FAILED',
     message: string,
     readonly details: { taskId?: string; claimKey?: string; awsCode?: string; senderFault?: boolean } = {},
     options?: { cause?: unknown },
@@ -142,5 +160,33 @@ export class RetryableError extends TaskQueueError {
     options?: { cause?: unknown },
   ) {
     super('RETRYABLE', message, options);
+  }
+}
+
+/** The codes of TaskOutcomeError: what a task's lifecycle answered a cancel or a wait with. */
+export type TaskOutcomeCode = 'TASK_FINISHED' | 'CANCEL_FAILED' | 'TASK_DEAD_LETTERED' | 'TASK_CANCELLED' | 'WAIT_TIMEOUT' | 'WAIT_ABORTED' | 'RESULT_UNREADABLE';
+
+/**
+ * cancel() or waitForResult() could not give the caller what it asked for: the task had
+ * finished (TASK_FINISHED), ended badly (TASK_DEAD_LETTERED, TASK_CANCELLED), did not finish
+ * in time (WAIT_TIMEOUT, WAIT_ABORTED), or the table/S3 failed (CANCEL_FAILED, RESULT_UNREADABLE).
+ * `status` is the task's status when the error was raised, when known.
+ */
+export class TaskOutcomeError extends TaskQueueError {
+  declare readonly code: TaskOutcomeCode;
+  constructor(
+    code: TaskOutcomeCode,
+    message: string,
+    readonly details: { readonly taskId: string; readonly status?: string; readonly deadLetterReason?: DeadLetterReason; readonly awsCode?: string } ,
+    options?: { cause?: unknown },
+  ) {
+    super(code, message, options);
+  }
+}
+
+/** The reason ctx.signal carries when the task was cancelled while its handler ran (code CANCELLED). */
+export class TaskCancelledError extends TaskQueueError {
+  constructor(readonly taskId: string) {
+    super('CANCELLED', `task ${taskId} was cancelled`);
   }
 }

@@ -34,6 +34,19 @@ export const TABLE_SCHEMA = {
   ttlAttribute: 'expiresAt',
 } as const;
 
+/**
+ * The task table's optional index of recent tasks (the construct's `recentTasksIndex` prop):
+ * partition key `status`, sort key `updatedAt` (ISO-8601, so it sorts by time). `taskq
+ * console` lists recent tasks with one Query per status, newest first.
+ */
+export const RECENT_TASKS_INDEX = {
+  indexName: 'recent-tasks',
+  partitionKey: 'status',
+  sortKey: 'updatedAt',
+  /** Attributes copied into the index besides its keys and the table's key (what a listing shows). */
+  projectedAttributes: ['taskId', 'type', 'attempts', 'createdAt', 'deadLetterReason'],
+} as const;
+
 /** CloudFormation output keys of the default stack, read by the SDK helpers and the CLI. */
 export const STACK_OUTPUTS = {
   queueUrl: 'QueueUrl',
@@ -50,9 +63,28 @@ export const STACK_OUTPUTS = {
   consumerLogGroupName: 'ConsumerLogGroupName',
 } as const;
 
+/** Outputs a stack has only when the feature is on. */
+export const OPTIONAL_STACK_OUTPUTS = {
+  /** The task table's recent-tasks index (the construct's `recentTasksIndex`). */
+  recentTasksIndexName: 'RecentTasksIndexName',
+} as const;
+
+/** Stack outputs of a task queue with schedules (present only then). */
+export const SCHEDULE_OUTPUTS = {
+  /** The EventBridge Scheduler schedule group holding the task queue's schedules. */
+  scheduleGroupName: 'ScheduleGroupName',
+  /** Occurrences Scheduler could not deliver. */
+  scheduleDeadLetterQueueUrl: 'ScheduleDeadLetterQueueUrl',
+} as const;
+
 export const DEFAULTS = {
   /** Key prefix in the claim-check bucket under which payloads are stored and read. */
   claimPrefix: 'claims/',
+  /**
+   * Key prefix in the same bucket under which results larger than MAX_RESULT_BYTES are stored
+   * (`results/<taskId>.json`), expired by a lifecycle rule after the task record's TTL.
+   */
+  resultPrefix: 'results/',
   /** CloudWatch namespace of the consumer's custom (EMF) metrics. */
   metricsNamespace: TASK_METRICS.defaultNamespace,
   /** Default stack name of bin/app.ts. */

@@ -12,6 +12,7 @@ import { DEFAULTS, ENV } from '../protocol/resources.ts';
 import { SQS_MAX_VISIBILITY_SECONDS } from '../protocol/limits.ts';
 import { DEFAULT_BACKOFF, type BackoffOptions } from './backoff.ts';
 import type { MetricsSink, RuntimeLogger } from './telemetry.ts';
+import { laneRoutingFromEnv, type LaneRouting } from './lane-routing.ts';
 
 /**
  * How a task type is protected against duplicates:
@@ -35,8 +36,19 @@ export interface TaskContext {
   readonly messageId: string;
   /** ISO-8601 time the producer accepted the task. */
   readonly createdAt: string;
-  /** Aborted when the handler's time is up (timeoutMs or the invocation's deadline). */
+  /**
+   * Aborted when the handler's time is up (timeoutMs or the invocation's deadline), or when a
+   * producer cancels the task while it runs (reason: a TaskCancelledError, code CANCELLED) —
+   * seen within RuntimeOptions.cancelCheckIntervalMs, or at once by checkCancelled(). A handler
+   * that throws after a cancel ends the task CANCELLED; one that returns ends it SUCCEEDED.
+   */
   readonly signal: AbortSignal;
+  /**
+   * Reads the task's record now (one consistent read): true, and `signal` aborted, when the
+   * task was cancelled. Always false for idempotency 'off' (no record), and when the read fails
+   * (logged; the periodic check goes on).
+   */
+  checkCancelled(): Promise<boolean>;
   /** Epoch ms by which the handler must finish. */
   readonly deadline: number;
   readonly logger: RuntimeLogger;
@@ -170,6 +182,14 @@ export interface RuntimeOptions {
    * @default true
    */
   deleteClaimsAfterSuccess?: boolean;
+  /**
+   * While handlers run, how often their records are re-read to see a cancel (one consistent
+   * BatchGetItem per invocation and interval, 1 read unit per running task: a task running
+   * one minute costs 12 reads, about $0.0000015). 0 turns the periodic check off
+   * (ctx.checkCancelled() still reads at the handler's request). Idempotency 'off' is never checked.
+   * @default 5000
+   */
+  cancelCheckIntervalMs?: number;
   /** @default { now: Date.now } */
   clock?: Clock;
   /** Jitter source. @default Math.random */
@@ -205,8 +225,11 @@ export interface ResolvedConfig {
   readonly visibilityKnown: boolean;
   readonly maxReceiveCount: number | undefined;
   readonly deleteClaimsAfterSuccess: boolean;
+  readonly cancelCheckIntervalMs: number;
   readonly metricsNamespace: string;
   readonly serviceName: string;
+  /** With lanes: this consumer's lane and the stack's routing table (lane-routing.ts). */
+  readonly lanes: LaneRouting | undefined;
 }
 
 export const RUNTIME_DEFAULTS = {
@@ -218,6 +241,7 @@ export const RUNTIME_DEFAULTS = {
   redelayReceiveBudget: 3,
   maxNoAttemptReturns: 20,
   takeoverGraceMs: 60_000,
+  cancelCheckIntervalMs: 5000,
 } as const;
 
 function positiveNumber(value: unknown, name: string): number | undefined {
@@ -260,9 +284,17 @@ export function resolveConfig(options: RuntimeOptions, env: NodeJS.ProcessEnv = 
     maxNoAttemptReturns: Math.floor(positiveNumber(options.maxNoAttemptReturns, 'maxNoAttemptReturns') ?? RUNTIME_DEFAULTS.maxNoAttemptReturns),
     maxReceiveCount: wholeNumber(positiveNumber(options.maxReceiveCount, 'maxReceiveCount') ?? positiveNumber(env[ENV.maxReceiveCount], ENV.maxReceiveCount)),
     deleteClaimsAfterSuccess: options.deleteClaimsAfterSuccess ?? true,
+    cancelCheckIntervalMs: cancelInterval(options.cancelCheckIntervalMs),
     metricsNamespace: options.metricsNamespace ?? (env[ENV.metricsNamespace] || DEFAULTS.metricsNamespace),
     serviceName: options.serviceName ?? (env.POWERTOOLS_SERVICE_NAME || env.AWS_LAMBDA_FUNCTION_NAME || 'taskq-consumer'),
+    lanes: laneRoutingFromEnv(env),
   };
+}
+
+function cancelInterval(value: number | undefined): number {
+  if (value === undefined) return RUNTIME_DEFAULTS.cancelCheckIntervalMs;
+  if (!Number.isFinite(value) || value < 0) throw new Error(`cancelCheckIntervalMs must be 0 (off) or a positive number of milliseconds, got ${String(value)}`);
+  return value;
 }
 
 /** https://sqs.<region>.amazonaws.com/<account>/<name> from arn:aws:sqs:<region>:<account>:<name>. */

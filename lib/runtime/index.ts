@@ -7,4 +7,4 @@ export { BatchProcessor } from './processor.ts';
 export { EmfMetricsSink, JsonLogger, METRIC_NAMES, TASK_TYPE_DIMENSION, UNKNOWN_TASK_TYPE, type MetricsSink, type RuntimeLogger, type TaskTypeMetrics } from './telemetry.ts';
 export { assertClaimAllowed } from './claim-check.ts';
 export type { RateLimitOptions, ConcurrencyOptions, FlowKey, FlowKeyContext } from '../protocol/flow-control.ts';
-export { PermanentError, PoisonMessageError, RetryableError } from '../protocol/errors.ts';
+export { PermanentError, PoisonMessageError, RetryableError, TaskCancelledError } from '../protocol/errors.ts';

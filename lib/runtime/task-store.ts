@@ -12,6 +12,7 @@
  */
 import {
   BatchExecuteStatementCommand,
+  DeleteItemCommand,
   BatchGetItemCommand,
   BatchWriteItemCommand,
   ConditionalCheckFailedException,
@@ -63,6 +64,8 @@ export type AcquireResult =
   | { readonly kind: 'succeeded' }
   /** DEAD_LETTERED and the copy is no redrive: a leftover copy, acknowledged without running. */
   | { readonly kind: 'deadLettered' }
+  /** A producer cancelled the task (CANCELLED): every copy is acknowledged without running, a redrive's too. */
+  | { readonly kind: 'cancelled' }
   | { readonly kind: 'leased'; readonly leaseUntil: number }
   /** The key belongs to a task of another type: the producer reused an idempotency key. */
   | { readonly kind: 'conflict'; readonly existingType: string }
@@ -89,35 +92,43 @@ const NAMES = {
   '#d': 'deadLetterReason',
   '#r': 'result',
   '#rt': 'resultTruncated',
+  '#rf': 'resultRef',
   '#o': 'owner',
   '#rd': 'redriveId',
   '#dl': 'deadLetterId',
 };
 
-const ACQUIRE_SET = 'SET #s = :ip, #l = :lu, #o = :o, #id = :id, #t = :t, #c = if_not_exists(#c, :c), #u = :u, #x = :x REMOVE #n, #d, #r, #rt, #dl';
+const ACQUIRE_SET = 'SET #s = :ip, #l = :lu, #o = :o, #id = :id, #t = :t, #c = if_not_exists(#c, :c), #u = :u, #x = :x REMOVE #n, #d, #r, #rt, #rf, #dl';
 /**
  * Absent; or a task of the same type, neither SUCCEEDED nor DEAD_LETTERED (redrives take their
  * own path), with no live lease. A key held by another task type is a conflict, never taken.
  */
 const ACQUIRE_UPDATE = `${ACQUIRE_SET} ADD #a :one`;
-const ACQUIRE_CONDITION = 'attribute_not_exists(#pk) OR (#t = :t AND #s <> :ok AND #s <> :dead AND (attribute_not_exists(#l) OR #l < :now))';
+const ACQUIRE_CONDITION = 'attribute_not_exists(#pk) OR (#t = :t AND #s <> :ok AND #s <> :dead AND #s <> :cx AND (attribute_not_exists(#l) OR #l < :now))';
 /**
  * A redrive (a copy carrying a redrive id the record has not consumed) of a task that is not
  * SUCCEEDED and holds no live lease runs again with fresh attempts; the record keeps the id.
  */
-const REDRIVE_UPDATE = 'SET #s = :ip, #l = :lu, #o = :o, #id = :id, #t = :t, #c = if_not_exists(#c, :c), #u = :u, #x = :x, #a = :one, #rd = :rid REMOVE #n, #d, #r, #rt, #dl';
+const REDRIVE_UPDATE = 'SET #s = :ip, #l = :lu, #o = :o, #id = :id, #t = :t, #c = if_not_exists(#c, :c), #u = :u, #x = :x, #a = :one, #rd = :rid REMOVE #n, #d, #r, #rt, #rf, #dl';
 const REDRIVE_CONDITION =
-  'attribute_not_exists(#pk) OR (#t = :t AND #s <> :ok AND (attribute_not_exists(#l) OR #l < :now) AND (attribute_not_exists(#rd) OR #rd <> :rid))';
+  'attribute_not_exists(#pk) OR (#t = :t AND #s <> :ok AND #s <> :cx AND (attribute_not_exists(#l) OR #l < :now) AND (attribute_not_exists(#rd) OR #rd <> :rid))';
 /** The unknown-type path records DEAD_LETTERED unless a live, finished or other-type task owns the key. */
-const MARK_CONDITION = 'attribute_not_exists(#pk) OR (#t = :t AND #s <> :ok AND (attribute_not_exists(#l) OR #l < :now))';
-/** `record` mode's failure writes: never over a SUCCEEDED written by a concurrent copy. */
-const UNLESS_SUCCEEDED_CONDITION = 'attribute_not_exists(#pk) OR #s <> :ok';
+const MARK_CONDITION = 'attribute_not_exists(#pk) OR (#t = :t AND #s <> :ok AND #s <> :cx AND (attribute_not_exists(#l) OR #l < :now))';
+/** `record` mode's failure writes: never over a SUCCEEDED written by a concurrent copy, nor over a cancel. */
+const UNLESS_SUCCEEDED_CONDITION = 'attribute_not_exists(#pk) OR (#s <> :ok AND #s <> :cx)';
 /**
  * A lease holder's conditional completion (after an overrun, or from an outcome copy): only
  * while the record still carries its owner token — which a retry of its own completion also
  * finds, since every completion it writes keeps the token.
  */
 const STILL_MINE_CONDITION = 'attribute_not_exists(#pk) OR #o = :o';
+/**
+ * The lease holder's other writes (RETRYING, DEAD_LETTERED, a release): also never over a
+ * CANCELLED a producer wrote while the handler ran — or a retry would run a cancelled task.
+ * Only a SUCCEEDED may replace it (the run finished first: docs/GUARANTEES.md, cancellation).
+ */
+const STILL_MINE_LIVE_CONDITION = 'attribute_not_exists(#pk) OR (#o = :o AND #s <> :cx)';
+const RELEASE_DELETE_CONDITION = '#o = :o AND #s <> :cx';
 
 function names(expression: string): Record<string, string> {
   const used: Record<string, string> = {};
@@ -129,11 +140,14 @@ const ACQUIRE_NAMES = names(`${ACQUIRE_UPDATE} ${ACQUIRE_CONDITION}`);
 const REDRIVE_NAMES = names(`${REDRIVE_UPDATE} ${REDRIVE_CONDITION}`);
 const MARK_NAMES = names(MARK_CONDITION);
 const STILL_MINE_NAMES = names(STILL_MINE_CONDITION);
+const STILL_MINE_LIVE_NAMES = names(STILL_MINE_LIVE_CONDITION);
+const RELEASE_DELETE_NAMES = names(RELEASE_DELETE_CONDITION);
 const UNLESS_SUCCEEDED_NAMES = names(UNLESS_SUCCEEDED_CONDITION);
 
 const V_IN_PROGRESS = S('IN_PROGRESS');
 const V_SUCCEEDED = S('SUCCEEDED');
 const V_DEAD = S('DEAD_LETTERED');
+const V_CANCELLED = S('CANCELLED');
 const V_ONE = N(1);
 
 /** The values both lease-taking writes (acquire, redrive) set and test. */
@@ -150,6 +164,7 @@ function leaseValues(r: AcquireRequest): Record<string, AttributeValue> {
     ':u': S(r.nowIso),
     ':x': N(r.expiresAt),
     ':one': V_ONE,
+    ':cx': V_CANCELLED,
   };
 }
 
@@ -260,6 +275,7 @@ export class TaskStore {
       const status = stringOf(old, 'status');
       if (status === 'SUCCEEDED') return { kind: 'succeeded' };
       if (status === 'DEAD_LETTERED') return { kind: 'deadLettered' };
+      if (status === 'CANCELLED') return { kind: 'cancelled' };
       // A lease that looked live to DynamoDB; without ALL_OLD (an engine lacking it) assume one visibility's worth.
       return { kind: 'leased', leaseUntil: numberOf(old, 'leaseUntil') ?? r.leaseUntil };
     });
@@ -275,6 +291,7 @@ export class TaskStore {
     return this.leaseWrite(r, REDRIVE_UPDATE, REDRIVE_CONDITION, REDRIVE_NAMES, values, async (old) => {
       const status = stringOf(old, 'status');
       if (status === 'SUCCEEDED') return { kind: 'succeeded' };
+      if (status === 'CANCELLED') return { kind: 'cancelled' };
       const leaseUntil = numberOf(old, 'leaseUntil');
       if (leaseUntil !== undefined && leaseUntil >= r.takeoverBeforeMs) return { kind: 'leased', leaseUntil };
       // This redrive was consumed already (another copy of it reset the task): a plain copy.
@@ -391,14 +408,37 @@ export class TaskStore {
    * copy's: written only while the record still carries the holder's owner token.
    */
   async putIfStillMine(item: Item, owner: string): Promise<'written' | 'lost'> {
+    const succeeded = item.status?.S === 'SUCCEEDED';
     try {
       await this.dynamo.send(
         new PutItemCommand({
           TableName: this.tableName,
           Item: item,
-          ConditionExpression: STILL_MINE_CONDITION,
-          ExpressionAttributeNames: STILL_MINE_NAMES,
-          ExpressionAttributeValues: { ':o': S(owner) },
+          ConditionExpression: succeeded ? STILL_MINE_CONDITION : STILL_MINE_LIVE_CONDITION,
+          ExpressionAttributeNames: succeeded ? STILL_MINE_NAMES : STILL_MINE_LIVE_NAMES,
+          ExpressionAttributeValues: succeeded ? { ':o': S(owner) } : { ':o': S(owner), ':cx': V_CANCELLED },
+        }),
+      );
+      return 'written';
+    } catch (error) {
+      if (isConditionalFailure(error)) return 'lost';
+      throw error;
+    }
+  }
+
+  /**
+   * Releases a lease this invocation's acquire created (the item did not exist before): deleted
+   * while it is still ours and not cancelled meanwhile (a cancel must outlive the release).
+   */
+  async deleteIfStillMine(key: string, owner: string): Promise<'written' | 'lost'> {
+    try {
+      await this.dynamo.send(
+        new DeleteItemCommand({
+          TableName: this.tableName,
+          Key: { [PK]: S(key) },
+          ConditionExpression: RELEASE_DELETE_CONDITION,
+          ExpressionAttributeNames: RELEASE_DELETE_NAMES,
+          ExpressionAttributeValues: { ':o': S(owner), ':cx': V_CANCELLED },
         }),
       );
       return 'written';
@@ -425,7 +465,7 @@ export class TaskStore {
           Item: item,
           ConditionExpression: UNLESS_SUCCEEDED_CONDITION,
           ExpressionAttributeNames: UNLESS_SUCCEEDED_NAMES,
-          ExpressionAttributeValues: { ':ok': V_SUCCEEDED },
+          ExpressionAttributeValues: { ':ok': V_SUCCEEDED, ':cx': V_CANCELLED },
         }),
       );
       return 'written';
@@ -444,7 +484,7 @@ export class TaskStore {
           Item: item,
           ConditionExpression: MARK_CONDITION,
           ExpressionAttributeNames: MARK_NAMES,
-          ExpressionAttributeValues: { ':ok': V_SUCCEEDED, ':now': N(nowMs), ':t': item.type! },
+          ExpressionAttributeValues: { ':ok': V_SUCCEEDED, ':cx': V_CANCELLED, ':now': N(nowMs), ':t': item.type! },
         }),
       );
       return true;

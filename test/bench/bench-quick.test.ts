@@ -151,4 +151,13 @@ describe('npm run bench -- --quick', () => {
     expect(table.length).toBeGreaterThanOrEqual(8);
     for (const line of table) expect(markdown).toContain(line);
   });
+  it('section 7 (lanes): every critical task completed in each scenario, ratios are the p99s divided, and the table shows them', () => {
+    const l = results.lanes!;
+    expect(l).toBeDefined();
+    for (const run of [l.idle, l.lanesFlooded, l.sharedFlooded]) expect(run.completed).toBe(l.settings.criticalTasks);
+    close(l.lanesRatio, l.lanesFlooded.p99Ms / l.idle.p99Ms);
+    close(l.sharedRatio, l.sharedFlooded.p99Ms / l.idle.p99Ms);
+    expect(markdown).toContain('## 7. Lanes: a critical lane under a flooded bulk lane');
+    expect(markdown).toContain(`**${l.lanesRatio.toFixed(2)}×**`);
+  });
 });

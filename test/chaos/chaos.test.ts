@@ -59,6 +59,10 @@
  *   (payloadRef without `exclusive`: never deleted); extendedClient: AWS SQS Extended Client
  *   pointers (Java, legacy Java and Python styles, both size attributes).
  * - burst: all N tasks sent at once, far above concurrency × batch size.
+ * - cancel: right after the burst the producer cancels some tasks (transient causes only),
+ *   some of them duplicated in the burst and later: a task not running when cancelled must
+ *   never start a run afterwards and must end CANCELLED with no effect (one cancelled while
+ *   running may end SUCCEEDED: the documented window).
  *
  * The effect and the contract (harness/ledger.ts): a handler applies its effect as its last
  * step. In lease mode the platform must never run a handler again once a run is known to have

@@ -37,6 +37,24 @@ describe('chaos invariant checker', () => {
     expect(v).toMatchObject({ tasks: 5, succeeded: 4, deadLettered: 1, lost: 0, doubleEffects: 0 });
   });
 
+  it('judges cancelled tasks: CANCELLED without an effect passes; a run after the cancel, an effect, or a SUCCEEDED record of a task cancelled before it ran fail', () => {
+    const base = honest();
+    base.ledger.applied.delete(3);
+    base.table.set(3, 'CANCELLED');
+    const cancelled = new Map([[3, { wasRunning: false }]]);
+    const good = checkInvariants({ ...base, cancelled });
+    expect(good.violations).toEqual([]);
+    expect(good).toMatchObject({ succeeded: 3, cancelled: 1, deadLettered: 1, lost: 0 });
+
+    expect(checkInvariants({ ...base, cancelled, ranAfterCancel: new Set([3]) }).violations).toEqual(['task 3: its handler started after it was cancelled']);
+    const withEffect = honest();
+    withEffect.table.set(3, 'CANCELLED');
+    expect(checkInvariants({ ...withEffect, cancelled }).violations).toEqual(['task 3: cancelled before it ran, yet its effect was applied']);
+    // SUCCEEDED is only the window of a task cancelled while running.
+    expect(checkInvariants({ ...honest(), cancelled }).violations).toEqual(['task 3: cancelled (not running) but its record says SUCCEEDED']);
+    expect(checkInvariants({ ...honest(), cancelled: new Map([[3, { wasRunning: true }]]) }).violations).toEqual([]);
+  });
+
   it('fails when a task is lost (neither SUCCEEDED nor on the DLQ)', () => {
     const o = honest();
     o.table.set(2, 'IN_PROGRESS');
@@ -167,7 +185,7 @@ describe('chaos invariant checker', () => {
     const counts = Object.fromEntries(FAULT_KINDS.map((k, i) => [k, i])) as FaultCounts;
     const line = summaryLine(checkInvariants(honest()), counts, 7);
     expect(line).toBe(
-      `chaos: tasks=5 faults{${FAULT_KINDS.map((k, i) => `${k}=${i}`).join(',')}} succeeded=4 deadLettered=1 lost=0 doubleEffects=0 excusedByWindow{copyNotRecorded=0,bothRefused=0} ackedUnrecorded=0 unboundedCycles=0 reasonMismatches=0 overRuns=0 fifoOrder=0 strayDlqCopies=0 statusMismatches=0 seed=7`,
+      `chaos: tasks=5 faults{${FAULT_KINDS.map((k, i) => `${k}=${i}`).join(',')}} succeeded=4 deadLettered=1 cancelled=0 lost=0 doubleEffects=0 excusedByWindow{copyNotRecorded=0,bothRefused=0} ackedUnrecorded=0 unboundedCycles=0 reasonMismatches=0 overRuns=0 fifoOrder=0 strayDlqCopies=0 statusMismatches=0 seed=7`,
     );
     expect(line).toContain('lostResponse=9');
     expect(line).not.toContain('\n');

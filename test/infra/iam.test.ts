@@ -26,7 +26,7 @@ import {
 const ACTIONS_REQUIRING_STAR = new Set(['xray:PutTraceSegments', 'xray:PutTelemetryRecords', 'cloudwatch:GetMetricData']);
 
 let template: Template;
-let r: Record<'queue' | 'dlq' | 'table' | 'bucket' | 'consumerRole' | 'producer' | 'status' | 'operator', string>;
+let r: Record<'queue' | 'dlq' | 'table' | 'bucket' | 'consumerRole' | 'producer' | 'status' | 'canceller' | 'operator', string>;
 let consumer: Statement[];
 
 beforeAll(() => {
@@ -37,6 +37,7 @@ beforeAll(() => {
   const operator = new iam.Role(stack, 'Operator', { assumedBy: new iam.AccountRootPrincipal() });
   tq.grantSend(producer);
   tq.grantStatusRead(status);
+  tq.grantCancel(new iam.Role(stack, 'Canceller', { assumedBy: new iam.AccountRootPrincipal() }));
   tq.grantRedrive(operator);
   // Every grant in the template, so the wildcard checks below see them all.
   tq.grantOperate(new iam.Role(stack, 'FullOperator', { assumedBy: new iam.AccountRootPrincipal() }));
@@ -50,6 +51,7 @@ beforeAll(() => {
     consumerRole: logicalId(template, 'AWS::IAM::Role', 'TasksConsumerRole'),
     producer: logicalId(template, 'AWS::IAM::Role', 'Producer'),
     status: logicalId(template, 'AWS::IAM::Role', 'Status'),
+    canceller: logicalId(template, 'AWS::IAM::Role', 'Canceller'),
     operator: logicalId(template, 'AWS::IAM::Role', 'Operator'),
   };
   consumer = roleStatements(template, r.consumerRole);
@@ -74,15 +76,15 @@ describe('consumer role', () => {
     expect(actionsOn(consumer, r.dlq)).toEqual(['sqs:SendMessage']);
   });
 
-  it('may insert/put/update/batch-write/batch-get table items, never delete, scan or query', () => {
+  it('may insert/put/update/delete (a conditional lease release)/batch-write/batch-get table items, never scan or query', () => {
     expect(actionsOn(consumer, r.table)).toEqual([
       'dynamodb:BatchGetItem',
       'dynamodb:BatchWriteItem',
+      'dynamodb:DeleteItem',
       'dynamodb:PartiQLInsert',
       'dynamodb:PutItem',
       'dynamodb:UpdateItem',
     ]);
-    expect(allows(consumer, 'dynamodb:DeleteItem', r.table)).toBe(false);
     expect(allows(consumer, 'dynamodb:Scan', r.table)).toBe(false);
     expect(allows(consumer, 'dynamodb:Query', r.table)).toBe(false);
   });
@@ -95,6 +97,8 @@ describe('consumer role', () => {
     expect(allows(consumer, 's3:DeleteObject', `${r.bucket}/other/abc`)).toBe(false);
     expect(allows(consumer, 's3:DeleteObject', r.bucket)).toBe(false);
     expect(allows(consumer, 's3:PutObject', `${r.bucket}/claims/abc`)).toBe(false);
+    // Results too large for the record: written under the results prefix only.
+    expect(allows(consumer, 's3:PutObject', `${r.bucket}/results/tsk_1.json`)).toBe(true);
     expect(allows(consumer, 's3:ListBucket', r.bucket)).toBe(false);
     expect(allows(consumer, 's3:DeleteBucket', r.bucket)).toBe(false);
   });
@@ -103,6 +107,7 @@ describe('consumer role', () => {
     expect(allActions(consumer)).toEqual([
       'dynamodb:BatchGetItem',
       'dynamodb:BatchWriteItem',
+      'dynamodb:DeleteItem',
       'dynamodb:PartiQLInsert',
       'dynamodb:PutItem',
       'dynamodb:UpdateItem',
@@ -110,6 +115,7 @@ describe('consumer role', () => {
       'logs:PutLogEvents',
       's3:DeleteObject',
       's3:GetObject',
+      's3:PutObject',
       'sqs:ChangeMessageVisibility',
       'sqs:DeleteMessage',
       'sqs:GetQueueAttributes',
@@ -148,10 +154,20 @@ describe('grantSend', () => {
 });
 
 describe('grantStatusRead', () => {
-  it('gives dynamodb:GetItem on the task table and nothing else', () => {
+  it('gives dynamodb:GetItem on the task table and s3:GetObject under the results prefix (waitForResult), nothing else', () => {
     const status = roleStatements(template, r.status);
-    expect(allActions(status)).toEqual(['dynamodb:GetItem']);
+    expect(allActions(status)).toEqual(['dynamodb:GetItem', 's3:GetObject']);
     expect(actionsOn(status, r.table)).toEqual(['dynamodb:GetItem']);
+    expect(allows(status, 's3:GetObject', `${r.bucket}/results/tsk_1.json`)).toBe(true);
+    expect(allows(status, 's3:GetObject', `${r.bucket}/claims/x`)).toBe(false);
+  });
+});
+
+describe('grantCancel', () => {
+  it('gives dynamodb:UpdateItem on the task table and nothing else (no queue, no bucket, no read)', () => {
+    const canceller = roleStatements(template, r.canceller);
+    expect(allActions(canceller)).toEqual(['dynamodb:UpdateItem']);
+    expect(actionsOn(canceller, r.table)).toEqual(['dynamodb:UpdateItem']);
   });
 });
 
@@ -235,7 +251,7 @@ describe('with a customer-managed key', () => {
   it('a status reader may only decrypt', () => {
     const s = roleStatements(t, logicalId(t, 'AWS::IAM::Role', 'Status'));
     expect(actionsOn(s, keyArn)).toEqual(['kms:Decrypt']);
-    expect(allActions(s)).toEqual(['dynamodb:GetItem', 'kms:Decrypt']);
+    expect(allActions(s)).toEqual(['dynamodb:GetItem', 'kms:Decrypt', 's3:GetObject']);
   });
 
   it('an operator may decrypt and generate data keys', () => {

@@ -41,6 +41,16 @@ describe('cdk-nag AwsSolutions + Serverless', () => {
     expect(findings(stack)).toEqual([]);
   });
 
+  it('a task queue with schedules (plain, and FIFO with a key) has zero findings', () => {
+    const stack = testStack({}, 'Scheduled');
+    const key = new kms.Key(stack, 'Key', { enableKeyRotation: true });
+    const schedules = [{ name: 'nightly', cron: '0 2 ? * * *', timezone: 'Europe/Berlin', task: 'report' }, { name: 'tick', rate: Duration.minutes(5), task: 'tick' }];
+    const plain = new TaskQueue(stack, 'Plain', { schedules, outputs: false });
+    new TaskQueue(stack, 'Fifo', { fifo: true, contentBasedDeduplication: true, encryptionKey: key, schedules, outputs: false });
+    plain.grantOperate(new iam.Role(stack, 'Operator', { assumedBy: new iam.AccountRootPrincipal() }));
+    expect(findings(stack)).toEqual([]);
+  });
+
   it('a FIFO, KMS, DESTROY, Node.js 24 stack with an existing topic, access logs and no tracing has zero findings', () => {
     const stack = testStack({}, 'Custom');
     const key = new kms.Key(stack, 'Key', { enableKeyRotation: true });
@@ -68,6 +78,22 @@ describe('cdk-nag AwsSolutions + Serverless', () => {
       maxBatchingWindow: Duration.seconds(5),
       batchSize: 100,
     });
+    expect(findings(stack)).toEqual([]);
+  });
+
+  it('a stack with lanes, fan-out (the routing item custom resource), KMS and a producer/operator has zero findings', () => {
+    const stack = testStack({}, 'Lanes');
+    const key = new kms.Key(stack, 'Key', { enableKeyRotation: true });
+    const queue = new TaskQueue(stack, 'Jobs', {
+      encryptionKey: key,
+      lanes: {
+        critical: { types: ['password_reset'], reservedConcurrency: 10 },
+        bulk: { types: ['send_receipt', 'update_analytics'], maxConcurrency: 5, batchSize: 100, maxBatchingWindow: Duration.seconds(5) },
+      },
+      fanOut: { order_placed: ['send_receipt', 'update_analytics'] },
+    });
+    queue.grantSend(new iam.Role(stack, 'Producer', { assumedBy: new iam.AccountRootPrincipal() }));
+    queue.grantOperate(new iam.Role(stack, 'Operator', { assumedBy: new iam.AccountRootPrincipal() }));
     expect(findings(stack)).toEqual([]);
   });
 });
@@ -113,7 +139,9 @@ describe('acknowledgments', () => {
     const acks = acknowledgments(stack).filter((a) => a.path.startsWith('Operators/Operator') || a.path.startsWith('Operators/Reader'));
     expect(acks.map((a) => `${a.path} ${a.id.replace(/TasksClaimBucket[A-F0-9]+/, 'TasksClaimBucket')}`).sort()).toEqual([
       'Operators/Operator AwsSolutions-IAM5[Resource::<TasksClaimBucket.Arn>/claims/*]',
+      'Operators/Operator AwsSolutions-IAM5[Resource::<TasksClaimBucket.Arn>/results/*]',
       'Operators/Operator/TaskQueueOperatorMetricData AwsSolutions-IAM5[Resource::*]',
+      'Operators/Reader AwsSolutions-IAM5[Resource::<TasksClaimBucket.Arn>/results/*]',
       'Operators/Reader/TaskQueueOperatorMetricData AwsSolutions-IAM5[Resource::*]',
     ]);
   });

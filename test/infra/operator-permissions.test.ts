@@ -8,6 +8,10 @@
  *   lookup) and only read-only actions (`dlq peek` receives messages: not read-only);
  * - `grantRedrive` still covers the DLQ commands when the queues are named by flags.
  *
+ * `taskq console` runs the same actions as the other commands, plus a Query on the task
+ * table's recent-tasks index when the construct has one (`recentTasksIndex`; the stacks here
+ * have it, and a stack without it grants no Query at all).
+ *
  * OPERATOR_CALLS declares each call site of the CLI's code (bin/taskq.ts and everything it
  * imports: lib/ops, lib/client, …) — file › function › command, read with the TypeScript
  * parser — with the IAM actions it needs, where, and which commands run it. It is checked
@@ -17,18 +21,19 @@
 import { join } from 'node:path';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as kms from 'aws-cdk-lib/aws-kms';
-import { Stack } from 'aws-cdk-lib';
+import { Duration, Stack } from 'aws-cdk-lib';
 import { Template } from 'aws-cdk-lib/assertions';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { ACTIONS } from '../../lib/infra/permissions.ts';
+import { SCHEDULE_ACTIONS } from '../../lib/infra/schedule-permissions.ts';
 import { TaskQueue } from '../../lib/infra/task-queue.ts';
-import { DEFAULTS } from '../../lib/protocol/resources.ts';
+import { DEFAULTS, RECENT_TASKS_INDEX } from '../../lib/protocol/resources.ts';
 import { IAM_ACTION_OF_COMMAND, importClosure, REPOSITORY_ROOT, sdkCallSites } from '../support/sdk-call-sites.ts';
 import { logicalId, roleStatements, testApp, testStack, type Statement } from './helpers.ts';
 
-type Target = 'sourceQueue' | 'deadLetterQueue' | 'table' | 'claimObjects' | 'stack' | 'alarms' | 'anyResource';
+type Target = 'sourceQueue' | 'deadLetterQueue' | 'table' | 'recentTasksIndex' | 'claimObjects' | 'resultObjects' | 'stack' | 'alarms' | 'schedules' | 'scheduleRole' | 'anyResource';
 type Needs = Partial<Record<Target, readonly string[]>>;
-type Command = 'send' | 'status' | 'stats' | 'dlq peek' | 'dlq redrive' | 'dlq purge';
+type Command = 'send' | 'status' | 'cancel' | 'stats' | 'dlq peek' | 'dlq redrive' | 'dlq purge' | 'console' | 'schedules' | 'schedules pause' | 'schedules resume';
 
 interface CallSite {
   readonly commands: readonly Command[];
@@ -40,17 +45,20 @@ interface CallSite {
   readonly localOnly?: true;
 }
 
-const ALL: readonly Command[] = ['send', 'status', 'stats', 'dlq peek', 'dlq redrive', 'dlq purge'];
-const READ_ONLY_COMMANDS: readonly Command[] = ['stats', 'status'];
+const ALL: readonly Command[] = ['send', 'status', 'cancel', 'stats', 'dlq peek', 'dlq redrive', 'dlq purge', 'console', 'schedules', 'schedules pause', 'schedules resume'];
+const READ_ONLY_COMMANDS: readonly Command[] = ['stats', 'status', 'schedules'];
 /** Actions that change nothing: the only ones grantOperatorRead may give. */
 const READ_ONLY_ACTIONS = new Set([
   'sqs:GetQueueAttributes',
   'dynamodb:GetItem',
+  's3:GetObject',
+  'dynamodb:Query',
   'cloudformation:DescribeStacks',
   'cloudformation:ListStackResources',
   'cloudwatch:DescribeAlarms',
   'cloudwatch:GetMetricData',
   'kms:Decrypt',
+  'scheduler:GetSchedule',
 ]);
 
 const OPERATOR_CALLS: Record<string, CallSite> = {
@@ -65,18 +73,24 @@ const OPERATOR_CALLS: Record<string, CallSite> = {
   'lib/client/task-producer.ts › sendEntries › SendMessageBatch': { commands: ['send'], needs: { sourceQueue: ['sqs:SendMessage'] } },
   'lib/client/claim-check.ts › apply › PutObject': { commands: ['send'], needs: { claimObjects: ['s3:PutObject'] } },
   'lib/client/backpressure.ts › refresh › GetQueueAttributes': { commands: ['send'], needs: { sourceQueue: ['sqs:GetQueueAttributes'] } },
+  // The producer's routing read (routing: true; lanes): no CLI command routes (send names its queue).
+  'lib/client/routing.ts › read › GetItem': { commands: [], needs: { table: ['dynamodb:GetItem'] } },
   // status
   'lib/client/task-status.ts › get › GetItem': { commands: ['status'], needs: { table: ['dynamodb:GetItem'] } },
+  // status shows a result stored in S3 (too large for the record)
+  'lib/client/task-result.ts › readRef › GetObject': { commands: ['status'], needs: { resultObjects: ['s3:GetObject'] } },
+  // cancel: one conditional update of the task's record
+  'lib/client/task-cancel.ts › cancel › UpdateItem': { commands: ['cancel'], needs: { table: ['dynamodb:UpdateItem'] } },
   // stats (and purge counts the DLQ before purging)
-  'lib/ops/stats.ts › queueCounts › GetQueueAttributes': { commands: ['stats', 'dlq purge'], needs: { sourceQueue: ['sqs:GetQueueAttributes'], deadLetterQueue: ['sqs:GetQueueAttributes'] } },
-  'lib/ops/oldest-age.ts › cloudWatchOldestAge › GetMetricData': { commands: ['stats'], needs: { anyResource: ['cloudwatch:GetMetricData'] } },
-  'lib/ops/stack-outputs.ts › listStackAlarmNames › ListStackResources': { commands: ['stats'], needs: { stack: ['cloudformation:ListStackResources'] } },
-  'lib/ops/alarms.ts › cloudWatchAlarms › DescribeAlarms': { commands: ['stats'], needs: { alarms: ['cloudwatch:DescribeAlarms'] } },
+  'lib/ops/stats.ts › queueCounts › GetQueueAttributes': { commands: ['stats', 'dlq purge', 'console'], needs: { sourceQueue: ['sqs:GetQueueAttributes'], deadLetterQueue: ['sqs:GetQueueAttributes'] } },
+  'lib/ops/oldest-age.ts › cloudWatchOldestAge › GetMetricData': { commands: ['stats', 'console'], needs: { anyResource: ['cloudwatch:GetMetricData'] } },
+  'lib/ops/stack-outputs.ts › listStackAlarmNames › ListStackResources': { commands: ['stats', 'console'], needs: { stack: ['cloudformation:ListStackResources'] } },
+  'lib/ops/alarms.ts › cloudWatchAlarms › DescribeAlarms': { commands: ['stats', 'console'], needs: { alarms: ['cloudwatch:DescribeAlarms'] } },
   // dlq peek / redrive: receive with a hold, release
-  'lib/ops/dlq-messages.ts › receiveDeadLetters › ReceiveMessage': { commands: ['dlq peek', 'dlq redrive'], needs: { deadLetterQueue: ['sqs:ReceiveMessage'] } },
-  'lib/ops/dlq-messages.ts › releaseMessages › ChangeMessageVisibilityBatch': { commands: ['dlq peek', 'dlq redrive'], needs: { deadLetterQueue: ['sqs:ChangeMessageVisibility'] } },
+  'lib/ops/dlq-messages.ts › receiveDeadLetters › ReceiveMessage': { commands: ['dlq peek', 'dlq redrive', 'console'], needs: { deadLetterQueue: ['sqs:ReceiveMessage'] } },
+  'lib/ops/dlq-messages.ts › releaseMessages › ChangeMessageVisibilityBatch': { commands: ['dlq peek', 'dlq redrive', 'console'], needs: { deadLetterQueue: ['sqs:ChangeMessageVisibility'] } },
   // dlq redrive
-  'lib/ops/dlq-redrive.ts › attributes › GetQueueAttributes': { commands: ['dlq redrive'], needs: { deadLetterQueue: ['sqs:GetQueueAttributes'], sourceQueue: ['sqs:GetQueueAttributes'] } },
+  'lib/ops/dlq-redrive.ts › attributes › GetQueueAttributes': { commands: ['dlq redrive', 'console'], needs: { deadLetterQueue: ['sqs:GetQueueAttributes'], sourceQueue: ['sqs:GetQueueAttributes'] } },
   'lib/ops/dlq-redrive.ts › tryMoveTask › StartMessageMoveTask': {
     commands: ['dlq redrive'],
     needs: { deadLetterQueue: ['sqs:StartMessageMoveTask'] },
@@ -85,10 +99,24 @@ const OPERATOR_CALLS: Record<string, CallSite> = {
   },
   'lib/ops/dlq-redrive.ts › tryMoveTask › CancelMessageMoveTask': { commands: ['dlq redrive'], needs: { deadLetterQueue: ['sqs:CancelMessageMoveTask'] } },
   'lib/ops/dlq-redrive.ts › tryMoveTask › ListMessageMoveTasks': { commands: ['dlq redrive'], needs: { deadLetterQueue: ['sqs:ListMessageMoveTasks'] } },
-  'lib/ops/dlq-redrive.ts › receiveSendDelete › SendMessageBatch': { commands: ['dlq redrive'], needs: { sourceQueue: ['sqs:SendMessage'] } },
-  'lib/ops/dlq-redrive.ts › deleteMessages › DeleteMessageBatch': { commands: ['dlq redrive'], needs: { deadLetterQueue: ['sqs:DeleteMessage'] } },
+  'lib/ops/dlq-redrive.ts › receiveSendDelete › SendMessageBatch': { commands: ['dlq redrive', 'console'], needs: { sourceQueue: ['sqs:SendMessage'] } },
+  'lib/ops/dlq-redrive.ts › deleteMessages › DeleteMessageBatch': { commands: ['dlq redrive', 'console'], needs: { deadLetterQueue: ['sqs:DeleteMessage'] } },
+  // console: a task by id or key, processed/failed per minute, recent tasks from the index
+  'lib/ops/console/task-lookup.ts › lookUpTask › GetItem': { commands: ['console'], needs: { table: ['dynamodb:GetItem'] } },
+  'lib/ops/console/task-rates.ts › cloudWatchRates › GetMetricData': { commands: ['console'], needs: { anyResource: ['cloudwatch:GetMetricData'] } },
+  'lib/ops/console/recent-tasks.ts › recentTasks › Query': { commands: ['console'], needs: { recentTasksIndex: ['dynamodb:Query'] } },
+  // schedules: names from the stack's resources, each schedule read; pause / resume update it
+  // (UpdateSchedule passes the schedules' role back: iam:PassRole is checked with the caller's permissions).
+  'lib/ops/schedules.ts › scheduleNames › ListStackResources': { commands: ['schedules'], needs: { stack: ['cloudformation:ListStackResources'] } },
+  'lib/ops/schedules.ts › listSchedules › GetSchedule': { commands: ['schedules', 'schedules pause', 'schedules resume'], needs: { schedules: ['scheduler:GetSchedule'] } },
+  'lib/ops/schedules.ts › setScheduleState › GetSchedule': { commands: ['schedules pause', 'schedules resume'], needs: { schedules: ['scheduler:GetSchedule'] } },
+  'lib/ops/schedules.ts › setScheduleState › UpdateSchedule': {
+    commands: ['schedules pause', 'schedules resume'],
+    needs: { schedules: ['scheduler:UpdateSchedule'] },
+    thenAsCaller: { scheduleRole: ['iam:PassRole'] },
+  },
   // dlq purge
-  'lib/ops/dlq-purge.ts › purgeDeadLetters › PurgeQueue': { commands: ['dlq purge'], needs: { deadLetterQueue: ['sqs:PurgeQueue'] } },
+  'lib/ops/dlq-purge.ts › purgeDeadLetters › PurgeQueue': { commands: ['dlq purge', 'console'], needs: { deadLetterQueue: ['sqs:PurgeQueue'] } },
   // Imported for its credentials constant; only `npm start` waits for DynamoDB Local with it.
   'lib/local/emulators.ts › waitForDynamo › ListTables': { commands: [], needs: {}, localOnly: true },
   // `taskq local` (lib/local/run-local.ts) creates and serves the app's resources on the
@@ -105,6 +133,11 @@ const OPERATOR_CALLS: Record<string, CallSite> = {
   'lib/local/provision.ts › provision › CreateBucket': { commands: [], needs: {}, localOnly: true },
   'lib/local/provision.ts › queueArn › GetQueueAttributes': { commands: [], needs: {}, localOnly: true },
   'lib/local/provision.ts › waitForTableActive › DescribeTable': { commands: [], needs: {}, localOnly: true },
+  // Provisioning again keeps an existing table; the routing item (lanes) is written as the stack's custom resource does.
+  'lib/local/provision.ts › provision › DescribeTable': { commands: [], needs: {}, localOnly: true },
+  'lib/local/provision.ts › provision › PutItem': { commands: [], needs: {}, localOnly: true },
+  'lib/local/local-scheduler.ts › fire › SendMessage': { commands: [], needs: {}, localOnly: true },
+  'lib/local/local-scheduler.ts › deadLetter › SendMessage': { commands: [], needs: {}, localOnly: true },
 };
 
 const CLI_FILES = importClosure(join(REPOSITORY_ROOT, 'bin/taskq.ts'));
@@ -130,7 +163,11 @@ function needed(filter: (site: CallSite) => boolean): string[] {
 
 beforeAll(() => {
   const stack = testStack();
-  const tq = new TaskQueue(stack, 'Tasks');
+  // With two schedules, so that the grants for `taskq schedules` are there to check.
+  const tq = new TaskQueue(stack, 'Tasks', {
+    recentTasksIndex: true,
+    schedules: [{ name: 'nightly', cron: '0 2 ? * * *', task: 'report' }, { name: 'tick', rate: Duration.minutes(5), task: 'tick' }],
+  });
   const role = (id: string) => new iam.Role(stack, id, { assumedBy: new iam.AccountRootPrincipal() });
   tq.grantOperate(role('Operator'));
   tq.grantOperatorRead(role('Reader'));
@@ -141,9 +178,15 @@ beforeAll(() => {
     sourceQueue: [arn(logicalId(template, 'AWS::SQS::Queue', 'TasksQueue'))],
     deadLetterQueue: [arn(logicalId(template, 'AWS::SQS::Queue', 'TasksDeadLetterQueue'))],
     table: [arn(logicalId(template, 'AWS::DynamoDB::Table'))],
+    recentTasksIndex: [`${arn(logicalId(template, 'AWS::DynamoDB::Table'))}/index/${RECENT_TASKS_INDEX.indexName}`],
     claimObjects: [`${arn(logicalId(template, 'AWS::S3::Bucket'))}/${DEFAULTS.claimPrefix}*`],
+    resultObjects: [`${arn(logicalId(template, 'AWS::S3::Bucket'))}/${DEFAULTS.resultPrefix}*`],
     stack: ['${AWS::StackId}'],
     alarms: Object.keys(template.findResources('AWS::CloudWatch::Alarm')).map(arn).sort(),
+    schedules: ['nightly', 'tick'].map(
+      (name) => `arn:\${AWS::Partition}:scheduler:\${AWS::Region}:\${AWS::AccountId}:schedule/${(Object.values(template.findResources('AWS::Scheduler::ScheduleGroup'))[0] as { Properties: { Name: string } }).Properties.Name}/${name}`,
+    ),
+    scheduleRole: [arn(logicalId(template, 'AWS::IAM::Role', 'TasksSchedulesRole'))],
     anyResource: ['*'],
   };
   statementsOf = {
@@ -154,7 +197,7 @@ beforeAll(() => {
 
   const k = testStack({}, 'Keyed');
   const key = new kms.Key(k, 'Key', { enableKeyRotation: true });
-  const ktq = new TaskQueue(k, 'Tasks', { encryptionKey: key });
+  const ktq = new TaskQueue(k, 'Tasks', { encryptionKey: key, recentTasksIndex: true });
   ktq.grantOperate(new iam.Role(k, 'Operator', { assumedBy: new iam.AccountRootPrincipal() }));
   ktq.grantOperatorRead(new iam.Role(k, 'Reader', { assumedBy: new iam.AccountRootPrincipal() }));
   const kt = Template.fromStack(k);
@@ -207,7 +250,8 @@ describe('grantOperate: one grant for every CLI command', () => {
 
   it('is scoped: the stack by its id, the alarms by ARN; resource "*" only for GetMetricData', () => {
     for (const s of statementsOf.operate.filter((st) => st.resources.includes('*'))) expect(s.actions).toEqual(['cloudwatch:GetMetricData']);
-    expect(granted(statementsOf.operate).filter((p) => p.startsWith('cloudwatch:DescribeAlarms'))).toHaveLength(7);
+    // The seven alarms and the schedules' delivery alarm.
+    expect(granted(statementsOf.operate).filter((p) => p.startsWith('cloudwatch:DescribeAlarms'))).toHaveLength(8);
   });
 
   it('with a customer-managed key: decrypt (receive, read) and generate data keys (send, upload)', () => {
@@ -217,8 +261,31 @@ describe('grantOperate: one grant for every CLI command', () => {
 
   it('the same action lists as ACTIONS (the single source)', () => {
     const actions = new Set(statementsOf.operate.flatMap((s) => s.actions));
-    const declared = new Set([...Object.values(ACTIONS.operatorRead).flat(), ...Object.values(ACTIONS.send).flat(), ...Object.values(ACTIONS.redrive).flat()].filter((a) => !a.startsWith('kms:')));
+    const declared = new Set(
+      [
+        ...Object.values(ACTIONS.operatorRead).flat(),
+        ...Object.values(ACTIONS.send).flat(),
+        ...Object.values(ACTIONS.cancel).flat(),
+        ...Object.values(ACTIONS.redrive).flat(),
+        ...Object.values(SCHEDULE_ACTIONS).flat(),
+      ].filter((a) => !a.startsWith('kms:')),
+    );
     expect([...actions].sort()).toEqual([...declared].sort());
+  });
+});
+
+describe('recentTasksIndex off (the default): no index, no Query', () => {
+  it('grantOperate and grantOperatorRead give no dynamodb:Query', () => {
+    const stack = testStack({}, 'NoIndex');
+    const tq = new TaskQueue(stack, 'Tasks');
+    tq.grantOperate(new iam.Role(stack, 'Operator', { assumedBy: new iam.AccountRootPrincipal() }));
+    tq.grantOperatorRead(new iam.Role(stack, 'Reader', { assumedBy: new iam.AccountRootPrincipal() }));
+    const t = Template.fromStack(stack);
+    for (const role of ['Operator', 'Reader']) {
+      const actions = roleStatements(t, logicalId(t, 'AWS::IAM::Role', role)).flatMap((s) => s.actions);
+      expect(actions, role).not.toContain('dynamodb:Query');
+      expect(actions, role).toContain('dynamodb:GetItem');
+    }
   });
 });
 

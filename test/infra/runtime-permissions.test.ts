@@ -20,7 +20,7 @@ import { IAM_ACTION_OF_COMMAND, partiqlActions, REPOSITORY_ROOT, sdkCallSites, s
 import { logicalId, roleStatements, testStack } from './helpers.ts';
 
 /** What the consumer acts on. */
-type Target = 'sourceQueue' | 'deadLetterQueue' | 'table' | 'claimObjects' | 'logGroup' | 'anyResource';
+type Target = 'sourceQueue' | 'deadLetterQueue' | 'table' | 'claimObjects' | 'resultObjects' | 'logGroup' | 'anyResource';
 
 type Needs = Partial<Record<Target, readonly string[]>>;
 
@@ -35,12 +35,16 @@ const RUNTIME_CALLS: Record<string, Needs> = {
   'lib/runtime/sqs-actions.ts › resendCopy › SendMessage': { sourceQueue: ['sqs:SendMessage'] },
   'lib/runtime/claim-check.ts › fetchClaim › GetObject': { claimObjects: ['s3:GetObject'] },
   'lib/runtime/claim-check.ts › deleteClaims › DeleteObjects': { claimObjects: ['s3:DeleteObject'] },
+  // A result too large for the task record.
+  'lib/runtime/batch/store-results.ts › storeLargeResults › PutObject': { resultObjects: ['s3:PutObject'] },
   'lib/runtime/task-store.ts › insertMany › BatchExecuteStatement': { table: ['dynamodb:PartiQLInsert'] },
   // Conditional lease takes: acquire on a redelivery, reset on a redrive.
   'lib/runtime/task-store.ts › leaseWrite › UpdateItem': { table: ['dynamodb:UpdateItem'] },
   'lib/runtime/task-store.ts › getMany › BatchGetItem': { table: ['dynamodb:BatchGetItem'] },
   'lib/runtime/task-store.ts › writeMany › BatchWriteItem': { table: ['dynamodb:BatchWriteItem'] },
   'lib/runtime/task-store.ts › putIfStillMine › PutItem': { table: ['dynamodb:PutItem'] },
+  // Releasing a lease its acquire created, unless the task was cancelled meanwhile.
+  'lib/runtime/task-store.ts › deleteIfStillMine › DeleteItem': { table: ['dynamodb:DeleteItem'] },
   // record mode: SUCCEEDED recorded from an outcome copy.
   'lib/runtime/task-store.ts › writeOne › PutItem': { table: ['dynamodb:PutItem'] },
   'lib/runtime/task-store.ts › putUnlessSucceeded › PutItem': { table: ['dynamodb:PutItem'] },
@@ -95,6 +99,7 @@ beforeAll(() => {
     deadLetterQueue: arn(logicalId(template, 'AWS::SQS::Queue', 'TasksDeadLetterQueue')),
     table: arn(logicalId(template, 'AWS::DynamoDB::Table')),
     claimObjects: `${arn(logicalId(template, 'AWS::S3::Bucket'))}/${DEFAULTS.claimPrefix}*`,
+    resultObjects: `${arn(logicalId(template, 'AWS::S3::Bucket'))}/${DEFAULTS.resultPrefix}*`,
     logGroup: arn(logicalId(template, 'AWS::Logs::LogGroup')),
     anyResource: '*',
   };
@@ -147,5 +152,36 @@ describe('the consumer role allows exactly what the consumer does', () => {
 
   it('re-sends to its own source queue are allowed (the runtime sends fresh copies there)', () => {
     expect(granted).toContain(`sqs:SendMessage on ${resourceOf.sourceQueue}`);
+  });
+});
+
+describe('with lanes, each lane consumer role allows exactly what its consumer does', () => {
+  /** Forwarding a record of another lane's type: resendCopy to that lane's queue (lib/runtime/lane-routing.ts). */
+  const FORWARDING = ['sqs:SendMessage'];
+
+  it('on its own queue, DLQ and log group, plus forwarding to every other lane (and the default) queue, and no other', () => {
+    const stack = testStack();
+    new TaskQueue(stack, 'Tasks', { lanes: { critical: { types: ['password_reset'] }, bulk: { types: ['analytics'] } } });
+    const template = Template.fromStack(stack);
+    const arn = (id: string) => `\${${id}.Arn}`;
+    const queues: Record<string, { queue: string; dlq: string; role: string; logGroup: string }> = {};
+    for (const [lane, prefix] of [['default', 'Tasks'], ['critical', 'TasksLaneCritical'], ['bulk', 'TasksLaneBulk']] as const) {
+      queues[lane] = {
+        queue: arn(logicalId(template, 'AWS::SQS::Queue', `${prefix}Queue`)),
+        dlq: arn(logicalId(template, 'AWS::SQS::Queue', `${prefix}DeadLetterQueue`)),
+        role: logicalId(template, 'AWS::IAM::Role', `${prefix}ConsumerRole`),
+        logGroup: arn(logicalId(template, 'AWS::Logs::LogGroup', `${prefix}ConsumerLogs`)),
+      };
+    }
+    for (const [lane, own] of Object.entries(queues)) {
+      resourceOf = { ...resourceOf, sourceQueue: own.queue, deadLetterQueue: own.dlq, logGroup: own.logGroup };
+      const forwarding = Object.entries(queues)
+        .filter(([other]) => other !== lane)
+        .flatMap(([, q]) => FORWARDING.map((action) => `${action} on ${q.queue}`));
+      const needed = [...new Set([...pairs(RUNTIME_CALLS), ...pairs(PLATFORM_CALLS), ...forwarding])].sort();
+      const statements = roleStatements(template, own.role);
+      const grantedPairs = [...new Set(statements.flatMap((s) => s.actions.flatMap((a) => s.resources.map((r) => `${a} on ${r}`))))].sort();
+      expect(grantedPairs, lane).toEqual(needed);
+    }
   });
 });

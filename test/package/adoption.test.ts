@@ -68,7 +68,7 @@ async function until<T>(probe: () => Promise<T | undefined>, timeoutMs: number, 
 }
 
 /** What `npm pack` reads: the package's own files (its `files` list is applied by npm). */
-const PACKAGE_SOURCES = ['package.json', 'package-lock.json', 'tsconfig.json', 'tsconfig.build.json', 'README.md', 'CHANGELOG.md', 'lib', 'bin'];
+const PACKAGE_SOURCES = ['package.json', 'package-lock.json', 'tsconfig.json', 'tsconfig.build.json', 'README.md', 'CHANGELOG.md', 'lib', 'bin', 'web'];
 
 beforeAll(async () => {
   work = realpathSync(await mkdtemp(join(tmpdir(), 'taskq-adoption-')));
@@ -105,7 +105,7 @@ describe('the packed tarball', () => {
   it('holds the compiled package (JavaScript, .d.ts, the CLI) and no sources, tests, bench or docs', async () => {
     const { stdout } = await ok('tar', ['-tzf', tarball], work);
     const files = stdout.trim().split('\n');
-    for (const file of ['package/package.json', 'package/CHANGELOG.md', 'package/dist/bin/taskq.js', 'package/dist/lib/client/index.js', 'package/dist/lib/client/index.d.ts', 'package/dist/lib/runtime/index.js', 'package/dist/lib/infra/index.js', 'package/dist/lib/protocol/index.js', 'package/dist/lib/local/index.js']) {
+    for (const file of ['package/package.json', 'package/CHANGELOG.md', 'package/dist/bin/taskq.js', 'package/dist/console/index.html', 'package/dist/console/console.js', 'package/dist/console/console.css', 'package/dist/lib/client/index.js', 'package/dist/lib/client/index.d.ts', 'package/dist/lib/runtime/index.js', 'package/dist/lib/infra/index.js', 'package/dist/lib/protocol/index.js', 'package/dist/lib/local/index.js']) {
       expect(files, file).toContain(file);
     }
     expect(files.filter((f) => /^package\/(test|bench|docs|lib|functions|examples|bin)\//.test(f))).toEqual([]);
@@ -236,6 +236,31 @@ describe('a CDK app in TypeScript', () => {
     const done = lines.find((l) => l.includes('SUCCEEDED'))!.split(' ')[0]!;
     const status = await ok('npx', ['taskq', '--local', '--json', 'status', done], appDir, cleanEnv({ TASKQ_LOCAL_STATE: statePath }));
     expect(JSON.parse(status.stdout)).toMatchObject({ taskId: done, status: 'SUCCEEDED', type: 'welcome_email' });
+
+    // The package's console, from the producer's install (no Hono there: it is bundled into
+    // the compiled console), with its front end from the tarball.
+    expect(existsSync(join(producerDir, 'node_modules/hono'))).toBe(false);
+    let consoleOutput = '';
+    const consoleProcess = spawn(join(producerDir, 'node_modules/.bin/taskq'), ['console', '--local', '--interval', '1'], {
+      cwd: producerDir,
+      env: cleanEnv({ TASKQ_LOCAL_STATE: statePath }),
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    consoleProcess.stdout!.on('data', (chunk: Buffer) => (consoleOutput += chunk.toString()));
+    consoleProcess.stderr!.on('data', (chunk: Buffer) => (consoleOutput += chunk.toString()));
+    try {
+      const url = await until(async () => /(http:\/\/127\.0\.0\.1:\d+\/)\?token=([\w-]+)/.exec(consoleOutput) ?? undefined, MINUTES, `the console address (output: ${consoleOutput})`);
+      const [, base, token] = url;
+      expect((await fetch(`${base}api/overview`)).status).toBe(401);
+      const page = await fetch(`${base}?token=${token}`);
+      expect(page.status).toBe(200);
+      expect(await page.text()).toContain(`/assets/console.js?token=${token}`);
+      expect((await fetch(`${base}assets/console.js?token=${token}`)).status).toBe(200);
+      const overview = (await (await fetch(`${base}api/overview`, { headers: { Authorization: `Bearer ${token}` } })).json()) as { lanes: { stats: { deadLetterQueue: { visible: number } } }[] };
+      expect(overview.lanes[0]!.stats.deadLetterQueue.visible).toBe(1);
+    } finally {
+      consoleProcess.kill('SIGTERM');
+    }
 
     // SIGTERM to npx (which runs taskq through a shell that does not pass it on): the system
     // notices it was orphaned, stops, and removes its state file.

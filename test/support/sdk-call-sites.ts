@@ -45,11 +45,15 @@ export const IAM_ACTION_OF_COMMAND: Readonly<Record<string, string>> = {
   DeleteItem: 'dynamodb:DeleteItem',
   BatchWriteItem: 'dynamodb:BatchWriteItem',
   BatchGetItem: 'dynamodb:BatchGetItem',
+  Query: 'dynamodb:Query',
   // CloudFormation, CloudWatch
   DescribeStacks: 'cloudformation:DescribeStacks',
   ListStackResources: 'cloudformation:ListStackResources',
   DescribeAlarms: 'cloudwatch:DescribeAlarms',
   GetMetricData: 'cloudwatch:GetMetricData',
+  // EventBridge Scheduler
+  GetSchedule: 'scheduler:GetSchedule',
+  UpdateSchedule: 'scheduler:UpdateSchedule',
 };
 
 /** PartiQL statements are authorized per verb: INSERT → dynamodb:PartiQLInsert, … */

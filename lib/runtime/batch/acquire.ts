@@ -125,6 +125,9 @@ async function acquireLeases(inv: Invocation, works: Work[]): Promise<void> {
       case 'deadLettered':
         w.outcome = { kind: 'duplicate', of: 'DEAD_LETTERED' };
         return;
+      case 'cancelled':
+        w.outcome = { kind: 'duplicate', of: 'CANCELLED' };
+        return;
       case 'leased':
         w.outcome = {
           kind: 'redelay',

@@ -38,9 +38,9 @@ export async function finishQueue(inv: Invocation): Promise<void> {
       const o = w.outcome as Extract<Outcome, { kind: 'resend' }>;
       try {
         // Receives before it was due are no fault: the copy carries only what came before them.
-        await inv.deps.sqs.resendCopy(queueUrl, w.record, { delaySeconds: o.seconds, priorReceives: w.priorReceives, fifo: inv.fifo });
+        await inv.deps.sqs.resendCopy(o.to?.queueUrl ?? queueUrl, w.record, { delaySeconds: o.seconds, priorReceives: w.priorReceives, fifo: inv.fifo });
       } catch (error) {
-        inv.log.warn('delayed re-send failed; re-delaying by visibility instead', { ...inv.fields(w), error: errorText(error) });
+        inv.log.warn(o.to ? `forwarding to lane ${o.to.lane} failed; re-delaying by visibility instead` : 'delayed re-send failed; re-delaying by visibility instead', { ...inv.fields(w), error: errorText(error) });
         w.outcome = { kind: 'redelay', seconds: inv.visibility(o.seconds), why: 're-send failed', cause: 'not-due' };
         visibility.push({ receiptHandle: w.record.receiptHandle, seconds: inv.visibility(o.seconds) });
       }

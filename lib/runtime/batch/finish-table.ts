@@ -6,13 +6,18 @@
  *
  * Why an unconditional batch Put is safe for the lease holder: the lease is taken for the rest
  * of the invocation (+ leaseMarginMs), and every other writer's acquire is conditional on "no
- * live lease", so while it is live the holder is the only writer.
+ * live lease", so while it is live the holder is the only writer — except a producer's
+ * cancel, which may mark the task CANCELLED at any time. So only SUCCEEDED (the run finished:
+ * it may replace a cancel that came too late) goes into the batch; a lease holder's RETRYING,
+ * DEAD_LETTERED and releases are conditional single writes that leave a CANCELLED record alone
+ * (failures are the rare path: the same write units, one request each).
  */
 import { MAX_RESULT_BYTES } from '../../protocol/task-record.ts';
 import { deleteClaims } from '../claim-check.ts';
 import { N, S, type Item } from '../task-store.ts';
 import type { Invocation } from './invocation.ts';
 import { report } from './report.ts';
+import { resultJson } from './store-results.ts';
 import { errorText, type Outcome, type Work } from './work.ts';
 
 /**
@@ -31,6 +36,8 @@ export async function finishTable(inv: Invocation): Promise<Work[]> {
   /** `record` mode's RETRYING / DEAD_LETTERED writes: conditional, one call each (the rare path). */
   const unlessSucceeded: { w: Work; item: Item }[] = [];
   const claimsAcked: Work[] = [];
+  /** Lease releases of items this invocation's acquire created: conditional deletes. */
+  const releases: Work[] = [];
   const marks: Item[] = [];
   const safeUntil = now + 1000;
 
@@ -39,6 +46,11 @@ export async function finishTable(inv: Invocation): Promise<Work[]> {
     if (!o) continue;
     report(inv, w, o);
     if (!w.envelope || !w.key || w.mode === 'off' || o.kind === 'recorded') continue;
+    if (o.kind === 'cancelled') {
+      // The record says CANCELLED already (the producer wrote it); the run verified its claim object.
+      if (deletableClaim(inv, w)) claimsAcked.push(w);
+      continue;
+    }
     if (!w.def) {
       if (o.kind === 'deadLetter' && !w.dlqFailed && inv.deps.store) marks.push(recordItem(inv, w, 'DEAD_LETTERED', nowIso, expiresAt, o));
       continue;
@@ -56,9 +68,11 @@ export async function finishTable(inv: Invocation): Promise<Work[]> {
       if (write.put) unlessSucceeded.push({ w, item: write.put });
       continue;
     }
-    if (w.lease && w.lease.leaseUntil < safeUntil) {
-      // The lease ran out (an overrun, or clocks apart): another copy may hold the task now.
+    if (w.lease && (w.lease.leaseUntil < safeUntil || write.put?.status?.S !== 'SUCCEEDED')) {
+      // The lease ran out (an overrun, or clocks apart: another copy may hold the task now), or a
+      // write that must not replace a cancel.
       if (write.put) careful.push({ w, item: write.put });
+      else releases.push(w);
     } else {
       batch.push({ w, ...write });
     }
@@ -80,10 +94,20 @@ export async function finishTable(inv: Invocation): Promise<Work[]> {
     tableWrites.push(
       store!.putIfStillMine(item, inv.owner).then(
         (r) => {
-          if (r === 'lost') inv.log.warn('lease expired before completion and another copy took over; completion not recorded', inv.fields(w));
+          if (r === 'lost') inv.log.warn('the record changed under the lease (the task was cancelled, or another copy took it over after the lease ran out); completion not recorded', { ...inv.fields(w), status: item.status?.S });
           else if (deletableClaim(inv, w)) claimsAcked.push(w);
         },
         (error) => refused(inv, w, item, 'task record write failed', error),
+      ),
+    );
+  }
+  for (const w of releases) {
+    tableWrites.push(
+      store!.deleteIfStillMine(w.key!, inv.owner).then(
+        (r) => {
+          if (r === 'lost') inv.log.info('lease not released: the task was cancelled or taken over meanwhile', inv.fields(w));
+        },
+        (error) => refused(inv, w, undefined, 'lease release failed', error),
       ),
     );
   }
@@ -91,7 +115,7 @@ export async function finishTable(inv: Invocation): Promise<Work[]> {
     tableWrites.push(
       store!.putUnlessSucceeded(item).then(
         (r) => {
-          if (r === 'succeeded') inv.log.info('a concurrent copy already succeeded; failure not recorded over it', inv.fields(w));
+          if (r === 'succeeded') inv.log.info('a concurrent copy already succeeded, or the task was cancelled; failure not recorded over it', inv.fields(w));
         },
         (error) => refused(inv, w, item, 'task record write failed', error),
       ),
@@ -131,7 +155,7 @@ function deletableClaim(inv: Invocation, w: Work): boolean {
   const ref = w.envelope?.payloadRef;
   return (
     inv.cfg.deleteClaimsAfterSuccess &&
-    w.outcome?.kind === 'succeeded' &&
+    (w.outcome?.kind === 'succeeded' || w.outcome?.kind === 'cancelled') &&
     w.ran &&
     (w.mode === 'lease' || w.mode === 'record') &&
     ref !== undefined &&
@@ -167,9 +191,10 @@ function recordItem(inv: Invocation, w: Work, status: 'SUCCEEDED' | 'RETRYING' |
   if (w.redriveId !== undefined) item.redriveId = S(w.redriveId);
   if (status === 'DEAD_LETTERED' && w.deadLetterId !== undefined) item.deadLetterId = S(w.deadLetterId);
   if (o.kind === 'succeeded' && o.result !== undefined) {
-    const json = JSON.stringify(o.result);
+    const json = resultJson(w);
     if (json !== undefined) {
       if (json.length * 3 <= MAX_RESULT_BYTES || Buffer.byteLength(json) <= MAX_RESULT_BYTES) item.result = S(json);
+      else if (w.resultRef) item.resultRef = S(JSON.stringify(w.resultRef));
       else item.resultTruncated = { BOOL: true };
     }
   } else if (o.kind === 'retry') {

@@ -23,6 +23,9 @@ import type { ProcessorDeps } from '../processor.ts';
 import type { MetricsCollector, RuntimeLogger } from '../telemetry.ts';
 import { SQS_MAX_VISIBILITY_SECONDS } from '../../protocol/limits.ts';
 import { acquire } from './acquire.ts';
+import { CancelWatch } from './cancel-watch.ts';
+import { verifiedCancelledClaims } from './cancelled-claims.ts';
+import { storeLargeResults } from './store-results.ts';
 import { deadLetter } from './dead-letter.ts';
 import { finishQueue } from './finish-queue.ts';
 import { deleteClaimObjects, finishTable } from './finish-table.ts';
@@ -51,6 +54,8 @@ export class Invocation {
   readonly startedAt: number;
   /** The owner token of every lease this invocation takes (task-store.ts AcquireRequest.owner). */
   readonly owner = randomUUID();
+  /** Watches running tasks' records for a cancel (undefined without a task table). */
+  readonly cancelWatch: CancelWatch | undefined;
 
   constructor(
     readonly deps: ProcessorDeps,
@@ -64,6 +69,7 @@ export class Invocation {
     this.cfg = deps.config;
     this.log = deps.logger;
     this.startedAt = deps.clock.now();
+    this.cancelWatch = deps.store ? new CancelWatch(deps.store, this.cfg.cancelCheckIntervalMs, this.log) : undefined;
     this.fifo = this.cfg.fifo ?? (typeof eventSourceArn === 'string' && eventSourceArn.endsWith('.fifo'));
     this.queueUrl = this.cfg.queueUrl ?? (eventSourceArn ? queueUrlFromArn(eventSourceArn) : undefined);
   }
@@ -125,8 +131,9 @@ export class Invocation {
         if (spendNoAttemptBound(this, w) || spendLastReceive(this, w)) await deadLetter(this, w, w.outcome as DeadLetterOutcome);
       },
     );
-    const claimsToDelete = await finishTable(this);
-    await Promise.all([finishQueue(this), deleteClaimObjects(this, claimsToDelete)]);
+    await storeLargeResults(this);
+    const [claimsToDelete, cancelledClaims] = await Promise.all([finishTable(this), verifiedCancelledClaims(this)]);
+    await Promise.all([finishQueue(this), deleteClaimObjects(this, [...claimsToDelete, ...cancelledClaims])]);
     const failed = new Set<string>();
     for (const w of this.works) if (isFailure(w)) failed.add(w.record.messageId);
     return failed;

@@ -14,7 +14,7 @@ import { N, S, type Item } from '../task-store.ts';
 import type { PendingOutcome } from './work.ts';
 
 /** The fields an outcome copy carries (the rest of the record comes from the envelope). */
-const CARRIED = ['status', 'attempts', 'owner', 'result', 'resultTruncated', 'lastError', 'deadLetterReason', 'deadLetterId', 'redriveId', 'updatedAt', 'expiresAt'] as const;
+const CARRIED = ['status', 'attempts', 'owner', 'result', 'resultRef', 'resultTruncated', 'lastError', 'deadLetterReason', 'deadLetterId', 'redriveId', 'updatedAt', 'expiresAt'] as const;
 const FINAL = new Set(['SUCCEEDED', 'DEAD_LETTERED']);
 
 /** The attribute's value for a record the table refused. */

@@ -9,7 +9,7 @@ import { errorText, type Work } from './work.ts';
 
 /**
  * Settles a copy whose record already answers for it: the key belongs to another task type,
- * the task SUCCEEDED, or it was dead-lettered and this copy is no unconsumed redrive (a
+ * the task SUCCEEDED or was CANCELLED, or it was dead-lettered and this copy is no unconsumed redrive (a
  * leftover copy, or a second copy of a redrive that already ran).
  */
 export function answeredByRecord(w: Work, item: Item | undefined): boolean {
@@ -20,6 +20,8 @@ export function answeredByRecord(w: Work, item: Item | undefined): boolean {
   }
   const status = stringOf(item, 'status');
   if (status === 'SUCCEEDED') w.outcome = { kind: 'duplicate', of: 'SUCCEEDED' };
+  // A cancel wins over everything but a finished run, redrives included.
+  else if (status === 'CANCELLED') w.outcome = { kind: 'duplicate', of: 'CANCELLED' };
   else if (status === 'DEAD_LETTERED' && !unconsumedRedrive(w, item)) w.outcome = { kind: 'duplicate', of: 'DEAD_LETTERED' };
   else return false;
   return true;

@@ -19,11 +19,18 @@ export function report(inv: Invocation, w: Work, o: Outcome): void {
       return;
     }
     case 'duplicate':
+      if (o.of === 'CANCELLED') {
+        log.info('copy of a cancelled task acknowledged without running', inv.fields(w));
+        return;
+      }
       m.duplicatesSkipped++;
       log.info(
         o.of === 'SUCCEEDED' ? 'duplicate skipped: task already succeeded' : 'leftover copy skipped: task already dead-lettered (only a redrive runs it again)',
         inv.fields(w),
       );
+      return;
+    case 'cancelled':
+      log.info('task cancelled while running: its handler stopped', { ...inv.fields(w), durationMs: w.durationMs, error: o.error });
       return;
     case 'retry':
       m.failed++;
@@ -40,7 +47,8 @@ export function report(inv: Invocation, w: Work, o: Outcome): void {
       log.info('task re-delayed without counting an attempt', { ...inv.fields(w), why: o.why, delaySeconds: o.seconds, receives: w.priorReceives + w.receiveCount });
       return;
     case 'resend':
-      log.info('task not due yet: re-sent with a delay', { ...inv.fields(w), delaySeconds: Math.min(900, Math.ceil(o.seconds)) });
+      if (o.to) log.info('task of another lane: forwarded to its lane', { ...inv.fields(w), lane: o.to.lane, delaySeconds: Math.min(900, Math.ceil(o.seconds)) });
+      else log.info('task not due yet: re-sent with a delay', { ...inv.fields(w), delaySeconds: Math.min(900, Math.ceil(o.seconds)) });
       return;
     case 'notStarted':
       if (o.blockedBy !== undefined) log.info('not started: an earlier record of its FIFO message group goes back first', { ...inv.fields(w), blockedBy: o.blockedBy });

@@ -1,8 +1,10 @@
 /**
- * Phase 2: records settled before any table call — an unknown type (dead-lettered), a task
+ * Phase 2: records settled before any table call — a task of another lane (forwarded to its
+ * lane's queue), an unknown type (dead-lettered), a task
  * not due yet (notBefore: re-delayed, or re-sent as a fresh copy), a second record of the
  * same task in this batch (re-delayed until the first has finished).
  */
+import { forwardTarget } from '../lane-routing.ts';
 import type { Invocation } from './invocation.ts';
 
 export function route(inv: Invocation): void {
@@ -12,6 +14,13 @@ export function route(inv: Invocation): void {
     if (w.outcome || !w.envelope) continue;
     // An outcome copy records what a run decided: its type's handler and due time no longer matter.
     if (w.pending) continue;
+    const forward = forwardTarget(inv.cfg.lanes, w.envelope.type);
+    if (forward) {
+      // Not run here, no attempt counted: the lane that owns the type runs it (after its notBefore, if any).
+      const due = w.envelope.notBefore !== undefined ? Date.parse(w.envelope.notBefore) : now;
+      w.outcome = { kind: 'resend', seconds: Math.max(0, (due - now) / 1000), to: forward };
+      continue;
+    }
     if (!w.def) {
       w.outcome = { kind: 'deadLetter', reason: 'unknown-type', error: `no handler is registered for task type ${JSON.stringify(w.envelope.type)}` };
       continue;

@@ -76,6 +76,8 @@ async function run(inv: Invocation, w: Work): Promise<Outcome> {
     return { kind: 'succeeded', result };
   } catch (error) {
     w.durationMs = performance.now() - started;
+    // Cancelled while it ran, and the handler stopped: the record says CANCELLED already.
+    if (w.cancelSeen) return { kind: 'cancelled', error: errorText(error) };
     if (error instanceof PoisonMessageError && error.reason === 'claim-missing' && w.mode === 'record' && envelope.payloadRef) {
       const settled = await claimGoneBecauseSucceeded(inv, w);
       if (settled) return settled;
@@ -117,6 +119,8 @@ async function invoke(inv: Invocation, w: Work, def: TaskDefinition, payload: un
   const left = inv.timeLeft();
   const limit = def.timeoutMs !== undefined ? Math.min(def.timeoutMs, left) : left;
   const controller = new AbortController();
+  const watch = w.mode !== 'off' ? inv.cancelWatch : undefined;
+  const unwatch = watch?.watch(w.key!, envelope.id, controller, () => (w.cancelSeen = true));
   const context: TaskContext = {
     taskId: envelope.id,
     type: envelope.type,
@@ -128,6 +132,15 @@ async function invoke(inv: Invocation, w: Work, def: TaskDefinition, payload: un
     signal: controller.signal,
     deadline: Date.now() + limit,
     logger: inv.log,
+    async checkCancelled() {
+      if (!watch) return false;
+      try {
+        return await watch.checkOne(w.key!);
+      } catch (error) {
+        inv.log.warn('checkCancelled: the task record could not be read', { ...inv.fields(w), error: errorText(error) });
+        return false;
+      }
+    },
   };
   let timer: NodeJS.Timeout | undefined;
   const timeout = new Promise<never>((_, reject) => {
@@ -143,5 +156,6 @@ async function invoke(inv: Invocation, w: Work, def: TaskDefinition, payload: un
     return await Promise.race([Promise.resolve().then(() => def.handler(payload, context)), timeout]);
   } finally {
     clearTimeout(timer);
+    unwatch?.();
   }
 }

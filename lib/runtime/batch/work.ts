@@ -10,18 +10,24 @@ import { truncateErrorText } from '../../protocol/attributes.ts';
 import type { IdempotencyMode, TaskDefinition } from '../config.ts';
 import type { Item } from '../task-store.ts';
 import type { HeldSlot } from '../flow/gate.ts';
+import type { ResultRef } from '../../protocol/task-record.ts';
 
 export type Outcome =
   | { readonly kind: 'succeeded'; readonly result: unknown }
-  /** The task already finished (a copy of a SUCCEEDED task, or a leftover copy of a DEAD_LETTERED one): acknowledged. */
-  | { readonly kind: 'duplicate'; readonly of: 'SUCCEEDED' | 'DEAD_LETTERED' }
+  /** The task already finished (a copy of a SUCCEEDED or CANCELLED task, or a leftover copy of a DEAD_LETTERED one): acknowledged. */
+  | { readonly kind: 'duplicate'; readonly of: 'SUCCEEDED' | 'DEAD_LETTERED' | 'CANCELLED' }
+  /** Cancelled while its handler ran, which then stopped (threw): acknowledged; the record already says CANCELLED. */
+  | { readonly kind: 'cancelled'; readonly error: string }
   /** Handler (or claim fetch) failed; an attempt was counted; comes back after `seconds`. */
   | { readonly kind: 'retry'; readonly seconds: number; readonly error: string }
   | { readonly kind: 'deadLetter'; readonly reason: DeadLetterReason; readonly error: string }
   /** Not run, no attempt counted; comes back after `seconds`. */
   | { readonly kind: 'redelay'; readonly seconds: number; readonly why: string; readonly cause: RedelayCause }
-  /** Not due yet; a fresh copy is re-sent with a delay and this one acknowledged. */
-  | { readonly kind: 'resend'; readonly seconds: number }
+  /**
+   * Not due yet; a fresh copy is re-sent with a delay and this one acknowledged. With `to`: the
+   * task belongs to another lane and the copy goes to that lane's queue (lane-routing.ts).
+   */
+  | { readonly kind: 'resend'; readonly seconds: number; readonly to?: { readonly lane: string; readonly queueUrl: string } }
   /**
    * Not started: the invocation's deadline came first, or (FIFO) an earlier record of its
    * message group failed in this batch. No attempt counted; never dead-lettered for it.
@@ -76,6 +82,12 @@ export interface Work {
   unrecorded?: Item;
   /** …and that copy could not be sent either: the record goes back to the queue. */
   copyFailed?: boolean;
+  /** The JSON of a SUCCEEDED result (store-results.ts). */
+  resultJson?: string;
+  /** Where a result too large for the record was stored in S3. */
+  resultRef?: ResultRef;
+  /** The task was found CANCELLED while its handler ran (ctx.signal aborted). */
+  cancelSeen?: boolean;
 }
 
 /** What an outcome copy carries: the record to write, and the lease owner it was written under. */

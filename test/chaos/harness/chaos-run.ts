@@ -40,7 +40,7 @@ import { ENV } from '../../../lib/protocol/resources.ts';
 import { defineTasks, type TaskContext, type TaskDefinition } from '../../../lib/runtime/index.ts';
 import type { RuntimeLogger } from '../../../lib/runtime/telemetry.ts';
 import { installDynamoFaults, installS3Faults, installSqsFaults } from './fault-middleware.ts';
-import { DEFAULT_RATES, FaultSchedule, planTasks, type ChaosRates, type TaskPlan } from './fault-plan.ts';
+import { cancellable, DEFAULT_RATES, FaultSchedule, planTasks, type ChaosRates, type TaskPlan } from './fault-plan.ts';
 import { CURRENT, SimulatedInvocation } from './invocation.ts';
 import { EffectsLedger } from './ledger.ts';
 import type { Observed } from './invariants.ts';
@@ -281,6 +281,8 @@ export async function runChaos(o: ChaosOptions): Promise<ChaosReport> {
         const plan = plans[indexOfKey(ctx.idempotencyKey)]!;
         const n = (executions.get(plan.index) ?? 0) + 1;
         executions.set(plan.index, n);
+        // A run starting after a cancel that found the task not running breaks the promise.
+        if (cancels.get(plan.index)?.wasRunning === false) ranAfterCancel.add(plan.index);
         note(plan.index, `${inv.requestId.slice(0, 8)} handler execution ${n} (table attempt ${ctx.attempt})`);
         const at = inv.records.findIndex((r) => r.messageId === ctx.messageId);
         if (at >= 0 && at === inv.faults.redeliverRecord) {
@@ -328,6 +330,10 @@ export async function runChaos(o: ChaosOptions): Promise<ChaosReport> {
         return { applied: plan.index };
       },
     });
+    /** Task → its cancel, once producer.cancel resolved (wasRunning: the task held a live lease then). */
+    const cancels = new Map<number, { wasRunning: boolean }>();
+    /** Cancelled tasks (not running when cancelled) whose handler started after the cancel. */
+    const ranAfterCancel = new Set<number>();
     /** Per task, the invocations that applied its effect, in order. */
     const applications = new Map<number, SimulatedInvocation[]>();
 
@@ -477,7 +483,17 @@ export async function runChaos(o: ChaosOptions): Promise<ChaosReport> {
       { step: 'initialize', name: 'chaosClaimObserver' },
     );
     // FIFO: one request at a time, so each group's tasks reach SQS in the order given.
-    const producerOptions = { queueUrl: source.url, sqs: harness.sqs, bucketName: bucket.name, s3: producerS3, claimPrefix, ...(fifo ? { batchConcurrency: 1 } : {}) };
+    const producerOptions = {
+      queueUrl: source.url,
+      sqs: harness.sqs,
+      bucketName: bucket.name,
+      s3: producerS3,
+      claimPrefix,
+      // cancel() writes the task table with the harness's (fault-free) client.
+      tableName: table.name,
+      dynamo: harness.dynamo,
+      ...(fifo ? { batchConcurrency: 1 } : {}),
+    };
     const producer = new TaskProducer(producerOptions);
     const claimProducer = new TaskProducer({ ...producerOptions, claimCheckThresholdBytes: 1024 });
     const groupOf = (p: TaskPlan) => (fifo ? { messageGroupId: `group-${p.group}` } : {});
@@ -589,6 +605,23 @@ export async function runChaos(o: ChaosOptions): Promise<ChaosReport> {
     await sendAll(burstDuplicates, true);
     if (o.tasks + burstDuplicates.length > o.concurrency * mapping.batchSize) schedule.count('burst');
     log(`sent ${accepted.length} tasks + ${burstDuplicates.length} duplicates in ${Date.now() - started} ms`);
+    // The producer cancels some tasks while the burst is being consumed.
+    await Promise.all(
+      plans
+        .filter((p) => cancellable(p) && taskIds.has(p.index))
+        .map(async (p) => {
+          try {
+            const result = await producer.cancel(taskIds.get(p.index)!, { idempotencyKey: keyOf(p.index) });
+            cancels.set(p.index, { wasRunning: result.wasRunning });
+            schedule.count('cancel');
+            note(p.index, `producer: cancelled (${result.wasRunning ? 'while running' : 'not running'})`);
+          } catch (error) {
+            // It finished first: judged as any other task.
+            if ((error as { code?: string }).code !== 'TASK_FINISHED') throw error;
+            note(p.index, 'producer: cancel refused, the task had finished');
+          }
+        }),
+    );
 
     // ── the operator: fixes causes and redrives the DLQ during the run ───────────────────
     const pendingRedrives = () => plans.filter((p) => p.redrive !== 'none' && !redriven.has(p.index));
@@ -793,6 +826,8 @@ export async function runChaos(o: ChaosOptions): Promise<ChaosReport> {
       ledger,
       alarmChecks,
       plans,
+      cancelled: cancels,
+      ranAfterCancel,
       fifo,
       maxAttempts: o.maxAttempts,
       maxReceiveCount: runtimeOptions.maxReceiveCount,

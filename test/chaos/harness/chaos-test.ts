@@ -76,7 +76,8 @@ export function chaosTest(variant: { fifo: boolean; tasks: number }): void {
         expect(verdict.reasonMismatches).toBe(0);
         expect(verdict.overRuns).toBe(0);
         expect(verdict.fifoOrder).toBe(0);
-        expect(verdict.succeeded + verdict.deadLettered).toBe(variant.tasks);
+        expect(verdict.succeeded + verdict.deadLettered + verdict.cancelled).toBe(variant.tasks);
+        expect(verdict.cancelled, 'no task ended CANCELLED').toBeGreaterThan(0);
         expect(report.maxInFlight, 'the burst never exceeds the consumer’s concurrency').toBeLessThanOrEqual(concurrency);
         // Most faulty tasks recover; the poison ones (and an unlucky few) are dead-lettered.
         expect(verdict.deadLettered).toBeGreaterThan(0);

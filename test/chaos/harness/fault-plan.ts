@@ -26,7 +26,8 @@ export type FaultKind =
   | 'redriveTwice'
   | 'moveTwoCopies'
   | 'sharedClaim'
-  | 'extendedClient';
+  | 'extendedClient'
+  | 'cancel';
 
 export const FAULT_KINDS: readonly FaultKind[] = [
   'exception',
@@ -47,6 +48,7 @@ export const FAULT_KINDS: readonly FaultKind[] = [
   'moveTwoCopies',
   'sharedClaim',
   'extendedClient',
+  'cancel',
 ];
 
 /**
@@ -109,6 +111,16 @@ export interface TaskPlan {
   readonly redriveTwice: boolean;
   /** FIFO runs: its message group. */
   readonly group: number;
+  /** The producer cancels it right after the burst (when cancellable()). */
+  readonly cancel: boolean;
+}
+
+/**
+ * A task the harness cancels: one our producer sent, whose only injected causes are transient
+ * (a cancel of a task that could end in the DLQ would make its end state a race to judge).
+ */
+export function cancellable(p: TaskPlan): boolean {
+  return p.cancel && p.producer === 'sdk' && (p.kind === 'clean' || p.kind === 'flaky' || p.kind === 'slow') && !p.tableDenied && !p.s3Denied && p.redrive === 'none';
 }
 
 export interface ChaosRates {
@@ -146,6 +158,8 @@ export interface ChaosRates {
   readonly redriveTwice: number;
   /** FIFO runs: message groups. */
   readonly groups: number;
+  /** Tasks the producer cancels right after the burst (among the cancellable: see cancellable()). */
+  readonly cancel: number;
 }
 
 export const DEFAULT_RATES: ChaosRates = {
@@ -175,6 +189,7 @@ export const DEFAULT_RATES: ChaosRates = {
   redriveAgain: 0.25,
   redriveTwice: 0.5,
   groups: 8,
+  cancel: 0.04,
 };
 
 export function planTasks(seed: number, n: number, rates: ChaosRates = DEFAULT_RATES): TaskPlan[] {
@@ -215,6 +230,7 @@ export function planTasks(seed: number, n: number, rates: ChaosRates = DEFAULT_R
       redriveStyle: r.chance(0.5) ? 'cli' : 'move',
       redriveTwice: r.chance(rates.redriveTwice),
       group: r.int(0, Math.max(1, rates.groups) - 1),
+      cancel: r.chance(rates.cancel),
     });
   }
   // Small runs: make sure every behaviour occurs at least once (seeded, on distinct tasks).
@@ -252,6 +268,11 @@ export function planTasks(seed: number, n: number, rates: ChaosRates = DEFAULT_R
   ensure((p) => p.kind === 'poison' && p.redrive === 'fix' && p.redriveStyle === 'move' && p.redriveTwice, (p) => ({ ...p, ...plain, kind: 'poison', redrive: 'fix', redriveStyle: 'move', redriveTwice: true }));
   ensure((p) => p.kind === 'poison' && p.redrive === 'again' && p.redriveTwice, (p) => ({ ...p, ...plain, kind: 'poison', redrive: 'again', redriveStyle: 'cli', redriveTwice: true }));
   ensure((p) => p.kind === 'permanent' && p.redrive === 'fix', (p) => ({ ...p, ...plain, kind: 'permanent', redrive: 'fix', redriveStyle: 'move', redriveTwice: false }));
+  // Cancelled tasks, one with duplicates in the burst and later (each copy must be acknowledged unrun).
+  ensure(
+    (p) => cancellable(p) && p.burstDuplicates > 0 && p.lateDuplicates > 0,
+    (p) => ({ ...p, ...plain, producer: 'sdk', itemThrottle: false, cancel: true, burstDuplicates: 1, lateDuplicates: 1 }),
+  );
   return plans;
 }
 

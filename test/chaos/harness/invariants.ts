@@ -65,12 +65,18 @@ export interface Observed {
   readonly unboundedCycles?: ReadonlySet<number>;
   /** FIFO: task → the SQS sequence number of its own message. */
   readonly sequence?: ReadonlyMap<number, string>;
+  /** Tasks the producer cancelled (wasRunning: a run held the lease at that moment). */
+  readonly cancelled?: ReadonlyMap<number, { readonly wasRunning: boolean }>;
+  /** Cancelled tasks, not running when cancelled, whose handler started afterwards. */
+  readonly ranAfterCancel?: ReadonlySet<number>;
 }
 
 export interface Verdict {
   readonly tasks: number;
   readonly succeeded: number;
   readonly deadLettered: number;
+  /** Tasks that ended CANCELLED. */
+  readonly cancelled: number;
   readonly lost: number;
   readonly doubleEffects: number;
   /** Repeated effects inside a documented window, by window (not double effects). */
@@ -116,6 +122,7 @@ export function checkInvariants(o: Observed): Verdict {
   const violations: string[] = [];
   let succeeded = 0;
   let deadLettered = 0;
+  let cancelled = 0;
   let lost = 0;
   let doubleEffects = 0;
   let strayDlqCopies = 0;
@@ -131,6 +138,18 @@ export function checkInvariants(o: Observed): Verdict {
     if (effects > 1) {
       doubleEffects++;
       violations.push(`task ${task}: effect applied ${effects} times (raw ${o.ledger.applied.get(task) ?? 0}, excused ${o.ledger.excused.get(task) ?? 0})`);
+    }
+    const cancel = o.cancelled?.get(task);
+    if (cancel) {
+      // A cancelled task never runs again; only a run already going when it was cancelled may finish it.
+      if (o.ranAfterCancel?.has(task)) violations.push(`task ${task}: its handler started after it was cancelled`);
+      if (status === 'CANCELLED') {
+        cancelled++;
+        if (!cancel.wasRunning && effects > 0) violations.push(`task ${task}: cancelled before it ran, yet its effect was applied`);
+      } else if (status === 'SUCCEEDED' && cancel.wasRunning) succeeded++;
+      else violations.push(`task ${task}: cancelled (${cancel.wasRunning ? 'while running' : 'not running'}) but its record says ${status ?? 'nothing'}`);
+      if (reasons.length > 0) violations.push(`task ${task}: cancelled, yet on the DLQ (${reasons.join(',')})`);
+      continue;
     }
     if (status === 'SUCCEEDED') {
       succeeded++;
@@ -208,6 +227,7 @@ export function checkInvariants(o: Observed): Verdict {
     tasks: o.accepted.length,
     succeeded,
     deadLettered,
+    cancelled,
     lost,
     doubleEffects,
     excusedByWindow: { copyNotRecorded: o.ledger.windowTotal('copyNotRecorded'), bothRefused: o.ledger.windowTotal('bothRefused') },
@@ -226,7 +246,7 @@ export function checkInvariants(o: Observed): Verdict {
 export function summaryLine(v: Verdict, faults: FaultCounts, seed: number, label = 'chaos'): string {
   const f = FAULT_KINDS.map((k) => `${k}=${faults[k]}`).join(',');
   return (
-    `${label}: tasks=${v.tasks} faults{${f}} succeeded=${v.succeeded} deadLettered=${v.deadLettered} lost=${v.lost} doubleEffects=${v.doubleEffects} ` +
+    `${label}: tasks=${v.tasks} faults{${f}} succeeded=${v.succeeded} deadLettered=${v.deadLettered} cancelled=${v.cancelled} lost=${v.lost} doubleEffects=${v.doubleEffects} ` +
     `excusedByWindow{copyNotRecorded=${v.excusedByWindow.copyNotRecorded},bothRefused=${v.excusedByWindow.bothRefused}} ackedUnrecorded=${v.ackedUnrecorded} unboundedCycles=${v.unboundedCycles} ` +
     `reasonMismatches=${v.reasonMismatches} overRuns=${v.overRuns} fifoOrder=${v.fifoOrder} strayDlqCopies=${v.strayDlqCopies} statusMismatches=${v.statusMismatches} seed=${seed}`
   );

@@ -12,6 +12,9 @@ import { join, resolve } from 'node:path';
 import { promisify } from 'node:util';
 import { describe, expect, it } from 'vitest';
 import { ReceiveMessageCommand } from '@aws-sdk/client-sqs';
+import { PutItemCommand } from '@aws-sdk/client-dynamodb';
+import { ROUTING_ATTRIBUTE, ROUTING_ITEM_KEY } from '../../../lib/protocol/lanes.ts';
+import { TABLE_SCHEMA } from '../../../lib/protocol/resources.ts';
 import { decodeEnvelope } from '../../../lib/protocol/index.ts';
 import { LOCAL_CREDENTIALS } from '../../../lib/local/emulators.ts';
 import { createTestResources, emulatorEndpoints, testClients } from '../../support/aws.ts';
@@ -33,6 +36,23 @@ describe('docs/PRODUCER.md examples', () => {
     const clients = testClients();
     const r = await createTestResources(clients);
     const e = emulatorEndpoints();
+    // The routing table a stack with lanes writes (the lanes example reads it). Both lanes point
+    // at the test queue: the IAM harness models the stack without lanes, whose queue that is.
+    await clients.dynamo.send(
+      new PutItemCommand({
+        TableName: r.tableName,
+        Item: {
+          [TABLE_SCHEMA.partitionKey]: { S: ROUTING_ITEM_KEY },
+          [ROUTING_ATTRIBUTE]: {
+            S: JSON.stringify({
+              lanes: { default: r.queueUrl, critical: r.queueUrl },
+              types: { password_reset: 'critical' },
+              fanOut: { order_placed: ['send_receipt', 'update_analytics'] },
+            }),
+          },
+        },
+      }),
+    );
     const code = documentCode(await readFile(join(ROOT, 'docs/PRODUCER.md'), 'utf8'));
     expect(code).toContain(`from '${ROOT}/lib/client/index.ts'`);
     const dir = await mkdtemp(join(tmpdir(), 'taskq-readme-'));
@@ -64,6 +84,8 @@ describe('docs/PRODUCER.md examples', () => {
       expect(stdout).toContain('PENDING 0');
       expect(stdout).toContain("status: 202");
       expect(stdout).toContain("code: 'INVALID_TASK_TYPE'");
+      expect(stdout).toContain('order_placed → send_receipt: sent');
+      expect(stdout).toContain('order_placed → update_analytics: sent');
       iam.assertNoDenials();
     } finally {
       await rm(dir, { recursive: true, force: true });

@@ -13,10 +13,10 @@ import { GetQueueAttributesCommand, SendMessageCommand } from '@aws-sdk/client-s
 import { PutItemCommand } from '@aws-sdk/client-dynamodb';
 import { createTestResources, emulatorEndpoints, testClients, type TestResources } from '../../support/aws.ts';
 import { writeLocalState, type LocalState } from '../../../lib/local/state.ts';
-import { STACK_OUTPUTS } from '../../../lib/protocol/resources.ts';
 import { DEAD_LETTER_ATTRIBUTES, MESSAGE_ATTRIBUTES, REDRIVE_ATTRIBUTES } from '../../../lib/protocol/attributes.ts';
 import { putDeadLetter, taskIds, visibleMessages } from './helpers.ts';
 import { childEnforcement } from '../../support/iam/child-process.ts';
+import { localStateFor } from '../../support/local-state.ts';
 import { registerAbsent, registerStack } from '../../support/iam/resource-roles.ts';
 import { STAND_IN_OLDEST_AGE_SECONDS } from '../../support/stand-ins/control-plane.ts';
 import { policyModels, VARIANTS } from '../../support/iam/synthesized-policies.ts';
@@ -80,27 +80,8 @@ function flags(r: TestResources): string[] {
 
 /** A state file as `npm start` writes it, pointing at the test emulators; pid = this (live) process. */
 async function localStateFile(r: TestResources, extra: Record<string, unknown> = {}): Promise<string> {
-  const e = emulatorEndpoints();
   const path = join(await mkdtemp(join(tmpdir(), 'taskq-cli-')), 'state.json');
-  const state: LocalState & Record<string, unknown> = {
-    pid: process.pid,
-    startedAt: new Date().toISOString(),
-    region: e.region,
-    sqsEndpoint: e.sqsEndpoint,
-    s3Endpoint: e.s3Endpoint,
-    dynamoEndpoint: e.dynamoEndpoint,
-    dynamoEngine: e.dynamoEngine,
-    stackName: 'TaskQueueStack',
-    outputs: {
-      [STACK_OUTPUTS.queueUrl]: r.queueUrl,
-      [STACK_OUTPUTS.queueArn]: r.queueArn,
-      [STACK_OUTPUTS.deadLetterQueueUrl]: r.deadLetterQueueUrl,
-      [STACK_OUTPUTS.deadLetterQueueArn]: r.deadLetterQueueArn,
-      [STACK_OUTPUTS.tableName]: r.tableName,
-      [STACK_OUTPUTS.bucketName]: r.bucketName,
-    },
-    ...extra,
-  };
+  const state: LocalState & Record<string, unknown> = { ...localStateFor(r), ...extra };
   await writeLocalState(state, path);
   return path;
 }
@@ -237,6 +218,42 @@ describe('taskq CLI (child process)', () => {
     const done = await taskq(['--local', '--json', 'status', sent.json.taskId, '--idempotency-key', 'order-42'], { TASKQ_LOCAL_STATE: state });
     expect(done.json).toMatchObject({ status: 'SUCCEEDED', attempts: 1, type: 'send_email', recordFound: true });
   });
+
+  it('cancel through the local system: a pending task is CANCELLED (status shows it), a finished one is refused (exit 1)', async () => {
+    const { dynamo } = testClients();
+    const r = await createTestResources();
+    const state = await localStateFile(r);
+    const env = { TASKQ_LOCAL_STATE: state };
+    const sent = await taskq(['--local', '--json', 'send', 'send_email', '{"to":"a@example.com"}'], env);
+    const cancelled = await taskq(['--local', '--json', 'cancel', sent.json.taskId], env);
+    expect(cancelled.code, cancelled.stderr).toBe(0);
+    expect(cancelled.json).toMatchObject({ taskId: sent.json.taskId, status: 'CANCELLED', wasRunning: false, alreadyCancelled: false });
+    const [status, again] = await Promise.all([taskq(['--local', 'status', sent.json.taskId], env), taskq(['--local', 'cancel', sent.json.taskId], env)]);
+    expect(status.stdout).toMatch(/CANCELLED[\s\S]*cancelled\s+\d{4}-/);
+    expect(again.stdout).toMatch(/cancelled .*it was cancelled before/);
+
+    const done = await taskq(['--local', '--json', 'send', 'send_email', '{}'], env);
+    const now = new Date().toISOString();
+    await dynamo.send(
+      new PutItemCommand({
+        TableName: r.tableName,
+        Item: {
+          pk: { S: done.json.taskId },
+          taskId: { S: done.json.taskId },
+          type: { S: 'send_email' },
+          status: { S: 'SUCCEEDED' },
+          attempts: { N: '1' },
+          createdAt: { S: now },
+          updatedAt: { S: now },
+          expiresAt: { N: String(Math.floor(Date.now() / 1000) + 3600) },
+        },
+      }),
+    );
+    const refused = await taskq(['--local', '--json', 'cancel', done.json.taskId], env);
+    expect(refused).toMatchObject({ code: 1, json: { error: { code: 'REFUSED' } } });
+    expect(refused.json.error.message).toContain('already finished (SUCCEEDED)');
+    // Seven CLI processes: under a loaded machine each takes several seconds to start.
+  }, 150_000);
 
   it('dlq without a subcommand prints its help and exits 1; --help exits 0', async () => {
     const [bare, help] = await Promise.all([taskq(['dlq']), taskq(['dlq', '--help'])]);

@@ -16,7 +16,7 @@ export const PRINCIPALS = {
   /** The consumer Lambda's execution role (the runtime, and the event source mapping). */
   consumer: 'consumer role (TaskQueue.consumer.role)',
   /** A producer role granted with grantSend and grantStatusRead. */
-  producer: 'producer role (grantSend + grantStatusRead)',
+  producer: 'producer role (grantSend + grantStatusRead + grantCancel)',
   /** An operator role granted with the operator grant the CLI documents. */
   operator: 'operator role (operator grant)',
 } as const;

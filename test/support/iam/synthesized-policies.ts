@@ -38,9 +38,10 @@ export const VARIANTS = {
 /** Adds the test producer and operator roles to a stack and grants them on its task queue. */
 function grantTestPrincipals(stack: Stack, tq: TaskQueue, variant: string): ModelAnchors {
   const assumedBy = new iam.AccountRootPrincipal();
-  const producer = new iam.Role(stack, 'TestProducer', { assumedBy, description: 'IAM harness: a producer (grantSend + grantStatusRead)' });
+  const producer = new iam.Role(stack, 'TestProducer', { assumedBy, description: 'IAM harness: a producer (grantSend + grantStatusRead + grantCancel)' });
   tq.grantSend(producer);
   tq.grantStatusRead(producer);
+  tq.grantCancel(producer);
   const operator = new iam.Role(stack, 'TestOperator', { assumedBy, description: 'IAM harness: an operator running the taskq CLI' });
   // grantOperate covers every taskq command.
   tq.grantOperate(operator);

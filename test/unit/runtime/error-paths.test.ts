@@ -6,6 +6,7 @@ import {
   BatchGetItemCommand,
   BatchWriteItemCommand,
   DynamoDBClient,
+  PutItemCommand,
   ProvisionedThroughputExceededException,
   UpdateItemCommand,
 } from '@aws-sdk/client-dynamodb';
@@ -117,9 +118,12 @@ describe('runtime error paths (mocked AWS)', () => {
     const invalid = record(task('t'));
     const response = await handler({ Records: [poison, invalid] }, context);
     expect(response.batchItemFailures.map((f) => f.itemIdentifier).sort()).toEqual([poison.messageId, invalid.messageId].sort());
-    // The leased task is not marked DEAD_LETTERED: its record says RETRYING (the handler path ran).
-    const writes = dynamoMock.commandCalls(BatchWriteItemCommand).flatMap((c) => c.args[0].input.RequestItems!.tasks!);
-    expect(writes.map((w) => w.PutRequest?.Item?.status?.S)).toEqual(['RETRYING']);
+    // The leased task is not marked DEAD_LETTERED: its record says RETRYING (the handler path ran),
+    // written conditionally (never over a cancel), not in the batch.
+    expect(dynamoMock.commandCalls(BatchWriteItemCommand)).toHaveLength(0);
+    const writes = dynamoMock.commandCalls(PutItemCommand).map((c) => c.args[0].input);
+    expect(writes.map((w) => w.Item?.status?.S)).toEqual(['RETRYING']);
+    expect(writes[0]!.ConditionExpression).toContain('<> :cx');
   });
 
   it('S3 errors other than a missing object are retryable (attempt counted, backoff)', async () => {
@@ -132,7 +136,7 @@ describe('runtime error paths (mocked AWS)', () => {
     const response = await handler({ Records: [r] }, context);
     expect(response.batchItemFailures).toEqual([{ itemIdentifier: r.messageId }]);
     expect(ran).toBe(0);
-    const put = dynamoMock.commandCalls(BatchWriteItemCommand)[0]!.args[0].input.RequestItems!.tasks![0]!.PutRequest!.Item!;
+    const put = dynamoMock.commandCalls(PutItemCommand)[0]!.args[0].input.Item!;
     expect(put.status?.S).toBe('RETRYING');
     expect(put.lastError?.S).toMatch(/SlowDown/);
     expect(sqsMock.commandCalls(SendMessageCommand)).toHaveLength(0);

@@ -1,0 +1,57 @@
+/**
+ * Cost model (not a measurement) of the task lifecycle's AWS-side parts that have no emulator
+ * here: EventBridge Scheduler occurrences, and — for a far-future `notBefore` — a one-time
+ * schedule against the visibility hops the consumer makes today. Quantities come from the
+ * runtime's own rules (lib/runtime/batch/route.ts, invocation.ts); prices from PRICE_TABLE and
+ * the Scheduler line below. docs/BENCHMARKS.md "Cost model: schedules" states these figures
+ * (test/unit/bench/lifecycle-cost.test.ts checks they agree).
+ */
+import { SQS_MAX_DELAY_SECONDS, SQS_MAX_VISIBILITY_SECONDS } from '../../lib/protocol/limits.ts';
+import { PRICE_TABLE } from './pricing.ts';
+
+export const SCHEDULER_PRICE = {
+  source: 'https://aws.amazon.com/eventbridge/pricing/ (Scheduler: per invocation beyond 14 million a month free; creating and storing schedules is not billed)',
+  usdPerMillionInvocations: 1.0,
+} as const;
+
+export interface HopModel {
+  /** Visibility timeout of the source queue, s (the TaskQueue default: 180). */
+  readonly visibilityTimeoutSeconds: number;
+  /** Records per consumer invocation the hop receives share (the default batch size). */
+  readonly recordsPerInvocation: number;
+  /** Receives a copy may hop by visibility before it is re-sent as a fresh copy (RUNTIME_DEFAULTS.redelayReceiveBudget). */
+  readonly redelayReceiveBudget: number;
+}
+
+export const DEFAULT_HOP_MODEL: HopModel = { visibilityTimeoutSeconds: 180, recordsPerInvocation: 10, redelayReceiveBudget: 3 };
+
+/** What one occurrence of a recurring schedule costs beyond the task's own processing: the Scheduler invocation (its SQS send replaces a producer's). */
+export function scheduledOccurrenceUsdPerMillion(): number {
+  return SCHEDULER_PRICE.usdPerMillionInvocations;
+}
+
+/**
+ * What each day of a far-future `notBefore` costs per million tasks today. One cycle of a copy:
+ * sent with the longest delay (900 s), then `budget − 1` visibility hops of up to 12 h minus the
+ * visibility timeout and a 60 s margin, then on the last receive re-sent as a fresh copy and
+ * deleted: `budget` receives + `budget − 1` ChangeMessageVisibility + 1 send + 1 delete, and the
+ * receives' share of consumer invocations.
+ */
+export function notBeforeHopUsdPerMillionPerDay(model: HopModel = DEFAULT_HOP_MODEL): number {
+  const hopSeconds = SQS_MAX_VISIBILITY_SECONDS - model.visibilityTimeoutSeconds - 60;
+  const cycleSeconds = (model.redelayReceiveBudget - 1) * hopSeconds + SQS_MAX_DELAY_SECONDS;
+  const sqsRequests = model.redelayReceiveBudget + (model.redelayReceiveBudget - 1) + 2;
+  const invocations = model.redelayReceiveBudget / model.recordsPerInvocation;
+  const perCycle = sqsRequests * PRICE_TABLE.usd.sqsPerMillionRequests + invocations * PRICE_TABLE.usd.lambdaPerMillionRequests;
+  return (perCycle * 86_400) / cycleSeconds;
+}
+
+/** A one-time schedule per task: one Scheduler invocation, whatever the delay (its SQS send replaces the producer's). */
+export function oneTimeScheduleUsdPerMillion(): number {
+  return SCHEDULER_PRICE.usdPerMillionInvocations;
+}
+
+/** The delay, hours, beyond which a one-time schedule costs less than the hops. */
+export function breakEvenDelayHours(model: HopModel = DEFAULT_HOP_MODEL): number {
+  return (oneTimeScheduleUsdPerMillion() / notBeforeHopUsdPerMillionPerDay(model)) * 24;
+}

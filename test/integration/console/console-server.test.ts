@@ -1,0 +1,392 @@
+/**
+ * `taskq console`'s server against the emulators, over HTTP as a browser reaches it: the
+ * security properties (loopback bind, per-run token, Host and Origin checks, no CORS,
+ * confirmations of destructive actions, response headers) and the API on real queues and a
+ * real task table. The console's AWS calls act as the operator role (IAM enforced).
+ */
+import { request } from 'node:http';
+import { networkInterfaces } from 'node:os';
+import { connect } from 'node:net';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { PutItemCommand } from '@aws-sdk/client-dynamodb';
+import { GetQueueAttributesCommand } from '@aws-sdk/client-sqs';
+import { createClients } from '../../../lib/ops/clients.ts';
+import { startConsole, type RunningConsole } from '../../../lib/ops/console/run-console.ts';
+import type { LocalState } from '../../../lib/local/state.ts';
+import { OPTIONAL_STACK_OUTPUTS, RECENT_TASKS_INDEX } from '../../../lib/protocol/resources.ts';
+import { createTestResources, testClients, type TestResources } from '../../support/aws.ts';
+import { enforceIam } from '../../support/iam/enforcement.ts';
+import { asPrincipal } from '../../support/iam/principals.ts';
+import { putDeadLetter, visibleMessages } from '../ops/helpers.ts';
+import { localStateFor } from '../../support/local-state.ts';
+import { createTableWithRecentTasksIndex } from './helpers.ts';
+
+interface Reply {
+  status: number;
+  headers: Record<string, string | string[] | undefined>;
+  body: string;
+  json<T = Record<string, unknown>>(): T;
+}
+
+/** A raw HTTP request (node:http lets a test set Host and Origin as any client could). */
+function call(port: number, path: string, options: { method?: string; headers?: Record<string, string>; body?: unknown; host?: string } = {}): Promise<Reply> {
+  return new Promise((resolve, reject) => {
+    const payload = options.body === undefined ? undefined : typeof options.body === 'string' ? options.body : JSON.stringify(options.body);
+    const req = request(
+      {
+        host: options.host ?? '127.0.0.1',
+        port,
+        path,
+        method: options.method ?? 'GET',
+        headers: { ...(payload !== undefined ? { 'Content-Type': 'application/json' } : {}), ...options.headers },
+      },
+      (res) => {
+        let body = '';
+        res.setEncoding('utf8');
+        res.on('data', (chunk: string) => (body += chunk));
+        res.on('end', () => resolve({ status: res.statusCode ?? 0, headers: res.headers, body, json: () => JSON.parse(body) }));
+      },
+    );
+    req.on('error', reject);
+    if (payload !== undefined) req.write(payload);
+    req.end();
+  });
+}
+
+let resources: TestResources;
+let console_: RunningConsole;
+let auth: Record<string, string>;
+const clients = testClients();
+
+function localState(r: TestResources): LocalState {
+  return { ...localStateFor(r, 'ConsoleTestStack'), alarms: [{ name: 'ConsoleTestStack-DeadLetterQueueNotEmpty', state: 'ALARM', reason: 'test' }] };
+}
+
+/** The console's own clients, each call evaluated against the operator role's policies. */
+function operatorClients(target: Parameters<typeof createClients>[0]) {
+  const c = createClients(target);
+  return {
+    ...c,
+    sqs: enforceIam(c.sqs),
+    dynamo: async () => enforceIam(await c.dynamo()),
+  };
+}
+
+async function start(r: TestResources = resources, options: { host?: string; log?: (line: string) => void } = {}): Promise<RunningConsole> {
+  const state = localState(r);
+  return asPrincipal('operator', () =>
+    startConsole({
+      target: { local: true },
+      sampleIntervalMs: 60_000,
+      resolve: { readLocalState: async () => state },
+      createClients: operatorClients,
+      ...options,
+    }),
+  );
+}
+
+beforeAll(async () => {
+  resources = await createTestResources();
+  console_ = await start();
+  auth = { Authorization: `Bearer ${console_.token}` };
+});
+
+afterAll(async () => {
+  await console_?.close();
+});
+
+describe('taskq console: security', () => {
+  it('binds to 127.0.0.1 by default: another interface of this machine is refused', async () => {
+    expect(console_.url).toMatch(new RegExp(`^http://127\\.0\\.0\\.1:${console_.port}/\\?token=[A-Za-z0-9_-]{43}$`));
+    const external = Object.values(networkInterfaces())
+      .flat()
+      .find((i) => i && i.family === 'IPv4' && !i.internal);
+    // The machine's own non-loopback address: nothing listens there.
+    const address = external?.address ?? '127.0.0.2';
+    const outcome = await new Promise<string>((resolve) => {
+      const socket = connect({ host: address, port: console_.port });
+      socket.once('connect', () => {
+        socket.destroy();
+        resolve('connected');
+      });
+      socket.once('error', (error: NodeJS.ErrnoException) => resolve(error.code ?? 'error'));
+    });
+    expect(outcome).toBe('ECONNREFUSED');
+  });
+
+  it('a new random token each run', async () => {
+    const other = await start();
+    try {
+      expect(other.token).not.toBe(console_.token);
+      expect(other.token).toMatch(/^[A-Za-z0-9_-]{43}$/); // 32 random bytes
+      // One run's token opens nothing on another run.
+      expect((await call(other.port, '/api/overview', { headers: auth, host: '127.0.0.1' })).status).toBe(401);
+    } finally {
+      await other.close();
+    }
+  });
+
+  it('refuses every request without the token (page, assets, API) with 401, and a wrong one too', async () => {
+    const host = { Host: `127.0.0.1:${console_.port}` };
+    for (const path of ['/', '/assets/console.js', '/api/overview', '/api/lanes/default/dlq', '/api/tasks?id=x']) {
+      const reply = await call(console_.port, path, { headers: host });
+      expect(reply.status, path).toBe(401);
+      expect(reply.json().error).toMatchObject({ code: 'TOKEN_REQUIRED' });
+      expect(reply.body, path).not.toContain(console_.token);
+    }
+    expect((await call(console_.port, `/api/overview?token=${console_.token.slice(0, -1)}x`)).status).toBe(401);
+    expect((await call(console_.port, '/api/overview', { headers: { Authorization: `Bearer ${console_.token}x` } })).status).toBe(401);
+    const purge = await call(console_.port, '/api/lanes/default/dlq/purge', { method: 'POST', body: { confirm: 'purge' } });
+    expect(purge.status).toBe(401);
+  });
+
+  it('accepts the token in the address (the printed URL) and as a bearer header; the page carries it for its assets and API calls', async () => {
+    const page = await call(console_.port, `/?token=${console_.token}`);
+    expect(page.status).toBe(200);
+    expect(page.body).toContain(`<meta name="taskq-token" content="${console_.token}"`);
+    expect(page.body).toContain(`/assets/console.js?token=${console_.token}`);
+    expect((await call(console_.port, `/assets/console.js?token=${console_.token}`)).status).toBe(200);
+    expect((await call(console_.port, '/api/overview', { headers: auth })).status).toBe(200);
+  });
+
+  it('refuses another Host name even with the token (DNS rebinding), and accepts the loopback names', async () => {
+    for (const host of [`evil.example:${console_.port}`, `127.0.0.1.nip.io:${console_.port}`, 'localhost', `localhost:${console_.port + 1}`]) {
+      const reply = await call(console_.port, '/api/overview', { headers: { ...auth, Host: host } });
+      expect(reply.status, host).toBe(403);
+      expect(reply.json().error).toMatchObject({ code: 'HOST_NOT_ALLOWED' });
+    }
+    for (const host of [`127.0.0.1:${console_.port}`, `localhost:${console_.port}`, `LOCALHOST:${console_.port}`]) {
+      expect((await call(console_.port, '/api/overview', { headers: { ...auth, Host: host } })).status, host).toBe(200);
+    }
+  });
+
+  it('refuses cross-origin requests and preflights, and never sends CORS headers', async () => {
+    const foreign = await call(console_.port, '/api/overview', { headers: { ...auth, Origin: 'https://evil.example' } });
+    expect(foreign.status).toBe(403);
+    expect(foreign.json().error).toMatchObject({ code: 'ORIGIN_NOT_ALLOWED' });
+    const preflight = await call(console_.port, '/api/lanes/default/dlq/purge', {
+      method: 'OPTIONS',
+      headers: { Origin: `http://127.0.0.1:${console_.port}`, 'Access-Control-Request-Method': 'POST', 'Access-Control-Request-Headers': 'authorization' },
+    });
+    expect(preflight.status).toBe(405);
+    const same = await call(console_.port, '/api/overview', { headers: { ...auth, Origin: `http://127.0.0.1:${console_.port}` } });
+    expect(same.status).toBe(200);
+    for (const reply of [foreign, preflight, same]) {
+      expect(Object.keys(reply.headers).filter((h) => h.startsWith('access-control-'))).toEqual([]);
+    }
+  });
+
+  it('sends no-store, no-referrer, no-framing and a script-src self policy on every response', async () => {
+    for (const reply of [await call(console_.port, `/?token=${console_.token}`), await call(console_.port, '/api/overview'), await call(console_.port, '/api/overview', { headers: auth })]) {
+      expect(reply.headers['cache-control']).toBe('no-store');
+      expect(reply.headers['referrer-policy']).toBe('no-referrer');
+      expect(reply.headers['x-frame-options']).toBe('DENY');
+      expect(reply.headers['content-security-policy']).toContain("script-src 'self'");
+      expect(reply.headers['content-security-policy']).toContain("frame-ancestors 'none'");
+    }
+  });
+
+  it('purge needs "confirm": "purge" in a JSON body; without it nothing is deleted', async () => {
+    const r = await createTestResources();
+    const other = await start(r);
+    try {
+      await putDeadLetter(clients.sqs, r.deadLetterQueueUrl, { type: 'charge' });
+      const headers = { Authorization: `Bearer ${other.token}` };
+      for (const body of [undefined, {}, { confirm: 'yes' }, { confirm: true }, 'confirm=purge']) {
+        const reply = await call(other.port, '/api/lanes/default/dlq/purge', { method: 'POST', headers, ...(body !== undefined ? { body } : {}) });
+        expect(reply.status, JSON.stringify(body)).toBe(400);
+      }
+      const form = await call(other.port, '/api/lanes/default/dlq/purge', { method: 'POST', headers: { ...headers, 'Content-Type': 'application/x-www-form-urlencoded' }, body: 'confirm=purge' });
+      expect(form.status).toBe(400);
+      expect(await visibleMessages(clients.sqs, r.deadLetterQueueUrl)).toHaveLength(1);
+
+      const purged = await call(other.port, '/api/lanes/default/dlq/purge', { method: 'POST', headers, body: { confirm: 'purge' } });
+      expect(purged.status).toBe(200);
+      expect(purged.json()).toMatchObject({ purged: true });
+      expect(await visibleMessages(clients.sqs, r.deadLetterQueueUrl)).toHaveLength(0);
+    } finally {
+      await other.close();
+    }
+  });
+
+  it('prints a warning when bound beyond loopback', async () => {
+    const lines: string[] = [];
+    const other = await start(resources, { host: '0.0.0.0', log: (line) => lines.push(line) });
+    try {
+      expect(lines.join('\n')).toMatch(/warning: --host 0\.0\.0\.0 makes the console reachable beyond this machine/);
+      expect(other.url.startsWith('http://127.0.0.1:')).toBe(true);
+    } finally {
+      await other.close();
+    }
+    const quiet: string[] = [];
+    const loopback = await start(resources, { log: (line) => quiet.push(line) });
+    await loopback.close();
+    expect(quiet).toEqual([]);
+  });
+});
+
+describe('taskq console: API on real queues and table', () => {
+  it('overview: one lane with the queue counts, the DLQ depth and the alarm states', async () => {
+    const r = await createTestResources();
+    const other = await start(r);
+    try {
+      await putDeadLetter(clients.sqs, r.deadLetterQueueUrl, { type: 'charge' });
+      await other.backend.sample();
+      const overview = (await call(other.port, '/api/overview', { headers: { Authorization: `Bearer ${other.token}` } })).json<{
+        mode: string;
+        lanes: { name: string; stats: { deadLetterQueue: { visible: number }; alarms: { alarms: { state: string }[] } } }[];
+      }>();
+      expect(overview.mode).toBe('local');
+      expect(overview.lanes.map((l) => l.name)).toEqual(['default']);
+      expect(overview.lanes[0]!.stats.deadLetterQueue.visible).toBe(1);
+      expect(overview.lanes[0]!.stats.alarms.alarms.map((a) => a.state)).toEqual(['ALARM']);
+      const history = (await call(other.port, '/api/lanes/default/history', { headers: { Authorization: `Bearer ${other.token}` } })).json<{ counts: { deadLetters: number }[] }>();
+      expect(history.counts.at(-1)!.deadLetters).toBe(1);
+      expect((await call(other.port, '/api/lanes/nope/history', { headers: { Authorization: `Bearer ${other.token}` } })).status).toBe(404);
+    } finally {
+      await other.close();
+    }
+  });
+
+  it('task: by id and by idempotency key, with a timeline of the failed attempt, its error and the next attempt', async () => {
+    const now = new Date();
+    const createdAt = new Date(now.getTime() - 60_000).toISOString();
+    const next = new Date(now.getTime() + 30_000).toISOString();
+    await clients.dynamo.send(
+      new PutItemCommand({
+        TableName: resources.tableName,
+        Item: {
+          pk: { S: 'order-77' },
+          taskId: { S: 'tsk_console_retry' },
+          type: { S: 'webhook' },
+          status: { S: 'RETRYING' },
+          attempts: { N: '2' },
+          createdAt: { S: createdAt },
+          updatedAt: { S: now.toISOString() },
+          nextAttemptAt: { S: next },
+          lastError: { S: 'HTTP 503 from the receiver' },
+          expiresAt: { N: String(Math.floor(now.getTime() / 1000) + 3600) },
+        },
+      }),
+    );
+    const byKey = (await call(console_.port, '/api/tasks?key=order-77', { headers: auth })).json<{ task: { taskId: string; status: string }; timeline: { kind: string; attempt?: number; error?: string; at?: string }[] }>();
+    expect(byKey.task).toMatchObject({ taskId: 'tsk_console_retry', status: 'RETRYING' });
+    expect(byKey.timeline.map((e) => e.kind)).toEqual(['accepted', 'attempt-failed', 'attempt-failed', 'retry-due']);
+    expect(byKey.timeline[2]).toMatchObject({ attempt: 2, error: 'HTTP 503 from the receiver' });
+    expect(byKey.timeline[3]).toMatchObject({ attempt: 3, at: next });
+    const missing = await call(console_.port, '/api/tasks?id=tsk_nothing_here', { headers: auth });
+    expect(missing.status).toBe(404);
+    expect(missing.json().error).toMatchObject({ code: 'TASK_NOT_FOUND' });
+    expect((await call(console_.port, '/api/tasks', { headers: auth })).status).toBe(400);
+  });
+
+  it('dlq: lists reason, type, attempts and age without bodies; the body only with showBody=1', async () => {
+    const r = await createTestResources();
+    const other = await start(r);
+    try {
+      const put = await putDeadLetter(clients.sqs, r.deadLetterQueueUrl, { type: 'charge', reason: 'permanent-error', attempts: 1, payload: { card: '4242-secret' } });
+      const headers = { Authorization: `Bearer ${other.token}` };
+      const listing = await call(other.port, '/api/lanes/default/dlq', { headers });
+      expect(listing.body).not.toContain('4242-secret');
+      const messages = listing.json<{ messages: Record<string, unknown>[] }>().messages;
+      expect(messages).toHaveLength(1);
+      expect(messages[0]).toMatchObject({ reason: 'permanent-error', type: 'charge', attempts: 1, taskId: put.taskId, claimCheck: null });
+      expect(messages[0]).not.toHaveProperty('body');
+      const withBody = (await call(other.port, '/api/lanes/default/dlq?showBody=1', { headers })).json<{ messages: { body: string }[] }>();
+      expect(withBody.messages[0]!.body).toContain('4242-secret');
+      // Peeking left the message in the DLQ, visible.
+      expect(await visibleMessages(clients.sqs, r.deadLetterQueueUrl)).toHaveLength(1);
+    } finally {
+      await other.close();
+    }
+  });
+
+  it('redrive needs "confirm": "redrive"; by type it moves only that type, by ids only those, with progress to done', async () => {
+    const r = await createTestResources();
+    const other = await start(r);
+    try {
+      for (let i = 0; i < 3; i++) await putDeadLetter(clients.sqs, r.deadLetterQueueUrl, { type: 'charge' });
+      for (let i = 0; i < 2; i++) await putDeadLetter(clients.sqs, r.deadLetterQueueUrl, { type: 'send_email' });
+      const headers = { Authorization: `Bearer ${other.token}` };
+      const refused = await call(other.port, '/api/lanes/default/dlq/redrive', { method: 'POST', headers, body: { type: 'charge' } });
+      expect(refused.status).toBe(400);
+      expect(refused.json().error).toMatchObject({ code: 'CONFIRMATION_REQUIRED' });
+      expect(await visibleMessages(clients.sqs, r.deadLetterQueueUrl)).toHaveLength(5);
+
+      const started = await call(other.port, '/api/lanes/default/dlq/redrive', { method: 'POST', headers, body: { type: 'charge', confirm: 'redrive' } });
+      expect(started.status).toBe(202);
+      const job = await waitForJob(other.port, headers, started.json<{ id: string }>().id);
+      expect(job).toMatchObject({ state: 'done', result: { moved: 3, skipped: 2, failed: 0, byType: { charge: 3 } } });
+      expect(job.progress).toMatchObject({ moved: 3 });
+      const source = await clients.sqs.send(new GetQueueAttributesCommand({ QueueUrl: r.queueUrl, AttributeNames: ['ApproximateNumberOfMessages'] }));
+      expect(Number(source.Attributes!.ApproximateNumberOfMessages)).toBe(3);
+
+      const left = (await call(other.port, '/api/lanes/default/dlq', { headers })).json<{ messages: { messageId: string; type: string }[] }>().messages;
+      expect(left.map((m) => m.type)).toEqual(['send_email', 'send_email']);
+      const one = left[0]!.messageId;
+      const byId = await call(other.port, '/api/lanes/default/dlq/redrive', { method: 'POST', headers, body: { messageIds: [one], confirm: 'redrive' } });
+      const second = await waitForJob(other.port, headers, byId.json<{ id: string }>().id);
+      expect(second).toMatchObject({ state: 'done', result: { moved: 1, skipped: 1 } });
+      const remaining = await visibleMessages(clients.sqs, r.deadLetterQueueUrl);
+      expect(remaining.map((m) => m.MessageId)).not.toContain(one);
+      expect(remaining).toHaveLength(1);
+    } finally {
+      await other.close();
+    }
+  });
+
+  it('recent tasks: without the RecentTasksIndexName output it says how to add the index, and makes no call', async () => {
+    const reply = (await call(console_.port, '/api/recent-tasks', { headers: auth })).json<{ available: boolean; note: string }>();
+    expect(reply).toMatchObject({ available: false });
+    expect(reply.note).toMatch(/recentTasksIndex: true/);
+  });
+
+  it('recent tasks: with the index (as the construct creates it), newest first across statuses', async () => {
+    const TableName = await createTableWithRecentTasksIndex(clients.dynamo);
+    const i = RECENT_TASKS_INDEX;
+    const at = (minutesAgo: number) => new Date(Date.now() - minutesAgo * 60_000).toISOString();
+    const rows: [string, string, number][] = [
+      ['t-old', 'SUCCEEDED', 30],
+      ['t-new', 'SUCCEEDED', 1],
+      ['t-dead', 'DEAD_LETTERED', 5],
+      ['t-retry', 'RETRYING', 2],
+    ];
+    for (const [id, status, ago] of rows) {
+      await clients.dynamo.send(
+        new PutItemCommand({
+          TableName,
+          Item: { pk: { S: id }, taskId: { S: id }, type: { S: 'send_email' }, status: { S: status }, attempts: { N: '1' }, createdAt: { S: at(ago + 1) }, updatedAt: { S: at(ago) }, expiresAt: { N: '9999999999' } },
+        }),
+      );
+    }
+    const state = localState({ ...resources, tableName: TableName });
+    // Plain clients: the IAM harness's stack has no index to grant a Query on (test/infra/operator-permissions.test.ts checks that grant).
+    const withIndex = await startConsole({
+      target: { local: true },
+      sampleIntervalMs: 60_000,
+      resolve: { readLocalState: async () => ({ ...state, outputs: { ...state.outputs, [OPTIONAL_STACK_OUTPUTS.recentTasksIndexName]: i.indexName } }) },
+    });
+    try {
+      const reply = (await call(withIndex.port, '/api/recent-tasks?limit=3', { headers: { Authorization: `Bearer ${withIndex.token}` } })).json<{ available: boolean; tasks: { taskId: string; status: string }[] }>();
+      expect(reply.available).toBe(true);
+      expect(reply.tasks.map((t) => [t.taskId, t.status])).toEqual([
+        ['t-new', 'SUCCEEDED'],
+        ['t-retry', 'RETRYING'],
+        ['t-dead', 'DEAD_LETTERED'],
+      ]);
+      expect((await call(withIndex.port, '/api/recent-tasks?limit=0', { headers: { Authorization: `Bearer ${withIndex.token}` } })).status).toBe(400);
+    } finally {
+      await withIndex.close();
+    }
+  });
+});
+
+async function waitForJob(port: number, headers: Record<string, string>, id: string) {
+  const deadline = Date.now() + 30_000;
+  for (;;) {
+    const job = (await call(port, `/api/jobs/${id}`, { headers })).json<{ state: string; progress: unknown; result: unknown }>();
+    if (job.state !== 'running') return job;
+    if (Date.now() > deadline) throw new Error(`redrive job ${id} still running`);
+    await new Promise((r) => setTimeout(r, 200));
+  }
+}

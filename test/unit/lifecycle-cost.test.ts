@@ -1,0 +1,28 @@
+/**
+ * The cost model of schedules (bench/lib/lifecycle-cost.ts) and the figures docs/BENCHMARKS.md
+ * states from it: one source per figure.
+ */
+import { readFileSync } from 'node:fs';
+import { describe, expect, it } from 'vitest';
+import { breakEvenDelayHours, DEFAULT_HOP_MODEL, notBeforeHopUsdPerMillionPerDay, oneTimeScheduleUsdPerMillion, scheduledOccurrenceUsdPerMillion } from '../../bench/lib/lifecycle-cost.ts';
+
+const section = readFileSync(new URL('../../docs/BENCHMARKS.md', import.meta.url), 'utf8').split('\n## Cost model: schedules')[1] ?? '';
+const usd = (v: number) => `$${v.toFixed(2)}`;
+
+describe('cost model: schedules', () => {
+  it('the hops: 7 SQS requests and 0.3 invocations per cycle of 2 × 42,960 s + 900 s', () => {
+    const perCycle = 7 * 0.4 + 0.3 * 0.2;
+    expect(notBeforeHopUsdPerMillionPerDay()).toBeCloseTo((perCycle * 86_400) / (2 * 42_960 + 900), 10);
+    // A longer visibility timeout shortens each hop: more cycles per day.
+    expect(notBeforeHopUsdPerMillionPerDay({ ...DEFAULT_HOP_MODEL, visibilityTimeoutSeconds: 900 })).toBeGreaterThan(notBeforeHopUsdPerMillionPerDay());
+  });
+
+  it('docs/BENCHMARKS.md states the model\'s figures', () => {
+    expect(section).toContain(`| ${usd(scheduledOccurrenceUsdPerMillion())} (the Scheduler invocation`);
+    expect(section).toContain(`| ${usd(notBeforeHopUsdPerMillionPerDay())} per day of delay |`);
+    expect(section).toContain(`| ${usd(oneTimeScheduleUsdPerMillion())} |`);
+    expect(section).toContain(`about ${breakEvenDelayHours().toFixed(1)} hours`);
+    const figures = [...section.matchAll(/\$(\d+\.\d+)/g)].map((m) => m[0]);
+    expect(new Set(figures)).toEqual(new Set([usd(scheduledOccurrenceUsdPerMillion()), usd(notBeforeHopUsdPerMillionPerDay())]));
+  });
+});

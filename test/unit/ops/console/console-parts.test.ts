@@ -1,0 +1,118 @@
+/**
+ * The console's pure parts: the token, the Host names it answers to, the task timeline, the
+ * claim-check reference read from a message, per-minute rates from running totals, and
+ * starting without a target.
+ */
+import { describe, expect, it } from 'vitest';
+import { newAccessToken, tokenMatches } from '../../../../lib/ops/console/access-token.ts';
+import { claimReferenceOf } from '../../../../lib/ops/console/claim-reference.ts';
+import { ratePerMinute } from '../../../../lib/ops/console/lane-history.ts';
+import { allowedHostsFor } from '../../../../lib/ops/console/request-guard.ts';
+import { isLoopback, startConsole } from '../../../../lib/ops/console/run-console.ts';
+import { taskTimeline, TransitionLog } from '../../../../lib/ops/console/task-timeline.ts';
+import { EXTENDED_CLIENT_POINTER_CLASS, EXTENDED_CLIENT_SIZE_ATTRIBUTE } from '../../../../lib/protocol/extended-client.ts';
+import type { TaskStatusView } from '../../../../lib/protocol/task-record.ts';
+
+describe('access token', () => {
+  it('is 32 random bytes, URL-safe, different every time, and matches only itself', () => {
+    const tokens = new Set(Array.from({ length: 100 }, newAccessToken));
+    expect(tokens.size).toBe(100);
+    for (const token of tokens) expect(token).toMatch(/^[A-Za-z0-9_-]{43}$/);
+    const [a] = tokens;
+    expect(tokenMatches(a!, a)).toBe(true);
+    expect(tokenMatches(a!, `${a}x`)).toBe(false);
+    expect(tokenMatches(a!, a!.slice(0, -1))).toBe(false);
+    expect(tokenMatches(a!, undefined)).toBe(false);
+    expect(tokenMatches(a!, '')).toBe(false);
+  });
+});
+
+describe('allowed Host names', () => {
+  it('loopback names with the port; the --host name too, but never a wildcard address', () => {
+    expect(allowedHostsFor('127.0.0.1', 4000)).toEqual(['127.0.0.1:4000', 'localhost:4000', '[::1]:4000']);
+    expect(allowedHostsFor('192.168.1.5', 80)).toContain('192.168.1.5:80');
+    expect(allowedHostsFor('0.0.0.0', 80)).toEqual(['127.0.0.1:80', 'localhost:80', '[::1]:80']);
+    expect(allowedHostsFor('::1', 80)).toContain('[::1]:80');
+    expect(allowedHostsFor('::', 80)).not.toContain('[::]:80');
+  });
+
+  it('tells loopback from the rest', () => {
+    for (const host of ['127.0.0.1', '127.1.2.3', 'localhost', '::1']) expect(isLoopback(host), host).toBe(true);
+    for (const host of ['0.0.0.0', '::', '192.168.1.5', 'example.com']) expect(isLoopback(host), host).toBe(false);
+  });
+});
+
+const base: TaskStatusView = { taskId: 'tsk_1', idempotencyKey: 'tsk_1', status: 'SUCCEEDED', attempts: 1, createdAt: '2026-01-01T00:00:00.000Z', updatedAt: '2026-01-01T00:00:05.000Z' };
+
+describe('task timeline', () => {
+  it('first-attempt success: accepted, succeeded', () => {
+    expect(taskTimeline(base).map((e) => e.kind)).toEqual(['accepted', 'succeeded']);
+  });
+
+  it('retrying: every started attempt failed, the last with the stored error, then the next attempt', () => {
+    const events = taskTimeline({ ...base, status: 'RETRYING', attempts: 2, lastError: 'HTTP 503', nextAttemptAt: '2026-01-01T00:01:00.000Z' });
+    expect(events.map((e) => [e.kind, e.attempt])).toEqual([['accepted', undefined], ['attempt-failed', 1], ['attempt-failed', 2], ['retry-due', 3]]);
+    expect(events[1]!.error).toBeUndefined();
+    expect(events[1]!.note).toMatch(/only the latest error/);
+    expect(events[2]!.error).toBe('HTTP 503');
+    expect(events[3]!.at).toBe('2026-01-01T00:01:00.000Z');
+  });
+
+  it('in progress after a failure; dead-lettered with its reason', () => {
+    expect(taskTimeline({ ...base, status: 'IN_PROGRESS', attempts: 2 }).map((e) => e.kind)).toEqual(['accepted', 'attempt-failed', 'attempt-running']);
+    const dead = taskTimeline({ ...base, status: 'DEAD_LETTERED', attempts: 1, lastError: 'bad amount', deadLetterReason: 'permanent-error' });
+    expect(dead.map((e) => e.kind)).toEqual(['accepted', 'attempt-failed', 'dead-lettered']);
+    expect(dead[2]!.note).toBe('permanent-error');
+  });
+
+  it('the transition log keeps each distinct (status, attempts) once, with the error seen then', () => {
+    const log = new TransitionLog();
+    log.record({ ...base, status: 'IN_PROGRESS' }, 't1');
+    log.record({ ...base, status: 'IN_PROGRESS' }, 't2');
+    log.record({ ...base, status: 'RETRYING', lastError: 'HTTP 503' }, 't3');
+    const seen = log.record({ ...base, status: 'SUCCEEDED', attempts: 2 }, 't4');
+    expect(seen.map((o) => [o.at, o.status])).toEqual([['t1', 'IN_PROGRESS'], ['t3', 'RETRYING'], ['t4', 'SUCCEEDED']]);
+    const events = taskTimeline({ ...base, attempts: 2 }, seen).filter((e) => e.kind === 'observed');
+    expect(events[1]).toMatchObject({ error: 'HTTP 503', at: 't3' });
+  });
+
+  it('the transition log forgets the oldest keys beyond its bound', () => {
+    const log = new TransitionLog(2);
+    for (const key of ['a', 'b', 'c']) log.record({ ...base, idempotencyKey: key }, 't');
+    expect(log.record({ ...base, idempotencyKey: 'a', status: 'RETRYING' }, 't2')).toHaveLength(1);
+  });
+});
+
+describe('claim-check reference', () => {
+  it('from an envelope payloadRef; none for an inline payload or junk', () => {
+    expect(claimReferenceOf({ Body: JSON.stringify({ v: 1, id: 'tsk_1', type: 't', payloadRef: { bucket: 'b', key: 'claims/2026-01-01/x', size: 1572900, sha256: 'ab' }, createdAt: 'x' }) })).toEqual({
+      bucket: 'b',
+      key: 'claims/2026-01-01/x',
+      size: 1572900,
+    });
+    expect(claimReferenceOf({ Body: JSON.stringify({ v: 1, id: 'tsk_1', type: 't', payload: { a: 1 } }) })).toBeNull();
+    expect(claimReferenceOf({ Body: 'not json' })).toBeNull();
+    expect(claimReferenceOf({})).toBeNull();
+  });
+
+  it('from an SQS Extended Client pointer and its size attribute', () => {
+    const body = JSON.stringify([EXTENDED_CLIENT_POINTER_CLASS, { s3BucketName: 'b', s3Key: 'k' }]);
+    expect(claimReferenceOf({ Body: body, MessageAttributes: { [EXTENDED_CLIENT_SIZE_ATTRIBUTE]: { DataType: 'Number', StringValue: '300000' } } })).toEqual({ bucket: 'b', key: 'k', size: 300000 });
+    expect(claimReferenceOf({ Body: body })).toEqual({ bucket: 'b', key: 'k', size: null });
+  });
+});
+
+describe('rates from running totals', () => {
+  it('per minute between two readings; none for the first reading or after the totals restarted', () => {
+    expect(ratePerMinute({ total: 10, t: 0 }, { total: 20, t: 2000 })).toBe(300);
+    expect(ratePerMinute(undefined, { total: 20, t: 2000 })).toBeUndefined();
+    expect(ratePerMinute({ total: 50, t: 0 }, { total: 3, t: 2000 })).toBeUndefined();
+    expect(ratePerMinute({ total: 5, t: 2000 }, { total: 5, t: 2000 })).toBeUndefined();
+  });
+});
+
+describe('startConsole', () => {
+  it('fails at once without a local system (NO_LOCAL_SYSTEM), binding nothing', async () => {
+    await expect(startConsole({ target: { local: true }, resolve: { readLocalState: async () => undefined }, log: () => undefined })).rejects.toMatchObject({ code: 'NO_LOCAL_SYSTEM' });
+  });
+});
