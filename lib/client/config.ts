@@ -118,6 +118,11 @@ export interface TaskProducerConfig {
    * what makes JSON.stringify throw — BigInt, cycles — are rejected)
    */
   readonly strictPayload?: boolean;
+  /**
+   * The queue's message retention, seconds: a debounce window (send option `dedupe`) must be
+   * shorter. @default 345600 (4 days, the TaskQueue construct's retentionPeriod default)
+   */
+  readonly queueRetentionSeconds?: number;
   /** Clock, epoch ms (tests). @default Date.now */
   readonly now?: () => number;
 }
@@ -146,6 +151,7 @@ export interface ResolvedProducerConfig {
   readonly batchConcurrency: number;
   readonly retry: Required<RetryConfig>;
   readonly strictPayload: boolean;
+  readonly queueRetentionSeconds: number;
   readonly now: () => number;
 }
 
@@ -234,6 +240,7 @@ export function resolveProducerConfig(config: TaskProducerConfig): ResolvedProdu
     batchConcurrency: fifo ? 1 : positiveInteger('batchConcurrency', config.batchConcurrency, PRODUCER_DEFAULTS.batchConcurrency),
     retry,
     strictPayload: config.strictPayload ?? false,
+    queueRetentionSeconds: positiveInteger('queueRetentionSeconds', config.queueRetentionSeconds, 4 * 24 * 3600),
     now: config.now ?? Date.now,
   };
 }

@@ -12,6 +12,7 @@ import { TaskValidationError } from '../protocol/errors.ts';
 import { newTaskId } from '../protocol/ids.ts';
 import { IDEMPOTENCY_KEY_MAX_LENGTH, SQS_MAX_DELAY_SECONDS, TASK_ID_PATTERN, TASK_TYPE_PATTERN } from '../protocol/limits.ts';
 import type { ResolvedProducerConfig } from './config.ts';
+import type { DedupeOptions } from './dedupe.ts';
 
 /** Options of one task. */
 export interface SendOptions {
@@ -29,6 +30,21 @@ export interface SendOptions {
   readonly messageGroupId?: string;
   /** FIFO deduplication id. @default the idempotency key (its SHA-256 when not a valid dedup id), else the task id */
   readonly deduplicationId?: string;
+  /**
+   * The tenant the task is for: on a standard queue it becomes the message group id, so that
+   * SQS fair queues keep one tenant's flood from delaying the others (docs/FLOW-CONTROL.md).
+   * Not on FIFO queues (give messageGroupId: FIFO groups keep their ordering semantics).
+   * @default none
+   */
+  readonly tenantId?: string;
+  /**
+   * Deduplication or debounce by key (docs/FLOW-CONTROL.md): `simple` skips a send within
+   * ttlSeconds of the key's first, `throttle` allows one task per key per window, `debounce`
+   * runs the key's last payload once the key has been quiet for ttlSeconds. send() only; needs
+   * the producer's tableName (and TaskQueue.grantSend(grantee, { dedupe: true })).
+   * @default none
+   */
+  readonly dedupe?: DedupeOptions;
 }
 
 /** One task of a sendBatch call. `type` may be a task contract (its payload is then checked by the contract's schema). */
@@ -191,6 +207,12 @@ export function prepareTask(type: string, payload: unknown, options: SendOptions
       invalid('INVALID_OPTIONS', 'messageGroupId must be 1–128 printable ASCII characters without spaces');
     }
     messageGroupId = o.messageGroupId;
+  }
+  if (o.tenantId !== undefined) {
+    if (typeof o.tenantId !== 'string' || !SQS_ID_PATTERN.test(o.tenantId)) invalid('INVALID_OPTIONS', 'tenantId must be 1–128 printable ASCII characters without spaces');
+    if (config.fifo) invalid('INVALID_OPTIONS', 'tenantId applies to standard queues (fair queues); on a FIFO queue give messageGroupId');
+    if (messageGroupId !== undefined && messageGroupId !== o.tenantId) invalid('INVALID_OPTIONS', 'give tenantId or messageGroupId, not both with different values');
+    messageGroupId = o.tenantId;
   }
   if (config.fifo) {
     if (messageGroupId === undefined) invalid('FIFO_GROUP_REQUIRED', 'a FIFO queue needs messageGroupId on every task');

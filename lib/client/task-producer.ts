@@ -23,7 +23,9 @@ import { ContractRegistry } from './contracts.ts';
 import { forEachConcurrent } from './concurrency.ts';
 import { resolveProducerConfig, type ResolvedProducerConfig, type TaskProducerConfig } from './config.ts';
 import { backoffDelayMs, sleep, withRetry } from './retry.ts';
-import { prepareTask, type PreparedTask, type SendOptions, type TaskInput } from './task-message.ts';
+import { attributesSize, prepareTask, type PreparedTask, type SendOptions, type TaskInput } from './task-message.ts';
+import { checkDedupe, DedupeStore, type DedupeClaim } from './dedupe.ts';
+import { newTaskId } from '../protocol/ids.ts';
 import { TaskStatusReader, type GetTaskStatusOptions } from './task-status.ts';
 import { TaskCanceller, type CancelOptions, type CancelResult } from './task-cancel.ts';
 import { ResultWaiter, type WaitForResultOptions } from './task-result.ts';
@@ -34,7 +36,8 @@ import { RoutingTableReader } from './routing.ts';
 export interface SendResult {
   readonly taskId: string;
   readonly idempotencyKey: string;
-  readonly status: 'accepted';
+  /** `deduplicated`: a send with `dedupe` that was skipped; taskId is the key's existing task. */
+  readonly status: 'accepted' | 'deduplicated';
   /** SQS messageId (for tracing only: the idempotency key is never derived from it). */
   readonly messageId?: string;
 }
@@ -56,6 +59,7 @@ export class TaskProducer {
   private readonly canceller: TaskCanceller;
   private readonly waiter: ResultWaiter;
   private readonly contracts: ContractRegistry;
+  private readonly dedupe: DedupeStore | undefined;
   private readonly routing: RoutingTableReader | undefined;
   private readonly created: { destroy(): void }[] = [];
 
@@ -104,6 +108,7 @@ export class TaskProducer {
     this.canceller = new TaskCanceller(getDynamo, this.config.tableName, this.config.now);
     this.waiter = new ResultWaiter(this.statusReader, getS3, this.config.now);
     this.contracts = new ContractRegistry(config.contracts);
+    if (this.config.tableName) this.dedupe = new DedupeStore(getDynamo, this.config.tableName, this.config.now);
     if (this.config.routing) this.routing = new RoutingTableReader(getDynamo, this.config.routing.tableName, this.config.routing.cacheTtlMs, this.config.now);
   }
 
@@ -117,9 +122,40 @@ export class TaskProducer {
   async send(typeOrContract: string | TaskContract, payload: unknown, options?: SendOptions): Promise<SendResult> {
     const { type, contract } = this.contracts.resolve(typeOrContract);
     await this.contracts.check(contract, payload);
-    const task = prepareTask(type, payload, options, this.config);
+    if (options?.dedupe !== undefined) {
+      const mode = checkDedupe(options.dedupe, { fifo: this.fifo, retentionSeconds: this.config.queueRetentionSeconds, hasTable: this.dedupe !== undefined });
+      if (mode === 'debounce' && (options.delaySeconds !== undefined || options.delayMs !== undefined || options.runAt !== undefined)) {
+        throw new TaskValidationError('INVALID_DEDUPE', 'a debounced task runs when its key has been quiet for ttlSeconds: give no delaySeconds, delayMs or runAt with it');
+      }
+      // Everything else is checked before the dedupe item is written.
+      prepareTask(type, payload, options, this.config);
+      const claim = await this.dedupe!.claim(type, options.dedupe, mode, options.taskId ?? newTaskId());
+      if (claim.kind === 'skip') return { taskId: claim.taskId, idempotencyKey: claim.taskId, status: 'deduplicated' };
+      try {
+        return await this.sendPrepared(this.prepareClaimed(type, payload, options, claim));
+      } catch (error) {
+        await this.dedupe!.release(type, options.dedupe, mode, claim.taskId);
+        throw error;
+      }
+    }
+    return this.sendPrepared(prepareTask(type, payload, options, this.config));
+  }
+
+  /** The task a claimed dedupe send becomes: the claim's task id (and, debounce, its delay and version mark). */
+  private prepareClaimed(type: string, payload: unknown, options: SendOptions, claim: Extract<DedupeClaim, { kind: 'send' }>): PreparedTask {
+    const { delaySeconds: _s, delayMs: _m, runAt: _r, ...rest } = options;
+    const task = prepareTask(type, payload, claim.delayMs !== undefined ? { ...rest, taskId: claim.taskId, delayMs: claim.delayMs } : { ...options, taskId: claim.taskId }, this.config);
+    if (claim.attribute) {
+      const added = { [claim.attribute.name]: { DataType: 'String', StringValue: claim.attribute.value } };
+      task.attributes = { ...task.attributes, ...added };
+      task.size += attributesSize(added);
+    }
+    return task;
+  }
+
+  private async sendPrepared(task: PreparedTask): Promise<SendResult> {
     if (this.backlogMonitor) await this.backlogMonitor.check();
-    const queueUrl = await this.queueUrlFor(type);
+    const queueUrl = await this.queueUrlFor(task.type);
     if (this.claimCheck?.needs(task)) await this.claimCheck.apply(task);
     let messageId: string | undefined;
     try {
@@ -156,6 +192,7 @@ export class TaskProducer {
       const t = tasks[i];
       try {
         if (typeof t !== 'object' || t === null) throw new TaskValidationError('INVALID_OPTIONS', 'each task must be an object { type, payload, ...options }');
+        if (t.dedupe !== undefined) throw new TaskValidationError('INVALID_DEDUPE', 'dedupe is an option of send(), not of sendBatch(): each dedupe send is one conditional write first');
         const { type, contract } = this.contracts.resolve(t.type);
         await this.contracts.check(contract, t.payload);
         prepared[i] = prepareTask(type, t.payload, t, this.config);

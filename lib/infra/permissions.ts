@@ -52,6 +52,9 @@ export const ACTIONS = {
     /** GetQueueAttributes: the producer's backpressure reads the queue depth. */
     queue: ['sqs:SendMessage', 'sqs:GetQueueAttributes'],
     claimObjects: ['s3:PutObject'],
+    /** Send option `dedupe` (lib/client/dedupe.ts): one conditional UpdateItem per send, on the
+     * dedupe items only (condition dynamodb:LeadingKeys DEDUPE_LEADING_KEYS). */
+    dedupe: ['dynamodb:UpdateItem'],
     /** With lanes or fanOut: the routing item, read with GetItem (condition dynamodb:LeadingKeys = the routing key). */
     routingItem: ['dynamodb:GetItem'],
     key: ['kms:GenerateDataKey', 'kms:Decrypt'],
@@ -179,6 +182,12 @@ export function grantSend(grantee: iam.IGrantable, r: TaskQueueResources): iam.G
   return combine([
     ...allLanes(r).map(({ queue }) => iam.Grant.addToPrincipalOrResource({ grantee, actions: [...a.queue], resourceArns: [queue.queueArn], resource: queue })),
     iam.Grant.addToPrincipalOrResource({ grantee, actions: [...a.claimObjects], resourceArns: [claimObjectsArn(r)], resource: r.bucket }),
+    iam.Grant.addToPrincipal({
+      grantee,
+      actions: [...a.dedupe],
+      resourceArns: [r.table.tableArn],
+      conditions: { 'ForAllValues:StringLike': { 'dynamodb:LeadingKeys': [DEDUPE_LEADING_KEYS] } },
+    }),
     ...(r.routing
       ? [
           // An identity-policy grant: a producer of another account reads no routing table (it sends to the default queue URL).
@@ -193,6 +202,14 @@ export function grantSend(grantee: iam.IGrantable, r: TaskQueueResources): iam.G
     ...(r.encryptionKey ? [r.encryptionKey.grant(grantee, ...a.key)] : []),
   ]);
 }
+
+/**
+ * The keys a producer may write: the dedupe items (lib/protocol/dedupe.ts dedupeItemKey,
+ * U+001F then `dedupe:`). IAM policies cannot hold a control character, so `?` stands for it;
+ * a task record's key matches only if its idempotency key starts with one character then
+ * `dedupe:`. A same-account grant: the table has no resource policy for another account.
+ */
+export const DEDUPE_LEADING_KEYS = '?dedupe:*';
 
 export function grantStatusRead(grantee: iam.IGrantable, r: TaskQueueResources): iam.Grant {
   const a = ACTIONS.statusRead;

@@ -15,6 +15,7 @@
  * explicit `jsonSchema`.
  */
 import type { StandardJSONSchemaV1, StandardSchemaV1 } from '@standard-schema/spec';
+import { checkConcurrency, checkRateLimit, type ConcurrencyOptions, type RateLimitOptions } from './flow-control.ts';
 import { TASK_TYPE_PATTERN } from './limits.ts';
 import { LANE_NAME_PATTERN } from './lanes.ts';
 
@@ -32,6 +33,10 @@ export interface TaskContractDefaults {
    * the producer's. @default 'default'
    */
   readonly lane?: string;
+  /** Tasks of this type per second, over all consumers, per key (docs/FLOW-CONTROL.md). @default none */
+  readonly rateLimit?: RateLimitOptions;
+  /** Handlers of this type running at once, over all consumers, per key (docs/FLOW-CONTROL.md). @default none */
+  readonly concurrency?: ConcurrencyOptions;
   /**
    * The payload's JSON Schema, for producers in other languages, when the schema library does
    * not implement Standard JSON Schema. @default the schema's own (`~standard.jsonSchema`)
@@ -88,6 +93,8 @@ export function defineContract<const Type extends string, S extends StandardSche
   if (defaults.lane !== undefined && !LANE_NAME_PATTERN.test(defaults.lane)) {
     throw new Error(`${where}: lane must be a lane name (1–24 lower-case letters, digits and single hyphens, starting with a letter), got ${JSON.stringify(defaults.lane)}`);
   }
+  checkRateLimit(where, defaults.rateLimit);
+  checkConcurrency(where, defaults.concurrency);
   return Object.freeze({ [CONTRACT]: true as const, type, schema: schema as StandardSchemaV1<StandardSchemaV1.InferInput<S>, StandardSchemaV1.InferOutput<S>>, defaults: Object.freeze({ ...defaults }) });
 }
 

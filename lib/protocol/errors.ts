@@ -16,11 +16,15 @@ export type ProducerErrorCode =
   | 'INVALID_DELAY'
   | 'FIFO_GROUP_REQUIRED'
   | 'INVALID_OPTIONS'
+  /** The send's `dedupe` option cannot be honoured (docs/FLOW-CONTROL.md). */
+  | 'INVALID_DEDUPE'
   | 'BACKPRESSURE'
   | 'CLAIM_UPLOAD_FAILED'
   | 'SEND_FAILED'
   /** FIFO sendBatch: an earlier task of the same message group could not be sent, so this one was not (order kept). */
   | 'EARLIER_IN_GROUP_FAILED'
+  /** The dedupe item could not be written (the task was not sent). */
+  | 'DEDUPE_FAILED'
   | 'STATUS_FAILED'
   /** publish(): the stack's routing table has no fan-out for this event. */
   | 'UNKNOWN_EVENT'
@@ -98,7 +102,7 @@ export class TaskQueueError extends Error {
 
 /** The producer refused a task before sending anything. */
 export class TaskValidationError extends TaskQueueError {
-  declare readonly code: Exclude<ProducerErrorCode, 'BACKPRESSURE' | 'CLAIM_UPLOAD_FAILED' | 'SEND_FAILED' | 'EARLIER_IN_GROUP_FAILED' | 'STATUS_FAILED' | 'ROUTING_FAILED' | TaskOutcomeCode>;
+  declare readonly code: Exclude<ProducerErrorCode, 'BACKPRESSURE' | 'CLAIM_UPLOAD_FAILED' | 'SEND_FAILED' | 'EARLIER_IN_GROUP_FAILED' | 'DEDUPE_FAILED' | 'STATUS_FAILED' | 'ROUTING_FAILED' | TaskOutcomeCode>;
   /** SCHEMA_VIOLATION: each problem's field path and the schema's message (never the payload's values). */
   readonly issues: readonly { readonly path: string; readonly message: string }[] | undefined;
   constructor(code: TaskValidationError['code'], message: string, options?: { cause?: unknown; issues?: readonly { readonly path: string; readonly message: string }[] }) {
@@ -121,9 +125,9 @@ export class BackpressureError extends TaskQueueError {
 
 /** Sending failed after the library's retries. `claimKey` names an uploaded claim object left to expire. */
 export class SendError extends TaskQueueError {
-  declare readonly code: 'SEND_FAILED' | 'CLAIM_UPLOAD_FAILED' | 'EARLIER_IN_GROUP_FAILED' | 'ROUTING_FAILED';
+  declare readonly code: 'SEND_FAILED' | 'CLAIM_UPLOAD_FAILED' | 'EARLIER_IN_GROUP_FAILED' | 'DEDUPE_FAILED' | 'ROUTING_FAILED';
   constructor(
-    code: 'SEND_FAILED' | 'CLAIM_UPLOAD_FAILED' | 'EARLIER_IN_GROUP_FAILED' | 'ROUTING_FAILED',
+    code: 'SEND_FAILED' | 'CLAIM_UPLOAD_FAILED' | 'EARLIER_IN_GROUP_FAILED' | 'DEDUPE_FAILED' | 'ROUTING_FAILED',
     message: string,
     readonly details: { taskId?: string; claimKey?: string; awsCode?: string; senderFault?: boolean } = {},
     options?: { cause?: unknown },

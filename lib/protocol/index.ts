@@ -8,6 +8,8 @@ export * from './limits.ts';
 export * from './metrics.ts';
 export * from './resources.ts';
 export * from './task-record.ts';
+export * from './flow-control.ts';
+export * from './dedupe.ts';
 export * from './lanes.ts';
 export * from './schedule.ts';
 export * from './schedule-expression.ts';

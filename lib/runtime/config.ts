@@ -7,6 +7,7 @@ import type { SQSClient } from '@aws-sdk/client-sqs';
 import type { S3Client } from '@aws-sdk/client-s3';
 import type { StandardSchemaV1 } from '@standard-schema/spec';
 import type { TaskContract } from '../protocol/contract.ts';
+import type { ConcurrencyOptions, RateLimitOptions } from '../protocol/flow-control.ts';
 import { DEFAULTS, ENV } from '../protocol/resources.ts';
 import { SQS_MAX_VISIBILITY_SECONDS } from '../protocol/limits.ts';
 import { DEFAULT_BACKOFF, type BackoffOptions } from './backoff.ts';
@@ -88,6 +89,19 @@ export interface TaskDefinition<P = any, R = unknown> {
   timeoutMs?: number;
   /** @default 'lease' */
   idempotency?: IdempotencyMode;
+  /**
+   * Tasks of this type per second over all consumers, per key (docs/FLOW-CONTROL.md). A task
+   * refused goes back to the queue without using an attempt. Needs the task table.
+   * @default the contract's, else none
+   */
+  rateLimit?: RateLimitOptions;
+  /**
+   * Handlers of this type running at once over all consumers, per key (docs/FLOW-CONTROL.md).
+   * A task refused goes back to the queue without using an attempt. Needs the task table; not
+   * on a FIFO queue (its message groups already serialise).
+   * @default the contract's, else none
+   */
+  concurrency?: ConcurrencyOptions;
 }
 
 export type TaskDefinitions = Record<string, TaskDefinition>;

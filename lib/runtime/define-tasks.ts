@@ -13,10 +13,13 @@ import type { Context, SQSBatchResponse, SQSEvent } from 'aws-lambda';
 import type { StandardSchemaV1 } from '@standard-schema/spec';
 import { describeIssues, isTaskContract } from '../protocol/contract.ts';
 import { PoisonMessageError } from '../protocol/errors.ts';
+import { checkConcurrency, checkRateLimit } from '../protocol/flow-control.ts';
 import { TASK_TYPE_PATTERN } from '../protocol/limits.ts';
+import { ENV } from '../protocol/resources.ts';
 import { AwsClients } from './aws-clients.ts';
 import { resolveConfig, type RuntimeOptions, type TaskDefinition, type TaskDefinitions } from './config.ts';
 import { BatchProcessor } from './processor.ts';
+import { FlowControl, hasFlowControl } from './flow/gate.ts';
 import { SqsActions } from './sqs-actions.ts';
 import { TaskStore } from './task-store.ts';
 import { EmfMetricsSink, JsonLogger, logLevelFromEnv } from './telemetry.ts';
@@ -54,10 +57,19 @@ export function defineTasks<Payloads extends Record<string, unknown>>(
     if (definition.schema !== undefined && typeof definition.schema?.['~standard']?.validate !== 'function') {
       throw new Error(`task type ${type}: schema must be a Standard Schema (an object with ['~standard'].validate), e.g. a zod, valibot or arktype schema`);
     }
+    checkRateLimit(`task type ${type}`, definition.rateLimit);
+    checkConcurrency(`task type ${type}`, definition.concurrency);
     const resolved = definition.contract !== undefined ? fromContract(type, definition) : definition;
     definitions[type] = resolved.schema ? withSchema(resolved, resolved.schema) : resolved;
   }
   const config = resolveConfig(options);
+  const limited = Object.entries(definitions).filter(([, d]) => hasFlowControl(d));
+  for (const [type, d] of limited) {
+    if (!config.tableName) throw new Error(`task type ${type}: rateLimit and concurrency need the task table (tableName or ${ENV.tableName})`);
+    if (d.concurrency && config.fifo === true) {
+      throw new Error(`task type ${type}: concurrency (max ${d.concurrency.max}) is not allowed on a FIFO queue: its message groups already run one task at a time per group (use the group id as the key)`);
+    }
+  }
   const clock = options.clock ?? { now: Date.now };
   const clients = new AwsClients(options.clients);
   const logger = options.logger ?? new JsonLogger(config.serviceName, logLevelFromEnv(), undefined, clock.now);
@@ -71,6 +83,7 @@ export function defineTasks<Payloads extends Record<string, unknown>>(
     random: options.random ?? Math.random,
     logger,
     metrics: options.metrics ?? new EmfMetricsSink(),
+    ...(limited.length > 0 ? { flow: new FlowControl(clients.dynamo, config.tableName!, clock) } : {}),
   });
   const handler = (event: SQSEvent, context: Context) => processor.process(event, context);
   return Object.assign(handler, { processor });
@@ -108,6 +121,8 @@ function fromContract(type: string, definition: TaskDefinition): TaskDefinition 
     ...(definition.idempotency === undefined && d.idempotency !== undefined ? { idempotency: d.idempotency } : {}),
     ...(definition.maxAttempts === undefined && d.maxAttempts !== undefined ? { maxAttempts: d.maxAttempts } : {}),
     ...(definition.timeoutMs === undefined && d.timeoutMs !== undefined ? { timeoutMs: d.timeoutMs } : {}),
+    ...(definition.rateLimit === undefined && d.rateLimit !== undefined ? { rateLimit: d.rateLimit } : {}),
+    ...(definition.concurrency === undefined && d.concurrency !== undefined ? { concurrency: d.concurrency } : {}),
   };
 }
 

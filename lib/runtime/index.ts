@@ -6,4 +6,5 @@ export { DEFAULT_BACKOFF, backoffSeconds, type BackoffOptions, type Jitter } fro
 export { BatchProcessor } from './processor.ts';
 export { EmfMetricsSink, JsonLogger, METRIC_NAMES, TASK_TYPE_DIMENSION, UNKNOWN_TASK_TYPE, type MetricsSink, type RuntimeLogger, type TaskTypeMetrics } from './telemetry.ts';
 export { assertClaimAllowed } from './claim-check.ts';
+export type { RateLimitOptions, ConcurrencyOptions, FlowKey, FlowKeyContext } from '../protocol/flow-control.ts';
 export { PermanentError, PoisonMessageError, RetryableError, TaskCancelledError } from '../protocol/errors.ts';

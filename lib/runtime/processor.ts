@@ -14,6 +14,7 @@ import { MetricsCollector, type MetricsSink, type RuntimeLogger } from './teleme
 import { Invocation } from './batch/invocation.ts';
 import { errorText, type Work } from './batch/work.ts';
 import type { ClaimPolicy } from './claim-check.ts';
+import type { FlowControl } from './flow/gate.ts';
 
 export interface ProcessorDeps {
   readonly config: ResolvedConfig;
@@ -26,6 +27,8 @@ export interface ProcessorDeps {
   readonly random: () => number;
   readonly logger: RuntimeLogger;
   readonly metrics: MetricsSink;
+  /** Rate and concurrency limits (flow/gate.ts); undefined when no task type declares one. */
+  readonly flow?: FlowControl;
 }
 
 export class BatchProcessor {

@@ -65,7 +65,11 @@ const OPERATOR_CALLS: Record<string, CallSite> = {
   // Resolving --stack outputs: every command, unless flags name what it needs.
   'lib/ops/stack-outputs.ts › describeStackOutputs › DescribeStacks': { commands: ALL, needs: { stack: ['cloudformation:DescribeStacks'] } },
   // send: the producer SDK (claim check above the threshold; backpressure only with maxBacklog).
-  'lib/client/task-producer.ts › send › SendMessage': { commands: ['send'], needs: { sourceQueue: ['sqs:SendMessage'] } },
+  'lib/client/task-producer.ts › sendPrepared › SendMessage': { commands: ['send'], needs: { sourceQueue: ['sqs:SendMessage'] } },
+  // The send option dedupe (the CLI does not set it, but grantOperate includes grantSend, which allows it).
+  'lib/client/dedupe.ts › release › UpdateItem': { commands: ['send'], needs: { table: ['dynamodb:UpdateItem'] } },
+  'lib/client/dedupe.ts › once › UpdateItem': { commands: ['send'], needs: { table: ['dynamodb:UpdateItem'] } },
+  'lib/client/dedupe.ts › debounce › UpdateItem': { commands: ['send'], needs: { table: ['dynamodb:UpdateItem'] } },
   'lib/client/task-producer.ts › sendEntries › SendMessageBatch': { commands: ['send'], needs: { sourceQueue: ['sqs:SendMessage'] } },
   'lib/client/claim-check.ts › apply › PutObject': { commands: ['send'], needs: { claimObjects: ['s3:PutObject'] } },
   'lib/client/backpressure.ts › refresh › GetQueueAttributes': { commands: ['send'], needs: { sourceQueue: ['sqs:GetQueueAttributes'] } },

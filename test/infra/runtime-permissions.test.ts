@@ -49,6 +49,11 @@ const RUNTIME_CALLS: Record<string, Needs> = {
   'lib/runtime/task-store.ts › writeOne › PutItem': { table: ['dynamodb:PutItem'] },
   'lib/runtime/task-store.ts › putUnlessSucceeded › PutItem': { table: ['dynamodb:PutItem'] },
   'lib/runtime/task-store.ts › markDeadLettered › PutItem': { table: ['dynamodb:PutItem'] },
+  // Flow control: a rate-limit token, a concurrency slot taken and released, a debounced task's run taken.
+  'lib/runtime/flow/rate-limiter.ts › take › UpdateItem': { table: ['dynamodb:UpdateItem'] },
+  'lib/runtime/flow/concurrency-slots.ts › take › UpdateItem': { table: ['dynamodb:UpdateItem'] },
+  'lib/runtime/flow/concurrency-slots.ts › release › UpdateItem': { table: ['dynamodb:UpdateItem'] },
+  'lib/runtime/flow/debounce.ts › takeRun › UpdateItem': { table: ['dynamodb:UpdateItem'] },
 };
 
 /** Calls made with the consumer's role by Lambda itself, not by our code. */

@@ -4,9 +4,11 @@
  *   1. parse.ts    every record's envelope (Extended Client pointers resolved from S3 here:
  *                  their envelope, and so their idempotency key, is only in the object);
  *   2. route.ts    unknown types, notBefore not reached, a key seen earlier in the batch;
+ *   2b. ../flow/debounce.ts  debounced sends: only a key's latest version, once quiet, runs;
  *   3. acquire.ts  the idempotency check: leases (lease mode) or records (record mode), in as
  *                  few table calls as the API allows;
- *   4. run.ts      the handlers (bounded concurrency; FIFO: in order), claim fetches,
+ *   4. run.ts      the handlers (bounded concurrency; FIFO: in order), claim fetches, the
+ *                  rate and concurrency limits (../flow/gate.ts),
  *                  dead-lettering as each record settles (dead-letter.ts, receive-budget.ts);
  *   5. finish-table.ts then finish-queue.ts: one BatchWriteItem for every completion, then the
  *                  visibility changes and re-sends, and the claim objects of SUCCEEDED tasks.
@@ -30,6 +32,7 @@ import { deleteClaimObjects, finishTable } from './finish-table.ts';
 import { parse } from './parse.ts';
 import { spendLastReceive, spendNoAttemptBound } from './receive-budget.ts';
 import { route } from './route.ts';
+import { debounce } from '../flow/debounce.ts';
 import { settle } from './run.ts';
 import { isFailure, pool, totalReceives, type DeadLetterOutcome, type Work } from './work.ts';
 
@@ -115,6 +118,7 @@ export class Invocation {
     } else {
       await parse(this);
       route(this);
+      await debounce(this);
       await acquire(this);
       if (this.fifo) await this.settleInGroupOrder();
       else await pool(this.works, this.cfg.concurrency, (w) => settle(this, w));

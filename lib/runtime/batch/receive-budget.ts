@@ -32,6 +32,10 @@ export const NO_ATTEMPT_REASONS: Record<RedelayCause, DeadLetterReason | undefin
   'batch-duplicate': 'redeliveries-exhausted',
   // Waiting for its notBefore is no fault: bounded by the due time itself.
   'not-due': undefined,
+  // Flow control holds a task back on purpose (docs/FLOW-CONTROL.md): its returns count toward the
+  // bound (receives across copies), but the limiter alone never dead-letters a task.
+  'rate-limit': undefined,
+  concurrency: undefined,
 };
 
 /** True when this record would go back to the queue and SQS's redrive policy would move it on its next receive. */

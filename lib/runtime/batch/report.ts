@@ -54,6 +54,9 @@ export function report(inv: Invocation, w: Work, o: Outcome): void {
       if (o.blockedBy !== undefined) log.info('not started: an earlier record of its FIFO message group goes back first', { ...inv.fields(w), blockedBy: o.blockedBy });
       else log.warn('task not started before the invocation deadline; returned without counting an attempt', inv.fields(w));
       return;
+    case 'superseded':
+      log.info('debounced task superseded by a later send of its key: acknowledged without running', { ...inv.fields(w), latestVersion: o.by });
+      return;
     case 'recorded':
       log.info(o.superseded ? 'outcome copy acknowledged: another run had taken the task over' : 'outcome copy recorded', { ...inv.fields(w), status: o.status });
       return;

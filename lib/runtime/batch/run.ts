@@ -8,6 +8,7 @@ import { backoffSeconds } from '../backoff.ts';
 import { fetchClaim } from '../claim-check.ts';
 import type { TaskContext, TaskDefinition } from '../config.ts';
 import { stringOf } from '../task-store.ts';
+import { admit, releaseSlot } from '../flow/gate.ts';
 import { deadLetter } from './dead-letter.ts';
 import type { Invocation } from './invocation.ts';
 import { tableUnavailable } from './outcomes.ts';
@@ -57,7 +58,20 @@ async function run(inv: Invocation, w: Work): Promise<Outcome> {
       }
       if (valid === false) throw new PoisonMessageError('schema-violation', 'payload rejected by validate()');
     }
-    const result = await invoke(inv, w, def, payload);
+    const held = await admit(inv, w, payload);
+    if (held) {
+      w.ran = false;
+      return held;
+    }
+    let result: unknown;
+    try {
+      result = await invoke(inv, w, def, payload);
+    } catch (error) {
+      // A handler that timed out may still be running: its slot stays held until the invocation's lease ends.
+      if (!(error instanceof HandlerTimeout)) await releaseSlot(inv, w);
+      throw error;
+    }
+    await releaseSlot(inv, w);
     w.durationMs = performance.now() - started;
     return { kind: 'succeeded', result };
   } catch (error) {

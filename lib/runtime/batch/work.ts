@@ -9,6 +9,7 @@ import { TaskQueueError } from '../../protocol/errors.ts';
 import { truncateErrorText } from '../../protocol/attributes.ts';
 import type { IdempotencyMode, TaskDefinition } from '../config.ts';
 import type { Item } from '../task-store.ts';
+import type { HeldSlot } from '../flow/gate.ts';
 import type { ResultRef } from '../../protocol/task-record.ts';
 
 export type Outcome =
@@ -32,6 +33,8 @@ export type Outcome =
    * message group failed in this batch. No attempt counted; never dead-lettered for it.
    */
   | { readonly kind: 'notStarted'; readonly blockedBy?: string }
+  /** A debounced send a later send of its key replaced (flow/debounce.ts): acknowledged, never run. */
+  | { readonly kind: 'superseded'; readonly by: number }
   /** An outcome copy: the outcome it carries was written (or another run had taken over): acknowledged. */
   | { readonly kind: 'recorded'; readonly status: string; readonly superseded: boolean };
 
@@ -40,7 +43,7 @@ export type Outcome =
  * (maxNoAttemptReturns); the record that reaches the bound is dead-lettered with the reason
  * of its cause (NO_ATTEMPT_REASONS).
  */
-export type RedelayCause = 'table' | 'claim' | 'lease' | 'batch-duplicate' | 'not-due' | 'outcome' | 'no-table';
+export type RedelayCause = 'table' | 'claim' | 'lease' | 'batch-duplicate' | 'not-due' | 'outcome' | 'no-table' | 'rate-limit' | 'concurrency';
 
 export type DeadLetterOutcome = Extract<Outcome, { kind: 'deadLetter' }>;
 
@@ -56,6 +59,8 @@ export interface Work {
   attempts: number;
   /** Lease mode: the lease this invocation holds. */
   lease?: { readonly leaseUntil: number; readonly previous: Item | undefined };
+  /** The concurrency slot its handler holds (flow/gate.ts), until released. */
+  slot?: HeldSlot;
   /** The handler ran (an attempt was used). */
   ran: boolean;
   durationMs?: number;

@@ -72,6 +72,12 @@ export interface ChaosOptions {
   readonly takeoverGraceMs: number;
   /** The runtime's maxNoAttemptReturns. */
   readonly maxNoAttemptReturns: number;
+  /**
+   * Flow control on the chaos type (docs/FLOW-CONTROL.md): its refusals go back without an
+   * attempt and, by design, are not capped by the bound (the limiter alone never dead-letters),
+   * so a refused receive is exempt from the unboundedCycles check as a never-started one is.
+   */
+  readonly flowControl?: Pick<TaskDefinition, 'rateLimit' | 'concurrency'>;
   /** Give up waiting for the queue to drain after this long (what is left is then reported lost). */
   readonly maxRunMs: number;
   readonly rates?: ChaosRates;
@@ -89,6 +95,8 @@ export interface ChaosReport extends Omit<Observed, 'ledger'> {
   readonly maxInFlight: number;
   readonly logs: ReadonlyMap<string, number>;
   readonly rejectedSends: number;
+  /** Records the flow-control limits sent back (rate or concurrency limit reached). */
+  readonly flowRefusals: number;
   /** What happened to a task, step by step (for explaining a violation). */
   history(task: number): string[];
 }
@@ -173,6 +181,7 @@ export async function runChaos(o: ChaosOptions): Promise<ChaosReport> {
   const lineages = new Map<string, Lineage>();
   const longestPath = new Map<number, number>();
   const unboundedCycles = new Set<number>();
+  let flowRefusals = 0;
   const bound = o.maxAttempts + o.maxNoAttemptReturns;
   const failedExecutions = new Map<number, number>();
   const deaths = new Map<number, number>();
@@ -180,7 +189,9 @@ export async function runChaos(o: ChaosOptions): Promise<ChaosReport> {
     const index = typeof fields.taskId === 'string' ? indexByTaskId.get(fields.taskId) : undefined;
     if (index !== undefined) note(index, `${level} ${message}${fields.reason ? ` (${String(fields.reason)})` : ''}${fields.why ? ` (${String(fields.why)})` : ''}`);
     // A record never started is no fault of its own: its receive does not count against the bound.
-    if (/^(task )?not started/.test(message) && typeof fields.messageId === 'string') {
+    const heldBack = message.startsWith('task re-delayed') && /^(rate|concurrency) limit/.test(String(fields.why ?? ''));
+    if (heldBack) flowRefusals++;
+    if ((/^(task )?not started/.test(message) || heldBack) && typeof fields.messageId === 'string') {
       const l = lineages.get(fields.messageId);
       if (l) l.exempt++;
     }
@@ -263,6 +274,7 @@ export async function runChaos(o: ChaosOptions): Promise<ChaosReport> {
     const chaosTask = (inv: SimulatedInvocation): TaskDefinition<{ i?: number; shared?: number; filler?: string }> => ({
       maxAttempts: o.maxAttempts,
       timeoutMs: o.handlerTimeoutMs,
+      ...o.flowControl,
       validate: (p) => typeof p === 'object' && p !== null,
       async handler(_payload, ctx: TaskContext) {
         // The task's index from its key: a shared claim object's payload is the same for several tasks.
@@ -826,6 +838,7 @@ export async function runChaos(o: ChaosOptions): Promise<ChaosReport> {
       deaths,
       longestPath,
       unboundedCycles,
+      flowRefusals,
       sequence,
       copyNotRecordedBy,
       schedule,
