@@ -155,7 +155,7 @@ describe('taskq local (npm start) as a user runs it', () => {
     const commands = [...section.matchAll(/```sh\n([\s\S]*?)```/g)].flatMap((m) => m[1]!.split('\n')).filter((l) => l.startsWith('npx taskq '));
     expect(commands.length).toBeGreaterThanOrEqual(2);
     const env = { ...process.env, TASKQ_LOCAL_STATE: statePath, NO_COLOR: '1' };
-    const shell = (line: string) => execFileSync('sh', ['-c', line], { cwd: process.cwd(), env, encoding: 'utf8', timeout: 60_000 });
+    const shell = (line: string) => execFileSync('sh', ['-c', line], { cwd: process.cwd(), env, encoding: 'utf8', timeout: 120_000 });
     for (const line of commands) {
       const out = shell(line);
       if (!line.includes(' send ')) continue;
