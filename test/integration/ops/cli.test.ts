@@ -10,7 +10,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { GetQueueAttributesCommand, SendMessageCommand } from '@aws-sdk/client-sqs';
-import { PutItemCommand } from '@aws-sdk/client-dynamodb';
+import { PutItemCommand, type DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { createTestResources, emulatorEndpoints, testClients, type TestResources } from '../../support/aws.ts';
 import { writeLocalState, type LocalState } from '../../../lib/local/state.ts';
 import { DEAD_LETTER_ATTRIBUTES, MESSAGE_ATTRIBUTES, REDRIVE_ATTRIBUTES } from '../../../lib/protocol/attributes.ts';
@@ -199,22 +199,7 @@ describe('taskq CLI (child process)', () => {
     expect(pendingHuman.stdout).toBe('');
     expect(pendingHuman.stderr).toMatch(/no record of task .*not started yet .*or there is no such task/);
 
-    const now = new Date().toISOString();
-    await dynamo.send(
-      new PutItemCommand({
-        TableName: r.tableName,
-        Item: {
-          pk: { S: 'order-42' },
-          taskId: { S: sent.json.taskId },
-          type: { S: 'send_email' },
-          status: { S: 'SUCCEEDED' },
-          attempts: { N: '1' },
-          createdAt: { S: now },
-          updatedAt: { S: now },
-          expiresAt: { N: String(Math.floor(Date.now() / 1000) + 3600) },
-        },
-      }),
-    );
+    await putSucceeded(dynamo, r.tableName, 'order-42', sent.json.taskId);
     const done = await taskq(['--local', '--json', 'status', sent.json.taskId, '--idempotency-key', 'order-42'], { TASKQ_LOCAL_STATE: state });
     expect(done.json).toMatchObject({ status: 'SUCCEEDED', attempts: 1, type: 'send_email', recordFound: true });
   });
@@ -233,22 +218,7 @@ describe('taskq CLI (child process)', () => {
     expect(again.stdout).toMatch(/cancelled .*it was cancelled before/);
 
     const done = await taskq(['--local', '--json', 'send', 'send_email', '{}'], env);
-    const now = new Date().toISOString();
-    await dynamo.send(
-      new PutItemCommand({
-        TableName: r.tableName,
-        Item: {
-          pk: { S: done.json.taskId },
-          taskId: { S: done.json.taskId },
-          type: { S: 'send_email' },
-          status: { S: 'SUCCEEDED' },
-          attempts: { N: '1' },
-          createdAt: { S: now },
-          updatedAt: { S: now },
-          expiresAt: { N: String(Math.floor(Date.now() / 1000) + 3600) },
-        },
-      }),
-    );
+    await putSucceeded(dynamo, r.tableName, done.json.taskId, done.json.taskId);
     const refused = await taskq(['--local', '--json', 'cancel', done.json.taskId], env);
     expect(refused).toMatchObject({ code: 1, json: { error: { code: 'REFUSED' } } });
     expect(refused.json.error.message).toContain('already finished (SUCCEEDED)');
@@ -316,3 +286,23 @@ describe('taskq CLI (child process)', () => {
     expect(await visibleMessages(sqs, r.deadLetterQueueUrl)).toHaveLength(0);
   });
 });
+
+/** A send_email task's record as the consumer leaves it after one successful attempt. */
+async function putSucceeded(dynamo: DynamoDBClient, tableName: string, pk: string, taskId: string): Promise<void> {
+  const now = new Date().toISOString();
+  await dynamo.send(
+    new PutItemCommand({
+      TableName: tableName,
+      Item: {
+        pk: { S: pk },
+        taskId: { S: taskId },
+        type: { S: 'send_email' },
+        status: { S: 'SUCCEEDED' },
+        attempts: { N: '1' },
+        createdAt: { S: now },
+        updatedAt: { S: now },
+        expiresAt: { N: String(Math.floor(Date.now() / 1000) + 3600) },
+      },
+    }),
+  );
+}
