@@ -44,7 +44,7 @@ export function report(inv: Invocation, w: Work, o: Outcome): void {
       log.error('task dead-lettered', { ...inv.fields(w), reason: o.reason, attempts: inv.executions(w), error: o.reason === 'malformed-json' ? undefined : o.error });
       return;
     case 'redelay':
-      log.info('task re-delayed without counting an attempt', { ...inv.fields(w), why: o.why, delaySeconds: o.seconds, receives: w.priorReceives + w.receiveCount });
+      log.info('task re-delayed without counting an attempt', { ...inv.fields(w), why: o.why, delaySeconds: o.seconds, receives: w.priorReceives + w.receiveCount, ...(w.resent ? { resentAsCopy: true } : {}) });
       return;
     case 'resend':
       if (o.to) log.info('task of another lane: forwarded to its lane', { ...inv.fields(w), lane: o.to.lane, delaySeconds: Math.min(900, Math.ceil(o.seconds)) });
