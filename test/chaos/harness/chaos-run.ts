@@ -16,6 +16,7 @@ import {
   ChangeMessageVisibilityCommand,
   DeleteMessageBatchCommand,
   ReceiveMessageCommand,
+  SendMessageBatchCommand,
   SendMessageCommand,
   SQSClient,
   SetQueueAttributesCommand,
@@ -358,14 +359,24 @@ export async function runChaos(o: ChaosOptions): Promise<ChaosReport> {
     if (!(runtimeOptions.maxReceiveCount > 0)) throw new Error(`the template's consumer has no ${ENV.maxReceiveCount}`);
 
     /** The consumer's own re-sends to the source queue continue their record's lineage. */
-    const observeConsumerSqs = (inv: SimulatedInvocation, command: unknown, output: { MessageId?: string }) => {
-      if (!(command instanceof SendMessageCommand) || command.input.QueueUrl !== source.url || !output?.MessageId) return;
-      // The record it copies: same body — and, among records with the same body (duplicates in one batch), the one
-      // whose receives so far the copy says it carries.
-      const carried = Number(command.input.MessageAttributes?.[COPY_ATTRIBUTES.priorReceives]?.StringValue ?? 0);
-      const candidates = inv.records.map((r) => lineages.get(r.messageId)).filter((l, i): l is Lineage => l !== undefined && inv.records[i]!.body === command.input.MessageBody);
-      const from = candidates.find((l) => l.prior + l.receives === carried) ?? candidates[0];
-      if (from) lineages.set(output.MessageId, { task: from.task, prior: from.prior + from.receives, receives: 0, exempt: from.exempt });
+    const observeConsumerSqs = (inv: SimulatedInvocation, command: unknown, output: any) => { // eslint-disable-line @typescript-eslint/no-explicit-any
+      const copied = (message: { MessageBody?: string; MessageAttributes?: Record<string, { StringValue?: string }> }, messageId: string | undefined) => {
+        if (!messageId) return;
+        // The record it copies: same body — and, among records with the same body (duplicates in one batch), the one
+        // whose receives so far the copy says it carries.
+        const carried = Number(message.MessageAttributes?.[COPY_ATTRIBUTES.priorReceives]?.StringValue ?? 0);
+        const candidates = inv.records.map((r) => lineages.get(r.messageId)).filter((l, i): l is Lineage => l !== undefined && inv.records[i]!.body === message.MessageBody);
+        const from = candidates.find((l) => l.prior + l.receives === carried) ?? candidates[0];
+        if (from) lineages.set(messageId, { task: from.task, prior: from.prior + from.receives, receives: 0, exempt: from.exempt });
+      };
+      if (command instanceof SendMessageCommand && command.input.QueueUrl === source.url) copied(command.input, output?.MessageId);
+      // Refusals of the limits go back in batches (lib/runtime/batch/finish-queue.ts).
+      if (command instanceof SendMessageBatchCommand && command.input.QueueUrl === source.url) {
+        for (const ok of (output?.Successful ?? []) as { Id: string; MessageId?: string }[]) {
+          const entry = command.input.Entries?.find((e) => e.Id === ok.Id);
+          if (entry) copied(entry, ok.MessageId);
+        }
+      }
     };
     /** The first SQS sequence number of each task's own message (FIFO order). */
     const sequence = new Map<number, string>();
