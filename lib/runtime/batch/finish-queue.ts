@@ -87,7 +87,7 @@ export async function finishQueue(inv: Invocation): Promise<void> {
 
 /**
  * Tasks a limit refused go back as fresh copies — same body and attributes (task id,
- * idempotency key, attempts in the table), the receives so far carried, delayed by the
+ * idempotency key, attempts in the table), the receives before this one carried, delayed by the
  * limit's wait (at most 900 s; a longer wait is refused again) — and the record is
  * acknowledged: a refusal never brings a task nearer the redrive policy's maxReceiveCount.
  * A copy that could not be sent goes back by visibility instead.
@@ -97,7 +97,8 @@ async function resendRefusals(inv: Invocation, queueUrl: string, refusals: reado
   const seconds = (w: Work) => (w.outcome as Extract<Outcome, { kind: 'redelay' }>).seconds;
   const failed = await inv.deps.sqs.resendCopies(
     queueUrl,
-    refusals.map((w) => ({ record: w.record, copy: { delaySeconds: seconds(w), priorReceives: totalReceives(w), fifo: false } })),
+    // The refusal's own receive is not carried: the limiter alone never brings a task nearer the bound on returns without an attempt.
+    refusals.map((w) => ({ record: w.record, copy: { delaySeconds: seconds(w), priorReceives: totalReceives(w) - 1, fifo: false } })),
   );
   for (const w of refusals) {
     if (failed.has(w.record)) visibility.push({ receiptHandle: w.record.receiptHandle, seconds: seconds(w) });
