@@ -14,7 +14,7 @@ export const FIFO_TASKS = Number(process.env.TASKQ_CHAOS_FIFO_TASKS ?? Math.min(
 const SEED = Number(process.env.TASKQ_CHAOS_SEED ?? 20261128);
 const FULL = TASKS >= 2000;
 /** Tight enough to refuse tasks during the burst, loose enough not to stretch the run much (it has a time budget). */
-const FLOW_CONTROL = { rateLimit: { perSecond: 150, burst: 30 } } as const;
+const FLOW_CONTROL = { rateLimit: { perSecond: 40, burst: 10 } } as const;
 
 export function chaosTest(variant: { fifo: boolean; tasks: number }): void {
   const label = variant.fifo ? 'chaos-fifo' : 'chaos';
