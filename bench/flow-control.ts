@@ -283,9 +283,10 @@ const loadBefore = loadavg();
 const e = await startEmulatorHost();
 try {
   const admin = makeClients(e, undefined);
-  if (process.env.TASKQ_BENCH_FAIRNESS_ONLY === '1') {
-    // Development aid: the fairness section alone, printed (nothing written).
-    const rows = [await fairnessRun(admin, e, 'flood'), await fairnessRun(admin, e, 'flood-tenants'), await fairnessRun(admin, e, 'idle')];
+  // Development aid: one section alone, printed (nothing written).
+  const only = process.env.TASKQ_BENCH_FLOW_ONLY;
+  if (only === 'fairness' || only === 'rate') {
+    const rows = only === 'rate' ? [await rateRun(admin, e, true)] : [await fairnessRun(admin, e, 'flood'), await fairnessRun(admin, e, 'flood-tenants'), await fairnessRun(admin, e, 'idle')];
     log(JSON.stringify(rows, null, 2));
     process.exit(0);
   }
