@@ -2,7 +2,8 @@
  * `npm run bench:flow` — the flow-control figures (docs/FLOW-CONTROL.md), on the local
  * emulators: the same workload drained by four concurrent consumers, side by side, with and
  * without a rate limit (accuracy over a minute, write units and receives per task) and with
- * and without a concurrency limit (peak overlap, write units per task).
+ * and without a concurrency limit (peak overlap, write units per task), and a quiet tenant's
+ * latency beside a flooding one, without and with tenant ids (fair queues).
  * Writes bench/FLOW-CONTROL.md and bench/flow-control.json (with --quick: smaller, to stdout only).
  */
 process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED = 'true';
@@ -25,6 +26,11 @@ const RATE = 10;
 const RATE_TASKS = quick ? 100 : RATE * 60 + 1; // a minute at the limit
 const CONCURRENCY_TASKS = quick ? 40 : 120;
 const CONCURRENCY_MAX = 3;
+/** Fairness: the flooding tenant's backlog, the quiet tenant's tasks and their spacing, each task's work. */
+const FAIR_FLOOD = quick ? 1000 : 3000;
+const FAIR_QUIET_TASKS = quick ? 30 : 100;
+const FAIR_QUIET_EVERY_MS = 100;
+const FAIR_WORK_MS = 200;
 
 interface Counters {
   receives: number;
@@ -201,15 +207,99 @@ async function concurrencyRun(admin: Clients, e: Parameters<typeof makeClients>[
   };
 }
 
+interface FairnessRow {
+  readonly label: string;
+  /** Tasks of the flooding tenant sent at the start. */
+  readonly flood: number;
+  readonly quietTasks: number;
+  /** The quiet tenant's latency, send → its task finished, ms. */
+  readonly quietP50Ms: number;
+  readonly quietP99Ms: number;
+}
+
+function percentile(values: number[], p: number): number {
+  const s = [...values].sort((a, b) => a - b);
+  return s[Math.min(s.length - 1, Math.ceil((p / 100) * s.length) - 1)]!;
+}
+
+/**
+ * One tenant floods the queue while a quiet tenant sends a task every QUIET_EVERY_MS; the quiet
+ * tenant's latency is measured to its task's end. `idle`: the quiet tenant alone. The flood runs
+ * with tenant ids (MessageGroupId: the local fair-queue emulation, lib/local/fair-queues.ts) or without.
+ */
+async function fairnessRun(admin: Clients, e: Parameters<typeof makeClients>[0], mode: 'idle' | 'flood' | 'flood-tenants'): Promise<FairnessRow> {
+  const r = await createResources(admin, `flow-fair-${mode}`, { visibilityTimeoutSeconds: 60, maxReceiveCount: 1000 });
+  const clients = makeClients(e, undefined);
+  const counters: Counters = { receives: 0, received: 0, flowWrites: 0 };
+  const latencies: number[] = [];
+  const tasks: TaskDefinitions = {
+    render: {
+      idempotency: 'lease',
+      handler: async (p: { sentAt?: number }) => {
+        // Work that varies, as real tasks' does (it also keeps the consumers from receiving in lockstep).
+        await new Promise((resolve) => setTimeout(resolve, FAIR_WORK_MS * (0.5 + Math.random())));
+        if (p.sentAt !== undefined) latencies.push(Date.now() - p.sentAt);
+      },
+    },
+  };
+  const tenants = mode === 'flood-tenants';
+  const send = (entries: { payload: unknown; group: string }[]) =>
+    clients.sqs.send(
+      new SendMessageBatchCommand({
+        QueueUrl: r.queueUrl,
+        Entries: entries.map((x, k) => ({
+          Id: String(k),
+          MessageBody: encodeEnvelope({ v: 1, id: newTaskId(), type: 'render', payload: x.payload, createdAt: new Date().toISOString() }),
+          MessageAttributes: { [MESSAGE_ATTRIBUTES.taskType]: { DataType: 'String', StringValue: 'render' } },
+          ...(tenants ? { MessageGroupId: x.group } : {}),
+        })),
+      }),
+    );
+  const flood = mode === 'idle' ? 0 : FAIR_FLOOD;
+  const floodSent = (async () => {
+    for (let i = 0; i < flood; i += 10) await send(Array.from({ length: Math.min(10, flood - i) }, () => ({ payload: {}, group: 'noisy-tenant' })));
+  })();
+  const quietSent = (async () => {
+    // Let the flood build a backlog first (it is sent in well under this time).
+    if (flood > 0) await floodSent;
+    for (let i = 0; i < FAIR_QUIET_TASKS; i++) {
+      await send([{ payload: { sentAt: Date.now() }, group: 'quiet-tenant' }]);
+      await new Promise((resolve) => setTimeout(resolve, FAIR_QUIET_EVERY_MS));
+    }
+  })();
+  await drain(clients, r, tasks, counters, () => latencies.length >= FAIR_QUIET_TASKS);
+  await Promise.all([floodSent, quietSent]);
+  return {
+    label: mode === 'idle' ? 'quiet tenant alone (idle)' : mode === 'flood' ? 'flood, no tenant ids' : 'flood, tenant ids (fair queue)',
+    flood,
+    quietTasks: latencies.length,
+    quietP50Ms: percentile(latencies, 50),
+    quietP99Ms: percentile(latencies, 99),
+  };
+}
+
 const started = Date.now();
 const loadBefore = loadavg();
 const e = await startEmulatorHost();
 try {
   const admin = makeClients(e, undefined);
+  // Development aid: one section alone, printed (nothing written).
+  const only = process.env.TASKQ_BENCH_FLOW_ONLY;
+  if (only === 'fairness' || only === 'rate') {
+    const rows = only === 'rate' ? [await rateRun(admin, e, true)] : [await fairnessRun(admin, e, 'flood'), await fairnessRun(admin, e, 'flood-tenants'), await fairnessRun(admin, e, 'idle')];
+    log(JSON.stringify(rows, null, 2));
+    process.exit(0);
+  }
   log('rate limit: same workload without and with the limit');
   const rate = [await rateRun(admin, e, false), await rateRun(admin, e, true)];
   log('concurrency limit: same workload without and with the limit');
   const concurrency = [await concurrencyRun(admin, e, false), await concurrencyRun(admin, e, true)];
+  log('fairness: a quiet tenant alone, then beside a flood without and with tenant ids');
+  // The idle run last: warm by then, its p99 (the anchor) is not inflated by a cold start.
+  const [flooded, fair, idle] = [await fairnessRun(admin, e, 'flood'), await fairnessRun(admin, e, 'flood-tenants'), await fairnessRun(admin, e, 'idle')];
+  const fairness = [idle, flooded, fair];
+  const idleP99 = fairness[0]!.quietP99Ms;
+  const fairnessRatios = { withoutTenantIds: Math.round((fairness[1]!.quietP99Ms / idleP99) * 100) / 100, withTenantIds: Math.round((fairness[2]!.quietP99Ms / idleP99) * 100) / 100 };
   const limitedRate = rate[1]!;
   const accuracy = limitedRate.achievedPerSecond / RATE;
   const results = {
@@ -224,6 +314,9 @@ try {
     rateAccuracy: Math.round(accuracy * 1000) / 1000,
     rateWithin10Percent: Math.abs(1 - accuracy) <= 0.1,
     concurrency,
+    fairness,
+    fairnessRatios,
+    fairWithin2x: fairnessRatios.withTenantIds <= 2,
     seconds: Math.round((Date.now() - started) / 1000),
   };
   const md = [
@@ -245,6 +338,16 @@ try {
     '| run | tasks | peak handlers at once | seconds | flow writes per task | receives per task |',
     '|---|---|---|---|---|---|',
     ...concurrency.map((x) => `| ${x.label} | ${x.tasks} | ${x.peakOverlap} | ${x.seconds} | ${x.flowWritesPerTask} | ${x.receivesPerTask} |`),
+    '',
+    '## Fairness: a quiet tenant beside a flooding one',
+    '',
+    `One tenant sends ${FAIR_FLOOD} tasks at once; then a quiet tenant sends ${FAIR_QUIET_TASKS}, one every ${FAIR_QUIET_EVERY_MS} ms (each task works ${FAIR_WORK_MS / 2}–${(FAIR_WORK_MS * 3) / 2} ms, uniformly). Latency: from the quiet task's send to its end. With tenant ids the messages carry a MessageGroupId, and local mode serves them as an SQS fair queue would (lib/local/fair-queues.ts; docs/FLOW-CONTROL.md says what is reproduced).`,
+    '',
+    '| run | flood | quiet tasks | quiet p50, ms | quiet p99, ms | p99 / idle p99 |',
+    '|---|---|---|---|---|---|',
+    ...fairness.map((x) => `| ${x.label} | ${x.flood} | ${x.quietTasks} | ${x.quietP50Ms} | ${x.quietP99Ms} | ${Math.round((x.quietP99Ms / idleP99) * 100) / 100}× |`),
+    '',
+    `The quiet tenant's p99 beside the flood: **${fairnessRatios.withTenantIds}×** its idle value with tenant ids (${results.fairWithin2x ? 'within' : 'not within'} 2×), **${fairnessRatios.withoutTenantIds}×** without.`,
     '',
   ].join('\n');
   if (quick) process.stdout.write(md + '\n');

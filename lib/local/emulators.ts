@@ -11,6 +11,7 @@ import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { DynamoDBClient, ListTablesCommand } from '@aws-sdk/client-dynamodb';
 import { enforceSqsLimits } from './sqs-limits.ts';
+import { installFairQueues, noteGroupsOfSends } from './fair-queues.ts';
 
 export type DynamoEngine = 'dynamodb-local' | 'dynalite';
 
@@ -118,18 +119,22 @@ interface FauxqsHandle {
 async function startFauxqsServer(port: number, region: string): Promise<FauxqsHandle> {
   const base = pathToFileURL(join(fauxqsDirectory(), 'dist', 'app.js'));
   const load = (path: string) => import(new URL(path, base).href) as Promise<Record<string, new () => Record<string, unknown>>>;
-  const [{ buildApp }, { SqsStore }, { SnsStore }, { S3Store }] = await Promise.all([
+  const [{ buildApp }, sqsStoreModule, { SnsStore }, { S3Store }] = await Promise.all([
     import('fauxqs'),
     load('./sqs/sqsStore.js'),
     load('./sns/snsStore.js'),
     load('./s3/s3Store.js'),
   ]);
+  // SQS fair queues on standard queues (fair-queues.ts): message groups kept, quiet tenants served first.
+  installFairQueues(sqsStoreModule.SqsQueue as unknown as Parameters<typeof installFairQueues>[0]);
+  const { SqsStore } = sqsStoreModule;
   const sqsStore = new SqsStore!() as Record<string, unknown> & { inspectQueue: FauxqsHandle['inspectQueue'] };
   sqsStore.host = '';
   const stores = { sqsStore, snsStore: new SnsStore!(), s3Store: new S3Store!() } as unknown as NonNullable<Parameters<typeof buildApp>[0]>['stores'];
   const app = buildApp({ logger: false, defaultRegion: region, ...(stores ? { stores } : {}) });
   // Limits AWS enforces and fauxqs does not (the 12-hour total visibility, per-message delays).
   enforceSqsLimits(app as unknown as Parameters<typeof enforceSqsLimits>[0]);
+  noteGroupsOfSends(app as unknown as Parameters<typeof noteGroupsOfSends>[0]);
   await app.listen({ port, host: '127.0.0.1' });
   const address = app.server.address();
   return {

@@ -20,6 +20,14 @@ export const TASK_METRICS = {
    * query with no dimension finds only what was published with the empty set.
    */
   dimensionSets: [[], [TASK_TYPE]],
+  /**
+   * The dimension naming a fair-queue tenant (the message group id on a standard queue), on the
+   * per-tenant documents the consumer writes only when asked (`metricsTenantDimension`: each
+   * tenant is a custom metric series, and CloudWatch bills each one).
+   */
+  tenantDimension: 'Tenant',
+  /** The per-tenant documents' only dimension set. */
+  tenantDimensionSets: [[TASK_TYPE, 'Tenant']],
   /** Metric names, with the unit each is published in. */
   names: {
     /** Tasks whose handler succeeded. */

@@ -200,6 +200,13 @@ export interface RuntimeOptions {
   metrics?: MetricsSink;
   /** @default env TASKQ_METRICS_NAMESPACE, else 'TaskQueue' */
   metricsNamespace?: string;
+  /**
+   * Also publish TasksProcessed, TasksFailed and EndToEndLatency per tenant (dimensions
+   * TaskType + Tenant; the tenant is the message group id a standard queue's message carries,
+   * `send(…, { tenantId })`). Opt-in: every tenant is a custom metric series CloudWatch bills.
+   * @default false
+   */
+  metricsTenantDimension?: boolean;
   /** Service name in logs. @default env POWERTOOLS_SERVICE_NAME, else AWS_LAMBDA_FUNCTION_NAME, else 'taskq-consumer' */
   serviceName?: string;
 }
@@ -227,6 +234,7 @@ export interface ResolvedConfig {
   readonly deleteClaimsAfterSuccess: boolean;
   readonly cancelCheckIntervalMs: number;
   readonly metricsNamespace: string;
+  readonly metricsTenantDimension: boolean;
   readonly serviceName: string;
   /** With lanes: this consumer's lane and the stack's routing table (lane-routing.ts). */
   readonly lanes: LaneRouting | undefined;
@@ -286,6 +294,7 @@ export function resolveConfig(options: RuntimeOptions, env: NodeJS.ProcessEnv = 
     deleteClaimsAfterSuccess: options.deleteClaimsAfterSuccess ?? true,
     cancelCheckIntervalMs: cancelInterval(options.cancelCheckIntervalMs),
     metricsNamespace: options.metricsNamespace ?? (env[ENV.metricsNamespace] || DEFAULTS.metricsNamespace),
+    metricsTenantDimension: options.metricsTenantDimension === true,
     serviceName: options.serviceName ?? (env.POWERTOOLS_SERVICE_NAME || env.AWS_LAMBDA_FUNCTION_NAME || 'taskq-consumer'),
     lanes: laneRoutingFromEnv(env),
   };

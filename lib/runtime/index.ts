@@ -4,7 +4,7 @@ export { defineTasks, describeIssues, type SqsTaskHandler, type TaskPayloads } f
 export { RUNTIME_DEFAULTS, resolveConfig, queueUrlFromArn, type Clock, type IdempotencyMode, type RuntimeOptions, type TaskContext, type TaskDefinition, type TaskDefinitions } from './config.ts';
 export { DEFAULT_BACKOFF, backoffSeconds, type BackoffOptions, type Jitter } from './backoff.ts';
 export { BatchProcessor } from './processor.ts';
-export { EmfMetricsSink, JsonLogger, METRIC_NAMES, TASK_TYPE_DIMENSION, UNKNOWN_TASK_TYPE, type MetricsSink, type RuntimeLogger, type TaskTypeMetrics } from './telemetry.ts';
+export { EmfMetricsSink, JsonLogger, METRIC_NAMES, TASK_TYPE_DIMENSION, UNKNOWN_TASK_TYPE, type MetricsSink, type RuntimeLogger, type TaskTypeMetrics, type TenantMetrics } from './telemetry.ts';
 export { assertClaimAllowed } from './claim-check.ts';
 export type { RateLimitOptions, ConcurrencyOptions, FlowKey, FlowKeyContext } from '../protocol/flow-control.ts';
 export { PermanentError, PoisonMessageError, RetryableError, TaskCancelledError } from '../protocol/errors.ts';

@@ -64,7 +64,8 @@ export class BatchProcessor {
       return { batchItemFailures: [...ids].map((itemIdentifier) => ({ itemIdentifier })) };
     } finally {
       try {
-        this.deps.metrics.flush(this.deps.config.metricsNamespace, metrics.byTaskType, this.deps.clock.now());
+        if (metrics.byTenant.size > 0) this.deps.metrics.flush(this.deps.config.metricsNamespace, metrics.byTaskType, this.deps.clock.now(), metrics.byTenant);
+        else this.deps.metrics.flush(this.deps.config.metricsNamespace, metrics.byTaskType, this.deps.clock.now());
       } catch (error) {
         this.deps.logger.warn('metrics flush failed', { error: errorText(error) });
       }

@@ -4,10 +4,10 @@
  * dead-lettering with the reason. The SQS SDK is loaded on first use.
  */
 import type { SQSRecord } from 'aws-lambda';
-import type { MessageAttributeValue } from '@aws-sdk/client-sqs';
+import type { MessageAttributeValue, SendMessageRequest } from '@aws-sdk/client-sqs';
 import { COPY_ATTRIBUTES, DEAD_LETTER_ATTRIBUTES, MESSAGE_ATTRIBUTES, REDRIVE_ATTRIBUTES, truncateErrorText } from '../protocol/attributes.ts';
 import type { DeadLetterReason } from '../protocol/errors.ts';
-import { SQS_MAX_DELAY_SECONDS, SQS_MAX_MESSAGE_ATTRIBUTES } from '../protocol/limits.ts';
+import { SQS_MAX_DELAY_SECONDS, SQS_MAX_MESSAGE_ATTRIBUTES, SQS_MAX_MESSAGE_BYTES } from '../protocol/limits.ts';
 import type { AwsClients } from './aws-clients.ts';
 
 export interface DeadLetterDetails {
@@ -116,22 +116,83 @@ export class SqsActions {
    */
   async resendCopy(queueUrl: string, record: SQSRecord, copy: CopyOptions): Promise<void> {
     const { client, sdk } = await this.clients.sqs();
-    const attributes = Object.fromEntries(Object.entries(originalAttributes(record)).filter(([name]) => !NOT_CARRIED_TO_COPY.has(name)));
-    if (copy.priorReceives > 0) attributes[COPY_ATTRIBUTES.priorReceives] = { DataType: 'Number', StringValue: String(copy.priorReceives) };
-    if (copy.outcome !== undefined) attributes[COPY_ATTRIBUTES.outcome] = { DataType: 'String', StringValue: copy.outcome };
-    await client.send(
-      new sdk.SendMessageCommand({
-        QueueUrl: queueUrl,
-        MessageBody: record.body,
-        MessageAttributes: attributes,
-        ...(copy.fifo
-          ? copy.outcome !== undefined
-            ? { MessageGroupId: `taskq-outcome-${record.messageId}`, MessageDeduplicationId: `${record.messageId}:outcome` }
-            : { MessageGroupId: record.attributes.MessageGroupId ?? 'taskq', MessageDeduplicationId: `${record.messageId}:copy` }
-          : { DelaySeconds: Math.max(0, Math.min(SQS_MAX_DELAY_SECONDS, Math.ceil(copy.delaySeconds))) }),
-      }),
-    );
+    await client.send(new sdk.SendMessageCommand({ QueueUrl: queueUrl, ...copyMessage(record, copy) }));
   }
+
+  /**
+   * Re-sends fresh copies of many records, with SendMessageBatch: ten (and at most one
+   * message's worth of bytes) per call. Returns the records whose copy was not sent.
+   */
+  async resendCopies(queueUrl: string, copies: readonly { readonly record: SQSRecord; readonly copy: CopyOptions }[]): Promise<Set<SQSRecord>> {
+    const failed = new Set<SQSRecord>();
+    if (copies.length === 0) return failed;
+    const { client, sdk } = await this.clients.sqs();
+    const calls: Promise<void>[] = [];
+    for (const chunk of batchesOf(copies.map((c) => ({ record: c.record, message: copyMessage(c.record, c.copy) })))) {
+      calls.push(
+        client.send(new sdk.SendMessageBatchCommand({ QueueUrl: queueUrl, Entries: chunk.map((c, k) => ({ Id: String(k), ...c.message })) })).then(
+          (response) => {
+            for (const f of response.Failed ?? []) failed.add(chunk[Number(f.Id)]!.record);
+          },
+          () => {
+            for (const c of chunk) failed.add(c.record);
+          },
+        ),
+      );
+    }
+    await Promise.all(calls);
+    return failed;
+  }
+}
+
+type CopyMessage = Omit<SendMessageRequest, 'QueueUrl'> & { MessageBody: string };
+
+/**
+ * A fresh copy of the record: the same body and attributes, the receives so far and, for an
+ * outcome copy, the outcome. On a standard queue it keeps the record's message group (a fair
+ * queue's tenant) and takes the delay.
+ */
+function copyMessage(record: SQSRecord, copy: CopyOptions): CopyMessage {
+  const attributes = Object.fromEntries(Object.entries(originalAttributes(record)).filter(([name]) => !NOT_CARRIED_TO_COPY.has(name)));
+  if (copy.priorReceives > 0) attributes[COPY_ATTRIBUTES.priorReceives] = { DataType: 'Number', StringValue: String(copy.priorReceives) };
+  if (copy.outcome !== undefined) attributes[COPY_ATTRIBUTES.outcome] = { DataType: 'String', StringValue: copy.outcome };
+  const group = record.attributes?.MessageGroupId;
+  return {
+    MessageBody: record.body,
+    MessageAttributes: attributes,
+    ...(copy.fifo
+      ? copy.outcome !== undefined
+        ? { MessageGroupId: `taskq-outcome-${record.messageId}`, MessageDeduplicationId: `${record.messageId}:outcome` }
+        : { MessageGroupId: group ?? 'taskq', MessageDeduplicationId: `${record.messageId}:copy` }
+      : { DelaySeconds: Math.max(0, Math.min(SQS_MAX_DELAY_SECONDS, Math.ceil(copy.delaySeconds))), ...(group !== undefined ? { MessageGroupId: group } : {}) }),
+  };
+}
+
+/** Groups of at most ten messages whose bodies and attributes together stay within one message's size (SQS's batch limit). */
+function batchesOf<T extends { message: CopyMessage }>(items: readonly T[]): T[][] {
+  const out: T[][] = [];
+  let current: T[] = [];
+  let bytes = 0;
+  for (const item of items) {
+    const size = messageBytes(item.message);
+    if (current.length > 0 && (current.length === 10 || bytes + size > SQS_MAX_MESSAGE_BYTES)) {
+      out.push(current);
+      current = [];
+      bytes = 0;
+    }
+    current.push(item);
+    bytes += size;
+  }
+  if (current.length > 0) out.push(current);
+  return out;
+}
+
+function messageBytes(m: CopyMessage): number {
+  let n = Buffer.byteLength(m.MessageBody);
+  for (const [name, a] of Object.entries(m.MessageAttributes ?? {})) {
+    n += Buffer.byteLength(name) + Buffer.byteLength(a.DataType ?? '') + (a.StringValue !== undefined ? Buffer.byteLength(a.StringValue) : (a.BinaryValue?.byteLength ?? 0));
+  }
+  return n;
 }
 
 export interface CopyOptions {

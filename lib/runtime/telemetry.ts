@@ -83,9 +83,18 @@ export interface TaskTypeMetrics {
   unfinishedTaskAge: number[];
 }
 
+/** One tenant's numbers of one task type in one invocation (RuntimeOptions.metricsTenantDimension). */
+export interface TenantMetrics {
+  processed: number;
+  failed: number;
+  /** Milliseconds from createdAt to completion, one value per succeeded task. */
+  endToEndLatency: number[];
+}
+
 /** Receives the invocation's metrics once, at its end. */
 export interface MetricsSink {
-  flush(namespace: string, byTaskType: ReadonlyMap<string, TaskTypeMetrics>, timestamp: number): void;
+  /** `byTenant` (task type → tenant → numbers) is given only when the tenant dimension is on and a record had a tenant. */
+  flush(namespace: string, byTaskType: ReadonlyMap<string, TaskTypeMetrics>, timestamp: number, byTenant?: ReadonlyMap<string, ReadonlyMap<string, TenantMetrics>>): void;
 }
 
 /** The metric names (lib/protocol/metrics.ts: the contract with the construct's helpers). */
@@ -108,7 +117,40 @@ const DISTRIBUTIONS = ['handlerDuration', 'endToEndLatency', 'unfinishedTaskAge'
  */
 export class EmfMetricsSink implements MetricsSink {
   constructor(private readonly write: LineWriter = stdoutWriter) {}
-  flush(namespace: string, byTaskType: ReadonlyMap<string, TaskTypeMetrics>, timestamp: number): void {
+  flush(namespace: string, byTaskType: ReadonlyMap<string, TaskTypeMetrics>, timestamp: number, byTenant?: ReadonlyMap<string, ReadonlyMap<string, TenantMetrics>>): void {
+    this.flushTypes(namespace, byTaskType, timestamp);
+    for (const [taskType, tenants] of byTenant ?? []) {
+      for (const [tenant, m] of tenants) this.flushTenant(namespace, taskType, tenant, m, timestamp);
+    }
+  }
+
+  /** One document per tenant (more when it has over 100 latencies), under [TaskType, Tenant] only. */
+  private flushTenant(namespace: string, taskType: string, tenant: string, m: TenantMetrics, timestamp: number): void {
+    const chunks = Math.max(1, Math.ceil(m.endToEndLatency.length / EMF_MAX_VALUES));
+    for (let chunk = 0; chunk < chunks; chunk++) {
+      const definitions: { Name: string; Unit: string }[] = [];
+      const doc: Record<string, unknown> = {};
+      const put = (key: 'tasksProcessed' | 'tasksFailed' | 'endToEndLatency', value: number | number[]) => {
+        definitions.push({ Name: TASK_METRICS.names[key], Unit: TASK_METRICS.units[key] });
+        doc[TASK_METRICS.names[key]] = Array.isArray(value) && value.length === 1 ? value[0] : value;
+      };
+      if (chunk === 0 && m.processed > 0) put('tasksProcessed', m.processed);
+      if (chunk === 0 && m.failed > 0) put('tasksFailed', m.failed);
+      const slice = m.endToEndLatency.slice(chunk * EMF_MAX_VALUES, (chunk + 1) * EMF_MAX_VALUES);
+      if (slice.length > 0) put('endToEndLatency', slice);
+      if (definitions.length === 0) continue;
+      this.write(
+        JSON.stringify({
+          _aws: { Timestamp: timestamp, CloudWatchMetrics: [{ Namespace: namespace, Dimensions: TASK_METRICS.tenantDimensionSets, Metrics: definitions }] },
+          [TASK_TYPE_DIMENSION]: taskType,
+          [TASK_METRICS.tenantDimension]: tenant,
+          ...doc,
+        }),
+      );
+    }
+  }
+
+  private flushTypes(namespace: string, byTaskType: ReadonlyMap<string, TaskTypeMetrics>, timestamp: number): void {
     for (const [taskType, m] of byTaskType) {
       const counts: Record<(typeof COUNTS)[number], number> = {
         tasksProcessed: m.processed,
@@ -157,9 +199,17 @@ export class EmfMetricsSink implements MetricsSink {
   }
 }
 
-/** Collects one invocation's metrics, per task type. */
+/** Collects one invocation's metrics, per task type (and per tenant, when asked). */
 export class MetricsCollector {
   readonly byTaskType = new Map<string, TaskTypeMetrics>();
+  readonly byTenant = new Map<string, Map<string, TenantMetrics>>();
+  ofTenant(taskType: string, tenant: string): TenantMetrics {
+    let tenants = this.byTenant.get(taskType);
+    if (!tenants) this.byTenant.set(taskType, (tenants = new Map()));
+    let m = tenants.get(tenant);
+    if (!m) tenants.set(tenant, (m = { processed: 0, failed: 0, endToEndLatency: [] }));
+    return m;
+  }
   of(taskType: string): TaskTypeMetrics {
     let m = this.byTaskType.get(taskType);
     if (!m) {

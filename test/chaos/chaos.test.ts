@@ -5,7 +5,8 @@
  * group, the DLQ alarm honest. Two variants: a standard queue and a FIFO queue with several
  * message groups.
  *
- *   npm test                 short run (TASKQ_CHAOS_TASKS unset: 300 tasks; FIFO 100)
+ *   npm test                 short run (TASKQ_CHAOS_TASKS unset: 300 tasks; FIFO 100); the standard
+ *                            variant under a rate limit with debounced sends (TASKQ_CHAOS_FLOW=0: without)
  *   npm run test:chaos       full run (10,000 tasks; FIFO 600 — fauxqs serves one message per
  *                            group per receive, so a FIFO run's throughput is bound to its groups),
  *                            and the model-based test's long run (test/model)

@@ -33,6 +33,8 @@ const RUNTIME_CALLS: Record<string, Needs> = {
   // A fresh copy to the source queue: long notBefore hops, records on their last receive,
   // outcome copies carrying a result whose table write was refused.
   'lib/runtime/sqs-actions.ts › resendCopy › SendMessage': { sourceQueue: ['sqs:SendMessage'] },
+  // Tasks a rate or concurrency limit refused: fresh copies, ten per call (docs/FLOW-CONTROL.md).
+  'lib/runtime/sqs-actions.ts › resendCopies › SendMessageBatch': { sourceQueue: ['sqs:SendMessage'] },
   'lib/runtime/claim-check.ts › fetchClaim › GetObject': { claimObjects: ['s3:GetObject'] },
   'lib/runtime/claim-check.ts › deleteClaims › DeleteObjects': { claimObjects: ['s3:DeleteObject'] },
   // A result too large for the task record.

@@ -42,6 +42,8 @@ import { isFailure, pool, totalReceives, type DeadLetterOutcome, type Work } fro
  * invokes are retried within the visibility timeout).
  */
 const UNKNOWN_RECEIVE_TO_INVOKE_SECONDS = 900;
+/** The longest an invocation waits at its end for timed-out handlers to stop and free their slots. */
+const LATE_RELEASE_WAIT_MS = 1000;
 /** Kept off the 12-hour visibility limit for clock differences and request time. */
 const VISIBILITY_LIMIT_MARGIN_SECONDS = 60;
 
@@ -54,6 +56,8 @@ export class Invocation {
   readonly startedAt: number;
   /** The owner token of every lease this invocation takes (task-store.ts AcquireRequest.owner). */
   readonly owner = randomUUID();
+  /** Concurrency slots of handlers that timed out, released once those stop (run.ts); awaited briefly at the end. */
+  readonly lateReleases: Promise<void>[] = [];
   /** Watches running tasks' records for a cancel (undefined without a task table). */
   readonly cancelWatch: CancelWatch | undefined;
 
@@ -134,9 +138,23 @@ export class Invocation {
     await storeLargeResults(this);
     const [claimsToDelete, cancelledClaims] = await Promise.all([finishTable(this), verifiedCancelledClaims(this)]);
     await Promise.all([finishQueue(this), deleteClaimObjects(this, [...claimsToDelete, ...cancelledClaims])]);
+    await this.awaitLateReleases();
     const failed = new Set<string>();
     for (const w of this.works) if (isFailure(w)) failed.add(w.record.messageId);
     return failed;
+  }
+
+  /**
+   * Gives handlers that timed out and have stopped since (ctx.signal aborted) a moment to free
+   * their concurrency slots before the invocation returns — after it, Lambda freezes the
+   * sandbox. One that has not stopped by then frees it when it does, or at its lease's end.
+   */
+  private async awaitLateReleases(): Promise<void> {
+    if (this.lateReleases.length === 0) return;
+    let timer: NodeJS.Timeout | undefined;
+    const wait = Math.max(0, Math.min(LATE_RELEASE_WAIT_MS, this.context.getRemainingTimeInMillis() - this.cfg.deadlineMarginMs / 2));
+    await Promise.race([Promise.all(this.lateReleases), new Promise<void>((resolve) => (timer = setTimeout(resolve, wait)))]);
+    clearTimeout(timer);
   }
 
   /**

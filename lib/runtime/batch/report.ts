@@ -6,6 +6,9 @@ import type { Outcome, Work } from './work.ts';
 export function report(inv: Invocation, w: Work, o: Outcome): void {
   const type = w.def ? w.envelope!.type : UNKNOWN_TASK_TYPE;
   const m = inv.metrics.of(type);
+  // A fair-queue tenant: the message group of a standard queue's message (FIFO groups are no tenants).
+  const tenant = inv.cfg.metricsTenantDimension && !inv.fifo && w.def ? w.record.attributes?.MessageGroupId : undefined;
+  const t = tenant ? inv.metrics.ofTenant(type, tenant) : undefined;
   const log = inv.log;
   if (w.ran && w.durationMs !== undefined) m.handlerDuration.push(Math.round(w.durationMs * 1000) / 1000);
   const age = unfinishedAge(inv, w, o);
@@ -13,8 +16,12 @@ export function report(inv: Invocation, w: Work, o: Outcome): void {
   switch (o.kind) {
     case 'succeeded': {
       m.processed++;
+      if (t) t.processed++;
       const created = Date.parse(w.envelope!.createdAt);
-      if (!Number.isNaN(created)) m.endToEndLatency.push(Math.max(0, inv.deps.clock.now() - created));
+      if (!Number.isNaN(created)) {
+        m.endToEndLatency.push(Math.max(0, inv.deps.clock.now() - created));
+        t?.endToEndLatency.push(Math.max(0, inv.deps.clock.now() - created));
+      }
       log.info('task succeeded', { ...inv.fields(w), durationMs: w.durationMs });
       return;
     }
@@ -34,17 +41,21 @@ export function report(inv: Invocation, w: Work, o: Outcome): void {
       return;
     case 'retry':
       m.failed++;
+      if (t) t.failed++;
       m.retried++;
       log.warn('task failed; retry scheduled', { ...inv.fields(w), error: o.error, retryInSeconds: o.seconds });
       return;
     case 'deadLetter':
-      if (w.ran) m.failed++;
+      if (w.ran) {
+        m.failed++;
+        if (t) t.failed++;
+      }
       if (w.dlqFailed) return;
       m.deadLettered++;
       log.error('task dead-lettered', { ...inv.fields(w), reason: o.reason, attempts: inv.executions(w), error: o.reason === 'malformed-json' ? undefined : o.error });
       return;
     case 'redelay':
-      log.info('task re-delayed without counting an attempt', { ...inv.fields(w), why: o.why, delaySeconds: o.seconds, receives: w.priorReceives + w.receiveCount });
+      log.info('task re-delayed without counting an attempt', { ...inv.fields(w), why: o.why, delaySeconds: o.seconds, receives: w.priorReceives + w.receiveCount, ...(w.resent ? { resentAsCopy: true } : {}) });
       return;
     case 'resend':
       if (o.to) log.info('task of another lane: forwarded to its lane', { ...inv.fields(w), lane: o.to.lane, delaySeconds: Math.min(900, Math.ceil(o.seconds)) });

@@ -17,6 +17,13 @@ import { errorText, type Outcome, type Work } from './work.ts';
 
 class HandlerTimeout extends Error {
   override readonly name = 'HandlerTimeout';
+  constructor(
+    message: string,
+    /** Settles when the handler that overran has stopped (resolved or thrown). */
+    readonly stopped: Promise<void>,
+  ) {
+    super(message);
+  }
 }
 
 export async function settle(inv: Invocation, w: Work): Promise<void> {
@@ -67,8 +74,10 @@ async function run(inv: Invocation, w: Work): Promise<Outcome> {
     try {
       result = await invoke(inv, w, def, payload);
     } catch (error) {
-      // A handler that timed out may still be running: its slot stays held until the invocation's lease ends.
-      if (!(error instanceof HandlerTimeout)) await releaseSlot(inv, w);
+      // A handler that timed out may still be running: its slot is released when it stops (a well-behaved
+      // handler stops when ctx.signal aborts), or else when the invocation's lease ends.
+      if (error instanceof HandlerTimeout) inv.lateReleases.push(error.stopped.then(() => releaseSlot(inv, w)));
+      else await releaseSlot(inv, w);
       throw error;
     }
     await releaseSlot(inv, w);
@@ -143,17 +152,23 @@ async function invoke(inv: Invocation, w: Work, def: TaskDefinition, payload: un
     },
   };
   let timer: NodeJS.Timeout | undefined;
+  const running = Promise.resolve().then(() => def.handler(payload, context));
+  const stopped = running.then(
+    () => undefined,
+    () => undefined,
+  );
   const timeout = new Promise<never>((_, reject) => {
     timer = setTimeout(() => {
       const error = new HandlerTimeout(
         def.timeoutMs !== undefined && def.timeoutMs <= left ? `handler timed out after ${def.timeoutMs} ms` : 'handler stopped at the invocation deadline',
+        stopped,
       );
       controller.abort(error);
       reject(error);
     }, Math.max(0, limit));
   });
   try {
-    return await Promise.race([Promise.resolve().then(() => def.handler(payload, context)), timeout]);
+    return await Promise.race([running, timeout]);
   } finally {
     clearTimeout(timer);
     unwatch?.();

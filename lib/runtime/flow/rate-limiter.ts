@@ -53,9 +53,10 @@ export class RateLimiter {
     for (let race = 0; race < MAX_RACES; race++) {
       const now = this.clock.now();
       if (known !== undefined && known - tolerance - now > maxHoldMs) return { admitted: false, startAt: known - tolerance, writes };
-      // A bucket seen busy within the last second is most likely still busy (others take tokens meanwhile):
-      // try the increment first; a wrong guess costs one failed write either way.
-      const busy = known !== undefined && known >= now - 1000;
+      // A bucket this container saw busy within the last second is most likely still busy (others take tokens
+      // meanwhile): try the increment first; a wrong guess costs one failed write either way. A tat just read
+      // from the table decides: one already past means the bucket is idle (the increment's condition would fail).
+      const busy = known !== undefined && (race > 0 ? known >= now : known >= now - 1000);
       writes++;
       try {
         const response = await this.dynamo.send(

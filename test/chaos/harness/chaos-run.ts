@@ -16,6 +16,7 @@ import {
   ChangeMessageVisibilityCommand,
   DeleteMessageBatchCommand,
   ReceiveMessageCommand,
+  SendMessageBatchCommand,
   SendMessageCommand,
   SQSClient,
   SetQueueAttributesCommand,
@@ -78,6 +79,12 @@ export interface ChaosOptions {
    * so a refused receive is exempt from the unboundedCycles check as a never-started one is.
    */
   readonly flowControl?: Pick<TaskDefinition, 'rateLimit' | 'concurrency'>;
+  /**
+   * Debounced sends in the workload (docs/FLOW-CONTROL.md): this many dedupe keys, each sent
+   * DEBOUNCE_SENDS times in a burst (mode 'debounce', window DEBOUNCE_WINDOW_SECONDS) right after
+   * the main burst, to a task type of their own. Standard queues only. @default 0
+   */
+  readonly debounceKeys?: number;
   /** Give up waiting for the queue to drain after this long (what is left is then reported lost). */
   readonly maxRunMs: number;
   readonly rates?: ChaosRates;
@@ -97,11 +104,20 @@ export interface ChaosReport extends Omit<Observed, 'ledger'> {
   readonly rejectedSends: number;
   /** Records the flow-control limits sent back (rate or concurrency limit reached). */
   readonly flowRefusals: number;
+  /**
+   * The debounced keys: how many ran their last payload (`ran`), never ran it (`lost`), ran an
+   * earlier payload (`stale`), or ran the last one again after a run that was recorded (`doubled`;
+   * a re-run after a run whose completion never reached the table is at-least-once, not counted).
+   */
+  readonly debounce: { readonly keys: number; readonly ran: number; readonly lost: number; readonly stale: number; readonly doubled: number };
   /** What happened to a task, step by step (for explaining a violation). */
   history(task: number): string[];
 }
 
 const TASK_TYPE = 'chaos';
+const DEBOUNCE_TYPE = 'chaos_debounce';
+const DEBOUNCE_SENDS = 3;
+const DEBOUNCE_WINDOW_SECONDS = 2;
 const keyOf = (index: number) => `chaos-${index}`;
 const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
 const indexOfKey = (key: string | undefined): number => {
@@ -330,6 +346,17 @@ export async function runChaos(o: ChaosOptions): Promise<ChaosReport> {
         return { applied: plan.index };
       },
     });
+    /** Debounce key → the runs of its task: the payload version each ran, its idempotency key and invocation. */
+    const debounceRuns = new Map<string, { v: number; key: string; inv: SimulatedInvocation }[]>();
+    const debounceTask = (inv: SimulatedInvocation): TaskDefinition<{ dk: string; v: number }> => ({
+      maxAttempts: o.maxAttempts,
+      timeoutMs: o.handlerTimeoutMs,
+      async handler(payload, ctx: TaskContext) {
+        await sleep(5);
+        if (ctx.signal.aborted || inv.dead) throw new Error('chaos: run abandoned before the effect');
+        debounceRuns.set(payload.dk, [...(debounceRuns.get(payload.dk) ?? []), { v: payload.v, key: ctx.idempotencyKey, inv }]);
+      },
+    });
     /** Task → its cancel, once producer.cancel resolved (wasRunning: the task held a live lease then). */
     const cancels = new Map<number, { wasRunning: boolean }>();
     /** Cancelled tasks (not running when cancelled) whose handler started after the cancel. */
@@ -358,14 +385,24 @@ export async function runChaos(o: ChaosOptions): Promise<ChaosReport> {
     if (!(runtimeOptions.maxReceiveCount > 0)) throw new Error(`the template's consumer has no ${ENV.maxReceiveCount}`);
 
     /** The consumer's own re-sends to the source queue continue their record's lineage. */
-    const observeConsumerSqs = (inv: SimulatedInvocation, command: unknown, output: { MessageId?: string }) => {
-      if (!(command instanceof SendMessageCommand) || command.input.QueueUrl !== source.url || !output?.MessageId) return;
-      // The record it copies: same body — and, among records with the same body (duplicates in one batch), the one
-      // whose receives so far the copy says it carries.
-      const carried = Number(command.input.MessageAttributes?.[COPY_ATTRIBUTES.priorReceives]?.StringValue ?? 0);
-      const candidates = inv.records.map((r) => lineages.get(r.messageId)).filter((l, i): l is Lineage => l !== undefined && inv.records[i]!.body === command.input.MessageBody);
-      const from = candidates.find((l) => l.prior + l.receives === carried) ?? candidates[0];
-      if (from) lineages.set(output.MessageId, { task: from.task, prior: from.prior + from.receives, receives: 0, exempt: from.exempt });
+    const observeConsumerSqs = (inv: SimulatedInvocation, command: unknown, output: any) => { // eslint-disable-line @typescript-eslint/no-explicit-any
+      const copied = (message: { MessageBody?: string; MessageAttributes?: Record<string, { StringValue?: string }> }, messageId: string | undefined) => {
+        if (!messageId) return;
+        // The record it copies: same body — and, among records with the same body (duplicates in one batch), the one
+        // whose receives so far the copy says it carries.
+        const carried = Number(message.MessageAttributes?.[COPY_ATTRIBUTES.priorReceives]?.StringValue ?? 0);
+        const candidates = inv.records.map((r) => lineages.get(r.messageId)).filter((l, i): l is Lineage => l !== undefined && inv.records[i]!.body === message.MessageBody);
+        const from = candidates.find((l) => l.prior + l.receives === carried) ?? candidates[0];
+        if (from) lineages.set(messageId, { task: from.task, prior: from.prior + from.receives, receives: 0, exempt: from.exempt });
+      };
+      if (command instanceof SendMessageCommand && command.input.QueueUrl === source.url) copied(command.input, output?.MessageId);
+      // Refusals of the limits go back in batches (lib/runtime/batch/finish-queue.ts).
+      if (command instanceof SendMessageBatchCommand && command.input.QueueUrl === source.url) {
+        for (const ok of (output?.Successful ?? []) as { Id: string; MessageId?: string }[]) {
+          const entry = command.input.Entries?.find((e) => e.Id === ok.Id);
+          if (entry) copied(entry, ok.MessageId);
+        }
+      }
     };
     /** The first SQS sequence number of each task's own message (FIFO order). */
     const sequence = new Map<number, string>();
@@ -416,7 +453,7 @@ export async function runChaos(o: ChaosOptions): Promise<ChaosReport> {
       }
       // A fresh runtime per invocation over the shared clients (cheap: configuration only), so that a dead
       // invocation's runtime can be cut off from the world through its gated clients.
-      const handler = defineTasks({ [TASK_TYPE]: chaosTask(inv) }, { ...runtimeOptions, clients: inv.clients });
+      const handler = defineTasks({ [TASK_TYPE]: chaosTask(inv), [DEBOUNCE_TYPE]: debounceTask(inv) }, { ...runtimeOptions, clients: inv.clients });
       // The sandbox dies at the function timeout (a hair before the poller declares it).
       const deathTimer = setTimeout(() => inv.die('timeout'), Math.max(0, context.getRemainingTimeInMillis() - 5));
       try {
@@ -605,6 +642,17 @@ export async function runChaos(o: ChaosOptions): Promise<ChaosReport> {
     await sendAll(burstDuplicates, true);
     if (o.tasks + burstDuplicates.length > o.concurrency * mapping.batchSize) schedule.count('burst');
     log(`sent ${accepted.length} tasks + ${burstDuplicates.length} duplicates in ${Date.now() - started} ms`);
+    // Debounced sends: each key's burst of versions, the last payload the one that must run (once).
+    const debounceKeys = fifo ? 0 : (o.debounceKeys ?? 0);
+    await Promise.all(
+      Array.from({ length: debounceKeys }, async (_, k) => {
+        for (let v = 1; v <= DEBOUNCE_SENDS; v++) {
+          await producer.send(DEBOUNCE_TYPE, { dk: `dk-${k}`, v }, { dedupe: { key: `dk-${k}`, ttlSeconds: DEBOUNCE_WINDOW_SECONDS, mode: 'debounce' } });
+          await sleep(100);
+        }
+      }),
+    );
+    if (debounceKeys > 0) log(`sent ${debounceKeys} debounced keys × ${DEBOUNCE_SENDS} versions`);
     // The producer cancels some tasks while the burst is being consumed.
     await Promise.all(
       plans
@@ -771,6 +819,17 @@ export async function runChaos(o: ChaosOptions): Promise<ChaosReport> {
       });
     }
 
+    const debounce = { keys: debounceKeys, ran: 0, lost: 0, stale: 0, doubled: 0 };
+    for (let k = 0; k < debounceKeys; k++) {
+      const runs = debounceRuns.get(`dk-${k}`) ?? [];
+      if (runs.some((r) => r.v !== DEBOUNCE_SENDS)) debounce.stale++;
+      const last = runs.filter((r) => r.v === DEBOUNCE_SENDS);
+      if (last.length === 0) debounce.lost++;
+      else debounce.ran++;
+      // A run after one whose completion reached the table is a double; after one that died unrecorded, at-least-once.
+      if (last.some((r, n) => n < last.length - 1 && r.inv.completed.has(r.key))) debounce.doubled++;
+    }
+
     // ── what the system says ─────────────────────────────────────────────────────────────
     const tableStatus = new Map<number, string>();
     let startKey: Record<string, AttributeValue> | undefined;
@@ -839,6 +898,7 @@ export async function runChaos(o: ChaosOptions): Promise<ChaosReport> {
       longestPath,
       unboundedCycles,
       flowRefusals,
+      debounce,
       sequence,
       copyNotRecordedBy,
       schedule,

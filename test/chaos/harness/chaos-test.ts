@@ -14,11 +14,14 @@ export const FIFO_TASKS = Number(process.env.TASKQ_CHAOS_FIFO_TASKS ?? Math.min(
 const SEED = Number(process.env.TASKQ_CHAOS_SEED ?? 20261128);
 const FULL = TASKS >= 2000;
 /** Tight enough to refuse tasks during the burst, loose enough not to stretch the run much (it has a time budget). */
-const FLOW_CONTROL = { rateLimit: { perSecond: 150, burst: 30 } } as const;
+const FLOW_CONTROL = { rateLimit: { perSecond: 40, burst: 10 } } as const;
+/** Debounced keys sent beside the burst (three versions each; the last must run, once). */
+const DEBOUNCE_KEYS = 20;
 
 export function chaosTest(variant: { fifo: boolean; tasks: number }): void {
   const label = variant.fifo ? 'chaos-fifo' : 'chaos';
-  const FLOW = !variant.fifo && process.env.TASKQ_CHAOS_FLOW === '1';
+  // The standard variant runs under a rate limit unless TASKQ_CHAOS_FLOW=0 (docs/FLOW-CONTROL.md).
+  const FLOW = !variant.fifo && process.env.TASKQ_CHAOS_FLOW !== '0';
   describe(`${label}${FLOW ? ' with a rate limit' : ''}: ${variant.tasks} tasks under a seeded fault schedule (seed ${SEED})`, () => {
     it(
       'loses nothing, applies no effect twice, acknowledges nothing unrecorded, bounds every cycle, gives every dead letter its cause, keeps FIFO order, and the DLQ alarm tells the truth',
@@ -37,16 +40,16 @@ export function chaosTest(variant: { fifo: boolean; tasks: number }): void {
           maxAttempts: 4,
           takeoverGraceMs: 8000,
           maxNoAttemptReturns: 4,
-          // TASKQ_CHAOS_FLOW=1: the standard variant under a rate limit (docs/FLOW-CONTROL.md), its refusals
-          // interleaved with every fault. Off by default: such a run still finds tasks moved by the redrive policy
-          // without a reason (docs/FLOW-CONTROL.md "Known issue"), which the default run must not.
-          ...(FLOW ? { flowControl: FLOW_CONTROL } : {}),
+          // The standard variant under a rate limit, with debounced sends beside the burst (docs/FLOW-CONTROL.md), its
+          // refusals interleaved with every fault: refused tasks go back as fresh copies, and none may be moved by the
+          // redrive policy without a reason.
+          ...(FLOW ? { flowControl: FLOW_CONTROL, debounceKeys: DEBOUNCE_KEYS } : {}),
           maxRunMs: 90_000 + variant.tasks * (variant.fifo ? 300 : 60),
           progress: FULL || process.env.TASKQ_CHAOS_VERBOSE ? (line) => console.log(`${label}: ${line}`) : undefined,
         });
         const verdict = checkInvariants(report);
         console.log(summaryLine(verdict, report.schedule.counts, SEED, label));
-        console.log(`${label}: flowRefusals=${report.flowRefusals} lostResponses{${WRITE_TARGETS.map((t) => `${t}=${report.schedule.lostByTarget[t]}`).join(',')}} copyNotRecordedBy{refusedWrite=${report.copyNotRecordedBy.refusedWrite},queueDelay=${report.copyNotRecordedBy.queueDelay}} durationMs=${report.durationMs}`);
+        console.log(`${label}: flowRefusals=${report.flowRefusals} debounce=${JSON.stringify(report.debounce)} lostResponses{${WRITE_TARGETS.map((t) => `${t}=${report.schedule.lostByTarget[t]}`).join(',')}} copyNotRecordedBy{refusedWrite=${report.copyNotRecordedBy.refusedWrite},queueDelay=${report.copyNotRecordedBy.queueDelay}} durationMs=${report.durationMs}`);
         const details = {
           converged: report.converged,
           durationMs: report.durationMs,
@@ -65,7 +68,10 @@ export function chaosTest(variant: { fifo: boolean; tasks: number }): void {
         }
 
         expect(report.rejectedSends, 'the producer refused tasks').toBe(0);
-        if (FLOW) expect(report.flowRefusals, 'the limits never refused a task').toBeGreaterThan(0);
+        if (FLOW) {
+          expect(report.flowRefusals, 'the limits never refused a task').toBeGreaterThan(0);
+          expect(report.debounce, 'debounced keys: each ran its last payload, once').toEqual({ keys: DEBOUNCE_KEYS, ran: DEBOUNCE_KEYS, lost: 0, stale: 0, doubled: 0 });
+        }
         expect(verdict.tasks).toBe(variant.tasks);
         expect(report.converged, 'the source queue never drained').toBe(true);
         expect(verdict.violations).toEqual([]);

@@ -89,9 +89,10 @@ describe('concurrency limit (lease-based slots in the task table), four consumer
     expect(a.captured.text()).toContain('concurrency slot not released');
 
     await sendTask(clients.sqs, r.queueUrl, envelope('singleton', { n: 'second' }));
-    // While the crashed holder's lease lasts, the second task is refused (no attempt) and comes back.
+    // While the crashed holder's lease lasts, the second task is refused (no attempt) and comes back: a fresh
+    // copy is re-sent (refusals use no receives) and the refused record acknowledged.
     const refused = await invokeLikeLambda(clients.sqs, r.queueUrl, b.handler, await receiveEvent(clients.sqs, r));
-    expect(refused.batchItemFailures).toHaveLength(1);
+    expect(refused.batchItemFailures).toEqual([]);
     expect(runs).toEqual(['first']);
     expect(b.captured.text()).toContain('concurrency limit 1 reached');
     // After it, the slot is free again.
@@ -102,6 +103,34 @@ describe('concurrency limit (lease-based slots in the task table), four consumer
     expect(ran).toBeDefined();
     expect(Date.now()).toBeGreaterThan(leaseEnds);
   }, 60_000);
+
+  it('a handler that overran its timeout frees its slot when it stops, not at its lease end', async () => {
+    const r = await createTestResources(clients, { visibilityTimeout: 30 });
+    const runs: string[] = [];
+    const definitions = {
+      singleton: {
+        concurrency: { max: 1 },
+        timeoutMs: 200,
+        // The first overruns its timeout and stops when its signal aborts, as a well-behaved handler does.
+        handler: async (p: { n: string }, ctx: { signal: AbortSignal }) => {
+          runs.push(p.n);
+          if (p.n === 'slow') await new Promise<void>((resolve) => ctx.signal.addEventListener('abort', () => setTimeout(resolve, 100)));
+        },
+      },
+    };
+    const c = consumer(r, clients, definitions);
+    await sendTask(clients.sqs, r.queueUrl, envelope('singleton', { n: 'slow' }));
+    // A long invocation: its slot's lease would last ten minutes.
+    const timedOut = await invokeLikeLambda(clients.sqs, r.queueUrl, c.handler, await receiveEvent(clients.sqs, r), fakeContext(600_000));
+    expect(timedOut.batchItemFailures).toHaveLength(1);
+    expect(c.captured.text()).toContain('timed out after 200 ms');
+    await sendTask(clients.sqs, r.queueUrl, envelope('singleton', { n: 'next' }));
+    const next = (await receiveEvent(clients.sqs, r, 10, 2)).Records.filter((rec) => JSON.parse(rec.body).payload?.n === 'next');
+    const response = await invokeLikeLambda(clients.sqs, r.queueUrl, c.handler, { Records: next }, fakeContext(600_000));
+    expect(response.batchItemFailures).toEqual([]);
+    expect(runs).toEqual(['slow', 'next']);
+    expect(c.captured.text()).not.toContain('concurrency limit 1 reached');
+  }, 30_000);
 
   it('with releases, a slot is free as soon as its handler has finished', async () => {
     const r = await createTestResources(clients, { visibilityTimeout: 30 });

@@ -8,7 +8,9 @@ import { describe, expect, it } from 'vitest';
 import { ScanCommand } from '@aws-sdk/client-dynamodb';
 import { createTestResources, testClients } from '../../support/aws.ts';
 import { asTestHarness } from '../../support/iam/principals.ts';
-import { consumer, envelope, receive, sendTask, spy, taskRecord } from '../runtime/helpers.ts';
+import { consumer, envelope, receive, sendTask, sleep, spy, taskRecord } from '../runtime/helpers.ts';
+import { RateLimiter } from '../../../lib/runtime/flow/rate-limiter.ts';
+import { asPrincipal } from '../../support/iam/principals.ts';
 import { drain } from './consumers.ts';
 
 const clients = testClients();
@@ -71,6 +73,22 @@ describe('rate limit (GCRA in the task table), four consumers', () => {
     const bucketWrites = dynamoCalls.filter((c) => c.name === 'UpdateItemCommand' && String(c.input.Key.pk.S).startsWith('\u001fflow:rate:'));
     expect(bucketWrites.length).toBeGreaterThanOrEqual(tasks);
   }, 90_000);
+
+  it('a bucket idle for less than a second admits at once (a tat just read and already past means idle, not contended)', async () => {
+    const r = await createTestResources(clients, { visibilityTimeout: 30 });
+    const limiter = new RateLimiter(clients.dynamo, r.tableName, { now: () => Date.now() });
+    const key = '\u001fflow:rate:idle_test:';
+    const first = await asPrincipal('consumer', () => limiter.take(key, 10, 1, 0));
+    expect(first.admitted).toBe(true);
+    // Another container takes a token meanwhile: this one's view is stale, and the bucket goes idle within the second.
+    const other = new RateLimiter(clients.dynamo, r.tableName, { now: () => Date.now() });
+    await sleep(150);
+    expect((await asPrincipal('consumer', () => other.take(key, 10, 1, 0))).admitted).toBe(true);
+    await sleep(300);
+    const again = await asPrincipal('consumer', () => limiter.take(key, 10, 1, 0));
+    expect(again.admitted).toBe(true);
+    expect(again.writes).toBeLessThanOrEqual(2);
+  }, 30_000);
 
   it('keys have their own buckets: a key over its limit does not hold back another key', async () => {
     const r = await createTestResources(clients, { visibilityTimeout: 30, maxReceiveCount: 50 });
