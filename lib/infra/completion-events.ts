@@ -13,8 +13,6 @@
  * numbers) in an on-failure queue watched by an alarm. The role may read this table's stream,
  * write its own log group, put events on the one bus, and send to that queue — nothing else.
  */
-import { existsSync } from 'node:fs';
-import { fileURLToPath } from 'node:url';
 import { Duration, Validations } from 'aws-cdk-lib';
 import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import * as actions from 'aws-cdk-lib/aws-cloudwatch-actions';
@@ -28,6 +26,7 @@ import * as logs from 'aws-cdk-lib/aws-logs';
 import type * as sns from 'aws-cdk-lib/aws-sns';
 import * as sqs from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
+import { completionEventsEntry } from '../events/entry-file.ts';
 import { COMPLETION_EVENTS_ENV, COMPLETION_EVENT_TYPES, completionEventSourceProblem } from '../protocol/completion-events.ts';
 import { COMPLETION_EVENTS_DEFAULTS, type CompletionEventsProps } from './completion-events-props.ts';
 import { CONSUMER_BUNDLING } from './consumer-bundling.ts';
@@ -36,15 +35,6 @@ import { TaskQueueValidationError, type ResolvedTaskQueueConfig } from './valida
 
 /** Suffix of the alarm's name (`<prefix>-<suffix>`); docs/OPERATIONS.md has its runbook. */
 export const COMPLETION_EVENTS_ALARM_NAME_SUFFIX = 'CompletionEventsFailed';
-
-/** The function's entry: lib/events/handler.ts here, dist/lib/events/handler.js once built. */
-export function completionEventsEntry(): string {
-  for (const extension of ['.ts', '.js']) {
-    const file = fileURLToPath(new URL(`../events/handler${extension}`, import.meta.url));
-    if (existsSync(file)) return file;
-  }
-  throw new Error('the completion-events handler (lib/events/handler) is missing from the taskq package');
-}
 
 /** `completionEvents` with defaults applied; a synth-time error names a bad value. */
 export function resolveCompletionEvents(props: CompletionEventsProps): { readonly source: string } {
