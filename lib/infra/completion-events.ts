@@ -177,7 +177,9 @@ export class TaskCompletionEvents extends Construct {
     );
     Validations.of(this.role).acknowledge({
       id: 'AwsSolutions-IAM5[Resource::*]',
-      reason: 'The only resource "*" is dynamodb:ListStreams, which the stream event source mapping uses and which supports no resource-level permissions; the stream itself is read by its ARN.',
+      reason:
+        'Resource "*" is only dynamodb:ListStreams, which the stream event source mapping uses and which supports no resource-level permissions (the stream itself is read by its ARN)' +
+        (options.tracing === lambda.Tracing.DISABLED ? '.' : ', and xray:PutTraceSegments/PutTelemetryRecords for active tracing, which support none either.'),
     });
     Validations.of(this.function).acknowledge({
       id: 'Serverless-LambdaDLQ',

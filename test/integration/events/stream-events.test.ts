@@ -155,4 +155,47 @@ describe('task table stream → EventBridge events', () => {
     expect(mine()[1]!.eventId).toBe(mine()[0]!.eventId);
     expect(mine()[0]!.eventId).toBe(`${sent.taskId}:SUCCEEDED`);
   });
+
+  it('a batch that keeps failing is retried from the reported record, then described on the on-failure destination', async () => {
+    const runtime = consumer(r, clients, { ok: { handler: () => 'done' } });
+    const producer = actingAs('producer', new TaskProducer({ queueUrl: r.queueUrl, sqs: clients.sqs, dynamo: clients.dynamo, tableName: r.tableName }));
+    const a = await producer.send('ok', {});
+    await invokeLikeLambda(clients.sqs, r.queueUrl, runtime.handler, await receiveEvent(clients.sqs, r, 1, 2));
+
+    // A bus that refuses every entry of task a: the handler names a's record; the poller retries from there, twice, then gives up.
+    const invocations: string[][] = [];
+    const failures: unknown[] = [];
+    const refusing = createStreamHandler({
+      eventBusName: 'default',
+      source: 'taskq',
+      maxAttempts: 1,
+      log: () => {},
+      sender: () => ({
+        send: async (command) => ({
+          FailedEntryCount: 1,
+          Entries: command.input.Entries!.map((e) => (e.Detail!.includes(a.taskId) ? { ErrorCode: 'InternalFailure' } : { EventId: 'x' })),
+        }),
+      }),
+    }) as unknown as LambdaStreamHandler;
+    const poller = new StreamPoller({
+      streams,
+      streamArn,
+      functionArn: 'arn:aws:lambda:us-east-1:000000000000:function:events',
+      maximumRetryAttempts: 2,
+      handler: async (event) => {
+        invocations.push((event.Records as { dynamodb: { SequenceNumber: string } }[]).map((x) => x.dynamodb.SequenceNumber));
+        return refusing(event);
+      },
+      onFailure: async (failure) => void failures.push(failure),
+    });
+    await poller.drain();
+    expect(failures).toHaveLength(1);
+    const failure = failures[0] as { requestContext: { condition: string; approximateInvokeCount: number }; DDBStreamBatchInfo: { startSequenceNumber: string; streamArn: string } };
+    expect(failure.requestContext).toMatchObject({ condition: 'RetryAttemptsExhausted', approximateInvokeCount: 3 });
+    expect(failure.DDBStreamBatchInfo.streamArn).toBe(streamArn);
+    // The first invocation held the failing record; both retries start at it (not at the batch's start).
+    const start = failure.DDBStreamBatchInfo.startSequenceNumber;
+    expect(invocations.filter((batch) => batch[0] === start)).toHaveLength(2);
+    expect(invocations.findIndex((batch) => batch.includes(start) && batch[0] !== start)).toBeGreaterThanOrEqual(0);
+  });
 });
