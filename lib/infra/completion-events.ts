@@ -13,7 +13,7 @@
  * numbers) in an on-failure queue watched by an alarm. The role may read this table's stream,
  * write its own log group, put events on the one bus, and send to that queue — nothing else.
  */
-import { Duration, Validations } from 'aws-cdk-lib';
+import { CfnOutput, Duration, Validations } from 'aws-cdk-lib';
 import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import * as actions from 'aws-cdk-lib/aws-cloudwatch-actions';
 import type * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
@@ -27,7 +27,7 @@ import type * as sns from 'aws-cdk-lib/aws-sns';
 import * as sqs from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
 import { completionEventsEntry } from '../events/entry-file.ts';
-import { COMPLETION_EVENTS_ENV, COMPLETION_EVENT_TYPES, completionEventSourceProblem } from '../protocol/completion-events.ts';
+import { COMPLETION_EVENTS_ENV, COMPLETION_EVENTS_OUTPUTS, COMPLETION_EVENT_TYPES, completionEventSourceProblem } from '../protocol/completion-events.ts';
 import { COMPLETION_EVENTS_DEFAULTS, type CompletionEventsProps } from './completion-events-props.ts';
 import { CONSUMER_BUNDLING } from './consumer-bundling.ts';
 import { findProject } from './consumer-function.ts';
@@ -52,6 +52,8 @@ export interface TaskCompletionEventsOptions {
   readonly tracing: lambda.Tracing;
   readonly alarmTopic: sns.ITopic;
   readonly alarmNamePrefix: string | undefined;
+  /** Add the stack output naming the failure queue (the TaskQueue's `outputs`). */
+  readonly outputs: boolean;
 }
 
 export class TaskCompletionEvents extends Construct {
@@ -167,6 +169,9 @@ export class TaskCompletionEvents extends Construct {
     this.alarm.addAlarmAction(new actions.SnsAction(options.alarmTopic));
     this.alarm.addOkAction(new actions.SnsAction(options.alarmTopic));
 
+    if (options.outputs) {
+      new CfnOutput(scope, `Output${COMPLETION_EVENTS_OUTPUTS.failureQueueUrl}`, { value: this.failureQueue.queueUrl }).overrideLogicalId(COMPLETION_EVENTS_OUTPUTS.failureQueueUrl);
+    }
     this.acknowledgeNagFindings(options);
   }
 

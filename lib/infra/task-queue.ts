@@ -179,6 +179,7 @@ export class TaskQueue extends Construct {
           tracing: props.tracing ?? TASK_QUEUE_DEFAULTS.tracing,
           alarmTopic: this.alarmTopic,
           alarmNamePrefix,
+          outputs,
         })
       : undefined;
     allowAlarmsToPublish(this, alarmTopic, props.encryptionKey, this.allAlarms(), alarmNamePrefix);

@@ -60,6 +60,9 @@ export const COMPLETION_EVENTS_ENV = {
   source: 'TASKQ_EVENT_SOURCE',
 } as const;
 
+/** The stack output (logical id and key) naming the completion-events failure queue, with `outputs` on. */
+export const COMPLETION_EVENTS_OUTPUTS = { failureQueueUrl: 'CompletionEventsFailureQueueUrl' } as const;
+
 /** EventBridge's rules for a `source`: 1–256 characters, and `aws.` is reserved for AWS services. */
 export function completionEventSourceProblem(source: string): string | undefined {
   if (source.length < 1 || source.length > 256) return 'must be 1–256 characters';

@@ -84,6 +84,11 @@ describe('completion events: on', () => {
     expect(JSON.parse(mapping.FilterCriteria.Filters[0].Pattern)).toEqual({ dynamodb: { NewImage: { status: { S: ['SUCCEEDED', 'DEAD_LETTERED', 'CANCELLED'] } } } });
   });
 
+  it('a stack output names the failure queue (the runbook reads it)', () => {
+    const failureQueue = logicalId(template, 'AWS::SQS::Queue', 'TasksCompletionEventsFailureQueue');
+    expect(str(template.toJSON().Outputs.CompletionEventsFailureQueueUrl.Value)).toBe(`\${${failureQueue}}`);
+  });
+
   it('an alarm on the failure queue pages the alarm topic', () => {
     const alarm = resource(template, logicalId(template, 'AWS::CloudWatch::Alarm', 'TasksCompletionEventsFailedAlarm')).Properties as Json;
     const topic = logicalId(template, 'AWS::SNS::Topic');
