@@ -13,9 +13,8 @@
  * numbers) in an on-failure queue watched by an alarm. The role may read this table's stream,
  * write its own log group, put events on the one bus, and send to that queue — nothing else.
  */
-import { CfnOutput, Duration, Validations } from 'aws-cdk-lib';
+import { CfnOutput, Validations } from 'aws-cdk-lib';
 import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
-import * as actions from 'aws-cdk-lib/aws-cloudwatch-actions';
 import type * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
 import * as events from 'aws-cdk-lib/aws-events';
 import * as iam from 'aws-cdk-lib/aws-iam';
@@ -26,6 +25,7 @@ import * as logs from 'aws-cdk-lib/aws-logs';
 import type * as sns from 'aws-cdk-lib/aws-sns';
 import * as sqs from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
+import { createQueueNotEmptyAlarm } from './queue-not-empty-alarm.ts';
 import { completionEventsEntry } from '../events/entry-file.ts';
 import { COMPLETION_EVENTS_ENV, COMPLETION_EVENTS_OUTPUTS, COMPLETION_EVENT_TYPES, completionEventSourceProblem } from '../protocol/completion-events.ts';
 import { COMPLETION_EVENTS_DEFAULTS, type CompletionEventsProps } from './completion-events-props.ts';
@@ -150,24 +150,13 @@ export class TaskCompletionEvents extends Construct {
     // CreateEventSourceMapping checks the role can read the stream: create it after the policy.
     this.eventSourceMapping.node.addDependency(this.role);
 
-    this.alarm = new cloudwatch.Alarm(this, 'FailedAlarm', {
-      ...(options.alarmNamePrefix !== undefined ? { alarmName: `${options.alarmNamePrefix}-${COMPLETION_EVENTS_ALARM_NAME_SUFFIX}` } : {}),
-      alarmDescription: `Completion events of a batch of task records could not be published after every retry; the batch is described in the completion-events failure queue. Runbook: docs/OPERATIONS.md, "${COMPLETION_EVENTS_ALARM_NAME_SUFFIX}".`,
-      metric: new cloudwatch.MathExpression({
-        expression: 'visible + FILL(inFlight, 0)',
-        usingMetrics: {
-          visible: this.failureQueue.metricApproximateNumberOfMessagesVisible({ period: Duration.minutes(1), statistic: 'Maximum' }),
-          inFlight: this.failureQueue.metricApproximateNumberOfMessagesNotVisible({ period: Duration.minutes(1), statistic: 'Maximum' }),
-        },
-        period: Duration.minutes(1),
-      }),
-      threshold: 1,
-      comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
-      evaluationPeriods: 1,
-      treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
+    this.alarm = createQueueNotEmptyAlarm(this, 'FailedAlarm', {
+      queue: this.failureQueue,
+      alarmTopic: options.alarmTopic,
+      alarmNamePrefix: options.alarmNamePrefix,
+      nameSuffix: COMPLETION_EVENTS_ALARM_NAME_SUFFIX,
+      description: `Completion events of a batch of task records could not be published after every retry; the batch is described in the completion-events failure queue. Runbook: docs/OPERATIONS.md, "${COMPLETION_EVENTS_ALARM_NAME_SUFFIX}".`,
     });
-    this.alarm.addAlarmAction(new actions.SnsAction(options.alarmTopic));
-    this.alarm.addOkAction(new actions.SnsAction(options.alarmTopic));
 
     if (options.outputs) {
       new CfnOutput(scope, `Output${COMPLETION_EVENTS_OUTPUTS.failureQueueUrl}`, { value: this.failureQueue.queueUrl }).overrideLogicalId(COMPLETION_EVENTS_OUTPUTS.failureQueueUrl);

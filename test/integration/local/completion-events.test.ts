@@ -20,6 +20,7 @@ import type { CfnTemplate } from '../../../lib/local/template.ts';
 import type { TaskCompletionEventDetail } from '../../../lib/protocol/completion-events.ts';
 import { testApp } from '../../infra/helpers.ts';
 import { uniqueName } from '../../support/aws.ts';
+import { until } from '../../support/until.ts';
 
 const execFileAsync = promisify(execFile);
 const BIN = fileURLToPath(new URL('../../../bin/taskq.ts', import.meta.url));
@@ -27,16 +28,6 @@ const CONSUMER = fileURLToPath(new URL('../../fixtures/scheduled-consumer.ts', i
 
 let system: LocalSystem;
 let dir: string;
-
-async function until<T>(probe: () => T | undefined | Promise<T | undefined>, timeoutMs: number, what: string): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await probe();
-    if (value !== undefined) return value;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 100));
-  }
-}
 
 beforeAll(async () => {
   const app = testApp();
