@@ -93,8 +93,9 @@ export interface TaskProducerConfig {
   readonly routing?: boolean | RoutingOptions;
 
   /**
-   * Backpressure: refuse new tasks (BackpressureError) while the queue's visible backlog
-   * (ApproximateNumberOfMessages) is above this. @default undefined — no check
+   * Backpressure: refuse new tasks (BackpressureError) while the visible backlog
+   * (ApproximateNumberOfMessages) of the queue they go to is above this — with `routing`, each
+   * lane's queue on its own. @default undefined — no check
    */
   readonly maxBacklog?: number;
   /** How long one GetQueueAttributes answer is reused. @default 5000 */

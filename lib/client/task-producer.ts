@@ -54,7 +54,8 @@ export class TaskProducer {
   private readonly sqs: SQSClient;
   private readonly ownsSqs: boolean;
   private readonly claimCheck: ClaimCheck | undefined;
-  private readonly backlogMonitor: BacklogMonitor | undefined;
+  /** One backlog monitor per destination queue (each lane's queue is watched on its own). */
+  private readonly backlogMonitors = new Map<string, BacklogMonitor>();
   private readonly statusReader: TaskStatusReader;
   private readonly canceller: TaskCanceller;
   private readonly waiter: ResultWaiter;
@@ -91,9 +92,6 @@ export class TaskProducer {
             return client;
           }));
     if (this.config.claimCheck) this.claimCheck = new ClaimCheck(this.config.claimCheck, getS3, this.config.retry);
-    if (this.config.backpressure) {
-      this.backlogMonitor = new BacklogMonitor(this.sqs, this.queueUrl, this.config.backpressure, this.config.now);
-    }
     const givenDynamo = config.dynamo;
     let dynamo: Promise<DynamoDBClient> | undefined;
     const getDynamo = (): Promise<DynamoDBClient> =>
@@ -154,8 +152,8 @@ export class TaskProducer {
   }
 
   private async sendPrepared(task: PreparedTask): Promise<SendResult> {
-    if (this.backlogMonitor) await this.backlogMonitor.check();
     const queueUrl = await this.queueUrlFor(task.type);
+    await this.backlogMonitorOf(queueUrl)?.check();
     if (this.claimCheck?.needs(task)) await this.claimCheck.apply(task);
     let messageId: string | undefined;
     try {
@@ -202,14 +200,27 @@ export class TaskProducer {
       }
     }
 
-    if (valid.length > 0 && this.backlogMonitor) {
+    // With routing, each task goes to its lane's queue; backpressure is each queue's own.
+    const queueOf = new Map<number, string>();
+    for (const i of valid) {
       try {
-        await this.backlogMonitor.check();
+        queueOf.set(i, await this.queueUrlFor(prepared[i]!.type));
       } catch (error) {
-        for (const i of valid) results[i] = failure(error, prepared[i]!.taskId, prepared[i]!.idempotencyKey);
-        return results as BatchSendResult[];
+        results[i] = failure(error, prepared[i]!.taskId, prepared[i]!.idempotencyKey);
       }
     }
+    const refused = new Map<string, unknown>();
+    for (const queueUrl of new Set(queueOf.values())) {
+      try {
+        await this.backlogMonitorOf(queueUrl)?.check();
+      } catch (error) {
+        refused.set(queueUrl, error);
+      }
+    }
+    for (const [i, queueUrl] of queueOf) {
+      if (refused.has(queueUrl)) results[i] = failure(refused.get(queueUrl), prepared[i]!.taskId, prepared[i]!.idempotencyKey);
+    }
+    valid = valid.filter((i) => results[i] === undefined);
 
     const claimCheck = this.claimCheck;
     if (claimCheck) {
@@ -227,16 +238,10 @@ export class TaskProducer {
       }
     }
 
-    // With routing, each task goes to its lane's queue: one pass per destination queue.
+    // One pass per destination queue.
     const byQueue = new Map<string, number[]>();
     for (const i of valid) {
-      let queueUrl: string;
-      try {
-        queueUrl = await this.queueUrlFor(prepared[i]!.type);
-      } catch (error) {
-        results[i] = failure(error, prepared[i]!.taskId, prepared[i]!.idempotencyKey);
-        continue;
-      }
+      const queueUrl = queueOf.get(i)!;
       const list = byQueue.get(queueUrl);
       if (list) list.push(i);
       else byQueue.set(queueUrl, [i]);
@@ -311,9 +316,22 @@ export class TaskProducer {
     return this.canceller.cancel(taskId, options);
   }
 
-  /** The queue backlog as the backpressure check sees it (cached); undefined without maxBacklog or when unreadable. */
-  async backlog(): Promise<number | undefined> {
-    return this.backlogMonitor?.backlog();
+  /**
+   * The backlog of the queue a task of `type` goes to (its lane's with routing; `queueUrl`'s
+   * without a type), as the backpressure check sees it (cached); undefined without maxBacklog
+   * or when unreadable.
+   */
+  async backlog(type?: string): Promise<number | undefined> {
+    return this.backlogMonitorOf(type === undefined ? this.queueUrl : await this.queueUrlFor(type))?.backlog();
+  }
+
+  /** The backlog monitor of a destination queue, created on first use; undefined without maxBacklog. */
+  private backlogMonitorOf(queueUrl: string): BacklogMonitor | undefined {
+    const settings = this.config.backpressure;
+    if (!settings) return undefined;
+    let monitor = this.backlogMonitors.get(queueUrl);
+    if (!monitor) this.backlogMonitors.set(queueUrl, (monitor = new BacklogMonitor(this.sqs, queueUrl, settings, this.config.now)));
+    return monitor;
   }
 
   /** The queue a task of `type` is sent to: its lane's with routing, else `queueUrl`. */

@@ -162,7 +162,8 @@ export async function startLocalSystem(options: LocalSystemOptions = {}): Promis
     for (const warning of provisioned.warnings) emit({ kind: 'error', message: warning });
 
     if (provisioned.mappings.length === 0) throw new Error('the template has no SQS event source mapping: nothing to run');
-    // Every mapping runs (one per lane); the default lane's is the one metrics, alarms and the panel follow.
+    // Every mapping runs (one per lane); the default lane's is the one the panel follows. Each
+    // lane's queues and function are observed too, so its alarms are evaluated like the default's.
     const mapping = provisioned.mappings.find((m) => !m.function.environment[LANE_ENV.lane] || m.function.environment[LANE_ENV.lane] === DEFAULT_LANE) ?? provisioned.mappings[0]!;
     const otherMappings = provisioned.mappings.filter((m) => m !== mapping);
     const sourceQueue = mapping.queue;
@@ -289,12 +290,25 @@ export async function startLocalSystem(options: LocalSystemOptions = {}): Promis
         })
       : undefined;
     if (!poller) emit({ kind: 'error', message: `event source mapping ${mapping.logicalId} is disabled in the template: nothing consumes the queue` });
+    // One LocalMetrics per lane, all recording into the store the alarms read.
+    const laneMetrics = otherMappings.map((other) => {
+      const laneDeadLetter = deadLetterOf(other.queue, provisioned.queues);
+      return new LocalMetrics({
+        sqs: clients.sqs,
+        store: metrics.store,
+        source: other.queue,
+        ...(laneDeadLetter ? { deadLetter: laneDeadLetter } : {}),
+        functionName: other.function.name,
+        oldestMessageSentAt: (name) => emulators.oldestMessageSentAt(name),
+        onError: (error) => emit({ kind: 'error', message: `metrics ${other.logicalId}: ${describe(error)}`, error }),
+      });
+    });
     const lanes = otherMappings.flatMap((other, i) => {
       if (!other.enabled) {
         emit({ kind: 'error', message: `event source mapping ${other.logicalId} is disabled in the template: nothing consumes ${other.queue.name}` });
         return [];
       }
-      return [{ mapping: other, poller: createPoller(clients.sqs, region, other, laneHandlers[i]!, emit) }];
+      return [{ mapping: other, poller: createPoller(clients.sqs, region, other, laneHandlers[i]!, emit, laneMetrics[i]!) }];
     });
     const lanePollers = lanes.map((lane) => lane.poller);
 
@@ -363,8 +377,8 @@ export async function startLocalSystem(options: LocalSystemOptions = {}): Promis
       }
     }
 
-    metrics.start();
-    await metrics.sample();
+    for (const m of [metrics, ...laneMetrics]) m.start();
+    await Promise.all([metrics, ...laneMetrics].map((m) => m.sample()));
     publishAlarms(alarms.evaluate());
     await saveState();
     const alarmTimer = setInterval(() => {
@@ -406,9 +420,8 @@ export async function startLocalSystem(options: LocalSystemOptions = {}): Promis
           await scheduler?.stop();
           await Promise.all(streamPollers.map((p) => p.stop()));
           await eventBus?.stop();
-          await poller?.stop();
           await Promise.all([poller?.stop(), ...lanePollers.map((p) => p.stop())]);
-          await metrics.stop();
+          await Promise.all([metrics, ...laneMetrics].map((m) => m.stop()));
           stopped = true;
           await stateWrites;
           await removeLocalState(statePath);
@@ -432,7 +445,14 @@ function deadLetterOf(source: LocalQueue, queues: readonly LocalQueue[]): LocalQ
 }
 
 /** A poller for one lane's mapping, honouring its batch size, window and maximum concurrency (and the function's reserved concurrency). */
-function createPoller(sqs: SQSClient, region: string, mapping: LocalMapping, handler: LambdaSqsHandler, emit: (event: LocalSystemEvent) => void): EventSourcePoller {
+function createPoller(
+  sqs: SQSClient,
+  region: string,
+  mapping: LocalMapping,
+  handler: LambdaSqsHandler,
+  emit: (event: LocalSystemEvent) => void,
+  metrics: LocalMetrics,
+): EventSourcePoller {
   const fn = mapping.function;
   const maximumConcurrency = Math.min(mapping.maximumConcurrency ?? Number.POSITIVE_INFINITY, fn.reservedConcurrency ?? Number.POSITIVE_INFINITY);
   return new EventSourcePoller({
@@ -446,7 +466,11 @@ function createPoller(sqs: SQSClient, region: string, mapping: LocalMapping, han
     maximumBatchingWindowInSeconds: mapping.maximumBatchingWindowInSeconds,
     ...(Number.isFinite(maximumConcurrency) ? { maximumConcurrency } : {}),
     reportBatchItemFailures: mapping.reportBatchItemFailures,
-    onInvocation: (result) => emit({ kind: 'invocation', result }),
+    onInvocationStart: () => metrics.invocationStarted(),
+    onInvocation: (result) => {
+      metrics.invocationSettled(result);
+      emit({ kind: 'invocation', result });
+    },
     onError: (error, during) => emit({ kind: 'error', message: `poller ${mapping.logicalId} ${during}: ${describe(error)}`, error }),
   });
 }

@@ -148,7 +148,8 @@ describe('taskq local (npm start) as a user runs it', () => {
     await until(() => (/\[status\] .*dlq=1 .*DeadLetterQueueNotEmpty=ALARM/.test(output) ? true : undefined), 5_000, 'a status line');
   });
 
-  it("runs the README's commands against it: send succeeds, its follow-up status says SUCCEEDED, stats answers", async () => {
+  // Each command is a CLI process (npx + node): a minute is not enough on a loaded 2-core host.
+  it("runs the README's commands against it: send succeeds, its follow-up status says SUCCEEDED, stats answers", { timeout: 180_000 }, async () => {
     const readme = await readFile(join(process.cwd(), 'README.md'), 'utf8');
     const section = readme.slice(readme.indexOf('## Try it'), readme.indexOf('\n## ', readme.indexOf('## Try it') + 1));
     const commands = [...section.matchAll(/```sh\n([\s\S]*?)```/g)].flatMap((m) => m[1]!.split('\n')).filter((l) => l.startsWith('npx taskq '));

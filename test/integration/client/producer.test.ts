@@ -15,6 +15,8 @@ import {
 } from '@aws-sdk/client-sqs';
 import { GetObjectCommand, ListObjectsV2Command } from '@aws-sdk/client-s3';
 import { PutItemCommand } from '@aws-sdk/client-dynamodb';
+import { ROUTING_ATTRIBUTE, ROUTING_ITEM_KEY } from '../../../lib/protocol/lanes.ts';
+import { TABLE_SCHEMA } from '../../../lib/protocol/resources.ts';
 import { TaskProducer, type TaskProducerConfig } from '../../../lib/client/index.ts';
 import {
   BackpressureError,
@@ -302,6 +304,44 @@ describe('backpressure', () => {
     await producer.send('t', {});
     expect(c.count('GetQueueAttributes')).toBe(2);
     expect(c.count('SendMessage')).toBe(2);
+  });
+});
+
+describe('backpressure with lanes', () => {
+  it("watches each lane's queue on its own: a flooded lane refuses its types, the others go on", async () => {
+    const c = recordingClients();
+    const main = await createTestResources(c);
+    const bulk = await createTestResources(c);
+    // The routing table a stack with a `bulk` lane writes (lib/infra/routing-table.ts).
+    await c.dynamo.send(
+      new PutItemCommand({
+        TableName: main.tableName,
+        Item: {
+          [TABLE_SCHEMA.partitionKey]: { S: ROUTING_ITEM_KEY },
+          [ROUTING_ATTRIBUTE]: { S: JSON.stringify({ lanes: { default: main.queueUrl, bulk: bulk.queueUrl }, types: { analytics: 'bulk' }, fanOut: {} }) },
+        },
+      }),
+    );
+    for (let i = 0; i < 6; i++) await c.sqs.send(new SendMessageCommand({ QueueUrl: bulk.queueUrl, MessageBody: `filler ${i}` }));
+    const producer = makeProducer(c, main, { maxBacklog: 5, backlogCacheMs: 30_000, routing: true });
+
+    await expect(producer.send('analytics', { i: 1 })).rejects.toMatchObject({ code: 'BACKPRESSURE', backlog: 6, maxBacklog: 5 });
+    await expect(producer.send('send_email', { i: 2 })).resolves.toMatchObject({ status: 'accepted' });
+    const batch = await producer.sendBatch([
+      { type: 'analytics', payload: 3 },
+      { type: 'send_email', payload: 4 },
+      { type: 'analytics', payload: 5 },
+    ]);
+    expect(batch.map((x) => (x.ok ? 'ok' : x.error.code))).toEqual(['BACKPRESSURE', 'ok', 'BACKPRESSURE']);
+    expect(await producer.backlog('analytics')).toBe(6);
+    // The default lane's depth as read before its first send (cached), not the flooded lane's.
+    expect(await producer.backlog('send_email')).toBe(0);
+    expect(await producer.backlog()).toBe(0);
+    // Each queue's depth read once for the whole interval; nothing reached the flooded lane.
+    const depthReads = c.requests.filter((q) => q.command === 'GetQueueAttributes').map((q) => q.input.QueueUrl);
+    expect(depthReads.sort()).toEqual([bulk.queueUrl, main.queueUrl].sort());
+    expect(await receiveAll(c.sqs, main.queueUrl, 2)).toHaveLength(2);
+    expect(await receiveAll(c.sqs, bulk.queueUrl, 6)).toHaveLength(6);
   });
 });
 

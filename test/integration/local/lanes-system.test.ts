@@ -2,12 +2,14 @@
  * Local mode runs every lane: one poller per event source mapping of the template, each
  * lane's consumer initialized from its own function's environment (its lane, its queue), and
  * the routing item written from the template — so a producer with `routing: true` reaches
- * every lane, and each task runs in its lane's consumer.
+ * every lane, and each task runs in its lane's consumer. Each lane's queues and function are
+ * observed, so its alarms are evaluated locally like the default lane's.
  */
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { SendMessageCommand } from '@aws-sdk/client-sqs';
 import { Duration } from 'aws-cdk-lib';
 import { Template } from 'aws-cdk-lib/assertions';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -70,5 +72,20 @@ describe('local system with lanes', () => {
     expect(laneOf(sent[1].taskId)).toBe('bulk');
     expect(laneOf(sent[2].taskId)).toBe('default');
     expect(runs).toHaveLength(3);
+
+    // A dead letter in the bulk lane's DLQ raises that lane's alarm, and only that one.
+    const alarm = (name: string) => system!.snapshot().alarms.find((a) => a.name.endsWith(name));
+    expect(alarm('-bulk-DeadLetterQueueNotEmpty')?.state).not.toBe('ALARM');
+    const bulkDeadLetters = JSON.parse(byLane.bulk!.queue.attributes.RedrivePolicy!) as { deadLetterTargetArn: string };
+    const bulkDlq = system.provisioned.queues.find((q) => q.arn === bulkDeadLetters.deadLetterTargetArn)!;
+    await system.clients.sqs.send(new SendMessageCommand({ QueueUrl: bulkDlq.url, MessageBody: '{}' }));
+    const alarmDeadline = Date.now() + 30_000;
+    while (alarm('-bulk-DeadLetterQueueNotEmpty')?.state !== 'ALARM' && Date.now() < alarmDeadline) await new Promise((r) => setTimeout(r, 250));
+    expect(alarm('-bulk-DeadLetterQueueNotEmpty')?.state).toBe('ALARM');
+    expect(alarm('-critical-DeadLetterQueueNotEmpty')?.state).not.toBe('ALARM');
+    expect(system.snapshot().alarms.filter((a) => a.name.endsWith('-DeadLetterQueueNotEmpty') && a.state === 'ALARM').map((a) => a.name)).toEqual([alarm('-bulk-DeadLetterQueueNotEmpty')!.name]);
+    // The lane's function is observed: its invocations are in the store the alarms read.
+    const invocations = system.metrics.store.values({ namespace: 'AWS/Lambda', metricName: 'Invocations', dimensions: { FunctionName: byLane.bulk!.function.name } }, 0, Date.now() + 1);
+    expect(invocations.length).toBeGreaterThan(0);
   });
 });
