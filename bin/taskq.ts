@@ -222,6 +222,20 @@ for (const [verb, state, done] of [
     });
 }
 
+program
+  .command('events')
+  .description('the completion events the local system published (--local; completionEvents on): newest last')
+  .option('--task <taskId>', 'only the events of this task')
+  .addOption(new Option('--type <detailType>', 'only this detail type').choices(['TaskSucceeded', 'TaskDeadLettered', 'TaskCancelled']))
+  .addOption(new Option('--limit <n>', 'the newest n events').default(20).argParser(positive))
+  .action(async (opts: { task?: string; type?: string; limit: number }, command: Command) => {
+    const { listLocalEvents, formatEvents, notLocalEventsError } = await import('../lib/ops/events.ts');
+    const options = command.optsWithGlobals<GlobalOptions>();
+    if (!options.local) throw notLocalEventsError();
+    const events = await listLocalEvents({ limit: opts.limit, ...(opts.task ? { taskId: opts.task } : {}), ...(opts.type ? { detailType: opts.type } : {}) });
+    output(options, events, () => formatEvents(events));
+  });
+
 const dlq = program.command('dlq').description('inspect, redrive or purge the dead-letter queue (peek, redrive, purge)');
 
 dlq

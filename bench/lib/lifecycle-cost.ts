@@ -55,3 +55,36 @@ export function oneTimeScheduleUsdPerMillion(): number {
 export function breakEvenDelayHours(model: HopModel = DEFAULT_HOP_MODEL): number {
   return (oneTimeScheduleUsdPerMillion() / notBeforeHopUsdPerMillionPerDay(model)) * 24;
 }
+
+/**
+ * Completion events (TaskQueueProps.completionEvents): PutEvents per event (each entry up to
+ * 64 KB is one event; ours are < 2 KB). Reading the table's stream from a Lambda trigger, the
+ * mapping's filter and a rule's delivery to an SQS queue or a Lambda function are not billed;
+ * an API destination (webhook) adds its own invocation price.
+ */
+export const EVENTBRIDGE_PRICE = {
+  source: 'https://aws.amazon.com/eventbridge/pricing/ (custom events $1.00 per million PutEvents entries of ≤ 64 KB; API destinations $0.20 per million invocations); https://aws.amazon.com/dynamodb/pricing/ (GetRecords by a Lambda trigger is free)',
+  usdPerMillionEvents: 1.0,
+  usdPerMillionApiDestinationInvocations: 0.2,
+} as const;
+
+export interface CompletionEventsModel {
+  /** Events per invocation of the function: 1 when completions trickle in, up to the batch size (100) in a burst. */
+  readonly eventsPerInvocation: number;
+  /** Billed ms per invocation (assumed: ~30 ms per PutEvents round trip of ≤ 10 entries, plus 20 ms). */
+  readonly billedMsPerInvocation: number;
+  /** The function's memory (COMPLETION_EVENTS_DEFAULTS.memorySize). */
+  readonly memoryMb: number;
+}
+
+/** Completions trickling in: each its own invocation, one PutEvents call. */
+export const TRICKLE_EVENTS_MODEL: CompletionEventsModel = { eventsPerInvocation: 1, billedMsPerInvocation: 50, memoryMb: 256 };
+/** A burst: full batches of 100 records, 10 PutEvents calls each. */
+export const BURST_EVENTS_MODEL: CompletionEventsModel = { eventsPerInvocation: 100, billedMsPerInvocation: 320, memoryMb: 256 };
+
+/** Cost per million completion events: PutEvents, plus the function's requests and compute. */
+export function completionEventsUsdPerMillion(model: CompletionEventsModel): number {
+  const invocations = 1e6 / model.eventsPerInvocation;
+  const gbSeconds = invocations * (model.billedMsPerInvocation / 1000) * (model.memoryMb / 1024);
+  return EVENTBRIDGE_PRICE.usdPerMillionEvents + (invocations / 1e6) * PRICE_TABLE.usd.lambdaPerMillionRequests + gbSeconds * PRICE_TABLE.usd.lambdaPerGbSecondArm64;
+}

@@ -55,11 +55,8 @@ export function resolveConsumerEntry(consumerEntry: string | undefined, cwd: str
     throw new TaskQueueValidationError('consumerEntry', given, 'must be a TypeScript or JavaScript file (.ts, .mts, .js, .mjs, …) that exports the handler');
   }
   const entry = realpathSync(absolute);
-  for (let dir = path.dirname(entry); ; dir = path.dirname(dir)) {
-    const lockFile = LOCK_FILES.map((name) => path.join(dir, name)).find((candidate) => existsSync(candidate));
-    if (lockFile) return { entry, projectRoot: dir, depsLockFilePath: lockFile };
-    if (path.dirname(dir) === dir) break;
-  }
+  const project = findProject(entry);
+  if (project) return { entry, ...project };
   throw new TaskQueueValidationError(
     'consumerEntry',
     given,
@@ -67,6 +64,14 @@ export function resolveConsumerEntry(consumerEntry: string | undefined, cwd: str
   );
 }
 
+/** The nearest folder above `file` with a lockfile: esbuild bundles from there. */
+export function findProject(file: string): { readonly projectRoot: string; readonly depsLockFilePath: string } | undefined {
+  for (let dir = path.dirname(file); ; dir = path.dirname(dir)) {
+    const lockFile = LOCK_FILES.map((name) => path.join(dir, name)).find((candidate) => existsSync(candidate));
+    if (lockFile) return { projectRoot: dir, depsLockFilePath: lockFile };
+    if (path.dirname(dir) === dir) return undefined;
+  }
+}
 
 export interface ConsumerParts {
   readonly function: nodejs.NodejsFunction;

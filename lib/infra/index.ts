@@ -26,3 +26,5 @@ export * from './schedule-props.ts';
 export { TaskSchedules, SCHEDULE_ALARM_NAME_SUFFIX, type TaskSchedulesOptions } from './schedules.ts';
 export { SCHEDULE_ACTIONS } from './schedule-permissions.ts';
 export type { ResolvedSchedule } from './schedule-validation.ts';
+export * from './completion-events-props.ts';
+export { TaskCompletionEvents, COMPLETION_EVENTS_ALARM_NAME_SUFFIX, type TaskCompletionEventsOptions } from './completion-events.ts';

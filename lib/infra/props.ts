@@ -3,6 +3,7 @@
  * Defaults live in `TASK_QUEUE_DEFAULTS` so the construct, the docs/CONFIGURATION.md table and the tests
  * read them from one place.
  */
+import type { CompletionEventsProps } from './completion-events-props.ts';
 import { Duration, RemovalPolicy } from 'aws-cdk-lib';
 import type * as kms from 'aws-cdk-lib/aws-kms';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
@@ -399,6 +400,17 @@ export interface TaskQueueProps {
    * @default none — the construct does not know the consumer's types and checks only their form
    */
   readonly taskTypes?: readonly (string | TaskContract)[];
+
+  // ───────────────────────────── completion events ─────────────────────────────
+
+  /**
+   * Publish an EventBridge event each time a task reaches a final state (`TaskSucceeded`,
+   * `TaskDeadLettered`, `TaskCancelled`; lib/protocol/completion-events.ts): the task table
+   * gets a stream, read by a small function that publishes with PutEvents
+   * (lib/infra/completion-events.ts; docs/EVENTS.md).
+   * @default none — no stream, no function, no events
+   */
+  readonly completionEvents?: CompletionEventsProps;
 }
 
 /** The defaults of `TaskQueueProps`, in one place. */

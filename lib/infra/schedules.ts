@@ -8,15 +8,15 @@
  * dead-letter queue (+ the key's kms:GenerateDataKey/Decrypt), and only schedules of this
  * group (aws:SourceArn) in this account may assume it.
  */
-import { CfnOutput, Duration, RemovalPolicy, Stack, TimeZone, Validations } from 'aws-cdk-lib';
+import { CfnOutput, RemovalPolicy, Stack, TimeZone, Validations } from 'aws-cdk-lib';
 import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
-import * as actions from 'aws-cdk-lib/aws-cloudwatch-actions';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import type * as kms from 'aws-cdk-lib/aws-kms';
 import * as scheduler from 'aws-cdk-lib/aws-scheduler';
 import type * as sns from 'aws-cdk-lib/aws-sns';
 import * as sqs from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
+import { createQueueNotEmptyAlarm } from './queue-not-empty-alarm.ts';
 import { SCHEDULED_TIME_PLACEHOLDER, scheduledTaskEnvelope } from '../protocol/schedule.ts';
 import { SCHEDULE_OUTPUTS } from '../protocol/resources.ts';
 import { SCHEDULE_DEFAULTS } from './schedule-props.ts';
@@ -105,25 +105,13 @@ export class TaskSchedules extends Construct {
     }
     this.schedules = schedules;
 
-    this.alarm = new cloudwatch.Alarm(this, 'DeliveryFailedAlarm', {
-      ...(options.alarmNamePrefix !== undefined ? { alarmName: `${options.alarmNamePrefix}-${SCHEDULE_ALARM_NAME_SUFFIX}` } : {}),
-      alarmDescription: `A scheduled task could not be sent to the queue after Scheduler's retries; it waits in the schedule dead-letter queue. Runbook: docs/OPERATIONS.md, "${SCHEDULE_ALARM_NAME_SUFFIX}".`,
-      metric: new cloudwatch.MathExpression({
-        expression: 'visible + FILL(inFlight, 0)',
-        usingMetrics: {
-          visible: this.deadLetterQueue.metricApproximateNumberOfMessagesVisible({ period: Duration.minutes(1), statistic: 'Maximum' }),
-          inFlight: this.deadLetterQueue.metricApproximateNumberOfMessagesNotVisible({ period: Duration.minutes(1), statistic: 'Maximum' }),
-        },
-        period: Duration.minutes(1),
-      }),
-      threshold: 1,
-      comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
-      evaluationPeriods: 1,
-      // No data = an idle, empty queue: nothing failed.
-      treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
+    this.alarm = createQueueNotEmptyAlarm(this, 'DeliveryFailedAlarm', {
+      queue: this.deadLetterQueue,
+      alarmTopic: options.alarmTopic,
+      alarmNamePrefix: options.alarmNamePrefix,
+      nameSuffix: SCHEDULE_ALARM_NAME_SUFFIX,
+      description: `A scheduled task could not be sent to the queue after Scheduler's retries; it waits in the schedule dead-letter queue. Runbook: docs/OPERATIONS.md, "${SCHEDULE_ALARM_NAME_SUFFIX}".`,
     });
-    this.alarm.addAlarmAction(new actions.SnsAction(options.alarmTopic));
-    this.alarm.addOkAction(new actions.SnsAction(options.alarmTopic));
 
     if (options.outputs) {
       const outputs = { scheduleGroupName: this.group.scheduleGroupName, scheduleDeadLetterQueueUrl: this.deadLetterQueue.queueUrl };

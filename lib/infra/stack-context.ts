@@ -52,6 +52,7 @@ export const CONTEXT_KEYS = {
   'taskq:maxConcurrency': key('number', 'maxConcurrency of the event source', (v) => ({ maxConcurrency: v })),
   'taskq:consumerEntry': key('string', 'consumerEntry, relative to the directory cdk runs in', (v) => ({ consumerEntry: path.resolve(v) })),
   'taskq:recentTasksIndex': key('boolean', 'recentTasksIndex: the task table\'s index of recent tasks (taskq console)', (v) => ({ recentTasksIndex: v })),
+  'taskq:completionEvents': key('boolean', 'completionEvents: publish TaskSucceeded/TaskDeadLettered/TaskCancelled on the default event bus', (v) => (v ? { completionEvents: {} } : {})),
   'taskq:metricsNamespace': key('string', 'metricsNamespace of the custom metrics', (v) => ({ metricsNamespace: v })),
   'taskq:queueDepthThreshold': key('number', 'alarmOptions.queueDepth.threshold, messages', (v) => ({ alarmOptions: { queueDepth: { threshold: v } } })),
   'taskq:oldestMessageAgeMinutes': key('number', 'alarmOptions.oldestMessageAge.threshold, minutes', (v) => ({

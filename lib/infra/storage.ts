@@ -30,6 +30,8 @@ export function createTaskTable(scope: Construct, config: ResolvedTaskQueueConfi
     removalPolicy: config.removalPolicy,
     // A retained table is production data: also refuse a stray DeleteTable call.
     deletionProtection: retain,
+    // Completion events read every write's old and new image (a transition is published once).
+    ...(props.completionEvents ? { stream: dynamodb.StreamViewType.NEW_AND_OLD_IMAGES } : {}),
   });
   if (props.recentTasksIndex) addRecentTasksIndex(table);
   return table;

@@ -20,6 +20,7 @@ import { Construct } from 'constructs';
 import { allowAlarmsToPublish, createAlarmTopic } from './alarm-topic.ts';
 import { createAlarms, type TaskQueueAlarms } from './alarms.ts';
 import { createConsumer } from './consumer-function.ts';
+import { resolveCompletionEvents, TaskCompletionEvents } from './completion-events.ts';
 import { createDashboard } from './dashboard.ts';
 import { acknowledgeNagFindings } from './nag-acknowledgments.ts';
 import { CUSTOM_METRICS, TaskQueueMetrics, type TaskMetricOptions } from './metrics.ts';
@@ -74,6 +75,8 @@ export class TaskQueue extends Construct {
   readonly routing: RoutingTable | undefined;
   /** The Scheduler schedules, their group, role, dead-letter queue and alarm; undefined without `schedules`. */
   readonly schedules: TaskSchedules | undefined;
+  /** The stream → EventBridge function, its failure queue and alarm; undefined without `completionEvents`. */
+  readonly completionEvents: TaskCompletionEvents | undefined;
 
   private readonly metrics: TaskQueueMetrics;
 
@@ -87,6 +90,7 @@ export class TaskQueue extends Construct {
       contentBasedDeduplication: config.contentBasedDeduplication,
       ...(props.taskTypes ? { taskTypes: props.taskTypes } : {}),
     });
+    if (props.completionEvents) resolveCompletionEvents(props.completionEvents);
     this.config = config;
     this.encryptionKey = props.encryptionKey;
     this.recentTasksIndex = props.recentTasksIndex ? RECENT_TASKS_INDEX.indexName : undefined;
@@ -166,6 +170,18 @@ export class TaskQueue extends Construct {
       schedules.length > 0
         ? new TaskSchedules(this, 'Schedules', schedules, { queue, encryptionKey: props.encryptionKey, config, alarmTopic: this.alarmTopic, alarmNamePrefix, outputs })
         : undefined;
+    this.completionEvents = props.completionEvents
+      ? new TaskCompletionEvents(this, 'CompletionEvents', props.completionEvents, {
+          table: this.table,
+          encryptionKey: props.encryptionKey,
+          config,
+          logRetention: props.logRetention ?? TASK_QUEUE_DEFAULTS.logRetention,
+          tracing: props.tracing ?? TASK_QUEUE_DEFAULTS.tracing,
+          alarmTopic: this.alarmTopic,
+          alarmNamePrefix,
+          outputs,
+        })
+      : undefined;
     allowAlarmsToPublish(this, alarmTopic, props.encryptionKey, this.allAlarms(), alarmNamePrefix);
     this.dashboard = createDashboard(this, config, this.metrics, this.alarms, props.dashboardName ?? defaultName);
     addLaneDashboardRows(this.dashboard, laneList);
@@ -310,7 +326,7 @@ export class TaskQueue extends Construct {
 
   private allAlarms(): cloudwatch.IAlarm[] {
     const laneAlarms = Object.values(this.lanes).flatMap((lane) => Object.values(lane.alarms));
-    return [...Object.values(this.alarms), ...laneAlarms, ...(this.schedules ? [this.schedules.alarm] : [])];
+    return [...Object.values(this.alarms), ...laneAlarms, ...(this.schedules ? [this.schedules.alarm] : []), ...(this.completionEvents ? [this.completionEvents.alarm] : [])];
   }
 
   private operatorResources(): permissions.OperatorResources {

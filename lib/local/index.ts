@@ -6,4 +6,6 @@
 export { startLocalSystem, type LocalSystem, type LocalSystemOptions, type LocalSystemEvent, type ConnectionInfo } from './system.ts';
 export { synthesizeApp, AppSynthError, type AppSynthOptions, type SynthesizedApp, type ConsumerBundle } from './app-synth.ts';
 export { startEmulators, LOCAL_CREDENTIALS, type Emulators, type EmulatorOptions, type DynamoEngine } from './emulators.ts';
-export { readLocalState, localStatePath, type LocalState, type LocalAlarmState, type LocalCounters } from './state.ts';
+export { readLocalState, localStatePath, type LocalState, type LocalAlarmState, type LocalCounters, LOCAL_EVENTS_KEPT } from './state.ts';
+export { LocalEventBus, type RecordedEvent, type LocalEventBusOptions } from './local-event-bus.ts';
+export { StreamPoller, type StreamPollerOptions, type StreamBatchFailure, type LambdaStreamHandler } from './stream-poller.ts';

@@ -40,6 +40,8 @@ export interface LocalTable {
   readonly ttlAttribute?: string;
   /** False when the emulator refused TTL (dynalite): items never expire locally. */
   readonly ttlApplied: boolean;
+  /** The table's stream, when the template enables one and the emulator has streams (DynamoDB Local). */
+  readonly streamArn?: string;
 }
 
 export interface LocalBucket {
@@ -70,6 +72,20 @@ export interface LocalMapping {
   readonly enabled: boolean;
 }
 
+/** A DynamoDB stream → function mapping (completion events). */
+export interface LocalStreamMapping {
+  readonly logicalId: string;
+  readonly table: LocalTable;
+  readonly streamArn: string;
+  readonly function: LocalFunction;
+  readonly batchSize: number;
+  readonly startingPosition: 'TRIM_HORIZON' | 'LATEST';
+  readonly maximumRetryAttempts: number;
+  /** Where an abandoned batch is described: a queue of the template. */
+  readonly onFailureQueue?: LocalQueue;
+  readonly enabled: boolean;
+}
+
 export interface LocalAlarmDefinition {
   readonly logicalId: string;
   /** The alarm's CloudFormation properties with every reference resolved to local values. */
@@ -84,6 +100,8 @@ export interface ProvisionedSystem {
   readonly buckets: readonly LocalBucket[];
   readonly functions: readonly LocalFunction[];
   readonly mappings: readonly LocalMapping[];
+  /** The table-stream mappings (completion events). */
+  readonly streamMappings: readonly LocalStreamMapping[];
   readonly alarms: readonly LocalAlarmDefinition[];
   /** The template's Scheduler schedules with their target queues resolved. */
   readonly schedules: readonly LocalSchedule[];
@@ -130,7 +148,8 @@ export async function provision(model: LocalModel, clients: ProvisionClients, re
       const queue = queues.get(id);
       if (queue) return ({ Arn: queue.arn, QueueName: queue.name, QueueUrl: queue.url } as Record<string, string>)[attribute];
       const table = tables.get(id);
-      if (table) return ({ Arn: table.arn } as Record<string, string>)[attribute];
+      // A stream the emulator lacks (dynalite) still resolves, so its mapping can be skipped with a warning.
+      if (table) return ({ Arn: table.arn, StreamArn: table.streamArn ?? `${table.arn}/stream/not-emulated` } as Record<string, string>)[attribute];
       const bucket = buckets.get(id);
       if (bucket) {
         return (
@@ -195,6 +214,7 @@ export async function provision(model: LocalModel, clients: ProvisionClients, re
 
   for (const spec of model.tables) {
     const p = spec.properties;
+    const streamViewType = (p.StreamSpecification as { StreamViewType?: string } | undefined)?.StreamViewType;
     const input = {
       TableName: spec.name,
       KeySchema: resolveIntrinsics(p.KeySchema, context, `${spec.logicalId}.KeySchema`),
@@ -203,6 +223,7 @@ export async function provision(model: LocalModel, clients: ProvisionClients, re
       ...(p.ProvisionedThroughput ? { ProvisionedThroughput: resolveIntrinsics(p.ProvisionedThroughput, context, `${spec.logicalId}.ProvisionedThroughput`) } : {}),
       ...(p.GlobalSecondaryIndexes ? { GlobalSecondaryIndexes: indexes(resolveIntrinsics(p.GlobalSecondaryIndexes, context, `${spec.logicalId}.GlobalSecondaryIndexes`)) } : {}),
       ...(p.LocalSecondaryIndexes ? { LocalSecondaryIndexes: indexes(resolveIntrinsics(p.LocalSecondaryIndexes, context, `${spec.logicalId}.LocalSecondaryIndexes`)) } : {}),
+      ...(streamViewType ? { StreamSpecification: { StreamEnabled: true, StreamViewType: streamViewType } } : {}),
     } as CreateTableCommandInput;
     if (input.BillingMode === 'PROVISIONED' && !input.ProvisionedThroughput) {
       (input as { ProvisionedThroughput: unknown }).ProvisionedThroughput = { ReadCapacityUnits: 5, WriteCapacityUnits: 5 };
@@ -225,9 +246,12 @@ export async function provision(model: LocalModel, clients: ProvisionClients, re
         warnings.push(`table ${spec.name}: the emulator refused TTL on ${ttl.AttributeName} (${(error as Error).name}); items never expire locally`);
       }
     }
+    const streamArn = streamViewType ? created.TableDescription?.LatestStreamArn : undefined;
+    if (streamViewType && !streamArn) warnings.push(`table ${spec.name}: the emulator has no streams (dynalite?): nothing reads its stream locally — use DynamoDB Local`);
     tables.set(spec.logicalId, {
       logicalId: spec.logicalId,
       name: spec.name,
+      ...(streamArn ? { streamArn } : {}),
       arn: created.TableDescription?.TableArn ?? `arn:aws:dynamodb:${region}:${LOCAL_ACCOUNT_ID}:table/${spec.name}`,
       ...(ttl?.Enabled && ttl.AttributeName ? { ttlAttribute: ttl.AttributeName } : {}),
       ttlApplied,
@@ -261,14 +285,39 @@ export async function provision(model: LocalModel, clients: ProvisionClients, re
     functions.set(spec.logicalId, { ...functions.get(spec.logicalId)!, environment });
   }
 
-  const mappings: LocalMapping[] = model.mappings.map((spec) => {
+  const mappings: LocalMapping[] = [];
+  const streamMappings: LocalStreamMapping[] = [];
+  for (const spec of model.mappings) {
     const sourceArn = resolveString(spec.eventSourceArn, context, `${spec.logicalId}.EventSourceArn`);
-    const queue = [...queues.values()].find((q) => q.arn === sourceArn);
-    if (!queue) throw new Error(`${spec.logicalId}: event source ${sourceArn} is not a queue of this template (only SQS sources run locally)`);
     const functionName = resolveString(spec.functionName, context, `${spec.logicalId}.FunctionName`);
     const fn = [...functions.values()].find((f) => f.name === functionName || f.arn === functionName);
     if (!fn) throw new Error(`${spec.logicalId}: function ${functionName} is not a function of this template`);
-    return {
+    const streamTable = [...tables.values()].find((t) => t.streamArn !== undefined && t.streamArn === sourceArn);
+    const streamOf = model.tables.find((t) => sourceArn.includes(`table/${t.name}/stream/`));
+    if (streamTable || streamOf) {
+      if (!streamTable) {
+        warnings.push(`${spec.logicalId}: the stream of table ${streamOf!.name} is not emulated here: its function does not run locally`);
+        continue;
+      }
+      const failureArn = spec.onFailureDestination === undefined ? undefined : resolveString(spec.onFailureDestination, context, `${spec.logicalId}.DestinationConfig`);
+      const onFailureQueue = failureArn === undefined ? undefined : [...queues.values()].find((q) => q.arn === failureArn);
+      if (failureArn !== undefined && !onFailureQueue) warnings.push(`${spec.logicalId}: the on-failure destination ${failureArn} is not a queue of this template: abandoned batches are only logged`);
+      streamMappings.push({
+        logicalId: spec.logicalId,
+        table: streamTable,
+        streamArn: streamTable.streamArn!,
+        function: fn,
+        batchSize: spec.batchSize,
+        startingPosition: spec.startingPosition === 'LATEST' ? 'LATEST' : 'TRIM_HORIZON',
+        maximumRetryAttempts: spec.maximumRetryAttempts ?? -1,
+        ...(onFailureQueue ? { onFailureQueue } : {}),
+        enabled: spec.enabled,
+      });
+      continue;
+    }
+    const queue = [...queues.values()].find((q) => q.arn === sourceArn);
+    if (!queue) throw new Error(`${spec.logicalId}: event source ${sourceArn} is not a queue or table stream of this template (only SQS and DynamoDB stream sources run locally)`);
+    mappings.push({
       logicalId: spec.logicalId,
       queue,
       function: fn,
@@ -277,8 +326,8 @@ export async function provision(model: LocalModel, clients: ProvisionClients, re
       ...(spec.maximumConcurrency !== undefined ? { maximumConcurrency: spec.maximumConcurrency } : {}),
       reportBatchItemFailures: spec.reportBatchItemFailures,
       enabled: spec.enabled,
-    };
-  });
+    });
+  }
 
   const alarms = model.alarms.map((spec) => ({
     logicalId: spec.logicalId,
@@ -316,6 +365,7 @@ export async function provision(model: LocalModel, clients: ProvisionClients, re
     buckets: [...buckets.values()],
     functions: [...functions.values()],
     mappings,
+    streamMappings,
     alarms,
     schedules,
     outputs,

@@ -91,6 +91,9 @@ export async function runLocal(opts: RunLocalOptions): Promise<void> {
               ? chalk.cyan(`⏰ schedule ${event.name}: sent the ${event.scheduledTime} occurrence`)
               : chalk.red(`⏰ schedule ${event.name}: the ${event.scheduledTime} occurrence could not be sent; it is in the schedule dead-letter queue`),
           );
+        } else if (event.kind === 'completion-event') {
+          const detail = event.event.detail as { taskId?: string; type?: string };
+          terminal.print(chalk.magenta(`✉ ${event.event.detailType} ${detail.taskId ?? '?'}${detail.type ? ` (${detail.type})` : ''}`));
         } else terminal.error(chalk.yellow(`[local] ${event.message}`));
       },
     });

@@ -4,6 +4,7 @@
  */
 import { mkdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
+import type { RecordedEvent } from './local-event-bus.ts';
 import type { LocalScheduleStatus } from './local-scheduler.ts';
 
 export interface LocalState {
@@ -23,7 +24,12 @@ export interface LocalState {
   readonly schedules?: readonly LocalScheduleStatus[];
   /** Running totals of the local poller (updated about every second while they change), for `taskq console`'s charts. */
   readonly counters?: LocalCounters;
+  /** The latest completion events the local event bus received (newest last, at most LOCAL_EVENTS_KEPT), for `taskq events`. */
+  readonly events?: readonly RecordedEvent[];
 }
+
+/** How many completion events the state file keeps. */
+export const LOCAL_EVENTS_KEPT = 200;
 
 export interface LocalCounters {
   /** Messages the poller deleted from the source queue (records the consumer acknowledged). */

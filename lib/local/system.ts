@@ -9,13 +9,18 @@ import { pathToFileURL } from 'node:url';
 import { SQSClient } from '@aws-sdk/client-sqs';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { S3Client } from '@aws-sdk/client-s3';
+import { DynamoDBStreamsClient } from '@aws-sdk/client-dynamodb-streams';
+import { SendMessageCommand } from '@aws-sdk/client-sqs';
+import { completionEventsEntry } from '../events/entry-file.ts';
+import { LocalEventBus, type RecordedEvent } from './local-event-bus.ts';
+import { StreamPoller, type LambdaStreamHandler } from './stream-poller.ts';
 import { EventSourcePoller, type InvocationResult, type LambdaSqsHandler } from './event-source-poller.ts';
 import { LOCAL_CREDENTIALS, startEmulators, type DynamoEngine, type Emulators } from './emulators.ts';
 import { LocalAlarms, type AlarmState, type AlarmStatus } from './local-alarms.ts';
 import { LocalMetrics, type MetricsSnapshot } from './metrics.ts';
 import { LocalScheduler } from './local-scheduler.ts';
 import { provision, type LocalMapping, type LocalQueue, type ProvisionedSystem } from './provision.ts';
-import { localStatePath, removeLocalState, writeLocalState, type LocalState } from './state.ts';
+import { LOCAL_EVENTS_KEPT, localStatePath, removeLocalState, writeLocalState, type LocalState } from './state.ts';
 import { synthesizeApp, type ConsumerBundle } from './app-synth.ts';
 import { readTemplate, type CfnTemplate } from './template.ts';
 import { DEFAULT_LANE, LANE_ENV } from '../protocol/lanes.ts';
@@ -56,12 +61,18 @@ export interface LocalSystemOptions {
   readonly onProgress?: (message: string) => void;
   /** The clock the schedules fire by (tests move it). @default () => new Date() */
   readonly scheduleClock?: () => Date;
+  /**
+   * Module exporting the completion-events handler, run from source (tests).
+   * @default the esbuild bundle the synthesized app built for that function; with `template`, this package's lib/events/handler
+   */
+  readonly completionEventsModule?: string;
 }
 
 export type LocalSystemEvent =
   | { readonly kind: 'alarm'; readonly status: AlarmStatus; readonly previous: AlarmState }
   | { readonly kind: 'invocation'; readonly result: InvocationResult }
   | { readonly kind: 'schedule'; readonly name: string; readonly scheduledTime: string; readonly delivered: boolean }
+  | { readonly kind: 'completion-event'; readonly event: RecordedEvent }
   | { readonly kind: 'error'; readonly message: string; readonly error?: unknown };
 
 export interface ConnectionInfo {
@@ -90,11 +101,15 @@ export interface LocalSystem {
   readonly alarms: LocalAlarms;
   /** Fires the template's Scheduler schedules; undefined when it has none. */
   readonly scheduler: LocalScheduler | undefined;
+  /** Receives the completion events (PutEvents) when the template has a table-stream mapping; else undefined. */
+  readonly eventBus: LocalEventBus | undefined;
+  /** One per table-stream mapping of the template (completion events). */
+  readonly streamPollers: readonly StreamPoller[];
   readonly connection: ConnectionInfo;
   readonly statePath: string;
   /** The file whose handler the poller invokes. */
   readonly consumerModule: string;
-  readonly clients: { sqs: SQSClient; dynamo: DynamoDBClient; s3: S3Client };
+  readonly clients: { sqs: SQSClient; dynamo: DynamoDBClient; s3: S3Client; streams?: DynamoDBStreamsClient };
   snapshot(): { metrics: MetricsSnapshot; alarms: readonly AlarmStatus[] };
   /** Drains the poller, stops the emulators and removes the state file. Idempotent. */
   stop(): Promise<void>;
@@ -127,7 +142,7 @@ export async function startLocalSystem(options: LocalSystemOptions = {}): Promis
   const synthesized: { template: CfnTemplate; stackName: string; consumerBundle: ((logicalId: string) => ConsumerBundle) | undefined } =
     synthesizedResult.value;
   const common = { region, credentials: LOCAL_CREDENTIALS };
-  const clients = {
+  const clients: LocalSystem['clients'] = {
     sqs: new SQSClient({ ...common, endpoint: emulators.sqsEndpoint }),
     dynamo: new DynamoDBClient({ ...common, endpoint: emulators.dynamoEndpoint }),
     s3: new S3Client({ ...common, endpoint: emulators.s3Endpoint, forcePathStyle: true }),
@@ -136,6 +151,7 @@ export async function startLocalSystem(options: LocalSystemOptions = {}): Promis
     clients.sqs.destroy();
     clients.dynamo.destroy();
     clients.s3.destroy();
+    clients.streams?.destroy();
     await emulators.stop();
   };
 
@@ -207,7 +223,12 @@ export async function startLocalSystem(options: LocalSystemOptions = {}): Promis
       sqs: clients.sqs,
       source: sourceQueue,
       ...(deadLetterQueue ? { deadLetter: deadLetterQueue } : {}),
-      otherQueues: [...new Set(provisioned.schedules.flatMap((s) => (s.deadLetterQueue ? [s.deadLetterQueue] : [])))],
+      otherQueues: [
+        ...new Set([
+          ...provisioned.schedules.flatMap((s) => (s.deadLetterQueue ? [s.deadLetterQueue] : [])),
+          ...provisioned.streamMappings.flatMap((m) => (m.onFailureQueue ? [m.onFailureQueue] : [])),
+        ]),
+      ],
       functionName: fn.name,
       oldestMessageSentAt: (name) => emulators.oldestMessageSentAt(name),
       onError: (error) => emit({ kind: 'error', message: `metrics: ${describe(error)}`, error }),
@@ -308,6 +329,54 @@ export async function startLocalSystem(options: LocalSystemOptions = {}): Promis
         : undefined;
     if (scheduler) state = { ...state, schedules: scheduler.statuses };
 
+    // Completion events: the table's stream → the template's function → the local event bus.
+    const enabledStreams = provisioned.streamMappings.filter((m) => m.enabled);
+    const eventBus =
+      enabledStreams.length > 0
+        ? new LocalEventBus({
+            onEvents: (events) => {
+              state = { ...state, events: [...(state.events ?? []), ...events].slice(-LOCAL_EVENTS_KEPT) };
+              void saveState();
+              for (const event of events) emit({ kind: 'completion-event', event });
+            },
+          })
+        : undefined;
+    const streamPollers: StreamPoller[] = [];
+    if (eventBus) {
+      // The function's EventBridge client puts its events here (no EventBridge emulator).
+      process.env.AWS_ENDPOINT_URL_EVENTBRIDGE = await eventBus.start();
+      clients.streams = new DynamoDBStreamsClient({ ...common, endpoint: emulators.dynamoEndpoint });
+      for (const streamMapping of enabledStreams) {
+        const streamFn = streamMapping.function;
+        const streamBundle = options.completionEventsModule === undefined && !options.template ? synthesized.consumerBundle?.(streamFn.logicalId) : undefined;
+        const saved = { ...process.env };
+        Object.assign(process.env, streamFn.environment, { AWS_LAMBDA_FUNCTION_NAME: streamFn.name, AWS_LAMBDA_FUNCTION_MEMORY_SIZE: String(streamFn.memoryMB) });
+        let streamHandler: LambdaStreamHandler;
+        try {
+          streamHandler = (await loadHandler(streamBundle?.file ?? options.completionEventsModule ?? completionEventsEntry(), streamBundle?.exportName ?? 'handler', streamFn.logicalId)) as unknown as LambdaStreamHandler;
+        } finally {
+          process.env = saved;
+        }
+        const failureQueue = streamMapping.onFailureQueue;
+        streamPollers.push(
+          new StreamPoller({
+            streams: clients.streams,
+            streamArn: streamMapping.streamArn,
+            handler: streamHandler,
+            functionArn: streamFn.arn,
+            batchSize: streamMapping.batchSize,
+            startingPosition: streamMapping.startingPosition,
+            maximumRetryAttempts: streamMapping.maximumRetryAttempts,
+            onFailure: async (failure) => {
+              emit({ kind: 'error', message: `${streamMapping.logicalId}: a batch of ${failure.DDBStreamBatchInfo.batchSize} stream records was abandoned after its retries` });
+              if (failureQueue) await clients.sqs.send(new SendMessageCommand({ QueueUrl: failureQueue.url, MessageBody: JSON.stringify(failure) }));
+            },
+            onError: (error) => emit({ kind: 'error', message: `stream ${streamMapping.logicalId}: ${describe(error)}`, error }),
+          }),
+        );
+      }
+    }
+
     for (const m of [metrics, ...laneMetrics]) m.start();
     await Promise.all([metrics, ...laneMetrics].map((m) => m.sample()));
     publishAlarms(alarms.evaluate());
@@ -324,6 +393,7 @@ export async function startLocalSystem(options: LocalSystemOptions = {}): Promis
     poller?.start();
     for (const lanePoller of lanePollers) lanePoller.start();
     scheduler?.start();
+    for (const streamPoller of streamPollers) streamPoller.start();
 
     let stopping: Promise<void> | undefined;
     return {
@@ -337,6 +407,8 @@ export async function startLocalSystem(options: LocalSystemOptions = {}): Promis
       metrics,
       alarms,
       scheduler,
+      eventBus,
+      streamPollers,
       connection,
       statePath,
       consumerModule,
@@ -346,6 +418,8 @@ export async function startLocalSystem(options: LocalSystemOptions = {}): Promis
         stopping ??= (async () => {
           clearInterval(alarmTimer);
           await scheduler?.stop();
+          await Promise.all(streamPollers.map((p) => p.stop()));
+          await eventBus?.stop();
           await Promise.all([poller?.stop(), ...lanePollers.map((p) => p.stop())]);
           await Promise.all([metrics, ...laneMetrics].map((m) => m.stop()));
           stopped = true;

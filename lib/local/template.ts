@@ -119,6 +119,12 @@ export interface MappingSpec {
   readonly maximumConcurrency?: number;
   readonly reportBatchItemFailures: boolean;
   readonly enabled: boolean;
+  /** Stream sources: where reading starts (TRIM_HORIZON or LATEST). */
+  readonly startingPosition?: string;
+  /** Stream sources: retries of a failing batch; -1 (Lambda's default) until the record expires. */
+  readonly maximumRetryAttempts?: number;
+  /** Stream sources: the on-failure destination's ARN, unresolved. */
+  readonly onFailureDestination?: unknown;
 }
 
 /** An AwsCustomResource (Custom::AWS): an SDK call CloudFormation makes at deploy time. */
@@ -235,6 +241,11 @@ export function readTemplate(template: CfnTemplate, stackName: string): LocalMod
           ...(scaling?.MaximumConcurrency !== undefined ? { maximumConcurrency: numberOr(scaling.MaximumConcurrency, 0) } : {}),
           reportBatchItemFailures: types.includes('ReportBatchItemFailures'),
           enabled: p.Enabled === undefined ? true : p.Enabled === true || p.Enabled === 'true',
+          ...(typeof p.StartingPosition === 'string' ? { startingPosition: p.StartingPosition } : {}),
+          ...(p.MaximumRetryAttempts !== undefined ? { maximumRetryAttempts: numberOr(p.MaximumRetryAttempts, -1) } : {}),
+          ...((p.DestinationConfig as { OnFailure?: { Destination?: unknown } } | undefined)?.OnFailure?.Destination !== undefined
+            ? { onFailureDestination: (p.DestinationConfig as { OnFailure: { Destination: unknown } }).OnFailure.Destination }
+            : {}),
         });
         break;
       }

@@ -13,3 +13,4 @@ export * from './dedupe.ts';
 export * from './lanes.ts';
 export * from './schedule.ts';
 export * from './schedule-expression.ts';
+export * from './completion-events.ts';

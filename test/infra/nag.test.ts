@@ -4,6 +4,7 @@
  * acknowledgment is specific and carries a reason.
  */
 import { Duration, RemovalPolicy, Stack, Validations } from 'aws-cdk-lib';
+import * as events from 'aws-cdk-lib/aws-events';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as kms from 'aws-cdk-lib/aws-kms';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
@@ -48,6 +49,15 @@ describe('cdk-nag AwsSolutions + Serverless', () => {
     const plain = new TaskQueue(stack, 'Plain', { schedules, outputs: false });
     new TaskQueue(stack, 'Fifo', { fifo: true, contentBasedDeduplication: true, encryptionKey: key, schedules, outputs: false });
     plain.grantOperate(new iam.Role(stack, 'Operator', { assumedBy: new iam.AccountRootPrincipal() }));
+    expect(findings(stack)).toEqual([]);
+  });
+
+  it('a task queue with completion events (default bus; FIFO, a key, tracing and another bus) has zero findings', () => {
+    const stack = testStack({}, 'Events');
+    const key = new kms.Key(stack, 'Key', { enableKeyRotation: true });
+    new TaskQueue(stack, 'Plain', { completionEvents: {}, outputs: false });
+    const bus = new events.EventBus(stack, 'Bus');
+    new TaskQueue(stack, 'Fifo', { fifo: true, encryptionKey: key, tracing: lambda.Tracing.ACTIVE, runtime: lambda.Runtime.NODEJS_24_X, completionEvents: { eventBus: bus }, outputs: false });
     expect(findings(stack)).toEqual([]);
   });
 

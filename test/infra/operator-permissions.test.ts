@@ -138,6 +138,11 @@ const OPERATOR_CALLS: Record<string, CallSite> = {
   'lib/local/provision.ts › provision › PutItem': { commands: [], needs: {}, localOnly: true },
   'lib/local/local-scheduler.ts › fire › SendMessage': { commands: [], needs: {}, localOnly: true },
   'lib/local/local-scheduler.ts › deadLetter › SendMessage': { commands: [], needs: {}, localOnly: true },
+  // Completion events locally: the template's stream mapping reads DynamoDB Local's stream; an abandoned batch goes to its on-failure queue.
+  'lib/local/stream-poller.ts › tick › GetRecords': { commands: [], needs: {}, localOnly: true },
+  'lib/local/stream-poller.ts › discoverShards › DescribeStream': { commands: [], needs: {}, localOnly: true },
+  'lib/local/stream-poller.ts › discoverShards › GetShardIterator': { commands: [], needs: {}, localOnly: true },
+  'lib/local/system.ts › onFailure › SendMessage': { commands: [], needs: {}, localOnly: true },
 };
 
 const CLI_FILES = importClosure(join(REPOSITORY_ROOT, 'bin/taskq.ts'));

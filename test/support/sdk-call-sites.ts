@@ -54,6 +54,8 @@ export const IAM_ACTION_OF_COMMAND: Readonly<Record<string, string>> = {
   // EventBridge Scheduler
   GetSchedule: 'scheduler:GetSchedule',
   UpdateSchedule: 'scheduler:UpdateSchedule',
+  // EventBridge
+  PutEvents: 'events:PutEvents',
 };
 
 /** PartiQL statements are authorized per verb: INSERT → dynamodb:PartiQLInsert, … */

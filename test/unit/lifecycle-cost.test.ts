@@ -4,9 +4,11 @@
  */
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import { breakEvenDelayHours, DEFAULT_HOP_MODEL, notBeforeHopUsdPerMillionPerDay, oneTimeScheduleUsdPerMillion, scheduledOccurrenceUsdPerMillion } from '../../bench/lib/lifecycle-cost.ts';
+import { breakEvenDelayHours, BURST_EVENTS_MODEL, completionEventsUsdPerMillion, DEFAULT_HOP_MODEL, TRICKLE_EVENTS_MODEL, notBeforeHopUsdPerMillionPerDay, oneTimeScheduleUsdPerMillion, scheduledOccurrenceUsdPerMillion } from '../../bench/lib/lifecycle-cost.ts';
 
-const section = readFileSync(new URL('../../docs/BENCHMARKS.md', import.meta.url), 'utf8').split('\n## Cost model: schedules')[1] ?? '';
+const benchmarks = readFileSync(new URL('../../docs/BENCHMARKS.md', import.meta.url), 'utf8');
+const section = (benchmarks.split('\n## Cost model: schedules')[1] ?? '').split('\n## ')[0]!;
+const eventsSection = benchmarks.split('\n## Cost model: completion events')[1] ?? '';
 const usd = (v: number) => `$${v.toFixed(2)}`;
 
 describe('cost model: schedules', () => {
@@ -24,5 +26,18 @@ describe('cost model: schedules', () => {
     expect(section).toContain(`about ${breakEvenDelayHours().toFixed(1)} hours`);
     const figures = [...section.matchAll(/\$(\d+\.\d+)/g)].map((m) => m[0]);
     expect(new Set(figures)).toEqual(new Set([usd(scheduledOccurrenceUsdPerMillion()), usd(notBeforeHopUsdPerMillionPerDay())]));
+  });
+});
+
+describe('cost model: completion events', () => {
+  it('PutEvents plus the function: requests and arm64 GB-seconds', () => {
+    // Trickle: 1e6 invocations × $0.20/M + 1e6 × 0.05 s × 0.25 GB × $0.0000133334.
+    expect(completionEventsUsdPerMillion(TRICKLE_EVENTS_MODEL)).toBeCloseTo(1 + 0.2 + 12_500 * 0.0000133334, 10);
+    expect(completionEventsUsdPerMillion(BURST_EVENTS_MODEL)).toBeLessThan(completionEventsUsdPerMillion(TRICKLE_EVENTS_MODEL));
+  });
+
+  it('docs/BENCHMARKS.md states the model\'s figures', () => {
+    expect(eventsSection).toContain(`| ${usd(completionEventsUsdPerMillion(TRICKLE_EVENTS_MODEL))} |`);
+    expect(eventsSection).toContain(`| ${usd(completionEventsUsdPerMillion(BURST_EVENTS_MODEL))} |`);
   });
 });

@@ -13,6 +13,7 @@ import { startLocalSystem, type LocalSystem, type LocalSystemEvent } from '../..
 import { synthesizeTemplate } from '../../../lib/local/template.ts';
 import { peekDeadLetters } from '../../../lib/ops/dlq-peek.ts';
 import { uniqueName } from '../../support/aws.ts';
+import { until } from '../../support/until.ts';
 
 let system: LocalSystem | undefined;
 let dir: string | undefined;
@@ -21,16 +22,6 @@ afterAll(async () => {
   await system?.stop();
   if (dir) await rm(dir, { recursive: true, force: true });
 });
-
-async function until<T>(probe: () => T | undefined, timeoutMs: number, what: string): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = probe();
-    if (value !== undefined) return value;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 100));
-  }
-}
 
 describe('local DeadLetterQueueNotEmpty alarm', () => {
   it('goes to ALARM on a dead letter and stays there through peeks and a receive that hides it for 3 periods', async () => {

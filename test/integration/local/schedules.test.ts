@@ -26,6 +26,7 @@ import { substituteScheduledTime } from '../../../lib/protocol/schedule.ts';
 import { runs } from '../../fixtures/scheduled-consumer.ts';
 import { testApp } from '../../infra/helpers.ts';
 import { uniqueName } from '../../support/aws.ts';
+import { until } from '../../support/until.ts';
 
 const execFileAsync = promisify(execFile);
 const BIN = fileURLToPath(new URL('../../../bin/taskq.ts', import.meta.url));
@@ -36,16 +37,6 @@ let dir: string;
 const events: LocalSystemEvent[] = [];
 // The schedules' clock: it starts 10 s before 09:30 in Berlin (08:30 UTC in December) and the test moves it.
 let virtualNow = Date.parse('2026-12-02T08:29:50Z');
-
-async function until<T>(probe: () => T | undefined | Promise<T | undefined>, timeoutMs: number, what: string): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await probe();
-    if (value !== undefined) return value;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 100));
-  }
-}
 
 async function queueEmpty(url: string): Promise<boolean> {
   const a = await system.clients.sqs.send(

@@ -12,6 +12,7 @@ import { startLocalSystem, type LocalSystem, type LocalSystemEvent } from '../..
 import { readLocalState } from '../../../lib/local/state.ts';
 import { synthesizeTemplate, type CfnTemplate } from '../../../lib/local/template.ts';
 import { uniqueName } from '../../support/aws.ts';
+import { until } from '../../support/until.ts';
 
 let system: LocalSystem | undefined;
 let dir: string | undefined;
@@ -20,16 +21,6 @@ afterAll(async () => {
   await system?.stop();
   if (dir) await rm(dir, { recursive: true, force: true });
 });
-
-async function until<T>(probe: () => T | undefined | Promise<T | undefined>, timeoutMs: number, what: string): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await probe();
-    if (value !== undefined) return value;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 100));
-  }
-}
 
 describe('local system with the event source mapping disabled', () => {
   it('raises NoConsumers on a backlog nobody consumes, in the panel data and the state file', async () => {
