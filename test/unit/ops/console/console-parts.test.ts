@@ -65,6 +65,14 @@ describe('task timeline', () => {
     expect(dead[2]!.note).toBe('permanent-error');
   });
 
+  it('cancelled: before any attempt, only accepted then cancelled at its time; after a failed one, that attempt first', () => {
+    const before = taskTimeline({ ...base, status: 'CANCELLED', attempts: 0, cancelledAt: '2026-01-01T00:00:30.000Z' });
+    expect(before).toEqual([{ kind: 'accepted', at: base.createdAt }, { kind: 'cancelled', at: '2026-01-01T00:00:30.000Z' }]);
+    const after = taskTimeline({ ...base, status: 'CANCELLED', attempts: 1, lastError: 'HTTP 503', cancelledAt: '2026-01-01T00:00:30.000Z' });
+    expect(after.map((e) => [e.kind, e.attempt])).toEqual([['accepted', undefined], ['attempt-failed', 1], ['cancelled', undefined]]);
+    expect(after[1]!.error).toBe('HTTP 503');
+  });
+
   it('the transition log keeps each distinct (status, attempts) once, with the error seen then', () => {
     const log = new TransitionLog();
     log.record({ ...base, status: 'IN_PROGRESS' }, 't1');
