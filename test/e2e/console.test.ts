@@ -27,8 +27,8 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { chromium, type Browser, type Page } from 'playwright-core';
-import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { S3Client } from '@aws-sdk/client-s3';
+import { DynamoDBClient, PutItemCommand } from '@aws-sdk/client-dynamodb';
+import { PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import { SendMessageCommand, SQSClient } from '@aws-sdk/client-sqs';
 import { TaskProducer } from '../../lib/client/index.ts';
 import { LOCAL_CREDENTIALS } from '../../lib/local/emulators.ts';
@@ -36,7 +36,7 @@ import { readLocalState, type LocalState } from '../../lib/local/state.ts';
 import { DEAD_LETTER_ATTRIBUTES, MESSAGE_ATTRIBUTES } from '../../lib/protocol/attributes.ts';
 import { encodeEnvelope } from '../../lib/protocol/envelope.ts';
 import { newTaskId } from '../../lib/protocol/ids.ts';
-import { STACK_OUTPUTS } from '../../lib/protocol/resources.ts';
+import { DEFAULTS, STACK_OUTPUTS } from '../../lib/protocol/resources.ts';
 import { childEnforcement } from '../support/iam/child-process.ts';
 
 /** Debian's chromium; CHROMIUM_PATH for another build. .ci/run installs it when missing. */
@@ -56,6 +56,8 @@ let browser: Browser;
 let page: Page;
 let sqs: SQSClient;
 let producer: TaskProducer;
+let dynamo: DynamoDBClient;
+let s3: S3Client;
 const iam = childEnforcement({ pollerPrincipal: 'consumer' });
 
 async function until<T>(probe: () => Promise<T | undefined> | T | undefined, timeoutMs: number, what: string): Promise<T> {
@@ -134,13 +136,15 @@ beforeAll(async () => {
   state = await until(() => readLocalState(statePath), 180_000, 'the local system');
   const common = { region: state.region, credentials: LOCAL_CREDENTIALS };
   sqs = new SQSClient({ ...common, endpoint: state.sqsEndpoint });
+  s3 = new S3Client({ ...common, endpoint: state.s3Endpoint, forcePathStyle: true });
+  dynamo = new DynamoDBClient({ ...common, endpoint: state.dynamoEndpoint });
   producer = new TaskProducer({
     queueUrl: state.outputs[STACK_OUTPUTS.queueUrl]!,
     bucketName: state.outputs[STACK_OUTPUTS.bucketName]!,
     tableName: state.outputs[STACK_OUTPUTS.tableName]!,
     sqs,
-    s3: new S3Client({ ...common, endpoint: state.s3Endpoint, forcePathStyle: true }),
-    dynamo: new DynamoDBClient({ ...common, endpoint: state.dynamoEndpoint }),
+    s3,
+    dynamo,
   });
 
   consoleProcess = startChild([TASKQ, 'console', '--local', '--interval', '1'], { TASKQ_LOCAL_STATE: statePath, TASKQ_CONSOLE_ASSETS: assetsDir }, (text) => (consoleOutput += text));
@@ -157,6 +161,8 @@ afterAll(async () => {
   stopChild(consoleProcess);
   stopChild(local);
   producer?.destroy();
+  dynamo?.destroy();
+  s3?.destroy();
   sqs?.destroy();
   if (dir) await rm(dir, { recursive: true, force: true });
 });
@@ -336,5 +342,37 @@ describe('taskq console --local in Chromium', () => {
     } finally {
       receiver.close();
     }
+  });
+
+  it('task page: a result stored in S3 shows its size; the result itself only after "Fetch the result"', async () => {
+    // A record as the consumer writes it for a result above MAX_RESULT_BYTES (no demo task returns one).
+    const taskId = newTaskId();
+    const stored = JSON.stringify({ report: 'q4-figures-7f3a', rows: Array.from({ length: 120 }, (_, i) => ({ i, total: i * 3 })) });
+    const key = `${DEFAULTS.resultPrefix}${taskId}.json`;
+    const bucket = state.outputs[STACK_OUTPUTS.bucketName]!;
+    await s3.send(new PutObjectCommand({ Bucket: bucket, Key: key, Body: stored }));
+    const now = new Date().toISOString();
+    await dynamo.send(
+      new PutItemCommand({
+        TableName: state.outputs[STACK_OUTPUTS.tableName]!,
+        Item: {
+          pk: { S: taskId },
+          taskId: { S: taskId },
+          type: { S: 'report' },
+          status: { S: 'SUCCEEDED' },
+          attempts: { N: '1' },
+          createdAt: { S: now },
+          updatedAt: { S: now },
+          resultRef: { S: JSON.stringify({ bucket, key, size: Buffer.byteLength(stored) }) },
+          expiresAt: { N: String(Math.floor(Date.now() / 1000) + 3600) },
+        },
+      }),
+    );
+    await page.goto(`${consoleUrl}#/tasks/${taskId}`);
+    await page.getByTestId('task-result-ref').filter({ hasText: `stored in S3, ${Buffer.byteLength(stored)} bytes` }).waitFor({ timeout: 30_000 });
+    expect(await page.textContent('body')).not.toContain('q4-figures-7f3a');
+    await page.getByTestId('fetch-result').click();
+    await page.getByTestId('task-result').filter({ hasText: 'q4-figures-7f3a' }).waitFor();
+    expect(JSON.parse((await page.getByTestId('task-result').textContent())!)).toEqual(JSON.parse(stored));
   });
 });

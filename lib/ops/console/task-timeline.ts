@@ -42,7 +42,8 @@ export function taskTimeline(view: TaskStatusView, observed: readonly ObservedTr
       kind: 'attempt-failed',
       attempt: n,
       ...(last && view.lastError ? { error: view.lastError } : {}),
-      ...(last && view.status !== 'SUCCEEDED' && view.status !== 'IN_PROGRESS' && view.updatedAt ? { at: view.updatedAt } : {}),
+      // updatedAt is when the last attempt failed, unless a later write (success, a new attempt, the cancel) moved it.
+      ...(last && (view.status === 'RETRYING' || view.status === 'DEAD_LETTERED') && view.updatedAt ? { at: view.updatedAt } : {}),
       ...(!(last && view.lastError) ? { note: 'error not kept (the task table stores only the latest error, and none after a success)' } : {}),
     });
   }
@@ -83,7 +84,8 @@ export class TransitionLog {
         status: view.status,
         attempts: view.attempts,
         ...(view.lastError ? { lastError: view.lastError } : {}),
-        ...(view.nextAttemptAt ? { nextAttemptAt: view.nextAttemptAt } : {}),
+        // The record keeps nextAttemptAt after the retry; it means something only while RETRYING.
+        ...(view.nextAttemptAt && view.status === 'RETRYING' ? { nextAttemptAt: view.nextAttemptAt } : {}),
       });
       if (list.length > this.maxPerKey) list.shift();
     }

@@ -91,7 +91,7 @@ function TaskDetails(props: { view: TaskView; onChange: () => void }) {
       <dt>Attempts</dt><dd data-testid="task-attempts">${task.attempts}</dd>
       <dt>Created</dt><dd>${formatTime(task.createdAt)}</dd>
       <dt>Updated</dt><dd>${formatTime(task.updatedAt)}</dd>
-      ${task.nextAttemptAt && html`<dt>Next attempt</dt><dd>${formatTime(task.nextAttemptAt)}</dd>`}
+      ${task.nextAttemptAt && task.status === 'RETRYING' && html`<dt>Next attempt</dt><dd>${formatTime(task.nextAttemptAt)}</dd>`}
       ${task.deadLetterReason && html`<dt>Dead-letter reason</dt><dd>${task.deadLetterReason}</dd>`}
       ${task.cancelledAt && html`<dt>Cancelled</dt><dd data-testid="task-cancelled-at">${formatTime(task.cancelledAt)}</dd>`}
       <dt>Claim check</dt>
