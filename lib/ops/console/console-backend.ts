@@ -120,6 +120,7 @@ export class ConsoleBackend {
   private readonly dlqBusy = new Set<string>();
   private readonly listings = new Map<string, DeadLetterListing>();
   private readonly jobs = new Map<string, RedriveJob>();
+  private scheduleListing: { at: number; views: Promise<ScheduleView[]> } | undefined;
   private previousCounters: { deleted: number; returned: number; dlq: number; t: number } | undefined;
   private lastCloudWatchRatesAt = 0;
   private timer: NodeJS.Timeout | undefined;
@@ -207,14 +208,29 @@ export class ConsoleBackend {
     return cancelTask({ dynamo: () => clients.dynamo(), tableName: this.tableName(target), ...query });
   }
 
-  /** `taskq schedules`: each schedule with its state, expression, time zone and next run. */
+  /**
+   * `taskq schedules`: each schedule with its state, expression, time zone and next run. One
+   * listing serves every open page for a sample interval (against AWS: ListStackResources and
+   * a GetSchedule per schedule), so open tabs do not multiply requests.
+   */
   async schedules(): Promise<ScheduleView[]> {
-    return listSchedules(this.scheduleSources());
+    const cached = this.scheduleListing;
+    if (cached && this.now() - cached.at < this.sampleIntervalMs) return cached.views;
+    const views = listSchedules(this.scheduleSources());
+    this.scheduleListing = { at: this.now(), views };
+    views.catch(() => {
+      if (this.scheduleListing?.views === views) this.scheduleListing = undefined;
+    });
+    return views;
   }
 
-  /** `taskq schedules pause|resume <name>`. */
+  /** `taskq schedules pause|resume <name>`; the next listing reads them again. */
   async setSchedule(name: string, state: ScheduleState): Promise<ScheduleView> {
-    return setScheduleState(this.scheduleSources(), name, state);
+    try {
+      return await setScheduleState(this.scheduleSources(), name, state);
+    } finally {
+      this.scheduleListing = undefined;
+    }
   }
 
   async recent(limit: number): Promise<RecentTasksResult> {

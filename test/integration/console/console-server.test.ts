@@ -436,16 +436,19 @@ describe('taskq console: cancel, results, schedules', () => {
     const dir = await mkdtemp(join(tmpdir(), 'taskq-console-schedules-'));
     const statePath = join(dir, 'state.json');
     const nextRun = new Date(Date.now() + 3_600_000).toISOString();
-    await writeLocalState(
-      {
-        ...localState(resources),
-        schedules: [
-          { name: 'nightly-report', state: 'ENABLED', expression: 'cron(0 2 ? * * *)', timezone: 'Europe/Berlin', description: 'the report', nextRun, lastRun: '2026-12-02T01:00:00.000Z' },
-          { name: 'tick', state: 'DISABLED', expression: 'rate(5 minutes)', timezone: 'UTC' },
-        ],
-      },
-      statePath,
-    );
+    /** The state file as the local scheduler writes it. */
+    const writeState = (nightly: 'ENABLED' | 'DISABLED') =>
+      writeLocalState(
+        {
+          ...localState(resources),
+          schedules: [
+            { name: 'nightly-report', state: nightly, expression: 'cron(0 2 ? * * *)', timezone: 'Europe/Berlin', description: 'the report', ...(nightly === 'ENABLED' ? { nextRun } : {}), lastRun: '2026-12-02T01:00:00.000Z' },
+            { name: 'tick', state: 'DISABLED', expression: 'rate(5 minutes)', timezone: 'UTC' },
+          ],
+        },
+        statePath,
+      );
+    await writeState('ENABLED');
     const other = await start(resources, { localStatePath: statePath });
     try {
       const headers = { Authorization: `Bearer ${other.token}` };
@@ -469,6 +472,13 @@ describe('taskq console: cancel, results, schedules', () => {
       expect(paused.status).toBe(200);
       expect(paused.json()).toMatchObject({ name: 'nightly-report', state: 'DISABLED' });
       expect(await readScheduleControl(statePath)).toEqual({ 'nightly-report': 'DISABLED' });
+      // One listing serves every page for a sample interval (60 s here); a pause or resume drops it.
+      await writeState('DISABLED');
+      const after = (await call(other.port, '/api/schedules', { headers })).json<{ schedules: { name: string; state: string; nextRun?: string }[] }>();
+      expect(after.schedules[0]).toMatchObject({ name: 'nightly-report', state: 'DISABLED' });
+      expect(after.schedules[0]).not.toHaveProperty('nextRun');
+      await writeState('ENABLED');
+      expect((await call(other.port, '/api/schedules', { headers })).json<{ schedules: { state: string }[] }>().schedules[0]!.state).toBe('DISABLED');
       const resumed = await call(other.port, '/api/schedules/tick/resume', { method: 'POST', headers, body: { confirm: 'resume' } });
       expect(resumed.json()).toMatchObject({ name: 'tick', state: 'ENABLED' });
       expect(await readScheduleControl(statePath)).toEqual({ 'nightly-report': 'DISABLED', tick: 'ENABLED' });
