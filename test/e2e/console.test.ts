@@ -1,13 +1,16 @@
 /**
  * `taskq console --local` in a real browser: Chromium (Debian's package, driven by
  * playwright-core through its executablePath) against the local system as a user runs it —
- * `taskq local --demo` in a child process (as test/e2e/local-system.test.ts starts it, with
- * the recent-tasks index on), and `taskq console --local` in another, its front end built
- * by web/build.mjs as `npm run build` builds it.
+ * `taskq local --demo` in a child process (as test/e2e/local-system.test.ts starts it), run in
+ * test/fixtures/console-app/ (a cdk.json and its app: default stack with the
+ * recent-tasks index and two schedules), and `taskq console --local` in another, its front
+ * end built by web/build.mjs as `npm run build` builds it.
  *
  * It checks that the overview shows the demo's tasks and the DLQ alarm in ALARM, that a task
  * page shows a retry timeline (a webhook whose receiver answers 503 once), that a DLQ redrive by type
- * moves the messages and the page updates, and that a request without the token is refused.
+ * moves the messages and the page updates, that a schedule is paused and resumed from the
+ * schedules page (and the local scheduler applies it), that a task waiting for its retry is
+ * cancelled from its page (and its retry never runs), and that a request without the token is refused.
  * Screenshots of each page go to a temporary folder, or to docs/ with
  * TASKQ_CONSOLE_SCREENSHOTS=docs (how docs/console-*.png are made).
  *
@@ -21,11 +24,11 @@ import type { AddressInfo } from 'node:net';
 import { existsSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { chromium, type Browser, type Page } from 'playwright-core';
-import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { S3Client } from '@aws-sdk/client-s3';
+import { DynamoDBClient, PutItemCommand } from '@aws-sdk/client-dynamodb';
+import { PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import { SendMessageCommand, SQSClient } from '@aws-sdk/client-sqs';
 import { TaskProducer } from '../../lib/client/index.ts';
 import { LOCAL_CREDENTIALS } from '../../lib/local/emulators.ts';
@@ -33,7 +36,7 @@ import { readLocalState, type LocalState } from '../../lib/local/state.ts';
 import { DEAD_LETTER_ATTRIBUTES, MESSAGE_ATTRIBUTES } from '../../lib/protocol/attributes.ts';
 import { encodeEnvelope } from '../../lib/protocol/envelope.ts';
 import { newTaskId } from '../../lib/protocol/ids.ts';
-import { STACK_OUTPUTS } from '../../lib/protocol/resources.ts';
+import { DEFAULTS, STACK_OUTPUTS } from '../../lib/protocol/resources.ts';
 import { childEnforcement } from '../support/iam/child-process.ts';
 
 /** Debian's chromium; CHROMIUM_PATH for another build. .ci/run installs it when missing. */
@@ -53,6 +56,8 @@ let browser: Browser;
 let page: Page;
 let sqs: SQSClient;
 let producer: TaskProducer;
+let dynamo: DynamoDBClient;
+let s3: S3Client;
 const iam = childEnforcement({ pollerPrincipal: 'consumer' });
 
 async function until<T>(probe: () => Promise<T | undefined> | T | undefined, timeoutMs: number, what: string): Promise<T> {
@@ -65,8 +70,11 @@ async function until<T>(probe: () => Promise<T | undefined> | T | undefined, tim
   }
 }
 
-function startChild(args: string[], env: NodeJS.ProcessEnv, onOutput: (text: string) => void): ChildProcess {
-  const child = spawn('npx', ['tsx', ...args], { cwd: process.cwd(), env: { ...process.env, ...env, FORCE_COLOR: '0' }, detached: true, stdio: ['ignore', 'pipe', 'pipe'] });
+const TSX = resolve('node_modules/.bin/tsx');
+const TASKQ = resolve('bin/taskq.ts');
+
+function startChild(args: string[], env: NodeJS.ProcessEnv, onOutput: (text: string) => void, cwd = process.cwd()): ChildProcess {
+  const child = spawn(TSX, args, { cwd, env: { ...process.env, ...env, FORCE_COLOR: '0' }, detached: true, stdio: ['ignore', 'pipe', 'pipe'] });
   child.stdout!.on('data', (chunk: Buffer) => onOutput(chunk.toString()));
   child.stderr!.on('data', (chunk: Buffer) => onOutput(chunk.toString()));
   return child;
@@ -117,24 +125,29 @@ beforeAll(async () => {
   // The front end exactly as `npm run build` makes it.
   execFileSync('node', ['web/build.mjs', assetsDir], { cwd: process.cwd(), stdio: 'pipe' });
 
+  // The app: the default stack with the recent-tasks index and two schedules.
+  const appDir = resolve('test/fixtures/console-app');
   local = startChild(
-    [...iam.importArgs, 'bin/taskq.ts', 'local', '--demo', '--sqs-port', '0', '--dynamo-port', '0', '--status-interval', '1', '-c', 'taskq:recentTasksIndex=true'],
+    [...iam.importArgs, TASKQ, 'local', '--demo', '--sqs-port', '0', '--dynamo-port', '0', '--status-interval', '1'],
     { ...iam.env, TASKQ_LOCAL_STATE: statePath },
     (text) => (localOutput += text),
+    appDir,
   );
   state = await until(() => readLocalState(statePath), 180_000, 'the local system');
   const common = { region: state.region, credentials: LOCAL_CREDENTIALS };
   sqs = new SQSClient({ ...common, endpoint: state.sqsEndpoint });
+  s3 = new S3Client({ ...common, endpoint: state.s3Endpoint, forcePathStyle: true });
+  dynamo = new DynamoDBClient({ ...common, endpoint: state.dynamoEndpoint });
   producer = new TaskProducer({
     queueUrl: state.outputs[STACK_OUTPUTS.queueUrl]!,
     bucketName: state.outputs[STACK_OUTPUTS.bucketName]!,
     tableName: state.outputs[STACK_OUTPUTS.tableName]!,
     sqs,
-    s3: new S3Client({ ...common, endpoint: state.s3Endpoint, forcePathStyle: true }),
-    dynamo: new DynamoDBClient({ ...common, endpoint: state.dynamoEndpoint }),
+    s3,
+    dynamo,
   });
 
-  consoleProcess = startChild(['bin/taskq.ts', 'console', '--local', '--interval', '1'], { TASKQ_LOCAL_STATE: statePath, TASKQ_CONSOLE_ASSETS: assetsDir }, (text) => (consoleOutput += text));
+  consoleProcess = startChild([TASKQ, 'console', '--local', '--interval', '1'], { TASKQ_LOCAL_STATE: statePath, TASKQ_CONSOLE_ASSETS: assetsDir }, (text) => (consoleOutput += text));
   consoleUrl = await until(() => /taskq console: (http:\/\/127\.0\.0\.1:\d+\/\?token=[A-Za-z0-9_-]+)/.exec(consoleOutput)?.[1], 60_000, 'the console address');
 
   browser = await chromium.launch({ executablePath: CHROMIUM, args: ['--no-sandbox', '--disable-dev-shm-usage'] });
@@ -148,6 +161,8 @@ afterAll(async () => {
   stopChild(consoleProcess);
   stopChild(local);
   producer?.destroy();
+  dynamo?.destroy();
+  s3?.destroy();
   sqs?.destroy();
   if (dir) await rm(dir, { recursive: true, force: true });
 });
@@ -239,5 +254,125 @@ describe('taskq console --local in Chromium', () => {
       await page.goto(`${consoleUrl}#/tasks/${taskId}`);
       await page.getByTestId('task-status').filter({ hasText: 'SUCCEEDED' }).waitFor({ timeout: 30_000 });
     }
+  });
+
+  it('schedules page: both schedules with their next run; a schedule paused and resumed after a confirmation, the local scheduler applying it', async () => {
+    await page.goto(consoleUrl);
+    await page.getByTestId('nav-schedules').click();
+    const digest = page.locator('[data-testid="schedule-row"][data-name="weekday-digest"]');
+    await digest.and(page.locator('[data-state="ENABLED"]')).waitFor({ timeout: 30_000 });
+    expect(await page.getByTestId('schedule-row').count()).toBe(2);
+    expect(await digest.textContent()).toContain('Europe/Berlin');
+    expect(await digest.textContent()).toContain('cron(0 9 ? * MON-FRI *)');
+    expect(await digest.getByTestId('schedule-next-run').textContent()).not.toBe('—');
+
+    await digest.getByTestId('schedule-pause').click();
+    const dialog = page.getByTestId('confirm-dialog');
+    await dialog.waitFor();
+    expect(await dialog.textContent()).toContain('weekday-digest');
+    await page.getByTestId('confirm-button').click();
+    await page.getByTestId('schedules-notice').filter({ hasText: 'weekday-digest paused' }).waitFor();
+    // The page follows the local system: the scheduler applied the pause (no next run while paused).
+    await digest.and(page.locator('[data-state="DISABLED"]')).waitFor({ timeout: 30_000 });
+    expect(await digest.getByTestId('schedule-next-run').textContent()).toBe('—');
+    expect((await readLocalState(statePath))!.schedules!.find((s) => s.name === 'weekday-digest')!.state).toBe('DISABLED');
+    expect((await readLocalState(statePath))!.schedules!.find((s) => s.name === 'monthly-report')!.state).toBe('ENABLED');
+    await shot('schedules');
+
+    await digest.getByTestId('schedule-resume').click();
+    await page.getByTestId('confirm-button').click();
+    await digest.and(page.locator('[data-state="ENABLED"]')).waitFor({ timeout: 30_000 });
+    expect(await digest.getByTestId('schedule-next-run').textContent()).not.toBe('—');
+    expect((await readLocalState(statePath))!.schedules!.find((s) => s.name === 'weekday-digest')!.state).toBe('ENABLED');
+  });
+
+  it('task page: a task waiting for its retry is cancelled after a confirmation; it shows CANCELLED with its time, and the retry never runs', async () => {
+    let calls = 0;
+    const receiver = createServer((_req, res) => {
+      calls += 1;
+      res.writeHead(503, { 'Retry-After': '4' }).end('busy');
+    });
+    await new Promise<void>((resolve) => receiver.listen(0, '127.0.0.1', resolve));
+    try {
+      const { taskId } = await producer.send('webhook', { url: `http://127.0.0.1:${(receiver.address() as AddressInfo).port}/hook`, body: { event: 'order.cancelled' } });
+      await page.goto(`${consoleUrl}#/tasks/${taskId}`);
+      await page.getByTestId('task-status').filter({ hasText: 'RETRYING' }).waitFor({ timeout: 30_000 });
+      await page.getByTestId('task-cancel').click();
+      expect(await page.getByTestId('confirm-dialog').textContent()).toContain(taskId);
+      await page.getByTestId('confirm-button').click();
+      await page.getByTestId('task-status').filter({ hasText: 'CANCELLED' }).waitFor({ timeout: 30_000 });
+      await page.getByTestId('task-notice').filter({ hasText: 'acknowledged without running' }).waitFor();
+      expect(await page.getByTestId('task-cancelled-at').textContent()).not.toBe('—');
+      await page.locator('[data-testid="timeline-event"][data-kind="cancelled"]').waitFor();
+      expect(await page.getByTestId('task-cancel').count()).toBe(0);
+      await shot('task-cancelled');
+      // The retry was due 4 s after the first attempt: its copy is acknowledged unrun.
+      await new Promise((r) => setTimeout(r, 10_000));
+      expect(calls).toBe(1);
+      expect((await producer.getTaskStatus(taskId)).status).toBe('CANCELLED');
+    } finally {
+      receiver.close();
+    }
+  });
+
+  it('task page: a task that finishes while the cancel dialog is open is refused in the words of taskq cancel', async () => {
+    let calls = 0;
+    const receiver = createServer((_req, res) => {
+      calls += 1;
+      if (calls === 1) res.writeHead(503, { 'Retry-After': '3' }).end('busy');
+      else res.writeHead(200).end('ok');
+    });
+    await new Promise<void>((resolve) => receiver.listen(0, '127.0.0.1', resolve));
+    try {
+      const { taskId } = await producer.send('webhook', { url: `http://127.0.0.1:${(receiver.address() as AddressInfo).port}/hook`, body: { event: 'order.shipped' } });
+      await page.goto(`${consoleUrl}#/tasks/${taskId}`);
+      await page.getByTestId('task-status').filter({ hasText: 'RETRYING' }).waitFor({ timeout: 30_000 });
+      await page.getByTestId('task-cancel').click();
+      await page.getByTestId('confirm-dialog').waitFor();
+      await until(async () => ((await producer.getTaskStatus(taskId)).status === 'SUCCEEDED' ? true : undefined), 30_000, 'the retry to succeed');
+      await page.getByTestId('confirm-button').click();
+      const cli = await producer.cancel(taskId).then(
+        () => 'not refused',
+        (e: Error) => e.message,
+      );
+      expect(cli).toMatch(/cannot be cancelled: it has already finished \(SUCCEEDED\)/);
+      await page.getByTestId('task-cancel-error').filter({ hasText: cli }).waitFor();
+      await page.getByTestId('task-status').filter({ hasText: 'SUCCEEDED' }).waitFor();
+      expect(await page.getByTestId('task-cancel').count()).toBe(0);
+    } finally {
+      receiver.close();
+    }
+  });
+
+  it('task page: a result stored in S3 shows its size; the result itself only after "Fetch the result"', async () => {
+    // A record as the consumer writes it for a result above MAX_RESULT_BYTES (no demo task returns one).
+    const taskId = newTaskId();
+    const stored = JSON.stringify({ report: 'q4-figures-7f3a', rows: Array.from({ length: 120 }, (_, i) => ({ i, total: i * 3 })) });
+    const key = `${DEFAULTS.resultPrefix}${taskId}.json`;
+    const bucket = state.outputs[STACK_OUTPUTS.bucketName]!;
+    await s3.send(new PutObjectCommand({ Bucket: bucket, Key: key, Body: stored }));
+    const now = new Date().toISOString();
+    await dynamo.send(
+      new PutItemCommand({
+        TableName: state.outputs[STACK_OUTPUTS.tableName]!,
+        Item: {
+          pk: { S: taskId },
+          taskId: { S: taskId },
+          type: { S: 'report' },
+          status: { S: 'SUCCEEDED' },
+          attempts: { N: '1' },
+          createdAt: { S: now },
+          updatedAt: { S: now },
+          resultRef: { S: JSON.stringify({ bucket, key, size: Buffer.byteLength(stored) }) },
+          expiresAt: { N: String(Math.floor(Date.now() / 1000) + 3600) },
+        },
+      }),
+    );
+    await page.goto(`${consoleUrl}#/tasks/${taskId}`);
+    await page.getByTestId('task-result-ref').filter({ hasText: `stored in S3, ${Buffer.byteLength(stored)} bytes` }).waitFor({ timeout: 30_000 });
+    expect(await page.textContent('body')).not.toContain('q4-figures-7f3a');
+    await page.getByTestId('fetch-result').click();
+    await page.getByTestId('task-result').filter({ hasText: 'q4-figures-7f3a' }).waitFor();
+    expect(JSON.parse((await page.getByTestId('task-result').textContent())!)).toEqual(JSON.parse(stored));
   });
 });

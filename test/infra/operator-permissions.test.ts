@@ -8,8 +8,8 @@
  *   lookup) and only read-only actions (`dlq peek` receives messages: not read-only);
  * - `grantRedrive` still covers the DLQ commands when the queues are named by flags.
  *
- * `taskq console` runs the same actions as the other commands, plus a Query on the task
- * table's recent-tasks index when the construct has one (`recentTasksIndex`; the stacks here
+ * `taskq console` runs the same actions as the other commands (stats, status, cancel,
+ * schedules, dlq), plus a Query on the task table's recent-tasks index when the construct has one (`recentTasksIndex`; the stacks here
  * have it, and a stack without it grants no Query at all).
  *
  * OPERATOR_CALLS declares each call site of the CLI's code (bin/taskq.ts and everything it
@@ -75,12 +75,12 @@ const OPERATOR_CALLS: Record<string, CallSite> = {
   'lib/client/backpressure.ts › refresh › GetQueueAttributes': { commands: ['send'], needs: { sourceQueue: ['sqs:GetQueueAttributes'] } },
   // The producer's routing read (routing: true; lanes): no CLI command routes (send names its queue).
   'lib/client/routing.ts › read › GetItem': { commands: [], needs: { table: ['dynamodb:GetItem'] } },
-  // status
-  'lib/client/task-status.ts › get › GetItem': { commands: ['status'], needs: { table: ['dynamodb:GetItem'] } },
+  // status (and the console's task result)
+  'lib/client/task-status.ts › get › GetItem': { commands: ['status', 'console'], needs: { table: ['dynamodb:GetItem'] } },
   // status shows a result stored in S3 (too large for the record)
-  'lib/client/task-result.ts › readRef › GetObject': { commands: ['status'], needs: { resultObjects: ['s3:GetObject'] } },
+  'lib/client/task-result.ts › readRef › GetObject': { commands: ['status', 'console'], needs: { resultObjects: ['s3:GetObject'] } },
   // cancel: one conditional update of the task's record
-  'lib/client/task-cancel.ts › cancel › UpdateItem': { commands: ['cancel'], needs: { table: ['dynamodb:UpdateItem'] } },
+  'lib/client/task-cancel.ts › cancel › UpdateItem': { commands: ['cancel', 'console'], needs: { table: ['dynamodb:UpdateItem'] } },
   // stats (and purge counts the DLQ before purging)
   'lib/ops/stats.ts › queueCounts › GetQueueAttributes': { commands: ['stats', 'dlq purge', 'console'], needs: { sourceQueue: ['sqs:GetQueueAttributes'], deadLetterQueue: ['sqs:GetQueueAttributes'] } },
   'lib/ops/oldest-age.ts › cloudWatchOldestAge › GetMetricData': { commands: ['stats', 'console'], needs: { anyResource: ['cloudwatch:GetMetricData'] } },
@@ -107,11 +107,11 @@ const OPERATOR_CALLS: Record<string, CallSite> = {
   'lib/ops/console/recent-tasks.ts › recentTasks › Query': { commands: ['console'], needs: { recentTasksIndex: ['dynamodb:Query'] } },
   // schedules: names from the stack's resources, each schedule read; pause / resume update it
   // (UpdateSchedule passes the schedules' role back: iam:PassRole is checked with the caller's permissions).
-  'lib/ops/schedules.ts › scheduleNames › ListStackResources': { commands: ['schedules'], needs: { stack: ['cloudformation:ListStackResources'] } },
-  'lib/ops/schedules.ts › listSchedules › GetSchedule': { commands: ['schedules', 'schedules pause', 'schedules resume'], needs: { schedules: ['scheduler:GetSchedule'] } },
-  'lib/ops/schedules.ts › setScheduleState › GetSchedule': { commands: ['schedules pause', 'schedules resume'], needs: { schedules: ['scheduler:GetSchedule'] } },
+  'lib/ops/schedules.ts › scheduleNames › ListStackResources': { commands: ['schedules', 'console'], needs: { stack: ['cloudformation:ListStackResources'] } },
+  'lib/ops/schedules.ts › listSchedules › GetSchedule': { commands: ['schedules', 'schedules pause', 'schedules resume', 'console'], needs: { schedules: ['scheduler:GetSchedule'] } },
+  'lib/ops/schedules.ts › setScheduleState › GetSchedule': { commands: ['schedules pause', 'schedules resume', 'console'], needs: { schedules: ['scheduler:GetSchedule'] } },
   'lib/ops/schedules.ts › setScheduleState › UpdateSchedule': {
-    commands: ['schedules pause', 'schedules resume'],
+    commands: ['schedules pause', 'schedules resume', 'console'],
     needs: { schedules: ['scheduler:UpdateSchedule'] },
     thenAsCaller: { scheduleRole: ['iam:PassRole'] },
   },

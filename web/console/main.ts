@@ -1,6 +1,7 @@
 /**
- * The console's page: a header with the target and the navigation, and three pages routed
- * by wouter-preact in the URL's hash (the query keeps the access token): overview, task, DLQ.
+ * The console's page: a header with the target and the navigation, and four pages routed
+ * by wouter-preact in the URL's hash (the query keeps the access token): overview, task, DLQ,
+ * schedules.
  */
 import { render } from 'preact';
 import { Link, Route, Router, Switch } from 'wouter-preact';
@@ -10,6 +11,7 @@ import { formatTime } from './format.ts';
 import { html } from './html.ts';
 import { DeadLetterPage } from './pages/dlq.ts';
 import { OverviewPage } from './pages/overview.ts';
+import { SchedulesPage } from './pages/schedules.ts';
 import { TaskPage } from './pages/task.ts';
 import type { Overview } from './types.ts';
 import { usePolling } from './use-polling.ts';
@@ -26,6 +28,7 @@ function App() {
         <${Link} href="/" data-testid="nav-overview">Overview</${Link}>
         <${Link} href="/tasks" data-testid="nav-task">Task</${Link}>
         <${Link} href=${`/dlq/${encodeURIComponent(firstLane)}`} data-testid="nav-dlq">DLQ</${Link}>
+        <${Link} href="/schedules" data-testid="nav-schedules">Schedules</${Link}>
       </nav>
       <div class="target" data-testid="target">
         ${o ? html`${o.mode === 'local' ? 'local system' : 'AWS'}${o.stackName ? ` · ${o.stackName}` : ''}${o.region ? ` · ${o.region}` : ''} · sampled ${formatTime(o.sampledAt)}` : ''}
@@ -37,6 +40,7 @@ function App() {
         <${Route} path="/tasks/key/:key">${(p: { key: string }) => html`<${TaskPage} idempotencyKey=${decodeURIComponent(p.key)} intervalMs=${interval} />`}</${Route}>
         <${Route} path="/tasks/:id">${(p: { id: string }) => html`<${TaskPage} id=${decodeURIComponent(p.id)} intervalMs=${interval} />`}</${Route}>
         <${Route} path="/tasks">${() => html`<${TaskPage} intervalMs=${interval} />`}</${Route}>
+        <${Route} path="/schedules">${() => html`<${SchedulesPage} intervalMs=${interval} />`}</${Route}>
         <${Route} path="/dlq/:lane">${(p: { lane: string }) => html`<${DeadLetterPage} lane=${decodeURIComponent(p.lane)} />`}</${Route}>
         <${Route}>${() => html`<${OverviewPage} overview=${o} />`}</${Route}>
       </${Switch}>

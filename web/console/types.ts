@@ -54,7 +54,7 @@ export interface RecentTasks {
 }
 
 export interface TimelineEvent {
-  kind: 'accepted' | 'attempt-failed' | 'attempt-running' | 'retry-due' | 'succeeded' | 'dead-lettered' | 'observed';
+  kind: 'accepted' | 'attempt-failed' | 'attempt-running' | 'retry-due' | 'succeeded' | 'dead-lettered' | 'cancelled' | 'observed';
   attempt?: number;
   at?: string;
   error?: string;
@@ -79,8 +79,11 @@ export interface TaskView {
     nextAttemptAt?: string;
     lastError?: string;
     result?: unknown;
+    /** A result too large for the record, stored in S3 (fetched only on request). */
+    resultRef?: { bucket: string; key: string; size: number };
     resultTruncated?: boolean;
     deadLetterReason?: string;
+    cancelledAt?: string;
   };
   timeline: TimelineEvent[];
   claimCheck: ClaimReference | null;
@@ -117,4 +120,26 @@ export interface RedriveJob {
   progress: { done: number; total: number; moved: number; skipped: number; failed: number; method: string } | null;
   result: { moved: number; skipped: number; failed: number; byType: Record<string, number>; stoppedBecause: string } | null;
   error: string | null;
+}
+
+export interface TaskResult {
+  taskId: string;
+  result?: unknown;
+  resultError?: string;
+}
+
+export interface CancelResult {
+  taskId: string;
+  status: 'CANCELLED';
+  wasRunning: boolean;
+  alreadyCancelled: boolean;
+}
+
+export interface Schedule {
+  name: string;
+  state: 'ENABLED' | 'DISABLED';
+  expression: string;
+  timezone: string;
+  description?: string;
+  nextRun?: string;
 }

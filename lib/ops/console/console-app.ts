@@ -1,8 +1,9 @@
 /**
  * The console's HTTP interface (Hono): the page and its assets, and a JSON API over
- * ConsoleBackend. Every request passes requestGuard first (Host, Origin, token). Destructive
- * actions are POSTs with a JSON body that must carry the confirmation word (`"confirm":
- * "redrive"`, `"confirm": "purge"`): a request without it changes nothing (400).
+ * ConsoleBackend. Every request passes requestGuard first (Host, Origin, token). Actions that
+ * change something are POSTs with a JSON body that must carry the confirmation word
+ * (`"confirm": "redrive"`, `"purge"`, `"cancel"`, `"pause"`, `"resume"`): a request without it
+ * changes nothing (400).
  */
 import { Hono, type Context } from 'hono';
 import { OpsError, toOpsError, type OpsErrorCode } from '../errors.ts';
@@ -18,7 +19,7 @@ export interface ConsoleAppOptions {
 }
 
 /** The words a destructive request must carry in its `confirm` field. */
-export const CONFIRMATIONS = { redrive: 'redrive', purge: 'purge' } as const;
+export const CONFIRMATIONS = { redrive: 'redrive', purge: 'purge', cancel: 'cancel', pause: 'pause', resume: 'resume' } as const;
 
 const HTTP_STATUS: Partial<Record<OpsErrorCode, 400 | 404 | 409 | 502>> = {
   USAGE: 400,
@@ -29,6 +30,7 @@ const HTTP_STATUS: Partial<Record<OpsErrorCode, 400 | 404 | 409 | 502>> = {
   TABLE_NOT_FOUND: 404,
   STACK_NOT_FOUND: 404,
   NO_LOCAL_SYSTEM: 404,
+  SCHEDULE_NOT_FOUND: 404,
   PURGE_IN_PROGRESS: 409,
 };
 
@@ -49,13 +51,19 @@ async function jsonBody(c: Context): Promise<Record<string, unknown>> {
 }
 
 function requireConfirmation(body: Record<string, unknown>, word: string): void {
-  if (body.confirm !== word) throw new ConfirmationRequired(`this action changes the queues: send "confirm": "${word}" to do it`);
+  if (body.confirm !== word) throw new ConfirmationRequired(`this action changes the task queue: send "confirm": "${word}" to do it`);
 }
 
 function optionalString(value: unknown, name: string): string | undefined {
   if (value === undefined || value === null || value === '') return undefined;
   if (typeof value !== 'string') throw new OpsError('USAGE', `${name} must be a string`);
   return value;
+}
+
+function requiredString(value: unknown, name: string): string {
+  const s = optionalString(value, name);
+  if (s === undefined) throw new OpsError('USAGE', `${name} is required`);
+  return s;
 }
 
 function optionalIds(value: unknown): string[] | undefined {
@@ -84,6 +92,27 @@ export function createConsoleApp(options: ConsoleAppOptions): Hono {
     const idempotencyKey = optionalString(c.req.query('key'), 'key');
     return c.json(await backend.task({ ...(taskId ? { taskId } : {}), ...(idempotencyKey ? { idempotencyKey } : {}) }));
   });
+  // A stored result is read (from S3 when it is a resultRef) only on this explicit request.
+  app.get('/api/tasks/result', async (c) => {
+    const taskId = requiredString(c.req.query('id'), 'id');
+    const idempotencyKey = optionalString(c.req.query('key'), 'key');
+    return c.json(await backend.taskResult({ taskId, ...(idempotencyKey ? { idempotencyKey } : {}) }));
+  });
+  app.post('/api/tasks/cancel', async (c) => {
+    const body = await jsonBody(c);
+    requireConfirmation(body, CONFIRMATIONS.cancel);
+    const taskId = requiredString(body.taskId, 'taskId');
+    const idempotencyKey = optionalString(body.idempotencyKey, 'idempotencyKey');
+    return c.json(await backend.cancel({ taskId, ...(idempotencyKey ? { idempotencyKey } : {}) }));
+  });
+  app.get('/api/schedules', async (c) => c.json({ schedules: await backend.schedules() }));
+  for (const [verb, state] of [['pause', 'DISABLED'], ['resume', 'ENABLED']] as const) {
+    app.post(`/api/schedules/:name/${verb}`, async (c) => {
+      const body = await jsonBody(c);
+      requireConfirmation(body, CONFIRMATIONS[verb]);
+      return c.json(await backend.setSchedule(c.req.param('name'), state));
+    });
+  }
   app.get('/api/recent-tasks', async (c) => {
     const limit = Number(c.req.query('limit') ?? 50);
     if (!Number.isInteger(limit) || limit < 1 || limit > 200) throw new OpsError('USAGE', 'limit must be an integer 1–200');

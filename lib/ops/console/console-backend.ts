@@ -1,14 +1,16 @@
 /**
  * What the console's API does, on top of the operations actions the CLI uses (stats, status,
- * dlq peek / redrive / purge, alarms): one target (the local system or a deployed stack),
+ * cancel, schedules, dlq peek / redrive / purge, alarms): one target (the local system or a deployed stack),
  * a sampler that keeps the overview and its charts fresh at a fixed pace however many pages
  * are open, and DLQ work serialized per lane (a listing never hides messages from a redrive
  * that is running).
  */
 import { randomUUID } from 'node:crypto';
-import { readLocalState, type LocalState } from '../../local/state.ts';
+import type { CancelResult } from '../../client/task-cancel.ts';
+import { localStatePath, readLocalState, type LocalState } from '../../local/state.ts';
 import type { TaskStatusView } from '../../protocol/task-record.ts';
 import type { AlarmsView } from '../alarms.ts';
+import { cancelTask } from '../cancel.ts';
 import { createClients, type OpsClients } from '../clients.ts';
 import type { DeadLetterView } from '../dead-letter-message.ts';
 import { peekDeadLetters } from '../dlq-peek.ts';
@@ -16,7 +18,9 @@ import { purgeDeadLetters, type PurgeResult } from '../dlq-purge.ts';
 import { redriveDeadLetters, type RedriveProgress, type RedriveResult } from '../dlq-redrive.ts';
 import { OpsError, toOpsError } from '../errors.ts';
 import { resolveTarget, type OpsTarget, type ResolveDependencies, type TargetOptions } from '../resolve-target.ts';
+import { listSchedules, setScheduleState, type ScheduleSources, type ScheduleState, type ScheduleView } from '../schedules.ts';
 import { queueStats, type StatsResult } from '../stats.ts';
+import { taskStatus } from '../status.ts';
 import { alarmsSourceFor, oldestAgeSourceFor } from '../stats-sources.ts';
 import { claimReferenceOf, type ClaimReference } from './claim-reference.ts';
 import { laneNamed, lanesOf, type Lane } from './lanes.ts';
@@ -32,7 +36,9 @@ export interface ConsoleBackendOptions {
   readonly sampleIntervalMs?: number;
   /** Seconds a DLQ listing waits for messages (long poll of each receive). @default 1 */
   readonly dlqWaitSeconds?: number;
-  /** For tests: how targets and local state are read. */
+  /** The local system's state file (its schedules' control file is beside it). @default localStatePath() */
+  readonly localStatePath?: string;
+  /** For tests: how targets and local state are read. @default read from localStatePath */
   readonly resolve?: ResolveDependencies;
   /** For tests: the AWS clients of a target. @default createClients */
   readonly createClients?: (target: OpsTarget) => OpsClients;
@@ -85,6 +91,14 @@ export interface TaskView {
   readonly deadLetter: { readonly lane: string; readonly messageId: string } | null;
 }
 
+/** A task's result as `taskq status` reads it: inline from the record, or fetched from S3 by its resultRef. */
+export interface TaskResultView {
+  readonly taskId: string;
+  readonly result?: unknown;
+  /** Why a stored result could not be read (the reference stands). */
+  readonly resultError?: string;
+}
+
 export interface RedriveJob {
   readonly id: string;
   readonly lane: string;
@@ -106,6 +120,7 @@ export class ConsoleBackend {
   private readonly dlqBusy = new Set<string>();
   private readonly listings = new Map<string, DeadLetterListing>();
   private readonly jobs = new Map<string, RedriveJob>();
+  private scheduleListing: { at: number; views: Promise<ScheduleView[]> } | undefined;
   private previousCounters: { deleted: number; returned: number; dlq: number; t: number } | undefined;
   private lastCloudWatchRatesAt = 0;
   private timer: NodeJS.Timeout | undefined;
@@ -151,8 +166,7 @@ export class ConsoleBackend {
 
   async task(query: TaskQuery): Promise<TaskView> {
     const { target, clients } = this.ready();
-    const tableName = target.resources.tableName;
-    if (!tableName) throw new OpsError('MISSING_RESOURCE', 'no task table resolved: pass --table');
+    const tableName = this.tableName(target);
     const task = await lookUpTask(await clients.dynamo(), tableName, query);
     const observed = this.transitions.record(task, new Date(this.now()).toISOString());
     let deadLetter: TaskView['deadLetter'] = null;
@@ -174,6 +188,49 @@ export class ConsoleBackend {
         ? 'the payload travelled inline in the message (no claim check)'
         : 'known only while the message is in the DLQ: the task table keeps no claim-check reference';
     return { task, timeline: taskTimeline(task, observed.length > 1 ? observed : []), claimCheck, claimCheckNote, deadLetter };
+  }
+
+  /**
+   * The task's result (`taskq status` reading a resultRef from S3): asked for on its own, so a
+   * task page never downloads a stored result unless the person opens it.
+   */
+  async taskResult(query: { taskId: string; idempotencyKey?: string }): Promise<TaskResultView> {
+    const { target, clients } = this.ready();
+    const tableName = this.tableName(target);
+    const view = await taskStatus({ dynamo: () => clients.dynamo(), s3: () => clients.s3(), tableName, ...query });
+    const { resultError } = view as { resultError?: string };
+    return { taskId: view.taskId, ...(view.result !== undefined ? { result: view.result } : {}), ...(resultError !== undefined ? { resultError } : {}) };
+  }
+
+  /** `taskq cancel`: a finished task is refused (REFUSED) with its status. */
+  async cancel(query: { taskId: string; idempotencyKey?: string }): Promise<CancelResult> {
+    const { target, clients } = this.ready();
+    return cancelTask({ dynamo: () => clients.dynamo(), tableName: this.tableName(target), ...query });
+  }
+
+  /**
+   * `taskq schedules`: each schedule with its state, expression, time zone and next run. One
+   * listing serves every open page for a sample interval (against AWS: ListStackResources and
+   * a GetSchedule per schedule), so open tabs do not multiply requests.
+   */
+  async schedules(): Promise<ScheduleView[]> {
+    const cached = this.scheduleListing;
+    if (cached && this.now() - cached.at < this.sampleIntervalMs) return cached.views;
+    const views = listSchedules(this.scheduleSources());
+    this.scheduleListing = { at: this.now(), views };
+    views.catch(() => {
+      if (this.scheduleListing?.views === views) this.scheduleListing = undefined;
+    });
+    return views;
+  }
+
+  /** `taskq schedules pause|resume <name>`; the next listing reads them again. */
+  async setSchedule(name: string, state: ScheduleState): Promise<ScheduleView> {
+    try {
+      return await setScheduleState(this.scheduleSources(), name, state);
+    } finally {
+      this.scheduleListing = undefined;
+    }
   }
 
   async recent(limit: number): Promise<RecentTasksResult> {
@@ -265,6 +322,21 @@ export class ConsoleBackend {
     });
   }
 
+  private tableName(target: OpsTarget): string {
+    const tableName = target.resources.tableName;
+    if (!tableName) throw new OpsError('MISSING_RESOURCE', 'no task table resolved: pass --table');
+    return tableName;
+  }
+
+  private scheduleSources(): ScheduleSources {
+    const { target, clients } = this.ready();
+    return { target, scheduler: () => clients.scheduler(), cloudFormation: () => clients.cloudFormation(), statePath: this.statePath(), now: () => new Date(this.now()) };
+  }
+
+  private statePath(): string {
+    return this.options.localStatePath ?? localStatePath();
+  }
+
   private lanes(): Lane[] {
     return this.target ? lanesOf(this.target) : [];
   }
@@ -296,7 +368,7 @@ export class ConsoleBackend {
     const deps = this.options.resolve ?? {};
     let state: LocalState | undefined;
     if (this.options.target.local) {
-      state = await (deps.readLocalState ?? (() => readLocalState()))();
+      state = await (deps.readLocalState ?? (() => readLocalState(this.statePath())))();
       const target = await resolveTarget(this.options.target, ['queueUrl', 'deadLetterQueueUrl'], { ...deps, readLocalState: async () => state });
       if (!this.target || this.target.endpoints.sqs !== target.endpoints.sqs) {
         this.clients?.destroy();

@@ -23,6 +23,8 @@ export interface ConsoleOptions {
   /** @default a new random token */
   readonly token?: string;
   readonly sampleIntervalMs?: number;
+  /** The local system's state file. @default localStatePath() ($TASKQ_LOCAL_STATE or .taskq-local/state.json) */
+  readonly localStatePath?: string;
   readonly resolve?: ConsoleBackendOptions['resolve'];
   readonly createClients?: ConsoleBackendOptions['createClients'];
   readonly log?: (line: string) => void;
@@ -46,6 +48,7 @@ export async function startConsole(options: ConsoleOptions): Promise<RunningCons
   const host = options.host ?? DEFAULT_CONSOLE_HOST;
   const token = options.token ?? newAccessToken();
   const backend = new ConsoleBackend({ target: options.target, ...(options.sampleIntervalMs ? { sampleIntervalMs: options.sampleIntervalMs } : {}), ...(options.resolve ? { resolve: options.resolve } : {}),
+    ...(options.localStatePath ? { localStatePath: options.localStatePath } : {}),
     ...(options.createClients ? { createClients: options.createClients } : {}),
   });
   // The target first (no local system, no stack: fail before anything listens), then the page.

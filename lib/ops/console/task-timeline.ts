@@ -2,13 +2,13 @@
  * A task's timeline for the console's task page, from what the task table keeps: when it was
  * accepted, how many attempts started, the latest error (the table keeps no earlier ones, and
  * drops it when the task succeeds), the
- * next attempt when a retry is due, and how it ended. Transitions the console itself saw
+ * next attempt when a retry is due, and how it ended (succeeded, dead-lettered or cancelled). Transitions the console itself saw
  * while the page was open (status/attempt changes between two reads) are merged in, marked
  * as observed, so a retry watched live shows each step with its time.
  */
 import type { TaskStatusView } from '../../protocol/task-record.ts';
 
-export type TimelineKind = 'accepted' | 'attempt-failed' | 'attempt-running' | 'retry-due' | 'succeeded' | 'dead-lettered' | 'observed';
+export type TimelineKind = 'accepted' | 'attempt-failed' | 'attempt-running' | 'retry-due' | 'succeeded' | 'dead-lettered' | 'cancelled' | 'observed';
 
 export interface TimelineEvent {
   readonly kind: TimelineKind;
@@ -34,14 +34,16 @@ export function taskTimeline(view: TaskStatusView, observed: readonly ObservedTr
   const attempts = view.attempts;
   // Attempts before the current one all ended without success: the current status says how
   // the last one is doing. Only the most recent error is stored.
-  const finishedFailed = view.status === 'RETRYING' || view.status === 'DEAD_LETTERED' ? attempts : Math.max(0, attempts - 1);
+  // A cancelled task's attempts all ended without success (a running one was aborted).
+  const finishedFailed = view.status === 'RETRYING' || view.status === 'DEAD_LETTERED' || view.status === 'CANCELLED' ? attempts : Math.max(0, attempts - 1);
   for (let n = 1; n <= finishedFailed; n++) {
     const last = n === finishedFailed;
     events.push({
       kind: 'attempt-failed',
       attempt: n,
       ...(last && view.lastError ? { error: view.lastError } : {}),
-      ...(last && view.status !== 'SUCCEEDED' && view.status !== 'IN_PROGRESS' && view.updatedAt ? { at: view.updatedAt } : {}),
+      // updatedAt is when the last attempt failed, unless a later write (success, a new attempt, the cancel) moved it.
+      ...(last && (view.status === 'RETRYING' || view.status === 'DEAD_LETTERED') && view.updatedAt ? { at: view.updatedAt } : {}),
       ...(!(last && view.lastError) ? { note: 'error not kept (the task table stores only the latest error, and none after a success)' } : {}),
     });
   }
@@ -51,6 +53,7 @@ export function taskTimeline(view: TaskStatusView, observed: readonly ObservedTr
   if (view.status === 'DEAD_LETTERED') {
     events.push({ kind: 'dead-lettered', ...(view.updatedAt ? { at: view.updatedAt } : {}), ...(view.deadLetterReason ? { note: view.deadLetterReason } : {}) });
   }
+  if (view.status === 'CANCELLED') events.push({ kind: 'cancelled', ...(view.cancelledAt ? { at: view.cancelledAt } : {}) });
   for (const o of observed) {
     events.push({
       kind: 'observed',
@@ -81,7 +84,8 @@ export class TransitionLog {
         status: view.status,
         attempts: view.attempts,
         ...(view.lastError ? { lastError: view.lastError } : {}),
-        ...(view.nextAttemptAt ? { nextAttemptAt: view.nextAttemptAt } : {}),
+        // The record keeps nextAttemptAt after the retry; it means something only while RETRYING.
+        ...(view.nextAttemptAt && view.status === 'RETRYING' ? { nextAttemptAt: view.nextAttemptAt } : {}),
       });
       if (list.length > this.maxPerKey) list.shift();
     }

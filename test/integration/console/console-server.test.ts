@@ -4,54 +4,28 @@
  * confirmations of destructive actions, response headers) and the API on real queues and a
  * real task table. The console's AWS calls act as the operator role (IAM enforced).
  */
-import { request } from 'node:http';
 import { networkInterfaces } from 'node:os';
 import { connect } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { PutItemCommand } from '@aws-sdk/client-dynamodb';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { GetItemCommand, PutItemCommand } from '@aws-sdk/client-dynamodb';
+import { PutObjectCommand } from '@aws-sdk/client-s3';
 import { GetQueueAttributesCommand } from '@aws-sdk/client-sqs';
 import { createClients } from '../../../lib/ops/clients.ts';
 import { startConsole, type RunningConsole } from '../../../lib/ops/console/run-console.ts';
-import type { LocalState } from '../../../lib/local/state.ts';
-import { OPTIONAL_STACK_OUTPUTS, RECENT_TASKS_INDEX } from '../../../lib/protocol/resources.ts';
+import { readScheduleControl } from '../../../lib/local/schedule-control.ts';
+import { writeLocalState, type LocalState } from '../../../lib/local/state.ts';
+import { cancelTask } from '../../../lib/ops/cancel.ts';
+import { OpsError } from '../../../lib/ops/errors.ts';
+import { DEFAULTS, OPTIONAL_STACK_OUTPUTS, RECENT_TASKS_INDEX } from '../../../lib/protocol/resources.ts';
 import { createTestResources, testClients, type TestResources } from '../../support/aws.ts';
 import { enforceIam } from '../../support/iam/enforcement.ts';
 import { asPrincipal } from '../../support/iam/principals.ts';
 import { putDeadLetter, visibleMessages } from '../ops/helpers.ts';
 import { localStateFor } from '../../support/local-state.ts';
-import { createTableWithRecentTasksIndex } from './helpers.ts';
-
-interface Reply {
-  status: number;
-  headers: Record<string, string | string[] | undefined>;
-  body: string;
-  json<T = Record<string, unknown>>(): T;
-}
-
-/** A raw HTTP request (node:http lets a test set Host and Origin as any client could). */
-function call(port: number, path: string, options: { method?: string; headers?: Record<string, string>; body?: unknown; host?: string } = {}): Promise<Reply> {
-  return new Promise((resolve, reject) => {
-    const payload = options.body === undefined ? undefined : typeof options.body === 'string' ? options.body : JSON.stringify(options.body);
-    const req = request(
-      {
-        host: options.host ?? '127.0.0.1',
-        port,
-        path,
-        method: options.method ?? 'GET',
-        headers: { ...(payload !== undefined ? { 'Content-Type': 'application/json' } : {}), ...options.headers },
-      },
-      (res) => {
-        let body = '';
-        res.setEncoding('utf8');
-        res.on('data', (chunk: string) => (body += chunk));
-        res.on('end', () => resolve({ status: res.statusCode ?? 0, headers: res.headers, body, json: () => JSON.parse(body) }));
-      },
-    );
-    req.on('error', reject);
-    if (payload !== undefined) req.write(payload);
-    req.end();
-  });
-}
+import { call, createTableWithRecentTasksIndex } from './helpers.ts';
 
 let resources: TestResources;
 let console_: RunningConsole;
@@ -69,10 +43,11 @@ function operatorClients(target: Parameters<typeof createClients>[0]) {
     ...c,
     sqs: enforceIam(c.sqs),
     dynamo: async () => enforceIam(await c.dynamo()),
+    s3: async () => enforceIam(await c.s3()),
   };
 }
 
-async function start(r: TestResources = resources, options: { host?: string; log?: (line: string) => void } = {}): Promise<RunningConsole> {
+async function start(r: TestResources = resources, options: { host?: string; log?: (line: string) => void; localStatePath?: string } = {}): Promise<RunningConsole> {
   const state = localState(r);
   return asPrincipal('operator', () =>
     startConsole({
@@ -377,6 +352,143 @@ describe('taskq console: API on real queues and table', () => {
       expect((await call(withIndex.port, '/api/recent-tasks?limit=0', { headers: { Authorization: `Bearer ${withIndex.token}` } })).status).toBe(400);
     } finally {
       await withIndex.close();
+    }
+  });
+});
+
+/** A task record as the consumer writes it. */
+async function putRecord(key: string, fields: Record<string, { S: string } | { N: string }>): Promise<void> {
+  const now = new Date().toISOString();
+  await clients.dynamo.send(
+    new PutItemCommand({
+      TableName: resources.tableName,
+      Item: { pk: { S: key }, taskId: { S: key }, type: { S: 'report' }, attempts: { N: '1' }, createdAt: { S: now }, updatedAt: { S: now }, expiresAt: { N: String(Math.floor(Date.now() / 1000) + 3600) }, ...fields },
+    }),
+  );
+}
+
+async function statusOf(key: string): Promise<string | undefined> {
+  return (await clients.dynamo.send(new GetItemCommand({ TableName: resources.tableName, Key: { pk: { S: key } }, ConsistentRead: true }))).Item?.status?.S;
+}
+
+describe('taskq console: cancel, results, schedules', () => {
+  it('cancel needs the token and "confirm": "cancel"; then the task is CANCELLED with its time in the view and the timeline', async () => {
+    await putRecord('tsk_console_cancel', { status: { S: 'RETRYING' }, nextAttemptAt: { S: new Date(Date.now() + 60_000).toISOString() }, lastError: { S: 'timeout' } });
+    expect((await call(console_.port, '/api/tasks/cancel', { method: 'POST', body: { taskId: 'tsk_console_cancel', confirm: 'cancel' } })).status).toBe(401);
+    for (const body of [{ taskId: 'tsk_console_cancel' }, { taskId: 'tsk_console_cancel', confirm: 'yes' }]) {
+      const refused = await call(console_.port, '/api/tasks/cancel', { method: 'POST', headers: auth, body });
+      expect(refused.status).toBe(400);
+      expect(refused.json().error).toMatchObject({ code: 'CONFIRMATION_REQUIRED' });
+    }
+    expect((await call(console_.port, '/api/tasks/cancel', { method: 'POST', headers: auth, body: { confirm: 'cancel' } })).status).toBe(400);
+    expect(await statusOf('tsk_console_cancel')).toBe('RETRYING');
+
+    const cancelled = await call(console_.port, '/api/tasks/cancel', { method: 'POST', headers: auth, body: { taskId: 'tsk_console_cancel', confirm: 'cancel' } });
+    expect(cancelled.status).toBe(200);
+    expect(cancelled.json()).toMatchObject({ taskId: 'tsk_console_cancel', status: 'CANCELLED', wasRunning: false, alreadyCancelled: false });
+    expect(await statusOf('tsk_console_cancel')).toBe('CANCELLED');
+    const view = (await call(console_.port, '/api/tasks?id=tsk_console_cancel', { headers: auth })).json<{ task: { status: string; cancelledAt?: string }; timeline: { kind: string; at?: string }[] }>();
+    expect(view.task.status).toBe('CANCELLED');
+    expect(Date.parse(view.task.cancelledAt!)).toBeGreaterThan(Date.now() - 60_000);
+    expect(view.timeline.at(-1)).toEqual({ kind: 'cancelled', at: view.task.cancelledAt });
+  });
+
+  it('cancel of a finished task is refused (409) with the words of taskq cancel, and changes nothing', async () => {
+    await putRecord('tsk_console_done', { status: { S: 'SUCCEEDED' }, result: { S: '{"ok":true}' } });
+    const refused = await call(console_.port, '/api/tasks/cancel', { method: 'POST', headers: auth, body: { taskId: 'tsk_console_done', confirm: 'cancel' } });
+    expect(refused.status).toBe(409);
+    const cli = await cancelTask({ dynamo: async () => clients.dynamo, tableName: resources.tableName, taskId: 'tsk_console_done' }).catch((e: unknown) => e);
+    expect(cli).toBeInstanceOf(OpsError);
+    expect(refused.json().error).toEqual({ code: 'REFUSED', message: (cli as OpsError).message });
+    expect((cli as OpsError).message).toMatch(/SUCCEEDED/);
+    expect(await statusOf('tsk_console_done')).toBe('SUCCEEDED');
+  });
+
+  it('result: a small one is in the task view; a stored one shows only its reference until fetched from S3 on request', async () => {
+    await putRecord('tsk_console_small', { status: { S: 'SUCCEEDED' }, result: { S: '{"rows":3}' } });
+    const small = (await call(console_.port, '/api/tasks?id=tsk_console_small', { headers: auth })).json<{ task: { result: unknown } }>();
+    expect(small.task.result).toEqual({ rows: 3 });
+
+    const key = `${DEFAULTS.resultPrefix}tsk_console_big.json`;
+    const stored = JSON.stringify({ report: 'quarterly-secret-figures', rows: Array.from({ length: 100 }, (_, i) => i) });
+    await clients.s3.send(new PutObjectCommand({ Bucket: resources.bucketName, Key: key, Body: stored }));
+    const ref = { bucket: resources.bucketName, key, size: Buffer.byteLength(stored) };
+    await putRecord('tsk_console_big', { status: { S: 'SUCCEEDED' }, resultRef: { S: JSON.stringify(ref) } });
+    const page = await call(console_.port, '/api/tasks?id=tsk_console_big', { headers: auth });
+    expect(page.body).not.toContain('quarterly-secret-figures');
+    expect(page.json<{ task: Record<string, unknown> }>().task).toMatchObject({ resultRef: ref });
+    expect(page.json<{ task: Record<string, unknown> }>().task).not.toHaveProperty('result');
+
+    expect((await call(console_.port, '/api/tasks/result?id=tsk_console_big')).status).toBe(401);
+    const fetched = await call(console_.port, '/api/tasks/result?id=tsk_console_big', { headers: auth });
+    expect(fetched.status).toBe(200);
+    expect(fetched.json()).toEqual({ taskId: 'tsk_console_big', result: JSON.parse(stored) });
+
+    // A reference outside the results prefix is not followed (the record is no licence to read any object).
+    await putRecord('tsk_console_elsewhere', { status: { S: 'SUCCEEDED' }, resultRef: { S: JSON.stringify({ ...ref, key: `${DEFAULTS.claimPrefix}x.json` }) } });
+    const elsewhere = (await call(console_.port, '/api/tasks/result?id=tsk_console_elsewhere', { headers: auth })).json<{ result?: unknown; resultError?: string }>();
+    expect(elsewhere.result).toBeUndefined();
+    expect(elsewhere.resultError).toMatch(/outside results\//);
+    expect((await call(console_.port, '/api/tasks/result', { headers: auth })).status).toBe(400);
+  });
+
+  it('schedules (local): listed with state, expression, time zone and next run; pause and resume need the token and their confirmation, and write the control file the local scheduler reads', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'taskq-console-schedules-'));
+    const statePath = join(dir, 'state.json');
+    const nextRun = new Date(Date.now() + 3_600_000).toISOString();
+    /** The state file as the local scheduler writes it. */
+    const writeState = (nightly: 'ENABLED' | 'DISABLED') =>
+      writeLocalState(
+        {
+          ...localState(resources),
+          schedules: [
+            { name: 'nightly-report', state: nightly, expression: 'cron(0 2 ? * * *)', timezone: 'Europe/Berlin', description: 'the report', ...(nightly === 'ENABLED' ? { nextRun } : {}), lastRun: '2026-12-02T01:00:00.000Z' },
+            { name: 'tick', state: 'DISABLED', expression: 'rate(5 minutes)', timezone: 'UTC' },
+          ],
+        },
+        statePath,
+      );
+    await writeState('ENABLED');
+    const other = await start(resources, { localStatePath: statePath });
+    try {
+      const headers = { Authorization: `Bearer ${other.token}` };
+      expect((await call(other.port, '/api/schedules')).status).toBe(401);
+      const listed = (await call(other.port, '/api/schedules', { headers })).json<{ schedules: unknown[] }>();
+      expect(listed.schedules).toEqual([
+        { name: 'nightly-report', state: 'ENABLED', expression: 'cron(0 2 ? * * *)', timezone: 'Europe/Berlin', description: 'the report', nextRun },
+        { name: 'tick', state: 'DISABLED', expression: 'rate(5 minutes)', timezone: 'UTC' },
+      ]);
+
+      expect((await call(other.port, '/api/schedules/nightly-report/pause', { method: 'POST', body: { confirm: 'pause' } })).status).toBe(401);
+      for (const body of [{}, { confirm: 'resume' }]) {
+        const refused = await call(other.port, '/api/schedules/nightly-report/pause', { method: 'POST', headers, body });
+        expect(refused.status).toBe(400);
+        expect(refused.json().error).toMatchObject({ code: 'CONFIRMATION_REQUIRED' });
+      }
+      expect((await call(other.port, '/api/schedules/tick/resume', { method: 'POST', headers, body: { confirm: 'pause' } })).status).toBe(400);
+      expect(await readScheduleControl(statePath)).toEqual({});
+
+      const paused = await call(other.port, '/api/schedules/nightly-report/pause', { method: 'POST', headers, body: { confirm: 'pause' } });
+      expect(paused.status).toBe(200);
+      expect(paused.json()).toMatchObject({ name: 'nightly-report', state: 'DISABLED' });
+      expect(await readScheduleControl(statePath)).toEqual({ 'nightly-report': 'DISABLED' });
+      // One listing serves every page for a sample interval (60 s here); a pause or resume drops it.
+      await writeState('DISABLED');
+      const after = (await call(other.port, '/api/schedules', { headers })).json<{ schedules: { name: string; state: string; nextRun?: string }[] }>();
+      expect(after.schedules[0]).toMatchObject({ name: 'nightly-report', state: 'DISABLED' });
+      expect(after.schedules[0]).not.toHaveProperty('nextRun');
+      await writeState('ENABLED');
+      expect((await call(other.port, '/api/schedules', { headers })).json<{ schedules: { state: string }[] }>().schedules[0]!.state).toBe('DISABLED');
+      const resumed = await call(other.port, '/api/schedules/tick/resume', { method: 'POST', headers, body: { confirm: 'resume' } });
+      expect(resumed.json()).toMatchObject({ name: 'tick', state: 'ENABLED' });
+      expect(await readScheduleControl(statePath)).toEqual({ 'nightly-report': 'DISABLED', tick: 'ENABLED' });
+
+      const unknown = await call(other.port, '/api/schedules/nope/pause', { method: 'POST', headers, body: { confirm: 'pause' } });
+      expect(unknown.status).toBe(404);
+      expect(unknown.json().error).toMatchObject({ code: 'SCHEDULE_NOT_FOUND' });
+    } finally {
+      await other.close();
+      await rm(dir, { recursive: true, force: true });
     }
   });
 });

@@ -1,4 +1,5 @@
-/** Helpers of the console tests: a task table with the recent-tasks index, as the construct creates it. */
+/** Helpers of the console tests: raw HTTP calls, a task table with the recent-tasks index as the construct creates it. */
+import { request } from 'node:http';
 import { CreateTableCommand, type DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { RECENT_TASKS_INDEX } from '../../../lib/protocol/resources.ts';
 import { uniqueName } from '../../support/aws.ts';
@@ -30,3 +31,36 @@ export async function createTableWithRecentTasksIndex(dynamo: DynamoDBClient): P
   );
   return TableName;
 }
+
+export interface Reply {
+  status: number;
+  headers: Record<string, string | string[] | undefined>;
+  body: string;
+  json<T = Record<string, unknown>>(): T;
+}
+
+/** A raw HTTP request (node:http lets a test set Host and Origin as any client could). */
+export function call(port: number, path: string, options: { method?: string; headers?: Record<string, string>; body?: unknown; host?: string } = {}): Promise<Reply> {
+  return new Promise((resolve, reject) => {
+    const payload = options.body === undefined ? undefined : typeof options.body === 'string' ? options.body : JSON.stringify(options.body);
+    const req = request(
+      {
+        host: options.host ?? '127.0.0.1',
+        port,
+        path,
+        method: options.method ?? 'GET',
+        headers: { ...(payload !== undefined ? { 'Content-Type': 'application/json' } : {}), ...options.headers },
+      },
+      (res) => {
+        let body = '';
+        res.setEncoding('utf8');
+        res.on('data', (chunk: string) => (body += chunk));
+        res.on('end', () => resolve({ status: res.statusCode ?? 0, headers: res.headers, body, json: () => JSON.parse(body) }));
+      },
+    );
+    req.on('error', reject);
+    if (payload !== undefined) req.write(payload);
+    req.end();
+  });
+}
+

@@ -65,6 +65,24 @@ describe('task timeline', () => {
     expect(dead[2]!.note).toBe('permanent-error');
   });
 
+  it('cancelled: before any attempt, only accepted then cancelled at its time; after a failed one, that attempt first', () => {
+    const before = taskTimeline({ ...base, status: 'CANCELLED', attempts: 0, cancelledAt: '2026-01-01T00:00:30.000Z' });
+    expect(before).toEqual([{ kind: 'accepted', at: base.createdAt }, { kind: 'cancelled', at: '2026-01-01T00:00:30.000Z' }]);
+    const after = taskTimeline({ ...base, status: 'CANCELLED', attempts: 1, lastError: 'HTTP 503', cancelledAt: '2026-01-01T00:00:30.000Z' });
+    expect(after.map((e) => [e.kind, e.attempt])).toEqual([['accepted', undefined], ['attempt-failed', 1], ['cancelled', undefined]]);
+    expect(after[1]!.error).toBe('HTTP 503');
+    // updatedAt is the cancel's time, not the failure's.
+    expect(after[1]!.at).toBeUndefined();
+  });
+
+  it('the transition log keeps a next attempt only while the task is RETRYING (the record keeps it after)', () => {
+    const log = new TransitionLog();
+    const next = '2026-01-01T00:01:00.000Z';
+    log.record({ ...base, status: 'RETRYING', nextAttemptAt: next }, 't1');
+    const seen = log.record({ ...base, status: 'CANCELLED', nextAttemptAt: next }, 't2');
+    expect(seen.map((o) => o.nextAttemptAt)).toEqual([next, undefined]);
+  });
+
   it('the transition log keeps each distinct (status, attempts) once, with the error seen then', () => {
     const log = new TransitionLog();
     log.record({ ...base, status: 'IN_PROGRESS' }, 't1');
