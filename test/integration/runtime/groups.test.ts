@@ -13,7 +13,7 @@ import { REDRIVE_ATTRIBUTES } from '../../../lib/protocol/attributes.ts';
 import { createTestResources, testClients, type TestResources } from '../../support/aws.ts';
 import { firstTimes, injectWireFaults } from '../../support/wire-faults.ts';
 import { drain, producerFor, recordingTasks, typeAttribute } from './group-helpers.ts';
-import { consumer, invokeLikeLambda, receive, receiveEvent, sendRaw, sleep, taskRecord } from './helpers.ts';
+import { consumer, invokeLikeLambda, receive, receiveEvent, sendRaw, sleep, spy, taskRecord } from './helpers.ts';
 
 const clients = testClients();
 
@@ -64,6 +64,26 @@ describe('groups with a callback', { timeout: 120_000 }, () => {
     expect([0, 1, 2, 4].map((n) => runs.get(n))).toEqual([1, 1, 1, 1]);
     expect(callbacks).toHaveLength(1);
     expect(await producer.getGroupStatus(sent.groupId, { consistentRead: true })).toMatchObject({ succeeded: 4, deadLettered: 1, pending: 0 });
+  });
+
+  it('the calls the cost model assumes: per member one transaction of two items and one read of the group; per group one read of the callback, one send, one note', async () => {
+    const { tasks, callbacks } = recordingTasks();
+    const own = testClients();
+    const dynamoCalls = spy(own.dynamo);
+    const a = consumer(r, own, tasks);
+    const producer = producerFor(r);
+    const sent = await producer.sendGroup([30, 31, 32].map((n) => ({ type: 'member', payload: { n } })), { onComplete: { type: 'report', payload: {} } });
+    // Each member in its own invocation: the worst case, one completion check each.
+    for (let i = 0; i < 3; i++) await invokeLikeLambda(clients.sqs, r.queueUrl, a.handler, await receiveEvent(clients.sqs, r, 1, 1));
+    const keyOf = (c: { input: any }) => Object.values(c.input.RequestItems ?? {}).flatMap((x: any) => x.Keys.map((k: any) => k.pk.S as string)); // eslint-disable-line @typescript-eslint/no-explicit-any
+    const transactions = dynamoCalls.filter((c) => c.name === 'TransactWriteItemsCommand');
+    expect(transactions.map((c) => c.input.TransactItems.map((t: object) => Object.keys(t)[0]))).toEqual([['Put', 'Update'], ['Put', 'Update'], ['Put', 'Update']]);
+    const reads = dynamoCalls.filter((c) => c.name === 'BatchGetItemCommand').flatMap(keyOf);
+    expect(reads.filter((k) => k === `\u001fgroup:${sent.groupId}`)).toHaveLength(3);
+    expect(reads.filter((k) => k === `\u001fgroup:${sent.groupId}:callback`)).toHaveLength(1);
+    expect(dynamoCalls.filter((c) => c.name === 'UpdateItemCommand' && c.input.Key.pk.S === `\u001fgroup:${sent.groupId}`)).toHaveLength(1);
+    await drain(r, [a.handler]);
+    expect(callbacks).toHaveLength(1);
   });
 
   it('a cancelled member counts as cancelled; a group without a callback completes all the same', async () => {
