@@ -232,6 +232,12 @@ describe('a CDK app in TypeScript', () => {
     expect(lines.filter((l) => / SUCCEEDED \{"greeted":"(ada|grace)"\}$/.test(l))).toHaveLength(2);
     expect(lines.filter((l) => / DEAD_LETTERED \(schema-violation: payload rejected by schema: to: Invalid email address\)$/.test(l))).toHaveLength(1);
 
+    // A group with a callback, from the installed package against the bundled consumer: each
+    // member counted once, the callback sent by the consumer that counted the last one, and run.
+    const grouped = await ok('node', ['src/send-welcome-group.js', 'alan@example.com', 'not-an-address'], producerDir, env, 2 * MINUTES);
+    expect(grouped.stdout).toMatch(/^group grp_[0-9a-f]{32}: 2 members sent, 0 unsent$/m);
+    expect(grouped.stdout).toMatch(/^group COMPLETE: 1 succeeded, 1 dead-lettered, callback SUCCEEDED$/m);
+
     // The package's compiled CLI reads the same system through the state file.
     const done = lines.find((l) => l.includes('SUCCEEDED'))!.split(' ')[0]!;
     const status = await ok('npx', ['taskq', '--local', '--json', 'status', done], appDir, cleanEnv({ TASKQ_LOCAL_STATE: statePath }));
@@ -257,7 +263,7 @@ describe('a CDK app in TypeScript', () => {
       expect(await page.text()).toContain(`/assets/console.js?token=${token}`);
       expect((await fetch(`${base}assets/console.js?token=${token}`)).status).toBe(200);
       const overview = (await (await fetch(`${base}api/overview`, { headers: { Authorization: `Bearer ${token}` } })).json()) as { lanes: { stats: { deadLetterQueue: { visible: number } } }[] };
-      expect(overview.lanes[0]!.stats.deadLetterQueue.visible).toBe(1);
+      expect(overview.lanes[0]!.stats.deadLetterQueue.visible).toBe(2);
     } finally {
       consoleProcess.kill('SIGTERM');
     }
