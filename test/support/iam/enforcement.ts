@@ -19,6 +19,8 @@ const SERVICE_OF_CLIENT: Record<string, AwsService> = {
   SQSClient: 'sqs',
   S3Client: 's3',
   DynamoDBClient: 'dynamodb',
+  DynamoDBStreamsClient: 'dynamodbstreams',
+  EventBridgeClient: 'events',
   CloudFormationClient: 'cloudformation',
   CloudWatchClient: 'cloudwatch',
 };
@@ -31,7 +33,7 @@ export class IamAccessDeniedError extends Error {
 
   constructor(service: AwsService, message: string) {
     super(message);
-    this.name = service === 'dynamodb' ? 'AccessDeniedException' : 'AccessDenied';
+    this.name = service === 'dynamodb' || service === 'dynamodbstreams' || service === 'events' ? 'AccessDeniedException' : 'AccessDenied';
     this.Code = this.name;
   }
 }

@@ -122,6 +122,10 @@ export function requestsFor(model: PolicyModel, principal: PrincipalName, check:
       describe = alarm ? `alarm ${alarm.logicalId}` : `alarm ${target.name ?? '*'}`;
       break;
     }
+    case 'eventBus':
+      resource = target.name.startsWith('arn:') ? target.name : `arn:aws:events:${model.region}:${model.account}:event-bus/${target.name}`;
+      describe = `event bus ${target.name}`;
+      break;
     case 'any':
       resource = '*';
       describe = '"*" (no resource-level permissions)';

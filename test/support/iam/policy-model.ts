@@ -27,8 +27,8 @@ export interface SourcedPolicy {
 export type CoreRole = 'queue' | 'deadLetterQueue' | 'table' | 'bucket' | 'alarmTopic';
 /** A named lane's queue or DLQ (variants with lanes): `lanes.critical.queue`. */
 export type LaneRole = `lanes.${string}.queue` | `lanes.${string}.deadLetterQueue`;
-/** The completion-events function's on-failure queue (variants with completionEvents). */
-export type CompletionEventsRole = 'completionEventsFailureQueue';
+/** The completion-events function's on-failure queue, and the task table's stream it reads (variants with completionEvents). */
+export type CompletionEventsRole = 'completionEventsFailureQueue' | 'tableStream';
 /** The template resources a test resource stands for. */
 export type ResourceRole = CoreRole | LaneRole | CompletionEventsRole;
 
@@ -191,8 +191,11 @@ export function buildPolicyModel(template: CfnTemplate, stackName: string, ancho
     return { logicalId, name: values.physicalName(logicalId), arn: values.arn(logicalId)!, actions: [...new Set(actions)] };
   });
 
-  const byRole = (ids: Record<string, string | undefined>, make: (id: string) => unknown) =>
-    Object.fromEntries(Object.entries(ids).flatMap(([role, id]) => (id === undefined ? [] : [[role, make(id)]])));
+  const byRole = (ids: Record<string, string | undefined>, make: (id: string, role: string) => unknown) =>
+    Object.fromEntries(Object.entries(ids).flatMap(([role, id]) => (id === undefined ? [] : [[role, make(id, role)]])));
+  /** The table's stream: anchored on the table, its ARN the table's StreamArn. */
+  const resourceOrStream = (logicalId: string, role: string): ModelResource =>
+    role === 'tableStream' ? { logicalId, arn: values.getAtt(logicalId, 'StreamArn')!, name: `${values.physicalName(logicalId)} stream` } : resource(logicalId);
 
   return {
     variant: anchors.variant,
@@ -202,7 +205,7 @@ export function buildPolicyModel(template: CfnTemplate, stackName: string, ancho
     region: values.region,
     operatorGrant: anchors.operatorGrant,
     principals: byRole(anchors.principals, principal) as PolicyModel['principals'],
-    resources: byRole(anchors.resources, resource) as PolicyModel['resources'],
+    resources: byRole(anchors.resources, resourceOrStream) as PolicyModel['resources'],
     keys,
     alarms,
   };

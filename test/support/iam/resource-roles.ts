@@ -39,6 +39,8 @@ export interface RoleResources {
   readonly lanes?: Readonly<Record<string, { readonly queueUrl: string; readonly deadLetterQueueUrl: string }>>;
   /** The completion-events function's on-failure queue. */
   readonly completionEventsFailureQueueUrl?: string;
+  /** The task table's stream (its ARN, as DescribeTable gives it), which the completion-events function reads. */
+  readonly tableStreamArn?: string;
 }
 
 function entriesFor(r: RoleResources): Entry[] {
@@ -51,6 +53,7 @@ function entriesFor(r: RoleResources): Entry[] {
     out.push({ kind: 'queue', name: queueNameFromUrl(queues.queueUrl), role: laneRole(lane, 'queue') });
     out.push({ kind: 'queue', name: queueNameFromUrl(queues.deadLetterQueueUrl), role: laneRole(lane, 'deadLetterQueue') });
   }
+  if (r.tableStreamArn) out.push({ kind: 'stream', name: r.tableStreamArn, role: 'tableStream' });
   if (r.completionEventsFailureQueueUrl) out.push({ kind: 'queue', name: queueNameFromUrl(r.completionEventsFailureQueueUrl), role: 'completionEventsFailureQueue' });
   return out;
 }

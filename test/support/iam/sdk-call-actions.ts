@@ -24,6 +24,8 @@ export type Target =
   | { readonly kind: 'stack' }
   /** A CloudWatch alarm by name; no name: every alarm (arn…:alarm:*). */
   | { readonly kind: 'alarm'; readonly name?: string }
+  /** An EventBridge event bus by name or ARN (PutEvents). */
+  | { readonly kind: 'eventBus'; readonly name: string }
   /** Actions without resource-level permissions: "*". */
   | { readonly kind: 'any' };
 
@@ -34,7 +36,7 @@ export interface ActionCheck {
   readonly kms?: readonly string[];
 }
 
-export type AwsService = 'sqs' | 's3' | 'dynamodb' | 'cloudformation' | 'cloudwatch';
+export type AwsService = 'sqs' | 's3' | 'dynamodb' | 'dynamodbstreams' | 'events' | 'cloudformation' | 'cloudwatch';
 
 export interface ServiceCall {
   readonly service: AwsService;
@@ -43,7 +45,7 @@ export interface ServiceCall {
   readonly input: Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any
 }
 
-export type LookupKind = 'queue' | 'table' | 'bucket' | 'stack';
+export type LookupKind = 'queue' | 'table' | 'bucket' | 'stack' | 'stream';
 
 /** Which role an emulator resource plays: a role, 'absent' (does not exist: the service answers not-found before any policy), or undefined (not registered). */
 export type RoleLookup = (kind: LookupKind, name: string) => ResourceRole | 'stack' | 'absent' | undefined;
@@ -213,6 +215,31 @@ export function actionChecks(call: ServiceCall, lookup: RoleLookup): ActionCheck
           return unmapped();
       }
     }
+    case 'dynamodbstreams': {
+      // Streams actions are dynamodb:* on the stream ARN; a shard iterator names its stream (AWS's and DynamoDB Local's alike).
+      switch (call.command) {
+        case 'DescribeStream':
+        case 'GetShardIterator':
+          return on('stream', String(input.StreamArn), `dynamodb:${call.command}`);
+        case 'GetRecords': {
+          const stream = /arn:aws:dynamodb:[^|]*?\/stream\/[^|]+/.exec(String(input.ShardIterator))?.[0];
+          if (!stream) throw new UnmappedCallError(call, 'the shard iterator names no stream ARN');
+          return on('stream', stream, 'dynamodb:GetRecords');
+        }
+        case 'ListStreams':
+          return [{ action: 'dynamodb:ListStreams', target: { kind: 'any' } }];
+        default:
+          return unmapped();
+      }
+    }
+    case 'events':
+      switch (call.command) {
+        case 'PutEvents':
+          // Authorized per bus the entries name (no name: the account's default bus).
+          return [...new Set(((input.Entries ?? []) as { EventBusName?: string }[]).map((e) => e.EventBusName || 'default'))].map((name) => ({ action: 'events:PutEvents', target: { kind: 'eventBus', name } }));
+        default:
+          return unmapped();
+      }
     case 'cloudformation':
       switch (call.command) {
         case 'DescribeStacks':

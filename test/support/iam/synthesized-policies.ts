@@ -95,7 +95,7 @@ function laneAnchors(stack: Stack, tq: TaskQueue, variant: string): ModelAnchors
   const lane = tq.lanes[LANES_VARIANT.lane];
   const events = tq.completionEvents;
   if (!lane || !events) throw new Error(`${variant}: expected lane ${LANES_VARIANT.lane} and completion events`);
-  const resources: ModelAnchors['resources'] = { ...anchors.resources, completionEventsFailureQueue: id(events.failureQueue) };
+  const resources: ModelAnchors['resources'] = { ...anchors.resources, completionEventsFailureQueue: id(events.failureQueue), tableStream: id(tq.table) };
   for (const [name, l] of Object.entries(tq.lanes)) {
     Object.assign(resources, { [laneRole(name, 'queue')]: id(l.queue), [laneRole(name, 'deadLetterQueue')]: id(l.deadLetterQueue) });
   }
