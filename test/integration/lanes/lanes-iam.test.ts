@@ -74,7 +74,7 @@ function laneConsumer(system: ProvisionedSystem, name: string, principal: Princi
   Object.assign(process.env, l.environment);
   let handler: ReturnType<typeof defineTasks>;
   try {
-    handler = defineTasks(tasks, { clients, backoff: { baseSeconds: 1, capSeconds: 60, jitter: 'none' }, logger: { debug() {}, info() {}, warn() {}, error() {} } });
+    handler = defineTasks(tasks, { clients, backoff: { baseSeconds: 1, capSeconds: 60, jitter: 'none' }, logger: { debug() {}, info() {}, warn() {}, error() {} }, metrics: { flush: () => {} } });
   } finally {
     process.env = saved;
   }
