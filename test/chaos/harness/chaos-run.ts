@@ -506,14 +506,7 @@ export async function runChaos(o: ChaosOptions): Promise<ChaosReport> {
       // A fresh runtime per invocation over the shared clients (cheap: configuration only), so that a dead
       // invocation's runtime can be cut off from the world through its gated clients.
       const handler = withLaneEnvironment(fnEnv, () => defineTasks({ [TASK_TYPE]: chaosTask(inv), [DEBOUNCE_TYPE]: debounceTask(inv) }, { ...runtimeOptions, clients: inv.clients }));
-      // The sandbox dies at the function timeout (a hair before the poller declares it).
-      const deathTimer = setTimeout(() => inv.die('timeout'), Math.max(0, context.getRemainingTimeInMillis() - 5));
-      try {
-        return await CURRENT.run(inv, () => Promise.race([handler(event, context), inv.crashed]));
-      } finally {
-        clearTimeout(deathTimer);
-        if (!inv.dead) inv.finished = true;
-      }
+      return inv.run(context, () => handler(event, context));
     };
 
     const outcomes: Record<InvocationResult['outcome'], number> = { success: 0, partial: 0, error: 0, timeout: 0, 'invalid-response': 0 };
@@ -609,13 +602,7 @@ export async function runChaos(o: ChaosOptions): Promise<ChaosReport> {
           clients: inv.clients,
         }),
       );
-      const deathTimer = setTimeout(() => inv.die('timeout'), Math.max(0, context.getRemainingTimeInMillis() - 5));
-      try {
-        return await CURRENT.run(inv, () => Promise.race([handler(event, context), inv.crashed]));
-      } finally {
-        clearTimeout(deathTimer);
-        if (!inv.dead) inv.finished = true;
-      }
+      return inv.run(context, () => handler(event, context));
     };
     const lanePollers = lanes.map(
       (lane) =>

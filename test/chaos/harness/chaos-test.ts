@@ -103,6 +103,7 @@ export function chaosTest(variant: { fifo: boolean; tasks: number }): void {
           const fan = report.fanOut!;
           const fanVerdict = checkFanOut(fan);
           console.log(fanOutSummary(fanVerdict, fan.counts));
+          for (const line of fanVerdict.infraDeadLetters) console.log(`fan-out: ${line}`);
           for (const v of fanVerdict.violations.slice(0, 5)) {
             const e = /^event ev-(\d+) → (\w+)/.exec(v);
             if (e) console.log(`${v}\nhistory:\n  ${fan.history(targetId(Number(e[1]), e[2] as (typeof FAN_TARGETS)[number])).join('\n  ')}`);

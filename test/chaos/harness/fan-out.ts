@@ -117,6 +117,8 @@ export interface FanOutVerdict {
   /** Handler runs of a target beyond its first that nothing of its own explains (its own failures, deaths, excused windows). */
   readonly unexplainedReruns: number;
   readonly violations: readonly string[];
+  /** The infrastructure dead letters, one line each (what, reasons, failures and deaths): printed, not failed. */
+  readonly infraDeadLetters: readonly string[];
 }
 
 /** Reasons of the documented bounds an infrastructure fault can reach (lib/runtime's no-attempt bound, its attempts). */
@@ -130,6 +132,7 @@ export function checkFanOut(o: FanOutObserved): FanOutVerdict {
   let doubleRuns = 0;
   let lost = 0;
   let unexplainedReruns = 0;
+  const infraDeadLetters: string[] = [];
   for (const event of o.published) {
     const plan = o.plans[event]!;
     for (const target of FAN_TARGETS) {
@@ -147,7 +150,10 @@ export function checkFanOut(o: FanOutObserved): FanOutVerdict {
       }
       if (permanent && reasons.includes('permanent-error') && effects === 0) deadLettered++;
       else if (!permanent && status === 'SUCCEEDED' && effects === 1) succeeded++;
-      else if (effects === 0 && reasons.length > 0 && reasons.every((r) => INFRA_REASONS.has(r)) && (failed + deaths > 0 || reasons.some((r) => r !== 'attempts-exhausted'))) infraDeadLettered++;
+      else if (effects === 0 && reasons.length > 0 && reasons.every((r) => INFRA_REASONS.has(r)) && (failed + deaths > 0 || reasons.some((r) => r !== 'attempts-exhausted'))) {
+        infraDeadLettered++;
+        infraDeadLetters.push(`${what}: dead-lettered [${reasons.join(',')}] after ${failed} failed run(s) and ${deaths} death(s)`);
+      }
       else if (effects <= 1) {
         lost++;
         violations.push(`${what}: ${permanent ? 'planned to fail permanently' : 'planned to succeed'}, yet its record says ${status ?? 'nothing'}, effects ${effects}, DLQ reasons [${reasons.join(',')}]`);
@@ -164,7 +170,7 @@ export function checkFanOut(o: FanOutObserved): FanOutVerdict {
       }
     }
   }
-  return { events: o.published.length, targets: o.published.length * FAN_TARGETS.length, succeeded, deadLettered, infraDeadLettered, doubleRuns, lost, unexplainedReruns, violations };
+  return { events: o.published.length, targets: o.published.length * FAN_TARGETS.length, succeeded, deadLettered, infraDeadLettered, doubleRuns, lost, unexplainedReruns, violations, infraDeadLetters };
 }
 
 export function fanOutSummary(v: FanOutVerdict, counts: Readonly<Record<string, number>>): string {
