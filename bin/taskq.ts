@@ -1,6 +1,6 @@
 #!/usr/bin/env node
 /**
- * taskq — the operations CLI: send, status, cancel, stats, dlq peek / redrive / purge, schedules, console, contracts, against a
+ * taskq — the operations CLI: send, status, group, cancel, stats, dlq peek / redrive / purge, schedules, console, contracts, against a
  * deployed stack (CloudFormation outputs, or explicit flags) or the local system (--local);
  * and `local`, which runs the CDK app of the current folder on this machine.
  * The logic lives in lib/ops/ and lib/local/; this file wires commander to it and renders
@@ -137,6 +137,22 @@ program
         ...(opts.idempotencyKey !== undefined ? { idempotencyKey: opts.idempotencyKey } : {}),
       });
       output(options, result, () => formatStatus(result));
+    });
+  });
+
+program
+  .command('group')
+  .description("a group's counts (sendGroup): members succeeded, dead-lettered, cancelled and pending, and its callback (exit 2 when there is no such group)")
+  .argument('<groupId>', 'the group id sendGroup returned')
+  .action(async (groupId: string, _opts, command: Command) => {
+    const [{ groupStatus }, { formatGroup }, { required }] = await Promise.all([
+      import('../lib/ops/group-status.ts'),
+      import('../lib/ops/format.ts'),
+      import('../lib/ops/resolve-target.ts'),
+    ]);
+    await withTarget(command, ['tableName'], async (target, clients, options) => {
+      const result = await groupStatus({ dynamo: () => clients.dynamo(), tableName: required(target, 'tableName'), groupId });
+      output(options, result, () => formatGroup(result));
     });
   });
 

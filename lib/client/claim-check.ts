@@ -83,6 +83,7 @@ export class ClaimCheck {
         ...(task.explicitKey !== undefined ? { idempotencyKey: task.explicitKey } : {}),
         createdAt: task.createdAt,
         ...(task.notBefore !== undefined ? { notBefore: task.notBefore } : {}),
+        ...(task.group !== undefined ? { group: task.group } : {}),
       };
       task.body = encodeEnvelope(envelope);
     } else {

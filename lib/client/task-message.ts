@@ -77,6 +77,8 @@ export interface PreparedTask {
   readonly deduplicationId: string | undefined;
   /** Set once the payload was uploaded by claim check. */
   claimKey?: string;
+  /** The group the task is a member of (sendGroup). */
+  readonly group?: string;
 }
 
 /** FIFO group and deduplication ids: 1–128 characters of printable ASCII except space (SQS rule). */
@@ -122,11 +124,13 @@ function strictReplacer(this: unknown, key: string, value: unknown): unknown {
  * without serialising the payload twice. id and type match patterns without characters JSON
  * must escape; createdAt and notBefore are ISO strings.
  */
-export function encodeInlineBody(t: Pick<PreparedTask, 'taskId' | 'type' | 'explicitKey' | 'createdAt' | 'notBefore' | 'payloadJson'>): string {
+export function encodeInlineBody(t: Pick<PreparedTask, 'taskId' | 'type' | 'explicitKey' | 'createdAt' | 'notBefore' | 'payloadJson' | 'group'>): string {
   let body = `{"v":${ENVELOPE_VERSION},"id":"${t.taskId}","type":"${t.type}","payload":${t.payloadJson}`;
   if (t.explicitKey !== undefined) body += `,"idempotencyKey":${serializePayload(t.explicitKey, false)}`;
   body += `,"createdAt":"${t.createdAt}"`;
   if (t.notBefore !== undefined) body += `,"notBefore":"${t.notBefore}"`;
+  // A group id matches TASK_ID_PATTERN: no character JSON must escape.
+  if (t.group !== undefined) body += `,"group":"${t.group}"`;
   return `${body}}`;
 }
 
@@ -181,7 +185,7 @@ function planDelay(options: SendOptions, fifo: boolean, now: number): DelayPlan 
  * A message above maxMessageBytes without claim check configured is PAYLOAD_TOO_LARGE here; with
  * claim check, the caller decides from `size`.
  */
-export function prepareTask(type: string, payload: unknown, options: SendOptions | undefined, config: ResolvedProducerConfig): PreparedTask {
+export function prepareTask(type: string, payload: unknown, options: SendOptions | undefined, config: ResolvedProducerConfig, group?: string): PreparedTask {
   const o = options ?? {};
   if (!isValidTaskType(type)) {
     invalid('INVALID_TASK_TYPE', `task type must match ${TASK_TYPE_PATTERN.source} (got ${JSON.stringify(type) ?? String(type)})`);
@@ -256,6 +260,7 @@ export function prepareTask(type: string, payload: unknown, options: SendOptions
     delaySeconds: delay.delaySeconds,
     messageGroupId,
     deduplicationId,
+    ...(group !== undefined ? { group } : {}),
   };
   prepared.body = encodeInlineBody(prepared);
   // Attribute names and values here are ASCII: their byte length is their length.

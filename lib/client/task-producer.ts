@@ -31,6 +31,39 @@ import { TaskCanceller, type CancelOptions, type CancelResult } from './task-can
 import { ResultWaiter, type WaitForResultOptions } from './task-result.ts';
 import { publishEvent, type PublishOptions, type PublishResult } from './publish.ts';
 import { RoutingTableReader } from './routing.ts';
+import { checkGroupId, checkGroupSize, GroupStore } from './task-group.ts';
+import { groupCallbackIdempotencyKey, type GroupStatusView } from '../protocol/group.ts';
+import { newGroupId } from '../protocol/ids.ts';
+
+/** Bytes a consumer adds to a group's callback message: the `groupResult` counts. */
+const GROUP_RESULT_ROOM = 200;
+
+/** sendGroup's options. */
+export interface SendGroupOptions<C extends TaskContract = TaskContract> {
+  /** The group's id (1–100 characters of TASK_ID_PATTERN); the same id sends the same group again. @default a new `grp_<32 hex>` id */
+  readonly groupId?: string;
+  /**
+   * The callback task, sent once when every member reached a final state; its handler reads
+   * the counts in `ctx.groupResult`. Its type is checked like any send's (contracts, schema).
+   * @default no callback (the group's counts are still kept: getGroupStatus)
+   */
+  readonly onComplete?: {
+    readonly type: string | C;
+    readonly payload: unknown;
+    /** FIFO: the callback's message group. @default none */
+    readonly options?: Pick<SendOptions, 'messageGroupId' | 'tenantId'>;
+  };
+}
+
+/** What sendGroup returns once the members were sent. */
+export interface SendGroupResult {
+  readonly groupId: string;
+  readonly total: number;
+  /** One result per member, in input order (as sendBatch). */
+  readonly tasks: readonly BatchSendResult[];
+  /** Members not sent (their results say why): the group completes only once they are — send the group again. */
+  readonly unsent: number;
+}
 
 /** What send() returns once SQS has the task. */
 export interface SendResult {
@@ -62,6 +95,7 @@ export class TaskProducer {
   private readonly contracts: ContractRegistry;
   private readonly dedupe: DedupeStore | undefined;
   private readonly routing: RoutingTableReader | undefined;
+  private readonly groups: GroupStore | undefined;
   private readonly created: { destroy(): void }[] = [];
 
   constructor(config: TaskProducerConfig) {
@@ -107,6 +141,7 @@ export class TaskProducer {
     this.waiter = new ResultWaiter(this.statusReader, getS3, this.config.now);
     this.contracts = new ContractRegistry(config.contracts);
     if (this.config.tableName) this.dedupe = new DedupeStore(getDynamo, this.config.tableName, this.config.now);
+    if (this.config.tableName) this.groups = new GroupStore(getDynamo, this.config.tableName, this.config.now);
     if (this.config.routing) this.routing = new RoutingTableReader(getDynamo, this.config.routing.tableName, this.config.routing.cacheTtlMs, this.config.now);
   }
 
@@ -182,23 +217,37 @@ export class TaskProducer {
    * result in input order, and an entry that could not be sent says why.
    */
   async sendBatch(tasks: readonly TaskInput[]): Promise<BatchSendResult[]> {
+    const { prepared, results } = await this.prepareBatch(tasks, 'sendBatch()');
+    return this.deliver(prepared, results);
+  }
+
+  /** Validates and encodes each task of a batch; a task that fails gets its result here. */
+  private async prepareBatch(tasks: readonly TaskInput[], caller: string, group?: string): Promise<{ prepared: (PreparedTask | undefined)[]; results: (BatchSendResult | undefined)[] }> {
     const n = tasks.length;
     const results: (BatchSendResult | undefined)[] = new Array(n);
     const prepared: (PreparedTask | undefined)[] = new Array(n);
-    let valid: number[] = [];
     for (let i = 0; i < n; i++) {
       const t = tasks[i];
       try {
         if (typeof t !== 'object' || t === null) throw new TaskValidationError('INVALID_OPTIONS', 'each task must be an object { type, payload, ...options }');
-        if (t.dedupe !== undefined) throw new TaskValidationError('INVALID_DEDUPE', 'dedupe is an option of send(), not of sendBatch(): each dedupe send is one conditional write first');
+        if (t.dedupe !== undefined) throw new TaskValidationError('INVALID_DEDUPE', `dedupe is an option of send(), not of ${caller}: each dedupe send is one conditional write first`);
         const { type, contract } = this.contracts.resolve(t.type);
         await this.contracts.check(contract, t.payload);
-        prepared[i] = prepareTask(type, t.payload, t, this.config);
-        valid.push(i);
+        // A member's id is `<groupId>.<index>` unless given: sending the group again re-sends the same tasks.
+        const options = group !== undefined && t.taskId === undefined ? { ...t, taskId: `${group}.${i}` } : t;
+        prepared[i] = prepareTask(type, t.payload, options, this.config, group);
       } catch (error) {
         results[i] = failure(error, typeof t?.taskId === 'string' ? t.taskId : undefined);
       }
     }
+    return { prepared, results };
+  }
+
+  /** Sends prepared tasks (those without a result yet): routing, backpressure, claim check, SendMessageBatch. */
+  private async deliver(prepared: (PreparedTask | undefined)[], results: (BatchSendResult | undefined)[]): Promise<BatchSendResult[]> {
+    const n = prepared.length;
+    let valid: number[] = [];
+    for (let i = 0; i < n; i++) if (results[i] === undefined && prepared[i] !== undefined) valid.push(i);
 
     // With routing, each task goes to its lane's queue; backpressure is each queue's own.
     const queueOf = new Map<number, string>();
@@ -260,6 +309,56 @@ export class TaskProducer {
       results[i] ??= failure(new SendError('SEND_FAILED', 'internal error: the task got no result', {}), prepared[i]?.taskId, prepared[i]?.idempotencyKey);
     }
     return results as BatchSendResult[];
+  }
+
+  /**
+   * Sends a group of tasks with a callback: the group's item (its counts) and its prepared
+   * callback are written first, then the members are sent (as sendBatch, each carrying the
+   * group id). Each member is counted once when it reaches a final state (SUCCEEDED,
+   * DEAD_LETTERED, CANCELLED) — whatever its duplicates and redrives — and the consumer that
+   * counts the last one sends `onComplete` once, with the counts in `ctx.groupResult`. Members
+   * may go to any lane. A member that could not be sent has its result here (`unsent` counts
+   * them): call sendGroup again with the same groupId and members — those already sent keep
+   * their task ids and run once. Needs tableName and TaskQueue.grantSend.
+   * @throws TaskValidationError (INVALID_OPTIONS, UNKNOWN_TASK_TYPE, SCHEMA_VIOLATION of the callback, GROUP_CONFLICT), SendError GROUP_FAILED (nothing sent)
+   */
+  async sendGroup<C extends TaskContract = TaskContract>(tasks: readonly TaskInput[], options: SendGroupOptions<C> = {}): Promise<SendGroupResult> {
+    if (!this.groups) throw new TaskValidationError('CONFIGURATION', 'TaskProducer: sendGroup needs tableName (the group\'s counts are kept in the task table)');
+    if (!Array.isArray(tasks)) throw new TaskValidationError('INVALID_OPTIONS', 'sendGroup takes an array of tasks { type, payload, ...options }');
+    checkGroupSize(tasks.length);
+    const groupId = options.groupId ?? newGroupId();
+    checkGroupId(groupId);
+    let callback: PreparedTask | undefined;
+    if (options.onComplete !== undefined) {
+      const { type, contract } = this.contracts.resolve(options.onComplete.type);
+      await this.contracts.check(contract, options.onComplete.payload);
+      callback = prepareTask(type, options.onComplete.payload, { ...options.onComplete.options, taskId: `${groupId}.callback`, idempotencyKey: groupCallbackIdempotencyKey(groupId) }, this.config);
+      // Room for the counts the consumer adds: a callback near the limit goes by claim check.
+      if (this.claimCheck && (this.claimCheck.needs(callback) || callback.size + GROUP_RESULT_ROOM > this.config.inlineLimitBytes)) await this.claimCheck.apply(callback);
+    }
+    const { prepared, results } = await this.prepareBatch(tasks, 'sendGroup()', groupId);
+    const refused = results.findIndex((r) => r !== undefined);
+    if (refused >= 0) {
+      const error = (results[refused] as Extract<BatchSendResult, { ok: false }>).error;
+      const code = error instanceof TaskValidationError ? error.code : 'INVALID_OPTIONS';
+      throw new TaskValidationError(code, `group member ${refused}: ${error.message}; nothing was sent`, { cause: error, ...(error instanceof TaskValidationError && error.issues ? { issues: error.issues } : {}) });
+    }
+    const keys = new Set(prepared.map((t) => t!.idempotencyKey));
+    if (keys.size !== prepared.length) throw new TaskValidationError('INVALID_OPTIONS', 'two members of a group have the same idempotency key (each member is counted once by its key); nothing was sent');
+    await this.groups.create(groupId, tasks.length, callback);
+    const sent = await this.deliver(prepared, results);
+    return { groupId, total: tasks.length, tasks: sent, unsent: sent.filter((r) => !r.ok).length };
+  }
+
+  /**
+   * A group's counts and state (COMPLETE once every member reached a final state), or undefined
+   * when there is no such group or it expired. Needs TaskQueue.grantStatusRead.
+   * @throws SendError GROUP_FAILED (the read failed)
+   */
+  getGroupStatus(groupId: string, options: { readonly consistentRead?: boolean } = {}): Promise<GroupStatusView | undefined> {
+    if (!this.groups) throw new TaskValidationError('CONFIGURATION', 'TaskProducer: getGroupStatus needs tableName');
+    checkGroupId(groupId);
+    return this.groups.status(groupId, options.consistentRead);
   }
 
   /**

@@ -55,6 +55,9 @@ export const ACTIONS = {
     /** Send option `dedupe` (lib/client/dedupe.ts): one conditional UpdateItem per send, on the
      * dedupe items only (condition dynamodb:LeadingKeys DEDUPE_LEADING_KEYS). */
     dedupe: ['dynamodb:UpdateItem'],
+    /** sendGroup (lib/client/task-group.ts): the group's item and its prepared callback, written
+     * once in one transaction of conditional Puts (condition dynamodb:LeadingKeys GROUP_LEADING_KEYS). */
+    group: ['dynamodb:PutItem'],
     /** With lanes or fanOut: the routing item, read with GetItem (condition dynamodb:LeadingKeys = the routing key). */
     routingItem: ['dynamodb:GetItem'],
     key: ['kms:GenerateDataKey', 'kms:Decrypt'],
@@ -188,6 +191,12 @@ export function grantSend(grantee: iam.IGrantable, r: TaskQueueResources): iam.G
       resourceArns: [r.table.tableArn],
       conditions: { 'ForAllValues:StringLike': { 'dynamodb:LeadingKeys': [DEDUPE_LEADING_KEYS] } },
     }),
+    iam.Grant.addToPrincipal({
+      grantee,
+      actions: [...a.group],
+      resourceArns: [r.table.tableArn],
+      conditions: { 'ForAllValues:StringLike': { 'dynamodb:LeadingKeys': [GROUP_LEADING_KEYS] } },
+    }),
     ...(r.routing
       ? [
           // An identity-policy grant: a producer of another account reads no routing table (it sends to the default queue URL).
@@ -210,6 +219,9 @@ export function grantSend(grantee: iam.IGrantable, r: TaskQueueResources): iam.G
  * `dedupe:`. A same-account grant: the table has no resource policy for another account.
  */
 export const DEDUPE_LEADING_KEYS = '?dedupe:*';
+
+/** The group items a producer writes (lib/protocol/group.ts: U+001F then `group:`), `?` standing for U+001F as above. */
+export const GROUP_LEADING_KEYS = '?group:*';
 
 export function grantStatusRead(grantee: iam.IGrantable, r: TaskQueueResources): iam.Grant {
   const a = ACTIONS.statusRead;

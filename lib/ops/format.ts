@@ -2,6 +2,7 @@
  * Human-readable rendering of the operations' results (the CLI prints these; `--json`
  * prints the results themselves). Pure functions returning strings.
  */
+import type { GroupStatusView } from '../protocol/group.ts';
 import chalk from 'chalk';
 import type { AlarmsView } from './alarms.ts';
 import type { DeadLetterView } from './dead-letter-message.ts';
@@ -120,6 +121,22 @@ export function formatCancel(result: CancelResult): string {
       ? 'it was running: its handler sees ctx.signal abort at the next check, and may still finish (then SUCCEEDED)'
       : 'its copies will be acknowledged without running';
   return `${chalk.magenta('cancelled')} ${chalk.bold(result.taskId)}${chalk.dim(` — ${note}`)}`;
+}
+
+export function formatGroup(view: GroupStatusView): string {
+  const state = view.status === 'COMPLETE' ? chalk.green('COMPLETE') : chalk.cyan('OPEN');
+  const lines = [`${chalk.bold(view.groupId)} ${state}`];
+  const row = (name: string, value: string | number | undefined) => {
+    if (value !== undefined) lines.push(`  ${label(name)}${value}`);
+  };
+  row('members', view.total);
+  row('succeeded', view.succeeded);
+  row('dead-lettered', view.deadLettered > 0 ? chalk.red(String(view.deadLettered)) : 0);
+  row('cancelled', view.cancelled);
+  row('pending', view.pending);
+  row('created', view.createdAt);
+  row('callback', view.callback ? `${view.callback.type} (task ${view.callback.taskId}) — ${view.callbackSentAt ? `sent ${view.callbackSentAt}` : 'not sent yet'}` : 'none');
+  return lines.join('\n');
 }
 
 export function formatStatus(view: StatusResult): string {

@@ -3,6 +3,7 @@
  * Written down for other languages in docs/PROTOCOL.md (with a JSON Schema).
  */
 import { PoisonMessageError } from './errors.ts';
+import { isGroupResult, type GroupResult } from './group.ts';
 import { CONTROL_CHARACTERS, IDEMPOTENCY_KEY_MAX_LENGTH, TASK_ID_PATTERN, TASK_TYPE_PATTERN } from './limits.ts';
 
 export const ENVELOPE_VERSION = 1;
@@ -38,6 +39,10 @@ export interface TaskEnvelope<P = unknown> {
   readonly createdAt: string;
   /** ISO-8601 UTC time before which the task must not run (delays beyond 15 minutes). */
   readonly notBefore?: string;
+  /** The group the task is a member of (producer.sendGroup; lib/protocol/group.ts). */
+  readonly group?: string;
+  /** A group's callback task: the members' counts, added by the consumer that counted the last one. */
+  readonly groupResult?: GroupResult;
 }
 
 /** The idempotency key of a task: its own key, or its id. */
@@ -112,6 +117,8 @@ export function validateEnvelope(parsed: unknown): TaskEnvelope {
   if (e.idempotencyKey !== undefined && !isValidIdempotencyKey(e.idempotencyKey)) {
     problems.push(`idempotencyKey must be 1–${IDEMPOTENCY_KEY_MAX_LENGTH} characters without control characters`);
   }
+  if (e.group !== undefined && !isValidTaskId(e.group)) problems.push('group must match ' + TASK_ID_PATTERN.source);
+  if (e.groupResult !== undefined && !isGroupResult(e.groupResult)) problems.push('groupResult must be {groupId, total, succeeded, deadLettered, cancelled}');
   const hasPayload = 'payload' in e;
   if (e.payloadRef !== undefined) {
     if (hasPayload) problems.push('payload and payloadRef are mutually exclusive');

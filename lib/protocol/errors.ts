@@ -44,7 +44,11 @@ export type ProducerErrorCode =
   /** waitForResult(): the caller's signal aborted the wait. */
   | 'WAIT_ABORTED'
   /** waitForResult(): the result was stored in S3 and could not be read back. */
-  | 'RESULT_UNREADABLE';
+  | 'RESULT_UNREADABLE'
+  /** sendGroup(): a group with this id exists with another member count or callback (nothing sent). */
+  | 'GROUP_CONFLICT'
+  /** sendGroup(): the group's items could not be written (nothing sent), or its status could not be read. */
+  | 'GROUP_FAILED';
 
 /** Why the consumer sent a message to the dead-letter queue (message attribute value). */
 export type DeadLetterReason =
@@ -102,7 +106,7 @@ export class TaskQueueError extends Error {
 
 /** The producer refused a task before sending anything. */
 export class TaskValidationError extends TaskQueueError {
-  declare readonly code: Exclude<ProducerErrorCode, 'BACKPRESSURE' | 'CLAIM_UPLOAD_FAILED' | 'SEND_FAILED' | 'EARLIER_IN_GROUP_FAILED' | 'DEDUPE_FAILED' | 'STATUS_FAILED' | 'ROUTING_FAILED' | TaskOutcomeCode>;
+  declare readonly code: Exclude<ProducerErrorCode, 'BACKPRESSURE' | 'CLAIM_UPLOAD_FAILED' | 'SEND_FAILED' | 'EARLIER_IN_GROUP_FAILED' | 'DEDUPE_FAILED' | 'STATUS_FAILED' | 'ROUTING_FAILED' | 'GROUP_FAILED' | TaskOutcomeCode>;
   /** SCHEMA_VIOLATION: each problem's field path and the schema's message (never the payload's values). */
   readonly issues: readonly { readonly path: string; readonly message: string }[] | undefined;
   constructor(code: TaskValidationError['code'], message: string, options?: { cause?: unknown; issues?: readonly { readonly path: string; readonly message: string }[] }) {
@@ -125,9 +129,9 @@ export class BackpressureError extends TaskQueueError {
 
 /** Sending failed after the library's retries. `claimKey` names an uploaded claim object left to expire. */
 export class SendError extends TaskQueueError {
-  declare readonly code: 'SEND_FAILED' | 'CLAIM_UPLOAD_FAILED' | 'EARLIER_IN_GROUP_FAILED' | 'DEDUPE_FAILED' | 'ROUTING_FAILED';
+  declare readonly code: 'SEND_FAILED' | 'CLAIM_UPLOAD_FAILED' | 'EARLIER_IN_GROUP_FAILED' | 'DEDUPE_FAILED' | 'ROUTING_FAILED' | 'GROUP_FAILED';
   constructor(
-    code: 'SEND_FAILED' | 'CLAIM_UPLOAD_FAILED' | 'EARLIER_IN_GROUP_FAILED' | 'DEDUPE_FAILED' | 'ROUTING_FAILED',
+    code: 'SEND_FAILED' | 'CLAIM_UPLOAD_FAILED' | 'EARLIER_IN_GROUP_FAILED' | 'DEDUPE_FAILED' | 'ROUTING_FAILED' | 'GROUP_FAILED',
     message: string,
     readonly details: { taskId?: string; claimKey?: string; awsCode?: string; senderFault?: boolean } = {},
     options?: { cause?: unknown },

@@ -4,3 +4,8 @@ import { randomUUID } from 'node:crypto';
 export function newTaskId(): string {
   return `tsk_${randomUUID().replaceAll('-', '')}`;
 }
+
+/** A new group id (sendGroup): `grp_<32 hex>`. */
+export function newGroupId(): string {
+  return `grp_${randomUUID().replaceAll('-', '')}`;
+}

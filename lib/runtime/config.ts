@@ -2,6 +2,7 @@
  * The consumer's configuration: task definitions, options with documented defaults, and
  * how options fall back to the environment the TaskQueue construct sets on the Lambda.
  */
+import type { GroupResult } from '../protocol/group.ts';
 import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import type { SQSClient } from '@aws-sdk/client-sqs';
 import type { S3Client } from '@aws-sdk/client-s3';
@@ -51,6 +52,10 @@ export interface TaskContext {
   checkCancelled(): Promise<boolean>;
   /** Epoch ms by which the handler must finish. */
   readonly deadline: number;
+  /** The group the task is a member of (producer.sendGroup). */
+  readonly groupId?: string;
+  /** A group's callback task (sendGroup's onComplete): the members' counts once all of them finished. */
+  readonly groupResult?: GroupResult;
   readonly logger: RuntimeLogger;
 }
 

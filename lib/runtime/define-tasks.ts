@@ -9,6 +9,7 @@
  * Everything that can be done once per container is done here: configuration, the
  * DynamoDB client, the table's expressions. The SQS and S3 SDKs load on first need.
  */
+import { GroupCounter } from './group-counter.ts';
 import type { Context, SQSBatchResponse, SQSEvent } from 'aws-lambda';
 import type { StandardSchemaV1 } from '@standard-schema/spec';
 import { describeIssues, isTaskContract } from '../protocol/contract.ts';
@@ -84,6 +85,7 @@ export function defineTasks<Payloads extends Record<string, unknown>>(
     logger,
     metrics: options.metrics ?? new EmfMetricsSink(),
     ...(limited.length > 0 ? { flow: new FlowControl(clients.dynamo, config.tableName!, clock) } : {}),
+    ...(config.tableName ? { groups: new GroupCounter(clients.dynamo, config.tableName, config.recordTtlSeconds, clock) } : {}),
   });
   const handler = (event: SQSEvent, context: Context) => processor.process(event, context);
   return Object.assign(handler, { processor });

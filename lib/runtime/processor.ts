@@ -15,6 +15,7 @@ import { Invocation } from './batch/invocation.ts';
 import { errorText, type Work } from './batch/work.ts';
 import type { ClaimPolicy } from './claim-check.ts';
 import type { FlowControl } from './flow/gate.ts';
+import type { GroupCounter } from './group-counter.ts';
 
 export interface ProcessorDeps {
   readonly config: ResolvedConfig;
@@ -29,6 +30,8 @@ export interface ProcessorDeps {
   readonly metrics: MetricsSink;
   /** Rate and concurrency limits (flow/gate.ts); undefined when no task type declares one. */
   readonly flow?: FlowControl;
+  /** Group counting (group-counter.ts); undefined when no table is configured. */
+  readonly groups?: GroupCounter;
 }
 
 export class BatchProcessor {

@@ -3,6 +3,7 @@
  * changes (retry backoff, re-delays), copies re-sent with a delay (notBefore hops), and
  * dead-lettering with the reason. The SQS SDK is loaded on first use.
  */
+import { createHash } from 'node:crypto';
 import type { SQSRecord } from 'aws-lambda';
 import type { MessageAttributeValue, SendMessageRequest } from '@aws-sdk/client-sqs';
 import { COPY_ATTRIBUTES, DEAD_LETTER_ATTRIBUTES, MESSAGE_ATTRIBUTES, REDRIVE_ATTRIBUTES, truncateErrorText } from '../protocol/attributes.ts';
@@ -114,6 +115,20 @@ export class SqsActions {
    * behind its group — where another copy of the same task may be, which would take the task
    * over once the lease and the takeover grace have passed. It only records: order is no concern.
    */
+  /** Sends a message the consumer made (a group's callback task). */
+  async sendMessage(queueUrl: string, m: { readonly body: string; readonly attributes: Record<string, MessageAttributeValue>; readonly messageGroupId?: string; readonly deduplicationId?: string }, fifo: boolean): Promise<void> {
+    const { client, sdk } = await this.clients.sqs();
+    await client.send(
+      new sdk.SendMessageCommand({
+        QueueUrl: queueUrl,
+        MessageBody: m.body,
+        MessageAttributes: m.attributes,
+        // A FIFO queue needs a group: the producer's, else one of the message's own.
+        ...(fifo ? { MessageGroupId: m.messageGroupId ?? 'taskq-callback', MessageDeduplicationId: m.deduplicationId ?? createHash('sha256').update(m.body).digest('hex') } : m.messageGroupId !== undefined ? { MessageGroupId: m.messageGroupId } : {}),
+      }),
+    );
+  }
+
   async resendCopy(queueUrl: string, record: SQSRecord, copy: CopyOptions): Promise<void> {
     const { client, sdk } = await this.clients.sqs();
     await client.send(new sdk.SendMessageCommand({ QueueUrl: queueUrl, ...copyMessage(record, copy) }));

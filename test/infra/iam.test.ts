@@ -133,7 +133,16 @@ describe('grantSend', () => {
     expect(actionsOn(producer, r.queue)).toEqual(['sqs:GetQueueAttributes', 'sqs:SendMessage']);
     expect(allows(producer, 's3:PutObject', `${r.bucket}/claims/x`)).toBe(true);
     expect(allows(producer, 's3:PutObject', `${r.bucket}/elsewhere/x`)).toBe(false);
-    expect(allActions(producer)).toEqual(['dynamodb:UpdateItem', 's3:PutObject', 'sqs:GetQueueAttributes', 'sqs:SendMessage']);
+    expect(allActions(producer)).toEqual(['dynamodb:PutItem', 'dynamodb:UpdateItem', 's3:PutObject', 'sqs:GetQueueAttributes', 'sqs:SendMessage']);
+  });
+
+  it('lets a producer create groups only (sendGroup): PutItem on the table, leading keys ?group:*', () => {
+    const producer = roleStatements(template, r.producer);
+    const onTable = producer.filter((s) => s.actions.includes('dynamodb:PutItem'));
+    expect(onTable).toHaveLength(1);
+    expect(onTable[0]!.actions).toEqual(['dynamodb:PutItem']);
+    expect(onTable[0]!.resources).toEqual([r.table]);
+    expect(onTable[0]!.raw.Condition).toEqual({ 'ForAllValues:StringLike': { 'dynamodb:LeadingKeys': ['?group:*'] } });
   });
 
   it('lets a producer update dedupe items only (send option dedupe): UpdateItem on the table, leading keys ?dedupe:*', () => {

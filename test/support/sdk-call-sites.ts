@@ -64,6 +64,25 @@ export function partiqlActions(source: string): string[] {
   return [...verbs].map((v) => `dynamodb:PartiQL${v[0]}${v.slice(1).toLowerCase()}`).sort();
 }
 
+/**
+ * The actions a TransactWriteItems call needs: one per kind of item it writes (AWS authorizes
+ * each item as its single-item action), read from the `Put:` / `Update:` / `Delete:` /
+ * `ConditionCheck:` keys in the call's file.
+ */
+export function transactWriteActions(source: string): string[] {
+  const action = { Put: 'dynamodb:PutItem', Update: 'dynamodb:UpdateItem', Delete: 'dynamodb:DeleteItem', ConditionCheck: 'dynamodb:ConditionCheckItem' } as const;
+  const kinds = new Set([...source.matchAll(/\b(Put|Update|Delete|ConditionCheck):\s*\{/g)].map((m) => m[1] as keyof typeof action));
+  return [...kinds].map((k) => action[k]).sort();
+}
+
+/** The actions AWS authorizes the call site's command with. */
+export function actionsOfCallSite(site: { readonly file: string; readonly command: string }): string[] {
+  const source = () => readFileSync(join(REPOSITORY_ROOT, site.file), 'utf8');
+  if (site.command === 'BatchExecuteStatement' || site.command === 'ExecuteStatement') return partiqlActions(source());
+  if (site.command === 'TransactWriteItems') return transactWriteActions(source());
+  return [IAM_ACTION_OF_COMMAND[site.command] ?? `(no IAM action known for ${site.command}: add it to IAM_ACTION_OF_COMMAND)`];
+}
+
 /** The .ts files under `dir` (recursively). */
 export function sourceFiles(dir: string): string[] {
   return readdirSync(dir).flatMap((name) => {

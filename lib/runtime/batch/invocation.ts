@@ -14,6 +14,7 @@
  *                  visibility changes and re-sends, and the claim objects of SUCCEEDED tasks.
  * report.ts turns each outcome into a log line and metrics.
  */
+import { finishGroups } from './finish-groups.ts';
 import { randomUUID } from 'node:crypto';
 import type { Context } from 'aws-lambda';
 import { queueUrlFromArn, type ResolvedConfig } from '../config.ts';
@@ -137,7 +138,7 @@ export class Invocation {
     );
     await storeLargeResults(this);
     const [claimsToDelete, cancelledClaims] = await Promise.all([finishTable(this), verifiedCancelledClaims(this)]);
-    await Promise.all([finishQueue(this), deleteClaimObjects(this, [...claimsToDelete, ...cancelledClaims])]);
+    await Promise.all([finishQueue(this), finishGroups(this), deleteClaimObjects(this, [...claimsToDelete, ...cancelledClaims])]);
     await this.awaitLateReleases();
     const failed = new Set<string>();
     for (const w of this.works) if (isFailure(w)) failed.add(w.record.messageId);

@@ -141,6 +141,8 @@ async function invoke(inv: Invocation, w: Work, def: TaskDefinition, payload: un
     signal: controller.signal,
     deadline: Date.now() + limit,
     logger: inv.log,
+    ...(envelope.group !== undefined ? { groupId: envelope.group } : {}),
+    ...(envelope.groupResult !== undefined ? { groupResult: envelope.groupResult } : {}),
     async checkCancelled() {
       if (!watch) return false;
       try {

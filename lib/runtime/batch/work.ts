@@ -82,6 +82,8 @@ export interface Work {
   unrecorded?: Item;
   /** …and that copy could not be sent either: the record goes back to the queue. */
   copyFailed?: boolean;
+  /** A group member whose count (or its group's callback) failed: its message goes back to try again (finish-groups.ts). */
+  groupPending?: boolean;
   /** The JSON of a SUCCEEDED result (store-results.ts). */
   resultJson?: string;
   /** Where a result too large for the record was stored in S3. */
@@ -102,7 +104,7 @@ export const FAILURE_KINDS = new Set<Outcome['kind']>(['retry', 'redelay', 'notS
 
 export function isFailure(w: Work): boolean {
   if (w.resent) return false;
-  if (w.copyFailed) return true;
+  if (w.copyFailed || w.groupPending) return true;
   return w.outcome !== undefined && (FAILURE_KINDS.has(w.outcome.kind) || (w.outcome.kind === 'deadLetter' && w.dlqFailed === true));
 }
 

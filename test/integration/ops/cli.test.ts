@@ -14,6 +14,7 @@ import { PutItemCommand, type DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { createTestResources, emulatorEndpoints, testClients, type TestResources } from '../../support/aws.ts';
 import { writeLocalState, type LocalState } from '../../../lib/local/state.ts';
 import { DEAD_LETTER_ATTRIBUTES, MESSAGE_ATTRIBUTES, REDRIVE_ATTRIBUTES } from '../../../lib/protocol/attributes.ts';
+import { TaskProducer } from '../../../lib/client/index.ts';
 import { putDeadLetter, taskIds, visibleMessages } from './helpers.ts';
 import { childEnforcement } from '../../support/iam/child-process.ts';
 import { localStateFor } from '../../support/local-state.ts';
@@ -223,6 +224,23 @@ describe('taskq CLI (child process)', () => {
     expect(refused).toMatchObject({ code: 1, json: { error: { code: 'REFUSED' } } });
     expect(refused.json.error.message).toContain('already finished (SUCCEEDED)');
     // Seven CLI processes: under a loaded machine each takes several seconds to start.
+  }, 150_000);
+
+  it('group through the local system: the counts and the callback, as getGroupStatus reads them; an unknown group exits 2', async () => {
+    const { sqs, dynamo, s3 } = testClients();
+    const r = await createTestResources();
+    const env = { TASKQ_LOCAL_STATE: await localStateFile(r) };
+    const producer = new TaskProducer({ queueUrl: r.queueUrl, tableName: r.tableName, sqs, dynamo, s3 });
+    const sent = await producer.sendGroup([{ type: 'a', payload: {} }, { type: 'b', payload: {} }], { groupId: 'nightly-2026-12-03', onComplete: { type: 'report', payload: {} } });
+    const [json, human, unknown] = await Promise.all([
+      taskq(['--local', '--json', 'group', sent.groupId], env),
+      taskq(['--local', 'group', sent.groupId], env),
+      taskq(['--local', '--json', 'group', 'no-such-group'], env),
+    ]);
+    expect(json.code, json.stderr).toBe(0);
+    expect(json.json).toMatchObject({ groupId: 'nightly-2026-12-03', status: 'OPEN', total: 2, succeeded: 0, deadLettered: 0, cancelled: 0, pending: 2, callback: { type: 'report', taskId: 'nightly-2026-12-03.callback' } });
+    expect(human.stdout).toMatch(/nightly-2026-12-03 OPEN[\s\S]*members\s+2[\s\S]*pending\s+2[\s\S]*callback\s+report \(task nightly-2026-12-03.callback\) — not sent yet/);
+    expect(unknown).toMatchObject({ code: 2, json: { error: { code: 'GROUP_NOT_FOUND' } } });
   }, 150_000);
 
   it('dlq without a subcommand prints its help and exits 1; --help exits 0', async () => {
