@@ -14,6 +14,7 @@ import { asPrincipal } from '../support/iam/principals.ts';
 import { registerResources } from '../support/iam/resource-roles.ts';
 import { actionChecks, partiqlTarget, UnmappedCallError, type RoleLookup } from '../support/iam/sdk-call-actions.ts';
 import { LANES_VARIANT, policyModels, VARIANTS } from '../support/iam/synthesized-policies.ts';
+import { ROUTING_ITEM_KEY } from '../../lib/protocol/lanes.ts';
 import { uniqueName } from '../support/aws.ts';
 
 const plain = () => policyModels().find((m) => m.variant === VARIANTS.plain)!;
@@ -156,6 +157,17 @@ describe('variants', () => {
     expect(policyModels().filter((m) => variantApplies(m, 'producer', onQueue))).toHaveLength(3);
     const nowhere = { action: 'sqs:SendMessage', target: { kind: 'resource', role: laneRole('no-such-lane', 'queue') } } as const;
     expect(policyModels().filter((m) => variantApplies(m, 'consumer', nowhere))).toEqual([]);
+  });
+
+  it('DynamoDB item commands carry dynamodb:LeadingKeys: a send-only producer reads the routing item, no task record', async () => {
+    const model = lanes();
+    expect(actionChecks({ service: 'dynamodb', command: 'GetItem', input: { TableName: 'tasks', Key: { pk: { S: ROUTING_ITEM_KEY } } } }, lookup)).toEqual([
+      { action: 'dynamodb:GetItem', target: { kind: 'resource', role: 'table' }, kms: ['kms:Decrypt'], context: { 'dynamodb:LeadingKeys': [ROUTING_ITEM_KEY] } },
+    ]);
+    const getItem = (key: string) =>
+      requestsFor(model, 'sender', { action: 'dynamodb:GetItem', target: { kind: 'resource', role: 'table' }, context: { 'dynamodb:LeadingKeys': [key] } }, 'dynamodb')[0]!;
+    expect((await simulate(model, getItem(ROUTING_ITEM_KEY))).allowed).toBe(true);
+    expect((await simulate(model, getItem('order-42'))).allowed).toBe(false);
   });
 
   it('with lanes: a lane’s consumer forwards to another lane but may not use its queue as its own, nor its DLQ', async () => {

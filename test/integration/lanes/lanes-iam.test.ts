@@ -6,8 +6,9 @@
  * evaluated against that template's policies before it is sent, and a call the template would
  * refuse fails the test:
  *
- * - the producer reads the routing item (GetItem) and sends to each type's lane queue, and
- *   publishes an event to the targets' lanes (SendMessageBatch per lane);
+ * - a producer with grantSend only reads the routing item (GetItem, its dynamodb:LeadingKeys the
+ *   routing key) and sends to each type's lane queue, and publishes an event to the targets'
+ *   lanes;
  * - the default lane's consumer forwards a task of the critical lane to that lane's queue;
  * - the critical lane's consumer — its event source receiving and deleting with the lane's
  *   role — forwards a task of the bulk lane to the bulk queue, runs its own type, and
@@ -97,8 +98,9 @@ const typesIn = async (queueUrl: string, wait = 1) => (await receive(clients.sqs
 describe('lanes under the synthesized roles of the lanes variant', { timeout: 120_000 }, () => {
   it('the producer reads the routing item and sends each type, and each fanned-out target, to its lane’s queue', async () => {
     const system = await deployLanes();
+    // A producer granted grantSend only: the routing item is readable under grantSend's own (leading-key) grant.
     const producer = actingAs(
-      'producer',
+      'sender',
       new TaskProducer({ queueUrl: system.outputs.QueueUrl!, tableName: system.outputs.TableName!, routing: true, sqs: clients.sqs, dynamo: clients.dynamo }),
     );
     await producer.send('password_reset', { user: 'ada' });

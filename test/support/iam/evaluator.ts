@@ -132,7 +132,9 @@ export function requestsFor(model: PolicyModel, principal: PrincipalName, check:
       break;
   }
   if (service === 's3') context['s3:TlsVersion'] = '1.3';
-  const requests: IamRequest[] = [{ principal, action: check.action, resource, counted: counted ?? resource, describe, ...(policy ? { resourcePolicy: policy } : {}), context }];
+  const requests: IamRequest[] = [
+    { principal, action: check.action, resource, counted: counted ?? resource, describe, ...(policy ? { resourcePolicy: policy } : {}), context: { ...context, ...check.context } },
+  ];
   if (keyArn && check.kms) {
     const key = model.keys[keyArn]!;
     const via: Record<string, string> = {

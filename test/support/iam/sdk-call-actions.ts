@@ -16,6 +16,7 @@
  * - DynamoDB item reads and writes: kms:Decrypt of the table key, made with the caller's
  *   credentials through DynamoDB (KMS developer guide, "How Amazon DynamoDB uses AWS KMS").
  */
+import { TABLE_SCHEMA } from '../../../lib/protocol/resources.ts';
 import type { ResourceRole } from './policy-model.ts';
 
 export type Target =
@@ -34,6 +35,8 @@ export interface ActionCheck {
   readonly target: Target;
   /** KMS actions the service calls with the caller's credentials when the target has a customer-managed key. */
   readonly kms?: readonly string[];
+  /** Request context keys the call sets (dynamodb:LeadingKeys: the partition keys of the items it names). */
+  readonly context?: Readonly<Record<string, string[]>>;
 }
 
 export type AwsService = 'sqs' | 's3' | 'dynamodb' | 'dynamodbstreams' | 'events' | 'cloudformation' | 'cloudwatch';
@@ -79,6 +82,12 @@ const PARTIQL_VERBS: Record<string, string> = {
   DELETE: 'dynamodb:PartiQLDelete',
   SELECT: 'dynamodb:PartiQLSelect',
 };
+
+/** The task table's partition key value of an item or key (`{ pk: { S } }`), if it names one. */
+function partitionKeyOf(item: unknown): string | undefined {
+  const value = (item as Record<string, { S?: string } | undefined> | undefined)?.[TABLE_SCHEMA.partitionKey]?.S;
+  return typeof value === 'string' ? value : undefined;
+}
 
 export function queueNameFromUrl(url: string): string {
   return decodeURIComponent(new URL(url).pathname.split('/').filter(Boolean).pop() ?? '');
@@ -188,11 +197,23 @@ export function actionChecks(call: ServiceCall, lookup: RoleLookup): ActionCheck
       return on('bucket', input.Bucket, object.action, object.kms, String(input.Key));
     }
     case 'dynamodb': {
+      // Single-item commands and batches name their items' partition keys: IAM sets dynamodb:LeadingKeys to them, so
+      // a grant conditioned on it (dedupe, group, routing items) is evaluated on the keys really used.
+      const withKeys = (checks: ActionCheck[], items: unknown[]): ActionCheck[] => {
+        const values = [...new Set(items.map(partitionKeyOf))];
+        if (values.length === 0 || values.some((v) => v === undefined)) return checks;
+        return checks.map((c) => ({ ...c, context: { 'dynamodb:LeadingKeys': values as string[] } }));
+      };
+      if (['GetItem', 'UpdateItem', 'DeleteItem'].includes(call.command)) return withKeys(on('table', input.TableName, `dynamodb:${call.command}`, DYNAMO_KMS), [input.Key]);
+      if (call.command === 'PutItem') return withKeys(on('table', input.TableName, 'dynamodb:PutItem', DYNAMO_KMS), [input.Item]);
       if (DYNAMO_ITEM_COMMANDS.has(call.command)) return on('table', input.TableName, `dynamodb:${call.command}`, DYNAMO_KMS);
       switch (call.command) {
         case 'BatchGetItem':
+          return Object.entries((input.RequestItems ?? {}) as Record<string, { Keys?: unknown[] }>).flatMap(([table, r]) => withKeys(on('table', table, 'dynamodb:BatchGetItem', DYNAMO_KMS), r.Keys ?? []));
         case 'BatchWriteItem':
-          return Object.keys(input.RequestItems ?? {}).flatMap((table) => on('table', table, `dynamodb:${call.command}`, DYNAMO_KMS));
+          return Object.entries((input.RequestItems ?? {}) as Record<string, { PutRequest?: { Item?: unknown }; DeleteRequest?: { Key?: unknown } }[]>).flatMap(([table, requests]) =>
+            withKeys(on('table', table, 'dynamodb:BatchWriteItem', DYNAMO_KMS), requests.map((q) => q.PutRequest?.Item ?? q.DeleteRequest?.Key)),
+          );
         case 'ExecuteStatement':
         case 'BatchExecuteStatement': {
           const statements: string[] = call.command === 'ExecuteStatement' ? [input.Statement] : (input.Statements ?? []).map((s: { Statement: string }) => s.Statement);

@@ -15,7 +15,8 @@
  *
  * Principals: the construct's consumer role; a producer role with grantSend + grantStatusRead;
  * an operator role with grantOperate (every CLI command); with lanes, the consumer role of lane
- * LANES_VARIANT.lane (`laneConsumer`) and the completion-events function's role.
+ * LANES_VARIANT.lane (`laneConsumer`), the completion-events function's role, and a producer role
+ * with grantSend only (`sender`), whose routing reads only grantSend's own grant allows.
  *
  * Every call is evaluated against every variant that has its principal and resource (a lane's
  * queue only in the variant with lanes): the default stack's calls against all three.
@@ -99,7 +100,9 @@ function laneAnchors(stack: Stack, tq: TaskQueue, variant: string): ModelAnchors
   for (const [name, l] of Object.entries(tq.lanes)) {
     Object.assign(resources, { [laneRole(name, 'queue')]: id(l.queue), [laneRole(name, 'deadLetterQueue')]: id(l.deadLetterQueue) });
   }
-  return { ...anchors, principals: { ...anchors.principals, laneConsumer: id(lane.consumerRole), completionEvents: id(events.role) }, resources };
+  const sender = new iam.Role(stack, 'TestSender', { assumedBy: new iam.AccountRootPrincipal(), description: 'IAM harness: a producer with grantSend only' });
+  tq.grantSend(sender);
+  return { ...anchors, principals: { ...anchors.principals, sender: id(sender), laneConsumer: id(lane.consumerRole), completionEvents: id(events.role) }, resources };
 }
 
 /** Synthesizes the variants (a few seconds; the global setup does it once per run). */
