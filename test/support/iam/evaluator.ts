@@ -242,8 +242,10 @@ function explain(model: PolicyModel, request: IamRequest, denials: ReturnType<ty
 export function refusalMessage(model: PolicyModel, decision: Decision, call?: string): string {
   const r = decision.request;
   const who = typeof r.principal === 'string' ? `${PRINCIPALS[r.principal]} ${modelPrincipal(model, r.principal).logicalId}` : r.principal.service;
+  const keys = r.context['dynamodb:LeadingKeys'];
   return (
     `IAM (${model.variant}): ${who} is not authorized to perform ${r.action} on ${r.describe} (${r.resource})` +
+    `${keys ? ` (dynamodb:LeadingKeys ${JSON.stringify(keys)})` : ''}` +
     `${call ? ` (SDK call ${call})` : ''}: ${decision.reason}`
   );
 }

@@ -224,11 +224,12 @@ export function actionChecks(call: ServiceCall, lookup: RoleLookup): ActionCheck
           });
         }
         case 'TransactWriteItems':
-          return (input.TransactItems ?? []).flatMap((item: Record<string, { TableName: string }>) => {
+          // Each item is authorized as its single-item action, on its own key.
+          return (input.TransactItems ?? []).flatMap((item: Record<string, { TableName: string; Key?: unknown; Item?: unknown }>) => {
             const [kind, body] = Object.entries(item)[0]!;
             const action = { ConditionCheck: 'dynamodb:ConditionCheckItem', Put: 'dynamodb:PutItem', Update: 'dynamodb:UpdateItem', Delete: 'dynamodb:DeleteItem' }[kind];
             if (!action) throw new UnmappedCallError(call, `unknown transaction item ${kind}`);
-            return on('table', body.TableName, action, DYNAMO_KMS);
+            return withKeys(on('table', body.TableName, action, DYNAMO_KMS), [body.Item ?? body.Key]);
           });
         case 'DescribeTable':
           return on('table', input.TableName, 'dynamodb:DescribeTable');
