@@ -88,3 +88,26 @@ export function completionEventsUsdPerMillion(model: CompletionEventsModel): num
   const gbSeconds = invocations * (model.billedMsPerInvocation / 1000) * (model.memoryMb / 1024);
   return EVENTBRIDGE_PRICE.usdPerMillionEvents + (invocations / 1e6) * PRICE_TABLE.usd.lambdaPerMillionRequests + gbSeconds * PRICE_TABLE.usd.lambdaPerGbSecondArm64;
 }
+
+/**
+ * Groups (producer.sendGroup; lib/runtime/group-counter.ts), on-demand DynamoDB. Per member, on
+ * top of the task's own processing: one TransactWriteItems of two items under 1 KB (a
+ * transactional write costs 2 write units per KB: 4) and one consistent read of the group item
+ * (1 read unit). Per group: the producer's transaction of the group item and the callback item
+ * (4 write units while the stored callback is under 1 KB), then for the callback a consistent
+ * read of the stored callback (1 read unit; the group item's read is the last member's), the
+ * send (1 SQS request) and the note (1 write unit).
+ * test/integration/runtime/groups.test.ts counts the consumer's calls these quantities assume.
+ */
+export const GROUP_UNITS = { perMember: { wru: 4, rru: 1 }, perGroup: { wru: 5, rru: 1, sqsRequests: 1 } } as const;
+
+export function groupUsdPerMillionMembers(): number {
+  const p = PRICE_TABLE.usd;
+  return GROUP_UNITS.perMember.wru * p.dynamoPerMillionWru + GROUP_UNITS.perMember.rru * p.dynamoPerMillionRru;
+}
+
+export function groupUsdPerMillionGroups(): number {
+  const p = PRICE_TABLE.usd;
+  const g = GROUP_UNITS.perGroup;
+  return g.wru * p.dynamoPerMillionWru + g.rru * p.dynamoPerMillionRru + g.sqsRequests * p.sqsPerMillionRequests;
+}

@@ -1,4 +1,6 @@
-export { TaskProducer, type SendResult, type BatchSendResult } from './task-producer.ts';
+export { TaskProducer, type SendResult, type BatchSendResult, type SendGroupOptions, type SendGroupResult } from './task-producer.ts';
+export { MAX_GROUP_ID_LENGTH } from './task-group.ts';
+export { MAX_GROUP_MEMBERS, type GroupStatusView, type GroupResult } from '../protocol/group.ts';
 export { PRODUCER_DEFAULTS, type TaskProducerConfig, type ClaimCheckFormat, type RetryConfig } from './config.ts';
 export { taskOf, type SendOptions, type TaskInput } from './task-message.ts';
 export { defineContract, isTaskContract, payloadJsonSchema, type TaskContract, type TaskContractDefaults, type ContractInput, type ContractOutput, type PayloadIssue } from '../protocol/contract.ts';

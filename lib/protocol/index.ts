@@ -14,3 +14,4 @@ export * from './lanes.ts';
 export * from './schedule.ts';
 export * from './schedule-expression.ts';
 export * from './completion-events.ts';
+export * from './group.ts';

@@ -8,3 +8,4 @@ export { EmfMetricsSink, JsonLogger, METRIC_NAMES, TASK_TYPE_DIMENSION, UNKNOWN_
 export { assertClaimAllowed } from './claim-check.ts';
 export type { RateLimitOptions, ConcurrencyOptions, FlowKey, FlowKeyContext } from '../protocol/flow-control.ts';
 export { PermanentError, PoisonMessageError, RetryableError, TaskCancelledError } from '../protocol/errors.ts';
+export type { GroupResult } from '../protocol/group.ts';

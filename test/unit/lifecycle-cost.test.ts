@@ -4,11 +4,12 @@
  */
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import { breakEvenDelayHours, BURST_EVENTS_MODEL, completionEventsUsdPerMillion, DEFAULT_HOP_MODEL, TRICKLE_EVENTS_MODEL, notBeforeHopUsdPerMillionPerDay, oneTimeScheduleUsdPerMillion, scheduledOccurrenceUsdPerMillion } from '../../bench/lib/lifecycle-cost.ts';
+import { breakEvenDelayHours, BURST_EVENTS_MODEL, completionEventsUsdPerMillion, DEFAULT_HOP_MODEL, groupUsdPerMillionGroups, groupUsdPerMillionMembers, TRICKLE_EVENTS_MODEL, notBeforeHopUsdPerMillionPerDay, oneTimeScheduleUsdPerMillion, scheduledOccurrenceUsdPerMillion } from '../../bench/lib/lifecycle-cost.ts';
 
 const benchmarks = readFileSync(new URL('../../docs/BENCHMARKS.md', import.meta.url), 'utf8');
 const section = (benchmarks.split('\n## Cost model: schedules')[1] ?? '').split('\n## ')[0]!;
-const eventsSection = benchmarks.split('\n## Cost model: completion events')[1] ?? '';
+const eventsSection = (benchmarks.split('\n## Cost model: completion events')[1] ?? '').split('\n## ')[0]!;
+const groupsSection = benchmarks.split('\n## Cost model: groups')[1] ?? '';
 const usd = (v: number) => `$${v.toFixed(2)}`;
 
 describe('cost model: schedules', () => {
@@ -39,5 +40,19 @@ describe('cost model: completion events', () => {
   it('docs/BENCHMARKS.md states the model\'s figures', () => {
     expect(eventsSection).toContain(`| ${usd(completionEventsUsdPerMillion(TRICKLE_EVENTS_MODEL))} |`);
     expect(eventsSection).toContain(`| ${usd(completionEventsUsdPerMillion(BURST_EVENTS_MODEL))} |`);
+  });
+});
+
+describe('cost model: groups', () => {
+  it('per member 4 write units and 1 read unit; per group 5 write units, 1 read unit and 1 SQS request', () => {
+    expect(groupUsdPerMillionMembers()).toBeCloseTo(4 * 0.625 + 0.125, 10);
+    expect(groupUsdPerMillionGroups()).toBeCloseTo(5 * 0.625 + 0.125 + 0.4, 10);
+  });
+
+  it('docs/BENCHMARKS.md and docs/PRODUCER.md state the model\'s figures', () => {
+    expect(groupsSection).toContain(`| ${usd(groupUsdPerMillionMembers())} per million members |`);
+    expect(groupsSection).toContain(`| ${usd(groupUsdPerMillionGroups())} per million groups |`);
+    const producer = readFileSync(new URL('../../docs/PRODUCER.md', import.meta.url), 'utf8');
+    expect(producer).toContain(`about ${usd(groupUsdPerMillionMembers())} per million members`);
   });
 });

@@ -84,6 +84,8 @@ describe('docs/PRODUCER.md examples', () => {
       expect(stdout).toContain('PENDING 0');
       expect(stdout).toContain("status: 202");
       expect(stdout).toContain("code: 'INVALID_TASK_TYPE'");
+      expect(stdout).toContain('group 2 members, 0 unsent');
+      expect(stdout).toContain('group OPEN, 2 pending');
       expect(stdout).toContain('order_placed → send_receipt: sent');
       expect(stdout).toContain('order_placed → update_analytics: sent');
       iam.assertNoDenials();
