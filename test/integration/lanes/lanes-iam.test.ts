@@ -16,52 +16,35 @@
  */
 import type { Context, SQSEvent } from 'aws-lambda';
 import { DeleteMessageCommand } from '@aws-sdk/client-sqs';
-import { Template } from 'aws-cdk-lib/assertions';
 import { describe, expect, it } from 'vitest';
 import { TaskProducer } from '../../../lib/client/index.ts';
-import { TaskQueue } from '../../../lib/infra/task-queue.ts';
-import { provision, type ProvisionedSystem } from '../../../lib/local/provision.ts';
-import { readTemplate, type CfnTemplate } from '../../../lib/local/template.ts';
+import type { ProvisionedSystem } from '../../../lib/local/provision.ts';
 import { DEAD_LETTER_ATTRIBUTES } from '../../../lib/protocol/attributes.ts';
 import { PermanentError } from '../../../lib/protocol/errors.ts';
-import { LANE_ENV, laneOutputKey } from '../../../lib/protocol/lanes.ts';
+import { DEFAULT_LANE } from '../../../lib/protocol/lanes.ts';
 import { defineTasks, type TaskDefinitions } from '../../../lib/runtime/index.ts';
-import { emulatorEndpoints, testClients, uniqueName } from '../../support/aws.ts';
+import { testClients, uniqueName } from '../../support/aws.ts';
 import { actingAs, asPrincipal, type PrincipalName } from '../../support/iam/principals.ts';
 import { registerResources } from '../../support/iam/resource-roles.ts';
 import { LANES_VARIANT } from '../../support/iam/synthesized-policies.ts';
-import { testStack } from '../../infra/helpers.ts';
 import { envelope, fakeContext, receive, sendTask, taskRecord, toRecord } from '../runtime/helpers.ts';
+import { deployLanes, laneOf } from './lane-system.ts';
 
 const clients = testClients();
-const region = emulatorEndpoints().region;
 const { lane: CRITICAL, otherLane: BULK } = LANES_VARIANT;
 
 /** The lanes variant's lanes and fan-out, provisioned on the emulators; its resources registered by the roles they play. */
-async function deployLanes(): Promise<ProvisionedSystem> {
-  const stackName = uniqueName('LanesIam');
-  const stack = testStack({}, stackName);
-  new TaskQueue(stack, 'Tasks', { lanes: LANES_VARIANT.props.lanes, fanOut: LANES_VARIANT.props.fanOut });
-  const system = await provision(readTemplate(Template.fromStack(stack).toJSON() as CfnTemplate, stackName), clients, region);
+async function deployVariantLanes(): Promise<ProvisionedSystem> {
+  const system = await deployLanes(uniqueName('LanesIam'), { lanes: LANES_VARIANT.props.lanes, fanOut: LANES_VARIANT.props.fanOut });
   const out = system.outputs;
-  const laneQueues = (name: string) => ({ queueUrl: out[laneOutputKey(name, 'queueUrl')]!, deadLetterQueueUrl: out[laneOutputKey(name, 'deadLetterQueueUrl')]! });
   registerResources({
     queueUrl: out.QueueUrl!,
     deadLetterQueueUrl: out.DeadLetterQueueUrl!,
     tableName: out.TableName!,
     bucketName: out.BucketName!,
-    lanes: { [CRITICAL]: laneQueues(CRITICAL), [BULK]: laneQueues(BULK) },
+    lanes: { [CRITICAL]: laneOf(system, CRITICAL), [BULK]: laneOf(system, BULK) },
   });
   return system;
-}
-
-function lane(system: ProvisionedSystem, name: string | 'default') {
-  const out = system.outputs;
-  const queueUrl = name === 'default' ? out.QueueUrl! : out[laneOutputKey(name, 'queueUrl')]!;
-  const deadLetterQueueUrl = name === 'default' ? out.DeadLetterQueueUrl! : out[laneOutputKey(name, 'deadLetterQueueUrl')]!;
-  const queueArn = system.queues.find((q) => q.url === queueUrl)!.arn;
-  const environment = system.functions.find((f) => f.environment[LANE_ENV.lane] === name)!.environment;
-  return { queueUrl, deadLetterQueueUrl, queueArn, environment };
 }
 
 /**
@@ -69,8 +52,8 @@ function lane(system: ProvisionedSystem, name: string | 'default') {
  * run as `principal` — and its event source mapping too, which receives and deletes with the
  * function's role. Returns one poll: the records it handled.
  */
-function laneConsumer(system: ProvisionedSystem, name: string, principal: PrincipalName, tasks: TaskDefinitions) {
-  const l = lane(system, name);
+function laneConsumerAs(system: ProvisionedSystem, name: string, principal: PrincipalName, tasks: TaskDefinitions) {
+  const l = laneOf(system, name);
   const saved = { ...process.env };
   Object.assign(process.env, l.environment);
   let handler: ReturnType<typeof defineTasks>;
@@ -97,7 +80,7 @@ const typesIn = async (queueUrl: string, wait = 1) => (await receive(clients.sqs
 
 describe('lanes under the synthesized roles of the lanes variant', { timeout: 120_000 }, () => {
   it('the producer reads the routing item and sends each type, and each fanned-out target, to its lane’s queue', async () => {
-    const system = await deployLanes();
+    const system = await deployVariantLanes();
     // A producer granted grantSend only: the routing item is readable under grantSend's own (leading-key) grant.
     const producer = actingAs(
       'sender',
@@ -110,13 +93,13 @@ describe('lanes under the synthesized roles of the lanes variant', { timeout: 12
       ['password_reset', true],
       ['analytics', true],
     ]);
-    expect((await typesIn(lane(system, CRITICAL).queueUrl)).map((b) => b.type)).toEqual(['password_reset', 'password_reset']);
-    expect((await typesIn(lane(system, BULK).queueUrl)).map((b) => [b.type, b.idempotencyKey])).toEqual([['analytics', 'o-1:analytics']]);
+    expect((await typesIn(laneOf(system, CRITICAL).queueUrl)).map((b) => b.type)).toEqual(['password_reset', 'password_reset']);
+    expect((await typesIn(laneOf(system, BULK).queueUrl)).map((b) => [b.type, b.idempotencyKey])).toEqual([['analytics', 'o-1:analytics']]);
     expect((await typesIn(system.outputs.QueueUrl!)).map((b) => b.type)).toEqual(['send_email']);
   });
 
   it('a lane’s consumer forwards another lane’s task to that lane’s queue, runs its own, and dead-letters to its own lane’s DLQ', async () => {
-    const system = await deployLanes();
+    const system = await deployVariantLanes();
     const ran: string[] = [];
     const tasks: TaskDefinitions = {
       password_reset: {
@@ -132,24 +115,24 @@ describe('lanes under the synthesized roles of the lanes variant', { timeout: 12
     // lane's consumer forwards it to the critical lane.
     const stale = envelope('password_reset', { user: 'ada' }, { idempotencyKey: 'reset-ada' });
     await sendTask(clients.sqs, system.outputs.QueueUrl!, stale);
-    expect(await laneConsumer(system, 'default', 'consumer', tasks)()).toBe(1);
+    expect(await laneConsumerAs(system, DEFAULT_LANE, 'consumer', tasks)()).toBe(1);
     expect(ran).toEqual([]);
 
     // In the critical lane: the forwarded task, an analytics task that belongs to bulk, and one that fails for good.
     const misrouted = envelope('analytics', {}, { idempotencyKey: 'analytics-1' });
     const failing = envelope('password_reset', { fail: true }, { idempotencyKey: 'reset-nobody' });
-    await sendTask(clients.sqs, lane(system, CRITICAL).queueUrl, misrouted);
-    await sendTask(clients.sqs, lane(system, CRITICAL).queueUrl, failing);
-    const critical = laneConsumer(system, CRITICAL, 'laneConsumer', tasks);
+    await sendTask(clients.sqs, laneOf(system, CRITICAL).queueUrl, misrouted);
+    await sendTask(clients.sqs, laneOf(system, CRITICAL).queueUrl, failing);
+    const critical = laneConsumerAs(system, CRITICAL, 'laneConsumer', tasks);
     let handled = 0;
     for (let i = 0; i < 5 && handled < 3; i++) handled += await critical();
     expect(handled).toBe(3);
     expect(ran.sort()).toEqual(['reset-ada', 'reset-nobody']);
     expect(await taskRecord(clients.dynamo, system.outputs.TableName!, 'reset-ada')).toMatchObject({ status: 'SUCCEEDED' });
 
-    const forwarded = await receive(clients.sqs, lane(system, BULK).queueUrl, 10, 1);
+    const forwarded = await receive(clients.sqs, laneOf(system, BULK).queueUrl, 10, 1);
     expect(forwarded.map((m) => JSON.parse(m.Body!).id)).toEqual([misrouted.id]);
-    const dead = await receive(clients.sqs, lane(system, CRITICAL).deadLetterQueueUrl, 10, 1);
+    const dead = await receive(clients.sqs, laneOf(system, CRITICAL).deadLetterQueueUrl, 10, 1);
     expect(dead.map((m) => [JSON.parse(m.Body!).id, m.MessageAttributes?.[DEAD_LETTER_ATTRIBUTES.reason]?.StringValue])).toEqual([[failing.id, 'permanent-error']]);
     expect(await receive(clients.sqs, system.outputs.DeadLetterQueueUrl!, 10, 0)).toEqual([]);
   });
