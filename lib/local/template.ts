@@ -7,6 +7,7 @@
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import type { TaskQueueProps } from '../infra/props.ts';
 
 export interface CfnResource {
   readonly Type: string;
@@ -28,6 +29,12 @@ export interface SynthOptions {
   readonly cwd?: string;
   /** Extra context, over cdk.json's. */
   readonly context?: Record<string, unknown>;
+  /**
+   * TaskQueue props given in code (lanes, fanOut: what context cannot say), as TaskQueueStack's
+   * `taskQueue`; context keys still override them.
+   * @default {} — the stack as `npx cdk deploy` deploys it
+   */
+  readonly taskQueue?: TaskQueueProps;
 }
 
 /**
@@ -53,7 +60,7 @@ export async function synthesizeTemplate(options: SynthOptions = {}): Promise<Sy
   const context = { ...cdkJsonContext, ...options.context };
   try {
     const app = new App({ outdir, context: { ...context, 'aws:cdk:bundling-stacks': [] } });
-    const stack = new TaskQueueStack(app, stackName);
+    const stack = new TaskQueueStack(app, stackName, options.taskQueue ? { taskQueue: options.taskQueue } : {});
     const assembly = app.synth();
     const template = assembly.getStackByName(stack.stackName).template as CfnTemplate;
     return { template, stackName: stack.stackName, context };

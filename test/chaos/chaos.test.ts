@@ -65,6 +65,15 @@
  *   never start a run afterwards and must end CANCELLED with no effect (one cancelled while
  *   running may end SUCCEEDED: the documented window).
  *
+ * - fanOut (standard variant; TASKQ_CHAOS_FANOUT_EVENTS, default 30, 300 in the full run, 0 for
+ *   none): the stack has two lanes, one per target of an event (harness/fan-out.ts); the events
+ *   are published with TaskProducer.publish through the stack's routing table, some again in the
+ *   burst and later (the same eventId); each lane's consumer is polled like the default lane's,
+ *   on the same faulted clients, with crashes, hangs and in-flight re-deliveries of its own
+ *   invocations; one target fails a few times for some events and permanently for others. Every
+ *   target of every event runs exactly once (key `<eventId>:<target>`), a permanent failure is
+ *   dead-lettered with its reason, and no target re-runs without a cause of its own.
+ *
  * The effect and the contract (harness/ledger.ts): a handler applies its effect as its last
  * step. In lease mode the platform must never run a handler again once a run is known to have
  * finished (SUCCEEDED recorded), nor while another copy holds the lease. What it cannot see is

@@ -6,14 +6,15 @@
  */
 import { describe, expect, it } from 'vitest';
 import { SQSClient, SendMessageCommand } from '@aws-sdk/client-sqs';
-import { evaluate, requestsFor, simulate, type IamRequest } from '../support/iam/evaluator.ts';
+import { evaluate, requestsFor, simulate, variantApplies, type IamRequest } from '../support/iam/evaluator.ts';
 import { enforceIam, IamAccessDeniedError } from '../support/iam/enforcement.ts';
 import { takeDenials } from '../support/iam/ledger.ts';
-import type { PolicyModel, Statement } from '../support/iam/policy-model.ts';
+import { laneRole, type PolicyModel, type ResourceRole, type Statement } from '../support/iam/policy-model.ts';
 import { asPrincipal } from '../support/iam/principals.ts';
 import { registerResources } from '../support/iam/resource-roles.ts';
 import { actionChecks, partiqlTarget, UnmappedCallError, type RoleLookup } from '../support/iam/sdk-call-actions.ts';
-import { policyModels, VARIANTS } from '../support/iam/synthesized-policies.ts';
+import { LANES_VARIANT, policyModels, VARIANTS } from '../support/iam/synthesized-policies.ts';
+import { ROUTING_ITEM_KEY } from '../../lib/protocol/lanes.ts';
 import { uniqueName } from '../support/aws.ts';
 
 const plain = () => policyModels().find((m) => m.variant === VARIANTS.plain)!;
@@ -142,5 +143,42 @@ describe('the middleware', () => {
     await expect(asPrincipal('consumer', send)).rejects.toThrow(/ECONNREFUSED|connect/);
     await expect(send()).rejects.toThrow(/ECONNREFUSED|connect/);
     expect(takeDenials()).toEqual([]);
+  });
+});
+
+describe('variants', () => {
+  const lanes = () => policyModels().find((m) => m.variant === VARIANTS.lanes)!;
+
+  it('a lane’s queue and a lane’s consumer are answered by the variant with lanes only; a call no variant can answer is an error', () => {
+    const onLane = { action: 'sqs:SendMessage', target: { kind: 'resource', role: laneRole(LANES_VARIANT.otherLane, 'queue') } } as const;
+    expect(policyModels().filter((m) => variantApplies(m, 'consumer', onLane)).map((m) => m.variant)).toEqual([VARIANTS.lanes]);
+    const onQueue = { action: 'sqs:DeleteMessage', target: { kind: 'resource', role: 'queue' } } as const;
+    expect(policyModels().filter((m) => variantApplies(m, 'laneConsumer', onQueue)).map((m) => m.variant)).toEqual([VARIANTS.lanes]);
+    expect(policyModels().filter((m) => variantApplies(m, 'producer', onQueue))).toHaveLength(3);
+    const nowhere = { action: 'sqs:SendMessage', target: { kind: 'resource', role: laneRole('no-such-lane', 'queue') } } as const;
+    expect(policyModels().filter((m) => variantApplies(m, 'consumer', nowhere))).toEqual([]);
+  });
+
+  it('DynamoDB item commands carry dynamodb:LeadingKeys: a send-only producer reads the routing item, no task record', async () => {
+    const model = lanes();
+    expect(actionChecks({ service: 'dynamodb', command: 'GetItem', input: { TableName: 'tasks', Key: { pk: { S: ROUTING_ITEM_KEY } } } }, lookup)).toEqual([
+      { action: 'dynamodb:GetItem', target: { kind: 'resource', role: 'table' }, kms: ['kms:Decrypt'], context: { 'dynamodb:LeadingKeys': [ROUTING_ITEM_KEY] } },
+    ]);
+    const getItem = (key: string) =>
+      requestsFor(model, 'sender', { action: 'dynamodb:GetItem', target: { kind: 'resource', role: 'table' }, context: { 'dynamodb:LeadingKeys': [key] } }, 'dynamodb')[0]!;
+    expect((await simulate(model, getItem(ROUTING_ITEM_KEY))).allowed).toBe(true);
+    expect((await simulate(model, getItem('order-42'))).allowed).toBe(false);
+  });
+
+  it('with lanes: a lane’s consumer forwards to another lane but may not use its queue as its own, nor its DLQ', async () => {
+    const model = lanes();
+    const request = (action: string, role: ResourceRole) => requestsFor(model, 'laneConsumer', { action, target: { kind: 'resource', role } }, 'sqs')[0]!;
+    const other = (which: 'queue' | 'deadLetterQueue') => laneRole(LANES_VARIANT.otherLane, which);
+    const own = (which: 'queue' | 'deadLetterQueue') => laneRole(LANES_VARIANT.lane, which);
+    expect((await simulate(model, request('sqs:SendMessage', other('queue')))).allowed).toBe(true);
+    expect((await simulate(model, request('sqs:DeleteMessage', other('queue')))).allowed).toBe(false);
+    expect((await simulate(model, request('sqs:SendMessage', other('deadLetterQueue')))).allowed).toBe(false);
+    expect((await simulate(model, request('sqs:SendMessage', own('deadLetterQueue')))).allowed).toBe(true);
+    expect((await simulate(model, request('sqs:ChangeMessageVisibility', own('queue')))).allowed).toBe(true);
   });
 });

@@ -15,6 +15,7 @@ import {
   ChangeMessageVisibilityBatchCommand,
   ChangeMessageVisibilityCommand,
   DeleteMessageBatchCommand,
+  GetQueueAttributesCommand,
   ReceiveMessageCommand,
   SendMessageBatchCommand,
   SendMessageCommand,
@@ -37,12 +38,24 @@ import { encodeEnvelope, type TaskEnvelope } from '../../../lib/protocol/envelop
 import { PermanentError } from '../../../lib/protocol/errors.ts';
 import { EXTENDED_CLIENT_LEGACY_POINTER_CLASS, EXTENDED_CLIENT_LEGACY_SIZE_ATTRIBUTE, EXTENDED_CLIENT_POINTER_CLASS, EXTENDED_CLIENT_SIZE_ATTRIBUTE } from '../../../lib/protocol/extended-client.ts';
 import { newTaskId } from '../../../lib/protocol/ids.ts';
+import { DEFAULT_LANE, LANE_ENV } from '../../../lib/protocol/lanes.ts';
 import { ENV } from '../../../lib/protocol/resources.ts';
 import { defineTasks, type TaskContext, type TaskDefinition } from '../../../lib/runtime/index.ts';
 import type { RuntimeLogger } from '../../../lib/runtime/telemetry.ts';
 import { installDynamoFaults, installS3Faults, installSqsFaults } from './fault-middleware.ts';
 import { cancellable, DEFAULT_RATES, FaultSchedule, planTasks, type ChaosRates, type TaskPlan } from './fault-plan.ts';
 import { CURRENT, SimulatedInvocation } from './invocation.ts';
+import {
+  FAN_LANES,
+  FAN_TARGETS,
+  fanOutQueueProps,
+  fanOutTasks,
+  planEvents,
+  publishEvents,
+  targetIdOfBody,
+  targetIdOfKey,
+  type FanOutObserved,
+} from './fan-out.ts';
 import { EffectsLedger } from './ledger.ts';
 import type { Observed } from './invariants.ts';
 import { rng } from './prng.ts';
@@ -85,6 +98,12 @@ export interface ChaosOptions {
    * the main burst, to a task type of their own. Standard queues only. @default 0
    */
   readonly debounceKeys?: number;
+  /**
+   * Events published with fan-out (fan-out.ts) beside the tasks: the stack then has a lane per
+   * target, each lane's consumer polled and faulted as the default lane's. Standard queues only.
+   * @default 0 — the default stack, without lanes
+   */
+  readonly fanOutEvents?: number;
   /** Give up waiting for the queue to drain after this long (what is left is then reported lost). */
   readonly maxRunMs: number;
   readonly rates?: ChaosRates;
@@ -112,6 +131,8 @@ export interface ChaosReport extends Omit<Observed, 'ledger'> {
   readonly debounce: { readonly keys: number; readonly ran: number; readonly lost: number; readonly stale: number; readonly doubled: number };
   /** What happened to a task, step by step (for explaining a violation). */
   history(task: number): string[];
+  /** The fan-out's observations and its fault counts in the lanes, when the run published events. */
+  readonly fanOut?: FanOutObserved & { readonly counts: Readonly<Record<string, number>>; history(target: number): string[] };
 }
 
 const TASK_TYPE = 'chaos';
@@ -139,6 +160,27 @@ function pointerBody(style: TaskPlan['pointerStyle'], bucket: string, key: strin
   const target = { s3BucketName: bucket, s3Key: key };
   if (style === 'python') return JSON.stringify([EXTENDED_CLIENT_POINTER_CLASS, target]).replace(/,/g, ', ').replace(/":/g, '": ');
   return JSON.stringify([style === 'legacy' ? EXTENDED_CLIENT_LEGACY_POINTER_CLASS : EXTENDED_CLIENT_POINTER_CLASS, target]);
+}
+
+/**
+ * Runs `work` (a defineTasks call, which reads the environment once, synchronously) with a
+ * consumer function's lane variables in the environment, as its Lambda has them: the lane it
+ * runs and the stack's routing table, so a task of another lane is forwarded, not run.
+ */
+function withLaneEnvironment<T>(environment: Readonly<Record<string, string>>, work: () => T): T {
+  const saved = Object.values(LANE_ENV).map((name) => [name, process.env[name]] as const);
+  for (const name of Object.values(LANE_ENV)) {
+    if (environment[name] === undefined) delete process.env[name];
+    else process.env[name] = environment[name];
+  }
+  try {
+    return work();
+  } finally {
+    for (const [name, value] of saved) {
+      if (value === undefined) delete process.env[name];
+      else process.env[name] = value;
+    }
+  }
 }
 
 /** A message's receives along its copies (the runtime's bound on returns without an attempt counts the same way). */
@@ -250,6 +292,8 @@ export async function runChaos(o: ChaosOptions): Promise<ChaosReport> {
     const outcome = input?.MessageAttributes?.[COPY_ATTRIBUTES.outcome]?.StringValue as string | undefined;
     const task = taskOf(input?.MessageBody);
     if (outcome?.includes('"SUCCEEDED"') && task >= 0) CURRENT.getStore()?.outcomeSent.add(keyOf(task));
+    const fanKey = /"idempotencyKey":"(ev-[^"]+)"/.exec(input?.MessageBody ?? '')?.[1];
+    if (outcome?.includes('"SUCCEEDED"') && fanKey !== undefined) CURRENT.getStore()?.outcomeSent.add(fanKey);
   });
 
   try {
@@ -257,11 +301,19 @@ export async function runChaos(o: ChaosOptions): Promise<ChaosReport> {
     const stackName = `Chaos-${randomUUID().slice(0, 8)}`;
     log(`synthesizing ${stackName}${fifo ? ' (FIFO)' : ''}`);
     const synthStarted = Date.now();
-    const { template } = await synthesizeTemplate({ stackName, ...(fifo ? { context: { 'taskq:fifo': true } } : {}) });
+    const fanOutEvents = fifo ? 0 : (o.fanOutEvents ?? 0);
+    const { template } = await synthesizeTemplate({
+      stackName,
+      ...(fifo ? { context: { 'taskq:fifo': true } } : {}),
+      ...(fanOutEvents > 0 ? { taskQueue: fanOutQueueProps() } : {}),
+    });
     log(`synthesized in ${Date.now() - synthStarted} ms`);
     const system: ProvisionedSystem = await provision(readTemplate(template, stackName), harness, o.endpoints.region);
-    if (system.mappings.length !== 1) throw new Error(`expected one event source mapping, found ${system.mappings.length}`);
-    const mapping = system.mappings[0]!;
+    const laneOf = (m: (typeof system.mappings)[number]) => m.function.environment[LANE_ENV.lane] || DEFAULT_LANE;
+    const defaultMappings = system.mappings.filter((m) => laneOf(m) === DEFAULT_LANE);
+    if (defaultMappings.length !== 1) throw new Error(`expected one event source mapping of the default lane, found ${defaultMappings.length}`);
+    if (system.mappings.length !== 1 + (fanOutEvents > 0 ? FAN_TARGETS.length : 0)) throw new Error(`expected a mapping per lane, found ${system.mappings.length}`);
+    const mapping = defaultMappings[0]!;
     const source = mapping.queue;
     const dlqArn = (JSON.parse(source.attributes.RedrivePolicy ?? '{}') as { deadLetterTargetArn?: string }).deadLetterTargetArn;
     const dlq = system.queues.find((q) => q.arn === dlqArn);
@@ -453,15 +505,8 @@ export async function runChaos(o: ChaosOptions): Promise<ChaosReport> {
       }
       // A fresh runtime per invocation over the shared clients (cheap: configuration only), so that a dead
       // invocation's runtime can be cut off from the world through its gated clients.
-      const handler = defineTasks({ [TASK_TYPE]: chaosTask(inv), [DEBOUNCE_TYPE]: debounceTask(inv) }, { ...runtimeOptions, clients: inv.clients });
-      // The sandbox dies at the function timeout (a hair before the poller declares it).
-      const deathTimer = setTimeout(() => inv.die('timeout'), Math.max(0, context.getRemainingTimeInMillis() - 5));
-      try {
-        return await CURRENT.run(inv, () => Promise.race([handler(event, context), inv.crashed]));
-      } finally {
-        clearTimeout(deathTimer);
-        if (!inv.dead) inv.finished = true;
-      }
+      const handler = withLaneEnvironment(fnEnv, () => defineTasks({ [TASK_TYPE]: chaosTask(inv), [DEBOUNCE_TYPE]: debounceTask(inv) }, { ...runtimeOptions, clients: inv.clients }));
+      return inv.run(context, () => handler(event, context));
     };
 
     const outcomes: Record<InvocationResult['outcome'], number> = { success: 0, partial: 0, error: 0, timeout: 0, 'invalid-response': 0 };
@@ -484,6 +529,108 @@ export async function runChaos(o: ChaosOptions): Promise<ChaosReport> {
       },
       onError: (error, during) => logs.set(`POLLER ${during}: ${(error as Error)?.name}`, (logs.get(`POLLER ${during}: ${(error as Error)?.name}`) ?? 0) + 1),
     });
+
+    // ── fan-out: a lane per target, its consumer polled and faulted as the default lane's ──
+    const fanPlans = planEvents(o.seed, fanOutEvents);
+    const fanLedger = new EffectsLedger();
+    const fanExecutions = new Map<number, number>();
+    const fanFailed = new Map<number, number>();
+    const fanDeaths = new Map<number, number>();
+    /** Target id → the invocations that applied its effect, with the idempotency key they ran under. */
+    const fanApplications = new Map<number, { inv: SimulatedInvocation; key: string }[]>();
+    const fanHistories = new Map<number, string[]>();
+    const fanNote = (id: number, event: string) => {
+      if (id >= 0) fanHistories.set(id, [...(fanHistories.get(id) ?? []), `${((Date.now() - t0) / 1000).toFixed(1)}s ${event}`]);
+    };
+    // The lanes' invocations draw their crashes, hangs and re-deliveries from a schedule of their own (the default
+    // lane's stays as its seed made it), at higher rates: a lane has few invocations.
+    const fanSchedule = new FaultSchedule(o.seed + 1, { ...rates, crash: 0.1, hang: 0.05, redelivery: 0.1 });
+    const fanCounts = { published: 0, refusedPublishes: 0, duplicatePublishes: 0, laneInvocations: 0 };
+    const recorder = {
+      plans: fanPlans,
+      ledger: fanLedger,
+      executions: fanExecutions,
+      failedExecutions: fanFailed,
+      applied: (id: number, key: string) => fanApplications.set(id, [...(fanApplications.get(id) ?? []), { inv: CURRENT.getStore()!, key }]),
+      note: fanNote,
+    };
+    const lanes = (fanOutEvents === 0 ? [] : FAN_TARGETS).map((target) => {
+      const m = system.mappings.find((x) => laneOf(x) === FAN_LANES[target]);
+      const laneDlqArn = (JSON.parse(m?.queue.attributes.RedrivePolicy ?? '{}') as { deadLetterTargetArn?: string }).deadLetterTargetArn;
+      const laneDlq = system.queues.find((q) => q.arn === laneDlqArn);
+      if (!m || !laneDlq) throw new Error(`the template has no lane ${FAN_LANES[target]} with a queue, a DLQ and a mapping`);
+      return { name: FAN_LANES[target], mapping: m, queue: m.queue, dlq: laneDlq };
+    });
+    for (const lane of lanes) {
+      await harness.sqs.send(new SetQueueAttributesCommand({ QueueUrl: lane.queue.url, Attributes: { VisibilityTimeout: String(o.visibilityTimeoutSeconds) } }));
+    }
+    const laneLambda = (lane: (typeof lanes)[number]) => async (event: SQSEvent, context: Context) => {
+      const records = event.Records;
+      fanCounts.laneInvocations++;
+      const inv = new SimulatedInvocation(context.awsRequestId, records, fanSchedule.invocation(records.length), consumer, (d) => {
+        fanSchedule.count(d.dead === 'crash' ? 'crash' : 'functionTimeout');
+        for (const r of records) {
+          const id = targetIdOfBody(r.body);
+          if (id >= 0) bump(fanDeaths, id);
+          fanNote(id, `${d.requestId.slice(0, 8)} invocation died (${d.dead})`);
+        }
+      });
+      for (const r of records) fanNote(targetIdOfBody(r.body), `${inv.requestId.slice(0, 8)} received in lane ${lane.name}, receiveCount=${r.attributes.ApproximateReceiveCount}${inv.faults.crashAfterEffects ? ` [crash after ${inv.faults.crashAfterEffects}]` : ''}${inv.faults.hangCompletion ? ' [hang]' : ''}`);
+      const view = {
+        get dead() {
+          return inv.dead;
+        },
+        requestId: inv.requestId,
+        effectApplied: (id: number) => inv.effectApplied(id),
+        // Re-delivery while in flight: the record's visibility ends now, another invocation may receive it.
+        maybeRedeliver: async (messageId: string) => {
+          const at = records.findIndex((r) => r.messageId === messageId);
+          if (at < 0 || at !== inv.faults.redeliverRecord) return;
+          await harness.sqs
+            .send(new ChangeMessageVisibilityCommand({ QueueUrl: lane.queue.url, ReceiptHandle: records[at]!.receiptHandle, VisibilityTimeout: 0 }))
+            .then(() => fanSchedule.count('redelivery'))
+            .catch(() => undefined);
+        },
+      };
+      const env = lane.mapping.function.environment;
+      const handler = withLaneEnvironment(env, () =>
+        defineTasks(fanOutTasks(recorder, view, o.maxAttempts, o.handlerTimeoutMs), {
+          ...runtimeOptions,
+          queueUrl: lane.queue.url,
+          deadLetterQueueUrl: lane.dlq.url,
+          maxReceiveCount: Number(env[ENV.maxReceiveCount]),
+          clients: inv.clients,
+        }),
+      );
+      return inv.run(context, () => handler(event, context));
+    };
+    const lanePollers = lanes.map(
+      (lane) =>
+        new EventSourcePoller({
+          sqs: harness.sqs,
+          queueUrl: lane.queue.url,
+          queueArn: lane.queue.arn,
+          region: o.endpoints.region,
+          handler: laneLambda(lane),
+          function: { name: lane.mapping.function.name, timeoutSeconds: o.functionTimeoutSeconds, memoryMB: lane.mapping.function.memoryMB },
+          batchSize: lane.mapping.batchSize,
+          maximumBatchingWindowInSeconds: lane.mapping.maximumBatchingWindowInSeconds,
+          maximumConcurrency: 2,
+          reportBatchItemFailures: lane.mapping.reportBatchItemFailures,
+          waitTimeSeconds: 2,
+          onError: (error, during) => logs.set(`LANE POLLER ${during}: ${(error as Error)?.name}`, (logs.get(`LANE POLLER ${during}: ${(error as Error)?.name}`) ?? 0) + 1),
+        }),
+    );
+    const lanesIdle = async (): Promise<boolean> => {
+      for (const [k, lane] of lanes.entries()) {
+        if (lanePollers[k]!.stats.inFlight > 0) return false;
+        const a = await harness.sqs.send(
+          new GetQueueAttributesCommand({ QueueUrl: lane.queue.url, AttributeNames: ['ApproximateNumberOfMessages', 'ApproximateNumberOfMessagesNotVisible', 'ApproximateNumberOfMessagesDelayed'] }),
+        );
+        if (Object.values(a.Attributes ?? {}).some((v) => Number(v) > 0)) return false;
+      }
+      return true;
+    };
 
     // ── metrics and the template's alarms, evaluated locally ─────────────────────────────
     const metrics = new LocalMetrics({ sqs: harness.sqs, source, deadLetter: dlq, functionName: mapping.function.name });
@@ -585,8 +732,10 @@ export async function runChaos(o: ChaosOptions): Promise<ChaosReport> {
     }
 
     schedule.start(o.maxRunMs);
+    fanSchedule.start(o.maxRunMs);
     const started = Date.now();
     poller.start();
+    for (const p of lanePollers) p.start();
     const accepted: number[] = [];
     const taskIds = new Map<number, string>();
     let rejectedSends = 0;
@@ -642,6 +791,22 @@ export async function runChaos(o: ChaosOptions): Promise<ChaosReport> {
     await sendAll(burstDuplicates, true);
     if (o.tasks + burstDuplicates.length > o.concurrency * mapping.batchSize) schedule.count('burst');
     log(`sent ${accepted.length} tasks + ${burstDuplicates.length} duplicates in ${Date.now() - started} ms`);
+    // Fan-out: each event published once, some again right behind (the same eventId), through the stack's routing table.
+    const fanProducer = fanOutEvents > 0 ? new TaskProducer({ ...producerOptions, routing: true }) : undefined;
+    let fanPublished: number[] = [];
+    const publishAgain = async (plansToPublish: typeof fanPlans) => {
+      const again = await publishEvents(fanProducer!, plansToPublish);
+      fanCounts.duplicatePublishes += again.accepted.length;
+      fanCounts.refusedPublishes += again.refused;
+    };
+    if (fanProducer) {
+      const first = await publishEvents(fanProducer, fanPlans);
+      fanPublished = first.accepted;
+      fanCounts.published = first.accepted.length;
+      fanCounts.refusedPublishes += first.refused;
+      await publishAgain(fanPlans.filter((p) => p.burstDuplicate));
+      log(`published ${fanPublished.length} events to ${FAN_TARGETS.join(', ')} + ${fanCounts.duplicatePublishes} again`);
+    }
     // Debounced sends: each key's burst of versions, the last payload the one that must run (once).
     const debounceKeys = fifo ? 0 : (o.debounceKeys ?? 0);
     await Promise.all(
@@ -778,6 +943,7 @@ export async function runChaos(o: ChaosOptions): Promise<ChaosReport> {
         // Duplicates sent later: most of them after their task succeeded.
         lateSent = true;
         await sendAll(lateDuplicates, true);
+        if (fanProducer) await publishAgain(fanPlans.filter((p) => p.lateDuplicate));
       }
       const redrivesLeft = Date.now() < redriveUntil ? pendingRedrives().length : 0;
       if (redrivesLeft > 0 && Date.now() - lastRedrive > 5000 && s.deadLetterVisible > 0) {
@@ -788,7 +954,7 @@ export async function runChaos(o: ChaosOptions): Promise<ChaosReport> {
         lastLog = Date.now();
         log(`t=${Math.round((Date.now() - started) / 1000)}s visible=${s.visible} inFlight=${s.inFlight} delayed=${s.delayed} dlq=${s.deadLetterVisible} effects=${succeeded} redrivesLeft=${redrivesLeft} invocations=${JSON.stringify(outcomes)}`);
       }
-      const idle = s.visible === 0 && s.inFlight === 0 && s.delayed === 0 && poller.stats.inFlight === 0;
+      const idle = s.visible === 0 && s.inFlight === 0 && s.delayed === 0 && poller.stats.inFlight === 0 && (await lanesIdle());
       quiet = lateSent && idle && redrivesLeft === 0 ? quiet + 1 : 0;
       if (quiet >= 3) {
         log(`drained after ${Math.round((Date.now() - started) / 1000)} s`);
@@ -796,7 +962,7 @@ export async function runChaos(o: ChaosOptions): Promise<ChaosReport> {
         break;
       }
     }
-    await poller.stop();
+    await Promise.all([poller.stop(), ...lanePollers.map((p) => p.stop())]);
     const durationMs = Date.now() - started;
     // Let requests already on the wire from dead invocations land before judging them.
     await sleep(1500);
@@ -804,20 +970,23 @@ export async function runChaos(o: ChaosOptions): Promise<ChaosReport> {
     const copyNotRecordedBy = { refusedWrite: 0, queueDelay: 0 };
     // Repeated effects: excused where a run died after its effect with its completion not in the table (and no
     // outcome copy sent); classified by window where the runtime documents one; anything else is a double effect.
-    for (const [task, invs] of applications) {
-      const key = keyOf(task);
-      invs.forEach((inv, n) => {
-        if (inv.completed.has(key)) return;
-        const later = n < invs.length - 1;
-        if (inv.outcomeSent.has(key)) {
-          if (later) {
-            ledger.excuseByWindow(task, 'copyNotRecorded');
-            copyNotRecordedBy[succeededPutRefused.has(key) ? 'refusedWrite' : 'queueDelay']++;
-          }
-        } else if (inv.dead) ledger.excuse(task);
-        else if (later) ledger.excuseByWindow(task, 'bothRefused');
-      });
-    }
+    const excuseRepeats = (effects: EffectsLedger, runs: ReadonlyMap<number, readonly { inv: SimulatedInvocation; key: string }[]>) => {
+      for (const [task, list] of runs) {
+        list.forEach(({ inv, key }, n) => {
+          if (inv.completed.has(key)) return;
+          const later = n < list.length - 1;
+          if (inv.outcomeSent.has(key)) {
+            if (later) {
+              effects.excuseByWindow(task, 'copyNotRecorded');
+              copyNotRecordedBy[succeededPutRefused.has(key) ? 'refusedWrite' : 'queueDelay']++;
+            }
+          } else if (inv.dead) effects.excuse(task);
+          else if (later) effects.excuseByWindow(task, 'bothRefused');
+        });
+      }
+    };
+    excuseRepeats(ledger, new Map([...applications].map(([task, invs]) => [task, invs.map((inv) => ({ inv, key: keyOf(task) }))])));
+    excuseRepeats(fanLedger, fanApplications);
 
     const debounce = { keys: debounceKeys, ran: 0, lost: 0, stale: 0, doubled: 0 };
     for (let k = 0; k < debounceKeys; k++) {
@@ -832,12 +1001,15 @@ export async function runChaos(o: ChaosOptions): Promise<ChaosReport> {
 
     // ── what the system says ─────────────────────────────────────────────────────────────
     const tableStatus = new Map<number, string>();
+    const fanTable = new Map<number, string>();
     let startKey: Record<string, AttributeValue> | undefined;
     do {
       const page = await harness.dynamo.send(new ScanCommand({ TableName: table.name, ConsistentRead: true, ...(startKey ? { ExclusiveStartKey: startKey } : {}) }));
       for (const item of page.Items ?? []) {
         const index = indexOfKey(item.pk?.S);
         if (index >= 0) tableStatus.set(index, item.status?.S ?? '?');
+        const target = targetIdOfKey(item.pk?.S);
+        if (target >= 0) fanTable.set(target, item.status?.S ?? '?');
       }
       startKey = page.LastEvaluatedKey;
     } while (startKey);
@@ -870,11 +1042,29 @@ export async function runChaos(o: ChaosOptions): Promise<ChaosReport> {
     if (receipts.length !== atEnd.deadLetterVisible) {
       logs.set(`DLQ held ${receipts.length} messages but its metric said ${atEnd.deadLetterVisible}`, 1);
     }
+    // The lanes' DLQs: the fan-out targets' dead letters and their reasons.
+    const fanDlq = new Map<number, string[]>();
+    for (const lane of lanes) {
+      for (let empty = 0; empty < 2; ) {
+        const r = await harness.sqs.send(new ReceiveMessageCommand({ QueueUrl: lane.dlq.url, MaxNumberOfMessages: 10, WaitTimeSeconds: 1, VisibilityTimeout: 600, MessageAttributeNames: ['All'] }));
+        const messages = r.Messages ?? [];
+        if (messages.length === 0) {
+          empty++;
+          continue;
+        }
+        empty = 0;
+        for (const m of messages) {
+          const id = targetIdOfBody(m.Body);
+          fanDlq.set(id, [...(fanDlq.get(id) ?? []), m.MessageAttributes?.[DEAD_LETTER_ATTRIBUTES.reason]?.StringValue ?? '']);
+        }
+      }
+    }
     // …and once it is empty again: let one alarm period pass, evaluate.
     await sleep(alarms.localPeriodMs(dlqAlarm.period) + 200);
     await checkAlarm();
     producer.destroy();
     claimProducer.destroy();
+    fanProducer?.destroy();
     producerS3.destroy();
 
     return {
@@ -909,6 +1099,22 @@ export async function runChaos(o: ChaosOptions): Promise<ChaosReport> {
       logs,
       rejectedSends,
       history: (task) => histories.get(task) ?? [],
+      ...(fanOutEvents > 0
+        ? {
+            fanOut: {
+              plans: fanPlans,
+              published: fanPublished,
+              ledger: fanLedger,
+              executions: fanExecutions,
+              failedExecutions: fanFailed,
+              deaths: fanDeaths,
+              table: fanTable,
+              dlq: fanDlq,
+              counts: { ...fanCounts, crash: fanSchedule.counts.crash, functionTimeout: fanSchedule.counts.functionTimeout, redelivery: fanSchedule.counts.redelivery },
+              history: (target: number) => fanHistories.get(target) ?? [],
+            },
+          }
+        : {}),
     };
   } finally {
     destroy();

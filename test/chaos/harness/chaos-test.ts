@@ -6,6 +6,7 @@ import { describe, expect, it } from 'vitest';
 import { emulatorEndpoints } from '../../support/aws.ts';
 import { runChaos } from './chaos-run.ts';
 import { DEFAULT_RATES, FAULT_KINDS, WRITE_TARGETS } from './fault-plan.ts';
+import { checkFanOut, fanOutSummary, targetId, FAN_TARGETS } from './fan-out.ts';
 import { checkInvariants, summaryLine } from './invariants.ts';
 
 export const TASKS = Number(process.env.TASKQ_CHAOS_TASKS ?? 300);
@@ -17,12 +18,15 @@ const FULL = TASKS >= 2000;
 const FLOW_CONTROL = { rateLimit: { perSecond: 40, burst: 10 } } as const;
 /** Debounced keys sent beside the burst (three versions each; the last must run, once). */
 const DEBOUNCE_KEYS = 20;
+/** Events published with fan-out beside the standard variant's tasks (TASKQ_CHAOS_FANOUT_EVENTS=0: none, and no lanes). */
+export const FANOUT_EVENTS = Number(process.env.TASKQ_CHAOS_FANOUT_EVENTS ?? (FULL ? 300 : 30));
 
 export function chaosTest(variant: { fifo: boolean; tasks: number }): void {
   const label = variant.fifo ? 'chaos-fifo' : 'chaos';
   // The standard variant runs under a rate limit unless TASKQ_CHAOS_FLOW=0 (docs/FLOW-CONTROL.md).
   const FLOW = !variant.fifo && process.env.TASKQ_CHAOS_FLOW !== '0';
-  describe(`${label}${FLOW ? ' with a rate limit' : ''}: ${variant.tasks} tasks under a seeded fault schedule (seed ${SEED})`, () => {
+  const FAN = variant.fifo ? 0 : FANOUT_EVENTS;
+  describe(`${label}${FLOW ? ' with a rate limit' : ''}: ${variant.tasks} tasks${FAN > 0 ? ` and ${FAN} fanned-out events` : ''} under a seeded fault schedule (seed ${SEED})`, () => {
     it(
       'loses nothing, applies no effect twice, acknowledges nothing unrecorded, bounds every cycle, gives every dead letter its cause, keeps FIFO order, and the DLQ alarm tells the truth',
       async () => {
@@ -44,6 +48,8 @@ export function chaosTest(variant: { fifo: boolean; tasks: number }): void {
           // refusals interleaved with every fault: refused tasks go back as fresh copies, and none may be moved by the
           // redrive policy without a reason.
           ...(FLOW ? { flowControl: FLOW_CONTROL, debounceKeys: DEBOUNCE_KEYS } : {}),
+          // Fan-out to two lanes (harness/fan-out.ts): each target of each event runs once, whatever its sibling does.
+          fanOutEvents: FAN,
           maxRunMs: 90_000 + variant.tasks * (variant.fifo ? 300 : 60),
           progress: FULL || process.env.TASKQ_CHAOS_VERBOSE ? (line) => console.log(`${label}: ${line}`) : undefined,
         });
@@ -92,6 +98,24 @@ export function chaosTest(variant: { fifo: boolean; tasks: number }): void {
         // A lost response on every kind of write the runtime makes (a redrive's reset needs a redrive on the
         // single-item path; every target is forced on its first occurrence).
         for (const target of WRITE_TARGETS) expect(report.schedule.lostByTarget[target], `no lost response on ${target}`).toBeGreaterThan(0);
+
+        if (FAN > 0) {
+          const fan = report.fanOut!;
+          const fanVerdict = checkFanOut(fan);
+          console.log(fanOutSummary(fanVerdict, fan.counts));
+          for (const line of fanVerdict.infraDeadLetters) console.log(`fan-out: ${line}`);
+          for (const v of fanVerdict.violations.slice(0, 5)) {
+            const e = /^event ev-(\d+) → (\w+)/.exec(v);
+            if (e) console.log(`${v}\nhistory:\n  ${fan.history(targetId(Number(e[1]), e[2] as (typeof FAN_TARGETS)[number])).join('\n  ')}`);
+          }
+          expect(fan.counts.refusedPublishes, 'the producer refused a publish').toBe(0);
+          expect(fanVerdict.events).toBe(FAN);
+          expect(fanVerdict.violations).toEqual([]);
+          expect(fanVerdict.succeeded + fanVerdict.deadLettered + fanVerdict.infraDeadLettered).toBe(FAN * FAN_TARGETS.length);
+          expect(fanVerdict.deadLettered, 'no target failed permanently').toBeGreaterThan(0);
+          expect(fan.counts.duplicatePublishes, 'no event was published twice').toBeGreaterThan(0);
+          for (const kind of ['crash', 'functionTimeout', 'redelivery'] as const) expect(fan.counts[kind], `no ${kind} in the lanes`).toBeGreaterThan(0);
+        }
       },
       FULL ? 30 * 60_000 : 240_000,
     );

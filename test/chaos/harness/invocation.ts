@@ -15,7 +15,7 @@ import { AsyncLocalStorage } from 'node:async_hooks';
 import { BatchWriteItemCommand, type DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import type { S3Client } from '@aws-sdk/client-s3';
 import type { SQSClient } from '@aws-sdk/client-sqs';
-import type { SQSRecord } from 'aws-lambda';
+import type { Context, SQSRecord } from 'aws-lambda';
 import type { InvocationFaults } from './fault-plan.ts';
 
 export type Death = 'crash' | 'timeout';
@@ -60,6 +60,20 @@ export class SimulatedInvocation {
     this.effects.push(task);
     const after = this.faults.crashAfterEffects;
     if (after !== undefined && this.effects.length >= after) this.die('crash');
+  }
+
+  /**
+   * Runs the runtime's handler in this sandbox: it dies at the function timeout (a hair before
+   * the poller declares it) or when the process crashes, and its requests are attributed to it.
+   */
+  async run<R>(context: Context, work: () => Promise<R>): Promise<R> {
+    const deathTimer = setTimeout(() => this.die('timeout'), Math.max(0, context.getRemainingTimeInMillis() - 5));
+    try {
+      return await CURRENT.run(this, () => Promise.race([work(), this.crashed]));
+    } finally {
+      clearTimeout(deathTimer);
+      if (!this.dead) this.finished = true;
+    }
   }
 
   die(how: Death): void {

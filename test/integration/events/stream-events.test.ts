@@ -4,10 +4,16 @@
  * client by the local stream mapping), the stream handler turns them into events and its real
  * EventBridge client puts them — over HTTP — on the local event bus (EventBridge has no
  * emulator; the bus only records what was put).
+ *
+ * IAM: the stream mapping's reads (DescribeStream, GetShardIterator, GetRecords), the function's
+ * PutEvents and the on-failure destination's SendMessage are made as the completion-events
+ * function's role of the harness's lanes variant (test/support/iam: that variant has
+ * completionEvents) and evaluated against its synthesized policies.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DescribeTableCommand, GetItemCommand, PutItemCommand, UpdateTableCommand } from '@aws-sdk/client-dynamodb';
 import { DynamoDBStreamsClient } from '@aws-sdk/client-dynamodb-streams';
+import { CreateQueueCommand, SendMessageCommand } from '@aws-sdk/client-sqs';
 import { EventBridgeClient } from '@aws-sdk/client-eventbridge';
 import { TaskProducer } from '../../../lib/client/index.ts';
 import { createStreamHandler } from '../../../lib/events/stream-handler.ts';
@@ -17,8 +23,10 @@ import { StreamPoller, type LambdaStreamHandler } from '../../../lib/local/strea
 import { MESSAGE_ATTRIBUTES, REDRIVE_ATTRIBUTES } from '../../../lib/protocol/attributes.ts';
 import { PermanentError } from '../../../lib/protocol/errors.ts';
 import type { TaskCompletionEventDetail } from '../../../lib/protocol/completion-events.ts';
-import { createTestResources, emulatorEndpoints, testClients, type TestResources } from '../../support/aws.ts';
-import { actingAs, asTestHarness } from '../../support/iam/principals.ts';
+import { createTestResources, emulatorEndpoints, testClients, uniqueName, type TestResources } from '../../support/aws.ts';
+import { enforceIam } from '../../support/iam/enforcement.ts';
+import { actingAs, asPrincipal, asTestHarness } from '../../support/iam/principals.ts';
+import { registerResources } from '../../support/iam/resource-roles.ts';
 import { consumer, invokeLikeLambda, receive, receiveEvent, sendRaw } from '../runtime/helpers.ts';
 
 const clients = testClients();
@@ -40,9 +48,13 @@ beforeAll(async () => {
   streamArn = table.Table!.LatestStreamArn!;
   bus = new LocalEventBus();
   await bus.start();
-  eventBridge = new EventBridgeClient({ region: e.region, credentials: LOCAL_CREDENTIALS, endpoint: bus.endpoint });
-  streams = new DynamoDBStreamsClient({ region: e.region, credentials: LOCAL_CREDENTIALS, endpoint: e.dynamoEndpoint });
+  eventBridge = enforceIam(new EventBridgeClient({ region: e.region, credentials: LOCAL_CREDENTIALS, endpoint: bus.endpoint }));
+  streams = enforceIam(new DynamoDBStreamsClient({ region: e.region, credentials: LOCAL_CREDENTIALS, endpoint: e.dynamoEndpoint }));
+  registerResources({ tableStreamArn: streamArn });
 });
+
+/** The stream mapping reads and the function puts events with the completion-events function's role. */
+const drain = (poller: StreamPoller) => asPrincipal('completionEvents', () => poller.drain());
 
 afterAll(async () => {
   eventBridge?.destroy();
@@ -77,7 +89,7 @@ describe('task table stream → EventBridge events', () => {
     await invokeLikeLambda(clients.sqs, r.queueUrl, runtime.handler, event);
 
     const poller = new StreamPoller({ streams, streamArn, handler: handlerOf(), functionArn: 'arn:aws:lambda:us-east-1:000000000000:function:events' });
-    await poller.drain();
+    await drain(poller);
 
     const byTask = new Map(details(bus.events).map((d) => [d.taskId, d]));
     expect(bus.events).toHaveLength(4);
@@ -102,13 +114,13 @@ describe('task table stream → EventBridge events', () => {
     expect(byTask.get(cancelled.taskId)!.finishedAt).toBeDefined();
 
     // Leases (IN_PROGRESS) went through the stream too, and published nothing: reading on finds nothing new.
-    await poller.drain();
+    await drain(poller);
     expect(bus.events).toHaveLength(4);
 
     // Rewriting a final state (an outcome copy recording SUCCEEDED again) is no transition: no event.
     const record = await asTestHarness(() => clients.dynamo.send(new GetItemCommand({ TableName: r.tableName, Key: { pk: { S: ok.idempotencyKey } }, ConsistentRead: true })));
     await asTestHarness(() => clients.dynamo.send(new PutItemCommand({ TableName: r.tableName, Item: { ...record.Item!, updatedAt: { S: new Date().toISOString() } } })));
-    await poller.drain();
+    await drain(poller);
     expect(bus.events).toHaveLength(4);
 
     // A redriven task that dead-letters again is a new transition: a second event, a new id.
@@ -119,7 +131,7 @@ describe('task table stream → EventBridge events', () => {
       [REDRIVE_ATTRIBUTES.redrivenAt]: { DataType: 'String', StringValue: new Date().toISOString() },
     });
     await invokeLikeLambda(clients.sqs, r.queueUrl, runtime.handler, await receiveEvent(clients.sqs, r, 1, 2));
-    await poller.drain();
+    await drain(poller);
     const badEvents = details(bus.events).filter((d) => d.taskId === bad.taskId);
     expect(badEvents).toHaveLength(2);
     expect(badEvents[1]!.eventId).toMatch(new RegExp(`^${bad.taskId}:DEAD_LETTERED:.+`));
@@ -146,7 +158,7 @@ describe('task table stream → EventBridge events', () => {
       },
     });
     const before = bus.events.length;
-    await poller.drain();
+    await drain(poller);
     const mine = () => details(bus.events.slice(before)).filter((d) => d.taskId === sent.taskId);
     expect(mine()).toHaveLength(1);
     const batch = batches.find((b) => JSON.stringify(b).includes(sent.taskId))!;
@@ -165,6 +177,9 @@ describe('task table stream → EventBridge events', () => {
     // A bus that refuses every entry of task a: the handler names a's record; the poller retries from there, twice, then gives up.
     const invocations: string[][] = [];
     const failures: unknown[] = [];
+    // The on-failure destination: a queue the mapping sends to with the function's role.
+    const failureQueueUrl = (await asTestHarness(() => clients.sqs.send(new CreateQueueCommand({ QueueName: uniqueName('events-failures') })))).QueueUrl!;
+    registerResources({ completionEventsFailureQueueUrl: failureQueueUrl });
     const refusing = createStreamHandler({
       eventBusName: 'default',
       source: 'taskq',
@@ -186,10 +201,14 @@ describe('task table stream → EventBridge events', () => {
         invocations.push((event.Records as { dynamodb: { SequenceNumber: string } }[]).map((x) => x.dynamodb.SequenceNumber));
         return refusing(event);
       },
-      onFailure: async (failure) => void failures.push(failure),
+      onFailure: async (failure) => {
+        failures.push(failure);
+        await clients.sqs.send(new SendMessageCommand({ QueueUrl: failureQueueUrl, MessageBody: JSON.stringify(failure) }));
+      },
     });
-    await poller.drain();
+    await drain(poller);
     expect(failures).toHaveLength(1);
+    expect((await receive(clients.sqs, failureQueueUrl, 10, 1)).map((m) => JSON.parse(m.Body!))).toEqual(failures);
     const failure = failures[0] as { requestContext: { condition: string; approximateInvokeCount: number }; DDBStreamBatchInfo: { startSequenceNumber: string; streamArn: string } };
     expect(failure.requestContext).toMatchObject({ condition: 'RetryAttemptsExhausted', approximateInvokeCount: 3 });
     expect(failure.DDBStreamBatchInfo.streamArn).toBe(streamArn);

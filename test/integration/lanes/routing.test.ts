@@ -6,10 +6,11 @@
  * leftovers there with their identity (task id, idempotency key, attempts) — and fan-out runs
  * each target once, in its own lane, under duplicated publishes and SQS duplicates.
  *
- * IAM: these tests run the producer and consumers as the test harness. The IAM harness models
- * the default stack (no lanes); the lane grants (GetItem on the routing key, SendMessage to the
- * other lanes) are checked on the synthesized template by test/infra/lanes.test.ts and
- * test/infra/runtime-permissions.test.ts.
+ * IAM: these tests run the producer and consumers as the test harness (they redeploy stacks
+ * with other lanes than the IAM harness's lanes variant). The same calls made as the lanes
+ * variant's synthesized roles — routing reads, sends to lane queues, forwarding between lanes,
+ * a lane's dead letters — are evaluated in lanes-iam.test.ts; the grants' (action, resource)
+ * pairs in test/infra/lanes.test.ts and test/infra/runtime-permissions.test.ts.
  */
 import type { Context, SQSEvent } from 'aws-lambda';
 import { SendMessageCommand } from '@aws-sdk/client-sqs';

@@ -9,7 +9,7 @@
  */
 import { addInitializeMiddlewareOnce, type MiddlewareClient } from '../sdk-middleware.ts';
 import { recordDenial, recordTriple } from './ledger.ts';
-import { evaluate, refusalMessage, requestsFor } from './evaluator.ts';
+import { evaluate, refusalMessage, requestsFor, variantApplies } from './evaluator.ts';
 import { currentPrincipal, type PrincipalName } from './principals.ts';
 import { lookupRole } from './resource-roles.ts';
 import { actionChecks, UnmappedCallError, type AwsService, type ServiceCall } from './sdk-call-actions.ts';
@@ -19,6 +19,8 @@ const SERVICE_OF_CLIENT: Record<string, AwsService> = {
   SQSClient: 'sqs',
   S3Client: 's3',
   DynamoDBClient: 'dynamodb',
+  DynamoDBStreamsClient: 'dynamodbstreams',
+  EventBridgeClient: 'events',
   CloudFormationClient: 'cloudformation',
   CloudWatchClient: 'cloudwatch',
 };
@@ -31,7 +33,7 @@ export class IamAccessDeniedError extends Error {
 
   constructor(service: AwsService, message: string) {
     super(message);
-    this.name = service === 'dynamodb' ? 'AccessDeniedException' : 'AccessDenied';
+    this.name = service === 'dynamodb' || service === 'dynamodbstreams' || service === 'events' ? 'AccessDeniedException' : 'AccessDenied';
     this.Code = this.name;
   }
 }
@@ -42,8 +44,14 @@ export async function checkCall(principal: PrincipalName, call: ServiceCall): Pr
   try {
     const checks = actionChecks(call, lookupRole);
     const models = policyModels();
-    for (const model of models) {
-      for (const check of checks) {
+    for (const check of checks) {
+      // Every variant that has the principal and the resource answers; at least one must.
+      const answering = models.filter((model) => variantApplies(model, principal, check));
+      if (answering.length === 0) {
+        const target = check.target.kind === 'resource' ? check.target.role : check.target.kind;
+        throw new UnmappedCallError(call, `no synthesized variant has both the ${principal} principal and the ${target} resource (${check.action})`);
+      }
+      for (const model of answering) {
         for (const request of requestsFor(model, principal, check, call.service, models)) {
           recordTriple({ principal, action: request.action, resource: request.counted });
           const decision = await evaluate(model, request);

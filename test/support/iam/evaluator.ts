@@ -10,7 +10,7 @@
  * test reads like the fix.
  */
 import { getDenialReasons, runSimulation, type Simulation } from '@cloud-copilot/iam-simulate';
-import type { ModelResource, PolicyModel, SourcedPolicy } from './policy-model.ts';
+import type { ModelPrincipal, ModelResource, PolicyModel, ResourceRole, SourcedPolicy } from './policy-model.ts';
 import { PRINCIPALS, type PrincipalName } from './principals.ts';
 import type { ActionCheck, AwsService } from './sdk-call-actions.ts';
 
@@ -40,8 +40,32 @@ export interface Decision {
 
 const SESSION = 'taskq-test';
 
+/** A principal of the model; a variant without it (a lane's consumer in a stack without lanes) is an error here. */
+export function modelPrincipal(model: PolicyModel, principal: PrincipalName): ModelPrincipal {
+  const found = model.principals[principal];
+  if (!found) throw new Error(`IAM harness: the variant "${model.variant}" has no ${PRINCIPALS[principal]}`);
+  return found;
+}
+
+/** A resource of the model by role; a variant without it is an error here. */
+export function modelResource(model: PolicyModel, role: ResourceRole): ModelResource {
+  const found = model.resources[role];
+  if (!found) throw new Error(`IAM harness: the variant "${model.variant}" has no ${role}`);
+  return found;
+}
+
+/**
+ * Whether a variant can answer a check made as `principal`: it has the principal and the
+ * resource. A lane's queue exists only in the variant with lanes; there the call is evaluated,
+ * and a variant without lanes has nothing to say about it.
+ */
+export function variantApplies(model: PolicyModel, principal: PrincipalName, check: ActionCheck): boolean {
+  if (!model.principals[principal]) return false;
+  return check.target.kind !== 'resource' || model.resources[check.target.role] !== undefined;
+}
+
 export function principalLabel(model: PolicyModel, principal: RequestPrincipal): string {
-  return typeof principal === 'string' ? `${principal} (${model.principals[principal].logicalId})` : principal.service;
+  return typeof principal === 'string' ? `${principal} (${modelPrincipal(model, principal).logicalId})` : principal.service;
 }
 
 export function principalKey(principal: RequestPrincipal): string {
@@ -51,7 +75,7 @@ export function principalKey(principal: RequestPrincipal): string {
 /** The role session ARN a principal's SDK calls are signed with. */
 function callerArn(model: PolicyModel, principal: RequestPrincipal): string {
   if (typeof principal !== 'string') return principal.service;
-  const roleName = model.principals[principal].arn.split('/').pop()!;
+  const roleName = modelPrincipal(model, principal).arn.split('/').pop()!;
   return `arn:aws:sts::${model.account}:assumed-role/${roleName}/${SESSION}`;
 }
 
@@ -59,7 +83,7 @@ function baseContext(model: PolicyModel, principal: RequestPrincipal): Record<st
   const context: Record<string, string> = { 'aws:SecureTransport': 'true' };
   if (typeof principal === 'string') {
     context['aws:PrincipalAccount'] = model.account;
-    context['aws:PrincipalArn'] = model.principals[principal].arn;
+    context['aws:PrincipalArn'] = modelPrincipal(model, principal).arn;
     context['aws:PrincipalType'] = 'AssumedRole';
   }
   return context;
@@ -80,7 +104,7 @@ export function requestsFor(model: PolicyModel, principal: PrincipalName, check:
   let keyArn: string | undefined;
   switch (target.kind) {
     case 'resource': {
-      const r = model.resources[target.role];
+      const r = modelResource(model, target.role);
       resource = target.objectKey !== undefined ? `${r.arn}/${target.objectKey}` : r.arn;
       if (target.objectKey !== undefined) counted = `${r.arn}/${target.objectKey.includes('/') ? `${target.objectKey.split('/')[0]}/` : ''}{key}`;
       describe = describeResource(target.role, r);
@@ -98,13 +122,19 @@ export function requestsFor(model: PolicyModel, principal: PrincipalName, check:
       describe = alarm ? `alarm ${alarm.logicalId}` : `alarm ${target.name ?? '*'}`;
       break;
     }
+    case 'eventBus':
+      resource = target.name.startsWith('arn:') ? target.name : `arn:aws:events:${model.region}:${model.account}:event-bus/${target.name}`;
+      describe = `event bus ${target.name}`;
+      break;
     case 'any':
       resource = '*';
       describe = '"*" (no resource-level permissions)';
       break;
   }
   if (service === 's3') context['s3:TlsVersion'] = '1.3';
-  const requests: IamRequest[] = [{ principal, action: check.action, resource, counted: counted ?? resource, describe, ...(policy ? { resourcePolicy: policy } : {}), context }];
+  const requests: IamRequest[] = [
+    { principal, action: check.action, resource, counted: counted ?? resource, describe, ...(policy ? { resourcePolicy: policy } : {}), context: { ...context, ...check.context } },
+  ];
   if (keyArn && check.kms) {
     const key = model.keys[keyArn]!;
     const via: Record<string, string> = {
@@ -152,7 +182,7 @@ export function evaluate(model: PolicyModel, request: IamRequest): Promise<Decis
 export async function simulate(model: PolicyModel, request: IamRequest): Promise<Decision> {
   const identityPolicies =
     typeof request.principal === 'string'
-      ? model.principals[request.principal].policies.map((p) => ({ name: p.source, policy: p.document }))
+      ? modelPrincipal(model, request.principal).policies.map((p) => ({ name: p.source, policy: p.document }))
       : [];
   const simulation: Simulation = {
     request: {
@@ -178,7 +208,7 @@ export async function simulate(model: PolicyModel, request: IamRequest): Promise
 function explain(model: PolicyModel, request: IamRequest, denials: ReturnType<typeof getDenialReasons>): string {
   const isKey = request.action.startsWith('kms:');
   const identitySources =
-    typeof request.principal === 'string' ? model.principals[request.principal].policies.map((p) => p.source).join(', ') || 'none' : undefined;
+    typeof request.principal === 'string' ? modelPrincipal(model, request.principal).policies.map((p) => p.source).join(', ') || 'none' : undefined;
   const resourcePolicy = request.resourcePolicy ? `${isKey ? 'key policy' : 'resource policy'} ${request.resourcePolicy.source}` : 'resource policy (it has none)';
   const parts: string[] = [];
   for (const d of denials) {
@@ -211,9 +241,11 @@ function explain(model: PolicyModel, request: IamRequest, denials: ReturnType<ty
 /** The message of a refused request, as the test sees it. */
 export function refusalMessage(model: PolicyModel, decision: Decision, call?: string): string {
   const r = decision.request;
-  const who = typeof r.principal === 'string' ? `${PRINCIPALS[r.principal]} ${model.principals[r.principal].logicalId}` : r.principal.service;
+  const who = typeof r.principal === 'string' ? `${PRINCIPALS[r.principal]} ${modelPrincipal(model, r.principal).logicalId}` : r.principal.service;
+  const keys = r.context['dynamodb:LeadingKeys'];
   return (
     `IAM (${model.variant}): ${who} is not authorized to perform ${r.action} on ${r.describe} (${r.resource})` +
+    `${keys ? ` (dynamodb:LeadingKeys ${JSON.stringify(keys)})` : ''}` +
     `${call ? ` (SDK call ${call})` : ''}: ${decision.reason}`
   );
 }

@@ -6,7 +6,7 @@
  * Plain JSON, so it is synthesized once per run and read by every worker and child process.
  */
 import type { CfnTemplate } from '../../../lib/local/template.ts';
-import type { PrincipalName } from './principals.ts';
+import type { CorePrincipal, PrincipalName } from './principals.ts';
 import { TemplateValues } from './template-values.ts';
 
 export type Statement = Record<string, unknown>;
@@ -23,8 +23,18 @@ export interface SourcedPolicy {
   readonly document: PolicyDocument;
 }
 
+/** The template resources every variant has. */
+export type CoreRole = 'queue' | 'deadLetterQueue' | 'table' | 'bucket' | 'alarmTopic';
+/** A named lane's queue or DLQ (variants with lanes): `lanes.critical.queue`. */
+export type LaneRole = `lanes.${string}.queue` | `lanes.${string}.deadLetterQueue`;
+/** The completion-events function's on-failure queue, and the task table's stream it reads (variants with completionEvents). */
+export type CompletionEventsRole = 'completionEventsFailureQueue' | 'tableStream';
 /** The template resources a test resource stands for. */
-export type ResourceRole = 'queue' | 'deadLetterQueue' | 'table' | 'bucket' | 'alarmTopic';
+export type ResourceRole = CoreRole | LaneRole | CompletionEventsRole;
+
+export function laneRole(lane: string, which: 'queue' | 'deadLetterQueue'): LaneRole {
+  return `lanes.${lane}.${which}`;
+}
 
 export interface ModelResource {
   readonly logicalId: string;
@@ -61,8 +71,10 @@ export interface PolicyModel {
   readonly region: string;
   /** The method that granted the operator role (grantOperate). */
   readonly operatorGrant: string;
-  readonly principals: Record<PrincipalName, ModelPrincipal>;
-  readonly resources: Record<ResourceRole, ModelResource>;
+  /** The core principals in every variant; a lane's consumer and the completion-events function where the variant has them. */
+  readonly principals: Record<CorePrincipal, ModelPrincipal> & Partial<Record<PrincipalName, ModelPrincipal>>;
+  /** The core resources in every variant; lane and completion-events resources where the variant has them. */
+  readonly resources: Record<CoreRole, ModelResource> & Partial<Record<ResourceRole, ModelResource>>;
   /** Key policies by key ARN. */
   readonly keys: Record<string, ModelResource>;
   readonly alarms: ModelAlarm[];
@@ -72,8 +84,8 @@ export interface PolicyModel {
 export interface ModelAnchors {
   readonly variant: string;
   readonly operatorGrant: string;
-  readonly principals: Record<PrincipalName, string>;
-  readonly resources: Record<ResourceRole, string>;
+  readonly principals: Record<CorePrincipal, string> & Partial<Record<PrincipalName, string>>;
+  readonly resources: Record<CoreRole, string> & Partial<Record<ResourceRole, string>>;
 }
 
 type Json = Record<string, unknown>;
@@ -179,8 +191,11 @@ export function buildPolicyModel(template: CfnTemplate, stackName: string, ancho
     return { logicalId, name: values.physicalName(logicalId), arn: values.arn(logicalId)!, actions: [...new Set(actions)] };
   });
 
-  const byRole = <K extends string>(ids: Record<K, string>, make: (id: string) => unknown) =>
-    Object.fromEntries(Object.entries(ids).map(([role, id]) => [role, make(id as string)]));
+  const byRole = (ids: Record<string, string | undefined>, make: (id: string, role: string) => unknown) =>
+    Object.fromEntries(Object.entries(ids).flatMap(([role, id]) => (id === undefined ? [] : [[role, make(id, role)]])));
+  /** The table's stream: anchored on the table, its ARN the table's StreamArn. */
+  const resourceOrStream = (logicalId: string, role: string): ModelResource =>
+    role === 'tableStream' ? { logicalId, arn: values.getAtt(logicalId, 'StreamArn')!, name: `${values.physicalName(logicalId)} stream` } : resource(logicalId);
 
   return {
     variant: anchors.variant,
@@ -189,8 +204,8 @@ export function buildPolicyModel(template: CfnTemplate, stackName: string, ancho
     account: values.accountId,
     region: values.region,
     operatorGrant: anchors.operatorGrant,
-    principals: byRole(anchors.principals, principal) as Record<PrincipalName, ModelPrincipal>,
-    resources: byRole(anchors.resources, resource) as Record<ResourceRole, ModelResource>,
+    principals: byRole(anchors.principals, principal) as PolicyModel['principals'],
+    resources: byRole(anchors.resources, resourceOrStream) as PolicyModel['resources'],
     keys,
     alarms,
   };

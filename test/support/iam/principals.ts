@@ -19,9 +19,17 @@ export const PRINCIPALS = {
   producer: 'producer role (grantSend + grantStatusRead + grantCancel)',
   /** An operator role granted with the operator grant the CLI documents. */
   operator: 'operator role (operator grant)',
+  /** A producer role granted with grantSend only (variants with lanes: the routing item is read under grantSend's own grant). */
+  sender: 'sender role (grantSend only)',
+  /** The consumer role of a named lane (variants with lanes: TaskQueue.lanes[LANES_VARIANT.lane].consumerRole). */
+  laneConsumer: 'consumer role of a named lane (TaskQueue.lanes.<name>.consumerRole)',
+  /** The completion-events function's role (variants with completionEvents): its stream reads, PutEvents, failure queue. */
+  completionEvents: 'completion-events function role (TaskQueue.completionEvents.function.role)',
 } as const;
 
 export type PrincipalName = keyof typeof PRINCIPALS;
+/** The principals every synthesized variant has. */
+export type CorePrincipal = 'consumer' | 'producer' | 'operator';
 
 export function isPrincipalName(value: unknown): value is PrincipalName {
   return typeof value === 'string' && Object.hasOwn(PRINCIPALS, value);

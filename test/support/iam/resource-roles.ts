@@ -8,7 +8,7 @@
  */
 import { appendFileSync, readFileSync } from 'node:fs';
 import { STACK_OUTPUTS } from '../../../lib/protocol/resources.ts';
-import type { ResourceRole } from './policy-model.ts';
+import { laneRole, type ResourceRole } from './policy-model.ts';
 import { IAM_DIR_ENV, iamFiles } from './run-directory.ts';
 import { queueNameFromUrl, type LookupKind, type RoleLookup } from './sdk-call-actions.ts';
 
@@ -35,6 +35,12 @@ export interface RoleResources {
   readonly deadLetterQueueUrl?: string;
   readonly tableName?: string;
   readonly bucketName?: string;
+  /** Named lanes' queues (evaluated against the variant with lanes, whose lanes have these names). */
+  readonly lanes?: Readonly<Record<string, { readonly queueUrl: string; readonly deadLetterQueueUrl: string }>>;
+  /** The completion-events function's on-failure queue. */
+  readonly completionEventsFailureQueueUrl?: string;
+  /** The task table's stream (its ARN, as DescribeTable gives it), which the completion-events function reads. */
+  readonly tableStreamArn?: string;
 }
 
 function entriesFor(r: RoleResources): Entry[] {
@@ -43,6 +49,12 @@ function entriesFor(r: RoleResources): Entry[] {
   if (r.deadLetterQueueUrl) out.push({ kind: 'queue', name: queueNameFromUrl(r.deadLetterQueueUrl), role: 'deadLetterQueue' });
   if (r.tableName) out.push({ kind: 'table', name: r.tableName, role: 'table' });
   if (r.bucketName) out.push({ kind: 'bucket', name: r.bucketName, role: 'bucket' });
+  for (const [lane, queues] of Object.entries(r.lanes ?? {})) {
+    out.push({ kind: 'queue', name: queueNameFromUrl(queues.queueUrl), role: laneRole(lane, 'queue') });
+    out.push({ kind: 'queue', name: queueNameFromUrl(queues.deadLetterQueueUrl), role: laneRole(lane, 'deadLetterQueue') });
+  }
+  if (r.tableStreamArn) out.push({ kind: 'stream', name: r.tableStreamArn, role: 'tableStream' });
+  if (r.completionEventsFailureQueueUrl) out.push({ kind: 'queue', name: queueNameFromUrl(r.completionEventsFailureQueueUrl), role: 'completionEventsFailureQueue' });
   return out;
 }
 

@@ -16,6 +16,7 @@
  * - DynamoDB item reads and writes: kms:Decrypt of the table key, made with the caller's
  *   credentials through DynamoDB (KMS developer guide, "How Amazon DynamoDB uses AWS KMS").
  */
+import { TABLE_SCHEMA } from '../../../lib/protocol/resources.ts';
 import type { ResourceRole } from './policy-model.ts';
 
 export type Target =
@@ -24,6 +25,8 @@ export type Target =
   | { readonly kind: 'stack' }
   /** A CloudWatch alarm by name; no name: every alarm (arn…:alarm:*). */
   | { readonly kind: 'alarm'; readonly name?: string }
+  /** An EventBridge event bus by name or ARN (PutEvents). */
+  | { readonly kind: 'eventBus'; readonly name: string }
   /** Actions without resource-level permissions: "*". */
   | { readonly kind: 'any' };
 
@@ -32,9 +35,11 @@ export interface ActionCheck {
   readonly target: Target;
   /** KMS actions the service calls with the caller's credentials when the target has a customer-managed key. */
   readonly kms?: readonly string[];
+  /** Request context keys the call sets (dynamodb:LeadingKeys: the partition keys of the items it names). */
+  readonly context?: Readonly<Record<string, string[]>>;
 }
 
-export type AwsService = 'sqs' | 's3' | 'dynamodb' | 'cloudformation' | 'cloudwatch';
+export type AwsService = 'sqs' | 's3' | 'dynamodb' | 'dynamodbstreams' | 'events' | 'cloudformation' | 'cloudwatch';
 
 export interface ServiceCall {
   readonly service: AwsService;
@@ -43,7 +48,7 @@ export interface ServiceCall {
   readonly input: Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any
 }
 
-export type LookupKind = 'queue' | 'table' | 'bucket' | 'stack';
+export type LookupKind = 'queue' | 'table' | 'bucket' | 'stack' | 'stream';
 
 /** Which role an emulator resource plays: a role, 'absent' (does not exist: the service answers not-found before any policy), or undefined (not registered). */
 export type RoleLookup = (kind: LookupKind, name: string) => ResourceRole | 'stack' | 'absent' | undefined;
@@ -77,6 +82,12 @@ const PARTIQL_VERBS: Record<string, string> = {
   DELETE: 'dynamodb:PartiQLDelete',
   SELECT: 'dynamodb:PartiQLSelect',
 };
+
+/** The task table's partition key value of an item or key (`{ pk: { S } }`), if it names one. */
+function partitionKeyOf(item: unknown): string | undefined {
+  const value = (item as Record<string, { S?: string } | undefined> | undefined)?.[TABLE_SCHEMA.partitionKey]?.S;
+  return typeof value === 'string' ? value : undefined;
+}
 
 export function queueNameFromUrl(url: string): string {
   return decodeURIComponent(new URL(url).pathname.split('/').filter(Boolean).pop() ?? '');
@@ -186,11 +197,23 @@ export function actionChecks(call: ServiceCall, lookup: RoleLookup): ActionCheck
       return on('bucket', input.Bucket, object.action, object.kms, String(input.Key));
     }
     case 'dynamodb': {
+      // Single-item commands and batches name their items' partition keys: IAM sets dynamodb:LeadingKeys to them, so
+      // a grant conditioned on it (dedupe, group, routing items) is evaluated on the keys really used.
+      const withKeys = (checks: ActionCheck[], items: unknown[]): ActionCheck[] => {
+        const values = [...new Set(items.map(partitionKeyOf))];
+        if (values.length === 0 || values.some((v) => v === undefined)) return checks;
+        return checks.map((c) => ({ ...c, context: { 'dynamodb:LeadingKeys': values as string[] } }));
+      };
+      if (['GetItem', 'UpdateItem', 'DeleteItem'].includes(call.command)) return withKeys(on('table', input.TableName, `dynamodb:${call.command}`, DYNAMO_KMS), [input.Key]);
+      if (call.command === 'PutItem') return withKeys(on('table', input.TableName, 'dynamodb:PutItem', DYNAMO_KMS), [input.Item]);
       if (DYNAMO_ITEM_COMMANDS.has(call.command)) return on('table', input.TableName, `dynamodb:${call.command}`, DYNAMO_KMS);
       switch (call.command) {
         case 'BatchGetItem':
+          return Object.entries((input.RequestItems ?? {}) as Record<string, { Keys?: unknown[] }>).flatMap(([table, r]) => withKeys(on('table', table, 'dynamodb:BatchGetItem', DYNAMO_KMS), r.Keys ?? []));
         case 'BatchWriteItem':
-          return Object.keys(input.RequestItems ?? {}).flatMap((table) => on('table', table, `dynamodb:${call.command}`, DYNAMO_KMS));
+          return Object.entries((input.RequestItems ?? {}) as Record<string, { PutRequest?: { Item?: unknown }; DeleteRequest?: { Key?: unknown } }[]>).flatMap(([table, requests]) =>
+            withKeys(on('table', table, 'dynamodb:BatchWriteItem', DYNAMO_KMS), requests.map((q) => q.PutRequest?.Item ?? q.DeleteRequest?.Key)),
+          );
         case 'ExecuteStatement':
         case 'BatchExecuteStatement': {
           const statements: string[] = call.command === 'ExecuteStatement' ? [input.Statement] : (input.Statements ?? []).map((s: { Statement: string }) => s.Statement);
@@ -201,11 +224,12 @@ export function actionChecks(call: ServiceCall, lookup: RoleLookup): ActionCheck
           });
         }
         case 'TransactWriteItems':
-          return (input.TransactItems ?? []).flatMap((item: Record<string, { TableName: string }>) => {
+          // Each item is authorized as its single-item action, on its own key.
+          return (input.TransactItems ?? []).flatMap((item: Record<string, { TableName: string; Key?: unknown; Item?: unknown }>) => {
             const [kind, body] = Object.entries(item)[0]!;
             const action = { ConditionCheck: 'dynamodb:ConditionCheckItem', Put: 'dynamodb:PutItem', Update: 'dynamodb:UpdateItem', Delete: 'dynamodb:DeleteItem' }[kind];
             if (!action) throw new UnmappedCallError(call, `unknown transaction item ${kind}`);
-            return on('table', body.TableName, action, DYNAMO_KMS);
+            return withKeys(on('table', body.TableName, action, DYNAMO_KMS), [body.Item ?? body.Key]);
           });
         case 'DescribeTable':
           return on('table', input.TableName, 'dynamodb:DescribeTable');
@@ -213,6 +237,31 @@ export function actionChecks(call: ServiceCall, lookup: RoleLookup): ActionCheck
           return unmapped();
       }
     }
+    case 'dynamodbstreams': {
+      // Streams actions are dynamodb:* on the stream ARN; a shard iterator names its stream (AWS's and DynamoDB Local's alike).
+      switch (call.command) {
+        case 'DescribeStream':
+        case 'GetShardIterator':
+          return on('stream', String(input.StreamArn), `dynamodb:${call.command}`);
+        case 'GetRecords': {
+          const stream = /arn:aws:dynamodb:[^|]*?\/stream\/[^|]+/.exec(String(input.ShardIterator))?.[0];
+          if (!stream) throw new UnmappedCallError(call, 'the shard iterator names no stream ARN');
+          return on('stream', stream, 'dynamodb:GetRecords');
+        }
+        case 'ListStreams':
+          return [{ action: 'dynamodb:ListStreams', target: { kind: 'any' } }];
+        default:
+          return unmapped();
+      }
+    }
+    case 'events':
+      switch (call.command) {
+        case 'PutEvents':
+          // Authorized per bus the entries name (no name: the account's default bus).
+          return [...new Set(((input.Entries ?? []) as { EventBusName?: string }[]).map((e) => e.EventBusName || 'default'))].map((name) => ({ action: 'events:PutEvents', target: { kind: 'eventBus', name } }));
+        default:
+          return unmapped();
+      }
     case 'cloudformation':
       switch (call.command) {
         case 'DescribeStacks':

@@ -8,35 +8,64 @@
  * - "TaskQueueStack with encryptionKey": the same TaskQueue construct with a customer-managed
  *   key (in a plain Stack: TaskQueueStack creates its TaskQueue in its constructor, before a
  *   key of that stack could exist), so every KMS permission is evaluated too.
+ * - "TaskQueueStack with lanes": the TaskQueue with LANES_VARIANT's lanes and fan-out, completion
+ *   events and a schedule, so a lane's consumer (forwarding a task to another lane, dead-lettering
+ *   to its own DLQ), a producer routing through the stack's routing table and the completion-events
+ *   function are evaluated against their synthesized roles.
  *
  * Principals: the construct's consumer role; a producer role with grantSend + grantStatusRead;
- * an operator role with grantOperate (every CLI command).
+ * an operator role with grantOperate (every CLI command); with lanes, the consumer role of lane
+ * LANES_VARIANT.lane (`laneConsumer`), the completion-events function's role, and a producer role
+ * with grantSend only (`sender`), whose routing reads only grantSend's own grant allows.
+ *
+ * Every call is evaluated against every variant that has its principal and resource (a lane's
+ * queue only in the variant with lanes): the default stack's calls against all three.
  */
 import { createHash } from 'node:crypto';
 import { mkdirSync, readdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { Stack, type CfnResource } from 'aws-cdk-lib';
+import { Duration, Stack, type CfnResource } from 'aws-cdk-lib';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as kms from 'aws-cdk-lib/aws-kms';
 import type { IConstruct } from 'constructs';
 import { TaskQueueStack } from '../../../lib/infra/task-queue-stack.ts';
 import { TaskQueue } from '../../../lib/infra/task-queue.ts';
 import { contextProps } from '../../../lib/infra/stack-context.ts';
+import type { TaskQueueProps } from '../../../lib/infra/props.ts';
 import type { CfnTemplate } from '../../../lib/local/template.ts';
 import { DEFAULTS } from '../../../lib/protocol/resources.ts';
 import { testApp } from '../../infra/helpers.ts';
-import { buildPolicyModel, type ModelAnchors, type PolicyModel, type ResourceRole } from './policy-model.ts';
+import { buildPolicyModel, laneRole, type ModelAnchors, type PolicyModel, type ResourceRole } from './policy-model.ts';
 import type { PrincipalName } from './principals.ts';
 import { iamFiles } from './run-directory.ts';
 
 export const VARIANTS = {
   plain: DEFAULTS.stackName,
   encrypted: `${DEFAULTS.stackName} with encryptionKey`,
+  lanes: `${DEFAULTS.stackName} with lanes`,
+} as const;
+
+/**
+ * The lanes variant's TaskQueue props, which tests provision on the emulators too so that their
+ * routing table names the same lanes: `critical` (the lane whose consumer is `laneConsumer`) and
+ * `bulk`, an event fanned out to a type of each, completion events and one schedule.
+ */
+export const LANES_VARIANT = {
+  /** The lane whose consumer role the `laneConsumer` principal is. */
+  lane: 'critical',
+  /** The other named lane. */
+  otherLane: 'bulk',
+  props: {
+    lanes: { critical: { types: ['password_reset'] }, bulk: { types: ['analytics'] } },
+    fanOut: { order_placed: ['password_reset', 'analytics'] },
+    completionEvents: {},
+    schedules: [{ name: 'nightly-report', rate: Duration.hours(24), task: 'analytics', payload: { report: 'nightly' } }],
+  } satisfies TaskQueueProps,
 } as const;
 
 /** Adds the test producer and operator roles to a stack and grants them on its task queue. */
-function grantTestPrincipals(stack: Stack, tq: TaskQueue, variant: string): ModelAnchors {
+function grantTestPrincipals(stack: Stack, tq: TaskQueue, variant: string): ModelAnchors & { principals: Partial<Record<PrincipalName, string>>; resources: Partial<Record<ResourceRole, string>> } {
   const assumedBy = new iam.AccountRootPrincipal();
   const producer = new iam.Role(stack, 'TestProducer', { assumedBy, description: 'IAM harness: a producer (grantSend + grantStatusRead + grantCancel)' });
   tq.grantSend(producer);
@@ -49,8 +78,8 @@ function grantTestPrincipals(stack: Stack, tq: TaskQueue, variant: string): Mode
   const id = (construct: IConstruct) => stack.getLogicalId(construct.node.defaultChild as CfnResource);
   const topic = tq.alarmTopic;
   if (!topic.node.defaultChild) throw new Error(`${variant}: the alarm topic is not created by the stack; the harness evaluates the topic the construct creates`);
-  const principals: Record<PrincipalName, string> = { consumer: id(tq.consumer.role!), producer: id(producer), operator: id(operator) };
-  const resources: Record<ResourceRole, string> = {
+  const principals: ModelAnchors['principals'] = { consumer: id(tq.consumer.role!), producer: id(producer), operator: id(operator) };
+  const resources: ModelAnchors['resources'] = {
     queue: id(tq.queue),
     deadLetterQueue: id(tq.deadLetterQueue),
     table: id(tq.table),
@@ -60,7 +89,23 @@ function grantTestPrincipals(stack: Stack, tq: TaskQueue, variant: string): Mode
   return { variant, operatorGrant: 'grantOperate', principals, resources };
 }
 
-/** Synthesizes both variants (a few seconds; the global setup does it once per run). */
+/** The anchors of the lanes variant: the core ones, each named lane's queues, the lane consumer, the completion-events function. */
+function laneAnchors(stack: Stack, tq: TaskQueue, variant: string): ModelAnchors {
+  const anchors = grantTestPrincipals(stack, tq, variant);
+  const id = (construct: IConstruct) => stack.getLogicalId(construct.node.defaultChild as CfnResource);
+  const lane = tq.lanes[LANES_VARIANT.lane];
+  const events = tq.completionEvents;
+  if (!lane || !events) throw new Error(`${variant}: expected lane ${LANES_VARIANT.lane} and completion events`);
+  const resources: ModelAnchors['resources'] = { ...anchors.resources, completionEventsFailureQueue: id(events.failureQueue), tableStream: id(tq.table) };
+  for (const [name, l] of Object.entries(tq.lanes)) {
+    Object.assign(resources, { [laneRole(name, 'queue')]: id(l.queue), [laneRole(name, 'deadLetterQueue')]: id(l.deadLetterQueue) });
+  }
+  const sender = new iam.Role(stack, 'TestSender', { assumedBy: new iam.AccountRootPrincipal(), description: 'IAM harness: a producer with grantSend only' });
+  tq.grantSend(sender);
+  return { ...anchors, principals: { ...anchors.principals, sender: id(sender), laneConsumer: id(lane.consumerRole), completionEvents: id(events.role) }, resources };
+}
+
+/** Synthesizes the variants (a few seconds; the global setup does it once per run). */
 export function synthesizePolicyModels(): PolicyModel[] {
   const app = testApp();
   const plain = new TaskQueueStack(app, VARIANTS.plain);
@@ -71,11 +116,16 @@ export function synthesizePolicyModels(): PolicyModel[] {
   const encryptedQueue = new TaskQueue(encrypted, 'Tasks', { ...contextProps(encrypted.node), encryptionKey: key });
   const encryptedAnchors = grantTestPrincipals(encrypted, encryptedQueue, VARIANTS.encrypted);
 
+  const lanes = new Stack(app, `${DEFAULTS.stackName}Lanes`);
+  const lanesQueue = new TaskQueue(lanes, 'Tasks', { ...contextProps(lanes.node), ...LANES_VARIANT.props });
+  const lanesAnchors = laneAnchors(lanes, lanesQueue, VARIANTS.lanes);
+
   const assembly = app.synth();
   const template = (stack: Stack) => assembly.getStackByName(stack.stackName).template as CfnTemplate;
   return [
     buildPolicyModel(template(plain), plain.stackName, plainAnchors),
     buildPolicyModel(template(encrypted), encrypted.stackName, encryptedAnchors),
+    buildPolicyModel(template(lanes), lanes.stackName, lanesAnchors),
   ];
 }
 
