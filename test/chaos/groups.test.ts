@@ -14,11 +14,10 @@
 import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';
 import { REDRIVE_ATTRIBUTES } from '../../lib/protocol/attributes.ts';
-import { GetQueueAttributesCommand } from '@aws-sdk/client-sqs';
-import { createTestResources, testClients, type TestResources } from '../support/aws.ts';
+import { createTestResources, testClients } from '../support/aws.ts';
 import { injectWireFaults, type FaultRule, type WireFault } from '../support/wire-faults.ts';
-import { emptyDeadLetterQueue, type Handler, producerFor, recordingTasks, typeAttribute } from '../integration/runtime/group-helpers.ts';
-import { consumer, fakeContext, invokeLikeLambda, receive, receiveEvent, sendRaw, sleep } from '../integration/runtime/helpers.ts';
+import { drain, emptyDeadLetterQueue, producerFor, recordingTasks, typeAttribute } from '../integration/runtime/group-helpers.ts';
+import { consumer, receive, sendRaw, sleep } from '../integration/runtime/helpers.ts';
 
 const clients = testClients();
 const RUNS = Number(process.env.TASKQ_MODEL_RUNS ?? 6) > 6 ? 40 : 6;
@@ -39,23 +38,6 @@ function seededRule(service: 'dynamodb' | 'sqs', seed: number, percent: number, 
     state = (Math.imul(state, 1664525) + 1013904223) >>> 0;
     return state % 100 < percent ? fault : undefined;
   };
-}
-
-/** Drains until the queue holds nothing, in flight and delayed included (faults send messages back for a while). */
-async function drainFully(r: TestResources, handlers: Handler[]): Promise<void> {
-  for (let round = 0; round < 400; round++) {
-    const event = await receiveEvent(clients.sqs, r, 10, 1);
-    if (event.Records.length > 0) {
-      // A 5-s function, as the chaos suite's: a copy that waits for another's lease waits seconds, not the default 30.
-      await invokeLikeLambda(clients.sqs, r.queueUrl, handlers[round % handlers.length]!, event, fakeContext(5000));
-      continue;
-    }
-    const { Attributes: a = {} } = await clients.sqs.send(
-      new GetQueueAttributesCommand({ QueueUrl: r.queueUrl, AttributeNames: ['ApproximateNumberOfMessages', 'ApproximateNumberOfMessagesNotVisible', 'ApproximateNumberOfMessagesDelayed'] }),
-    );
-    if (Number(a.ApproximateNumberOfMessages) + Number(a.ApproximateNumberOfMessagesNotVisible) + Number(a.ApproximateNumberOfMessagesDelayed) === 0) return;
-  }
-  throw new Error('the queue did not drain');
 }
 
 const faultKind = fc.constantFrom<WireFault>(
@@ -106,13 +88,13 @@ describe('groups under chaos: duplicates, redrives, concurrent consumers and wir
             if (m) await sendRaw(clients.sqs, r.queueUrl, m.Body!, typeAttribute('member'));
           }
           await sleep(1100);
-          await drainFully(r, handlers);
+          await drain(r, handlers);
           if (redrive) {
             fail.clear();
             for (const dead of await receive(clients.sqs, r.deadLetterQueueUrl, 10, 0)) {
               await sendRaw(clients.sqs, r.queueUrl, dead.Body!, { ...typeAttribute('member'), [REDRIVE_ATTRIBUTES.redrivenAt]: { DataType: 'String', StringValue: new Date().toISOString() } });
             }
-            await drainFully(r, handlers);
+            await drain(r, handlers);
           }
           await emptyDeadLetterQueue(r);
           // A member is counted in the first final state it reaches: a dead-lettered one stays so when its redrive succeeds.
