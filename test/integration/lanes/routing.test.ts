@@ -12,60 +12,19 @@
  * a lane's dead letters — are evaluated in lanes-iam.test.ts; the grants' (action, resource)
  * pairs in test/infra/lanes.test.ts and test/infra/runtime-permissions.test.ts.
  */
-import type { Context, SQSEvent } from 'aws-lambda';
 import { SendMessageCommand } from '@aws-sdk/client-sqs';
 import { DeleteTableCommand } from '@aws-sdk/client-dynamodb';
-import { Template } from 'aws-cdk-lib/assertions';
 import { describe, expect, it } from 'vitest';
 import { TaskProducer } from '../../../lib/client/index.ts';
-import { TaskQueue } from '../../../lib/infra/task-queue.ts';
-import type { TaskQueueProps } from '../../../lib/infra/props.ts';
-import { provision, type ProvisionedSystem } from '../../../lib/local/provision.ts';
-import { readTemplate, type CfnTemplate } from '../../../lib/local/template.ts';
 import { DEAD_LETTER_ATTRIBUTES } from '../../../lib/protocol/attributes.ts';
 import { PermanentError } from '../../../lib/protocol/errors.ts';
-import { LANE_ENV, ROUTING_ITEM_KEY, laneOutputKey } from '../../../lib/protocol/lanes.ts';
-import { defineTasks, type TaskDefinitions } from '../../../lib/runtime/index.ts';
-import { emulatorEndpoints, testClients, uniqueName } from '../../support/aws.ts';
-import { testStack } from '../../infra/helpers.ts';
-import { fakeContext, receive, sleep, taskRecord, toRecord } from '../runtime/helpers.ts';
+import { ROUTING_ITEM_KEY } from '../../../lib/protocol/lanes.ts';
+import type { TaskDefinitions } from '../../../lib/runtime/index.ts';
+import { testClients, uniqueName } from '../../support/aws.ts';
+import { deployLanes, laneConsumer, laneOf } from './lane-system.ts';
+import { receive, sleep, taskRecord } from '../runtime/helpers.ts';
 
 const clients = testClients();
-const region = emulatorEndpoints().region;
-
-/** Synthesizes a TaskQueue with these props and provisions its template on the emulators (again: an update). */
-async function deploy(stackName: string, props: TaskQueueProps): Promise<ProvisionedSystem> {
-  const stack = testStack({}, stackName);
-  new TaskQueue(stack, 'Tasks', props);
-  const template = Template.fromStack(stack).toJSON() as CfnTemplate;
-  return provision(readTemplate(template, stackName), clients, region);
-}
-
-function lane(system: ProvisionedSystem, name: string) {
-  const out = system.outputs;
-  const queueUrl = out[laneOutputKey(name, 'queueUrl')]!;
-  const queue = system.queues.find((q) => q.url === queueUrl)!;
-  const fn = system.functions.find((f) => f.environment[LANE_ENV.lane] === name)!;
-  return { queueUrl, queueArn: queue.arn, deadLetterQueueUrl: out[laneOutputKey(name, 'deadLetterQueueUrl')]!, environment: fn.environment };
-}
-
-/** The lane's consumer as deployed: configured from its function's (local) environment, as Lambda does. */
-function laneConsumer(system: ProvisionedSystem, name: string, tasks: TaskDefinitions) {
-  const l = lane(system, name);
-  const saved = { ...process.env };
-  Object.assign(process.env, l.environment);
-  try {
-    const handler = defineTasks(tasks, { clients, backoff: { baseSeconds: 1, capSeconds: 60, jitter: 'none' }, logger: { debug() {}, info() {}, warn() {}, error() {} } });
-    return async (max = 10): Promise<number> => {
-      const messages = await receive(clients.sqs, l.queueUrl, max, 1);
-      const event: SQSEvent = { Records: messages.map((m) => toRecord(m, l.queueArn)) };
-      if (event.Records.length > 0) await handler(event, fakeContext() as Context);
-      return event.Records.length;
-    };
-  } finally {
-    process.env = saved;
-  }
-}
 
 async function bodies(queueUrl: string, max = 10): Promise<{ id: string; type: string; idempotencyKey?: string }[]> {
   const messages = await receive(clients.sqs, queueUrl, max, 1);
@@ -74,13 +33,13 @@ async function bodies(queueUrl: string, max = 10): Promise<{ id: string; type: s
 
 describe('routing owned by the stack', { timeout: 180_000 }, () => {
   it('each type goes to its lane; a type no lane names goes to the default queue; an unknown event is refused', { timeout: 180_000 }, async () => {
-    const system = await deploy(uniqueName('Route'), { lanes: { critical: { types: ['password_reset'] } } });
+    const system = await deployLanes(uniqueName('Route'), { lanes: { critical: { types: ['password_reset'] } } });
     const producer = new TaskProducer({ queueUrl: system.outputs.QueueUrl!, tableName: system.outputs.TableName!, routing: true, sqs: clients.sqs, dynamo: clients.dynamo });
     const reset = await producer.send('password_reset', { user: 'ada' });
     const email = await producer.send('send_email', { to: 'ada@example.com' });
     const batch = await producer.sendBatch([{ type: 'password_reset', payload: {} }, { type: 'send_email', payload: {} }]);
     expect(batch.every((r) => r.ok)).toBe(true);
-    const critical = await bodies(lane(system, 'critical').queueUrl);
+    const critical = await bodies(laneOf(system, 'critical').queueUrl);
     const standard = await bodies(system.outputs.QueueUrl!);
     expect(critical.map((b) => b.type)).toEqual(['password_reset', 'password_reset']);
     expect(critical.map((b) => b.id)).toContain(reset.taskId);
@@ -91,28 +50,28 @@ describe('routing owned by the stack', { timeout: 180_000 }, () => {
 
   it('a producer without tableName cannot route; a routing table that cannot be read fails the send with nothing sent', async () => {
     expect(() => new TaskProducer({ queueUrl: 'https://sqs.us-east-1.amazonaws.com/1/q', routing: true })).toThrow(/routing needs tableName/);
-    const system = await deploy(uniqueName('NoTable'), { lanes: { critical: { types: ['password_reset'] } } });
+    const system = await deployLanes(uniqueName('NoTable'), { lanes: { critical: { types: ['password_reset'] } } });
     const producer = new TaskProducer({ queueUrl: system.outputs.QueueUrl!, tableName: 'no-such-table', routing: true, sqs: clients.sqs, dynamo: clients.dynamo });
     await expect(producer.send('password_reset', {})).rejects.toMatchObject({ code: 'ROUTING_FAILED' });
-    expect(await receive(clients.sqs, lane(system, 'critical').queueUrl, 10, 0)).toEqual([]);
+    expect(await receive(clients.sqs, laneOf(system, 'critical').queueUrl, 10, 0)).toEqual([]);
     expect(await receive(clients.sqs, system.outputs.QueueUrl!, 10, 0)).toEqual([]);
   });
 
   it('a failed refresh keeps the routing table the producer has (the table deleted under it)', async () => {
-    const system = await deploy(uniqueName('Stale'), { lanes: { critical: { types: ['password_reset'] } } });
+    const system = await deployLanes(uniqueName('Stale'), { lanes: { critical: { types: ['password_reset'] } } });
     let clock = Date.now();
     const producer = new TaskProducer({ queueUrl: system.outputs.QueueUrl!, tableName: system.outputs.TableName!, routing: { cacheTtlMs: 1000 }, sqs: clients.sqs, dynamo: clients.dynamo, now: () => clock });
     await producer.send('password_reset', {});
     await clients.dynamo.send(new DeleteTableCommand({ TableName: system.outputs.TableName! }));
     clock += 5000;
     await producer.send('password_reset', {});
-    expect((await bodies(lane(system, 'critical').queueUrl)).map((b) => b.type)).toEqual(['password_reset', 'password_reset']);
+    expect((await bodies(laneOf(system, 'critical').queueUrl)).map((b) => b.type)).toEqual(['password_reset', 'password_reset']);
     expect(await receive(clients.sqs, system.outputs.QueueUrl!, 10, 0)).toEqual([]);
   });
 
   it('moving a type between lanes is a stack change only: the same producer follows after its TTL, leftovers are forwarded keeping their identity and attempts', async () => {
     const stackName = uniqueName('Move');
-    const before = await deploy(stackName, { lanes: { alpha: { types: ['report'] }, beta: { types: ['archive'] } } });
+    const before = await deployLanes(stackName, { lanes: { alpha: { types: ['report'] }, beta: { types: ['archive'] } } });
     const ttlMs = 60_000;
     // The producer's clock: its cache TTL passes when the test says so, however long a synth takes.
     let clock = Date.now();
@@ -140,12 +99,12 @@ describe('routing owned by the stack', { timeout: 180_000 }, () => {
     const waiting = await producer.send('report', { n: 2 });
 
     // The stack moves `report` to beta. Within its TTL the producer still sends to alpha.
-    const after = await deploy(stackName, { lanes: { alpha: { types: ['archive'] }, beta: { types: ['report'] } } });
-    expect(lane(after, 'alpha').queueUrl).toBe(lane(before, 'alpha').queueUrl);
+    const after = await deployLanes(stackName, { lanes: { alpha: { types: ['archive'] }, beta: { types: ['report'] } } });
+    expect(laneOf(after, 'alpha').queueUrl).toBe(laneOf(before, 'alpha').queueUrl);
     const stale = await producer.send('report', { n: 3 });
     clock += ttlMs;
     const fresh = await producer.send('report', { n: 4 });
-    expect((await receive(clients.sqs, lane(after, 'beta').queueUrl, 10, 1)).map((m) => JSON.parse(m.Body!).id)).toEqual([fresh.taskId]);
+    expect((await receive(clients.sqs, laneOf(after, 'beta').queueUrl, 10, 1)).map((m) => JSON.parse(m.Body!).id)).toEqual([fresh.taskId]);
 
     // alpha's consumer, redeployed with the new routing, forwards its leftovers to beta without running them.
     const alphaAfter = laneConsumer(after, 'alpha', handlerIn('alpha'));
@@ -154,7 +113,7 @@ describe('routing owned by the stack', { timeout: 180_000 }, () => {
     for (let i = 0; i < 5 && forwarded < 3; i++) forwarded += await alphaAfter();
     expect(forwarded).toBe(3);
     expect(runs.filter((r) => r.lane === 'alpha')).toHaveLength(1);
-    expect(await receive(clients.sqs, lane(after, 'alpha').queueUrl, 10, 0)).toEqual([]);
+    expect(await receive(clients.sqs, laneOf(after, 'alpha').queueUrl, 10, 0)).toEqual([]);
 
     const beta = laneConsumer(after, 'beta', handlerIn('beta'));
     for (let i = 0; i < 5 && runs.filter((r) => r.lane === 'beta').length < 3; i++) await beta();
@@ -167,10 +126,10 @@ describe('routing owned by the stack', { timeout: 180_000 }, () => {
   }, 180_000);
 
   it('the routing item is in the task table under its reserved key, written by provisioning the template', async () => {
-    const system = await deploy(uniqueName('Item'), { lanes: { bulk: { types: ['analytics'] } } });
+    const system = await deployLanes(uniqueName('Item'), { lanes: { bulk: { types: ['analytics'] } } });
     const item = await taskRecord(clients.dynamo, system.outputs.TableName!, ROUTING_ITEM_KEY);
     expect(JSON.parse(item!.routing as string)).toEqual({
-      lanes: { default: system.outputs.QueueUrl, bulk: lane(system, 'bulk').queueUrl },
+      lanes: { default: system.outputs.QueueUrl, bulk: laneOf(system, 'bulk').queueUrl },
       types: { analytics: 'bulk' },
       fanOut: {},
     });
@@ -180,7 +139,7 @@ describe('routing owned by the stack', { timeout: 180_000 }, () => {
 
 describe('fan-out', { timeout: 180_000 }, () => {
   it('one event runs each target once in its own lane, under a repeated publish and an SQS duplicate; a failing target never re-runs another', async () => {
-    const system = await deploy(uniqueName('Fan'), {
+    const system = await deployLanes(uniqueName('Fan'), {
       lanes: { receipts: { types: ['send_receipt'] }, analytics: { types: ['update_analytics'] } },
       fanOut: { order_placed: ['send_receipt', 'update_analytics'] },
     });
@@ -202,7 +161,7 @@ describe('fan-out', { timeout: 180_000 }, () => {
     ]);
     await producer.publish('order_placed', { orderId: 'o-1' }, { eventId: 'o-1' });
     // An SQS duplicate: the same message delivered again.
-    const receiptsUrl = lane(system, 'receipts').queueUrl;
+    const receiptsUrl = laneOf(system, 'receipts').queueUrl;
     const [one] = await receive(clients.sqs, receiptsUrl, 1, 1);
     await clients.sqs.send(new SendMessageCommand({ QueueUrl: receiptsUrl, MessageBody: one!.Body!, MessageAttributes: one!.MessageAttributes }));
     await sleep(50);
@@ -217,11 +176,11 @@ describe('fan-out', { timeout: 180_000 }, () => {
     const table = system.outputs.TableName!;
     expect(await taskRecord(clients.dynamo, table, 'o-1:send_receipt')).toMatchObject({ status: 'SUCCEEDED', attempts: 1 });
     expect(await taskRecord(clients.dynamo, table, 'o-1:update_analytics')).toMatchObject({ status: 'DEAD_LETTERED' });
-    const dead = await receive(clients.sqs, lane(system, 'analytics').deadLetterQueueUrl, 10, 1);
+    const dead = await receive(clients.sqs, laneOf(system, 'analytics').deadLetterQueueUrl, 10, 1);
     expect(dead).toHaveLength(1);
     expect(dead[0]!.MessageAttributes?.[DEAD_LETTER_ATTRIBUTES.reason]?.StringValue).toBe('permanent-error');
     expect(dead[0]!.MessageAttributes?.[DEAD_LETTER_ATTRIBUTES.lastError]?.StringValue).toContain('the analytics store refuses this order');
-    expect(await receive(clients.sqs, lane(system, 'receipts').deadLetterQueueUrl, 10, 0)).toEqual([]);
+    expect(await receive(clients.sqs, laneOf(system, 'receipts').deadLetterQueueUrl, 10, 0)).toEqual([]);
   }, 180_000);
 });
 
