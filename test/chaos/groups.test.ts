@@ -15,7 +15,7 @@ import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';
 import { REDRIVE_ATTRIBUTES } from '../../lib/protocol/attributes.ts';
 import { createTestResources, testClients } from '../support/aws.ts';
-import { injectWireFaults, type FaultRule, type WireFault } from '../support/wire-faults.ts';
+import { injectWireFaults, seededFaults, type WireFault } from '../support/wire-faults.ts';
 import { drain, emptyDeadLetterQueue, producerFor, recordingTasks, typeAttribute } from '../integration/runtime/group-helpers.ts';
 import { consumer, receive, sendRaw, sleep } from '../integration/runtime/helpers.ts';
 
@@ -24,21 +24,6 @@ const RUNS = Number(process.env.TASKQ_MODEL_RUNS ?? 6) > 6 ? 40 : 6;
 
 /** As the chaos suite's: backoff capped at 2 s, so that a run's faults delay it by seconds, not minutes. */
 const CHAOS_RUNTIME = { backoff: { baseSeconds: 1, capSeconds: 2, jitter: 'none' } } as const;
-
-const FAULTED: Record<string, readonly string[]> = {
-  dynamodb: ['TransactWriteItemsCommand', 'BatchGetItemCommand'],
-  sqs: ['SendMessageCommand'],
-};
-
-/** A rule faulting about `percent` % of the chosen commands, decided by a seeded sequence (replayable). */
-function seededRule(service: 'dynamodb' | 'sqs', seed: number, percent: number, fault: WireFault): FaultRule {
-  let state = seed >>> 0 || 1;
-  return (commandName) => {
-    if (!FAULTED[service]!.includes(commandName)) return undefined;
-    state = (Math.imul(state, 1664525) + 1013904223) >>> 0;
-    return state % 100 < percent ? fault : undefined;
-  };
-}
 
 const faultKind = fc.constantFrom<WireFault>(
   { kind: 'lose-response' },
@@ -66,8 +51,8 @@ describe('groups under chaos: duplicates, redrives, concurrent consumers and wir
           const handlers = consumers.map((c) => {
             const own = testClients();
             const logs = [
-              injectWireFaults(own.dynamo, 'dynamodb', seededRule('dynamodb', c.seed, c.percent, c.dynamoFault)),
-              injectWireFaults(own.sqs, 'sqs', seededRule('sqs', c.seed ^ 0x5bd1e995, c.percent, c.sqsFault)),
+              injectWireFaults(own.dynamo, 'dynamodb', seededFaults(['TransactWriteItemsCommand', 'BatchGetItemCommand'], c.seed, c.percent, c.dynamoFault)),
+              injectWireFaults(own.sqs, 'sqs', seededFaults(['SendMessageCommand'], c.seed ^ 0x5bd1e995, c.percent, c.sqsFault)),
             ];
             const { handler } = consumer(r, own, tasks, CHAOS_RUNTIME);
             return Object.assign(async (...args: Parameters<typeof handler>) => {

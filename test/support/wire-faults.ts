@@ -97,3 +97,17 @@ export function firstTimes(times: number, match: (commandName: string, input: an
     return fault;
   };
 }
+
+/**
+ * A rule that faults about `percent` % of the requests of the named commands (e.g.
+ * 'TransactWriteItemsCommand'), decided by a sequence seeded with `seed`: the same seed faults
+ * the same requests, so a property test's counterexample replays.
+ */
+export function seededFaults(commands: readonly string[], seed: number, percent: number, fault: WireFault): FaultRule {
+  let state = seed >>> 0 || 1;
+  return (commandName) => {
+    if (!commands.includes(commandName)) return undefined;
+    state = (Math.imul(state, 1664525) + 1013904223) >>> 0;
+    return state % 100 < percent ? fault : undefined;
+  };
+}
