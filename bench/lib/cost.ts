@@ -47,6 +47,8 @@ export interface CostRun {
     unsendable: number;
     /** Task keys whose handler succeeded more than once. */
     duplicateEffects: number;
+    /** Of those, keys the producer sent once: a second effect no duplicate send explains. */
+    duplicateEffectsOfSingleSends: number;
     handlerExecutions: number;
     poisonTasks: number;
     /** Messages in the DLQ at the end. */
@@ -136,6 +138,7 @@ async function summarize(
       missing: workload.tasks.filter((t) => t.behaviour !== 'poison' && !produced.failedKeys.has(t.key) && !ledger.succeeded(t.key)).length,
       unsendable: workload.tasks.filter((t) => produced.failedKeys.has(t.key)).length,
       duplicateEffects: ledger.duplicateEffects(),
+      duplicateEffectsOfSingleSends: ledger.duplicateEffectKeys().filter((key) => !workload.tasks.find((t) => t.key === key)?.duplicate).length,
       handlerExecutions: ledger.totalExecutions(),
       poisonTasks: workload.tasks.filter((t) => t.behaviour === 'poison').length,
       deadLettered: dlq.visible + dlq.inFlight + dlq.delayed,

@@ -35,9 +35,11 @@ export class Ledger {
 
   /** Keys whose handler succeeded more than once (a second effect). */
   duplicateEffects(): number {
-    let n = 0;
-    for (const count of this.successes.values()) if (count > 1) n += 1;
-    return n;
+    return this.duplicateEffectKeys().length;
+  }
+
+  duplicateEffectKeys(): string[] {
+    return [...this.successes].filter(([, count]) => count > 1).map(([key]) => key);
   }
 
   totalExecutions(): number {

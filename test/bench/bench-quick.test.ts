@@ -63,9 +63,15 @@ describe('npm run bench -- --quick', () => {
   });
 
   it('idempotent pipelines have no duplicate effects; their task tables agree', () => {
-    for (const id of ['a-lease', 'a-record', 'c-powertools']) {
+    for (const id of ['a-lease', 'c-powertools']) {
       expect(results.cost.runs.find((r) => r.id === id)!.checks.duplicateEffects, id).toBe(0);
     }
+    // 'record' promises less (docs/CONSUMER.md): a copy arriving after the success is skipped, but two
+    // copies running at the same moment may both run — so only a task the producer sent twice may
+    // show a second effect, and never more of them than the workload sent twice.
+    const record = results.cost.runs.find((r) => r.id === 'a-record')!.checks;
+    expect(record.duplicateEffectsOfSingleSends, 'a-record').toBe(0);
+    expect(record.duplicateEffects, 'a-record').toBeLessThanOrEqual(results.workload.duplicates);
     const poison = results.workload.poison;
     for (const id of ['a-lease', 'a-record']) {
       const statuses = results.cost.runs.find((r) => r.id === id)!.checks.tableStatuses!;
