@@ -30,10 +30,9 @@ import { encodeEnvelope, validateEnvelope } from '../protocol/envelope.ts';
 import { groupCallbackItemKey, groupItemKey, groupMemberItemKey, type GroupMemberOutcome, type GroupResult } from '../protocol/group.ts';
 import { TABLE_SCHEMA } from '../protocol/resources.ts';
 import type { Clock } from './config.ts';
+import { N, S } from './task-store.ts';
 
 const PK = TABLE_SCHEMA.partitionKey;
-const S = (value: string): AttributeValue => ({ S: value });
-const N = (value: number): AttributeValue => ({ N: String(value) });
 
 export type CountResult = 'counted' | 'already-counted' | 'no-group';
 

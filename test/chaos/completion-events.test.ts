@@ -28,7 +28,7 @@ import { PermanentError } from '../../lib/protocol/errors.ts';
 import type { TaskDefinitions } from '../../lib/runtime/index.ts';
 import { createTestResources, emulatorEndpoints, testClients, type TestResources } from '../support/aws.ts';
 import { actingAs, asTestHarness } from '../support/iam/principals.ts';
-import { injectWireFaults, type InjectedFault, type WireFault } from '../support/wire-faults.ts';
+import { injectWireFaults, seededFaults, type FaultRule, type InjectedFault, type WireFault } from '../support/wire-faults.ts';
 import { consumer, fakeContext, invokeLikeLambda, receive, receiveEvent, sendRaw, sleep } from '../integration/runtime/helpers.ts';
 
 const clients = testClients();
@@ -40,9 +40,10 @@ let bus: LocalEventBus;
 let streams: DynamoDBStreamsClient;
 let poller: StreamPoller;
 /** The EventBridge client's fault: replaced by each property run. */
-let putEventsFault: { seed: number; percent: number; fault: WireFault; storm: number } = { seed: 1, percent: 0, fault: { kind: 'reset' }, storm: 0 };
+let putEventsFault: { storm: number } = { storm: 0 };
 let faultsInjected = 0;
 let faultLog: InjectedFault[] = [];
+let putEventsRule: FaultRule = () => undefined;
 
 beforeAll(async () => {
   const e = emulatorEndpoints();
@@ -52,9 +53,8 @@ beforeAll(async () => {
   bus = new LocalEventBus();
   await bus.start();
   const eventBridge = new EventBridgeClient({ region: e.region, credentials: LOCAL_CREDENTIALS, endpoint: bus.endpoint });
-  let state = 1;
   // Only connection faults (no error bodies): the SDK sends PutEvents again, as after a real lost response.
-  faultLog = injectWireFaults(eventBridge, 'sqs', (commandName) => {
+  faultLog = injectWireFaults(eventBridge, 'sqs', (commandName, input) => {
     if (commandName !== 'PutEventsCommand') return undefined;
     // A storm: the first 16 PutEvents tries of the run lose their responses (the SDK tries 3 times, the
     // handler 5: 15), so the handler fails after its events were put and the mapping runs the batch again.
@@ -62,8 +62,7 @@ beforeAll(async () => {
       putEventsFault.storm--;
       return { kind: 'lose-response' };
     }
-    state = (Math.imul(state ^ putEventsFault.seed, 1664525) + 1013904223) >>> 0;
-    return state % 100 < putEventsFault.percent ? putEventsFault.fault : undefined;
+    return putEventsRule(commandName, input);
   });
   streams = new DynamoDBStreamsClient({ region: e.region, credentials: LOCAL_CREDENTIALS, endpoint: e.dynamoEndpoint });
   const handler = createStreamHandler({ eventBusName: 'default', source: 'taskq', sender: () => eventBridge, log: () => {} }) as unknown as LambdaStreamHandler;
@@ -104,6 +103,7 @@ describe('completion events under chaos: duplicates, redrives, cancels and lost 
         }),
         async ({ outcomes, duplicates, redrive, fault }) => {
           putEventsFault = fault;
+          putEventsRule = seededFaults(['PutEventsCommand'], fault.seed, fault.percent, fault.fault);
           const failing = new Set<number>();
           outcomes.forEach((o, i) => o === 'fail' && failing.add(i));
           const tasks: TaskDefinitions = {

@@ -6,6 +6,7 @@
  * fails (throttling, a network error) keeps the record's message: it comes back, finds the
  * task finished and tries again — a member is never left uncounted.
  */
+import { idempotencyKeyOf } from '../../protocol/envelope.ts';
 import type { GroupMemberOutcome } from '../../protocol/group.ts';
 import { forwardTarget } from '../lane-routing.ts';
 import type { Invocation } from './invocation.ts';
@@ -25,7 +26,7 @@ export async function finishGroups(inv: Invocation): Promise<void> {
     members.map(async (w) => {
       const group = w.envelope!.group!;
       try {
-        const counted = await groups.count(group, w.key ?? w.envelope!.idempotencyKey ?? w.envelope!.id, w.envelope!.id, memberOutcome(w)!);
+        const counted = await groups.count(group, w.key ?? idempotencyKeyOf(w.envelope!), w.envelope!.id, memberOutcome(w)!);
         if (counted === 'no-group') {
           inv.log.warn('group member finished, but its group does not exist (expired, or never created): not counted', { ...inv.fields(w), group });
           return;
