@@ -104,6 +104,18 @@ describe('chaos invariant checker', () => {
     expect(v.violations.join('\n')).toMatch(/only without a reason attribute/);
   });
 
+  it('counts, without failing, a task the redrive policy moved because the invocation holding its last receive died — and only that', () => {
+    const o = honest();
+    o.dlq.set(4, ['']);
+    const diedOnLastReceive = new Set([4]);
+    const v = checkInvariants({ ...o, diedOnLastReceive });
+    expect(v).toMatchObject({ lost: 0, movedAfterDeath: 1 });
+    expect(v.violations).toEqual([]);
+    // A death on the last receive of another task excuses nothing here.
+    const other = checkInvariants({ ...o, diedOnLastReceive: new Set([2]) });
+    expect(other).toMatchObject({ lost: 1, movedAfterDeath: 0 });
+  });
+
   it('counts stray DLQ copies (a reasonless copy next to the reasoned one, a copy of a SUCCEEDED task) without failing', () => {
     const o = honest();
     o.dlq.set(4, ['attempts-exhausted', '']);
@@ -185,7 +197,7 @@ describe('chaos invariant checker', () => {
     const counts = Object.fromEntries(FAULT_KINDS.map((k, i) => [k, i])) as FaultCounts;
     const line = summaryLine(checkInvariants(honest()), counts, 7);
     expect(line).toBe(
-      `chaos: tasks=5 faults{${FAULT_KINDS.map((k, i) => `${k}=${i}`).join(',')}} succeeded=4 deadLettered=1 cancelled=0 lost=0 doubleEffects=0 excusedByWindow{copyNotRecorded=0,bothRefused=0} ackedUnrecorded=0 unboundedCycles=0 reasonMismatches=0 overRuns=0 fifoOrder=0 strayDlqCopies=0 statusMismatches=0 seed=7`,
+      `chaos: tasks=5 faults{${FAULT_KINDS.map((k, i) => `${k}=${i}`).join(',')}} succeeded=4 deadLettered=1 cancelled=0 lost=0 movedAfterDeath=0 doubleEffects=0 excusedByWindow{copyNotRecorded=0,bothRefused=0} ackedUnrecorded=0 unboundedCycles=0 reasonMismatches=0 overRuns=0 fifoOrder=0 strayDlqCopies=0 statusMismatches=0 seed=7`,
     );
     expect(line).toContain('lostResponse=9');
     expect(line).not.toContain('\n');

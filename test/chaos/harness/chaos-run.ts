@@ -243,6 +243,8 @@ export async function runChaos(o: ChaosOptions): Promise<ChaosReport> {
   const bound = o.maxAttempts + o.maxNoAttemptReturns;
   const failedExecutions = new Map<number, number>();
   const deaths = new Map<number, number>();
+  /** Tasks a dead invocation held on the receive the redrive policy allows last (SQS moves them without a reason). */
+  const diedOnLastReceive = new Set<number>();
   const logger = countingLogger(logs, (fields, level, message) => {
     const index = typeof fields.taskId === 'string' ? indexByTaskId.get(fields.taskId) : undefined;
     if (index !== undefined) note(index, `${level} ${message}${fields.reason ? ` (${String(fields.reason)})` : ''}${fields.why ? ` (${String(fields.why)})` : ''}`);
@@ -472,6 +474,7 @@ export async function runChaos(o: ChaosOptions): Promise<ChaosReport> {
           for (const r of records) {
             note(taskOf(r.body), `${d.requestId.slice(0, 8)} invocation died (${d.dead})`);
             bump(deaths, taskOf(r.body));
+            if (Number(r.attributes.ApproximateReceiveCount) >= runtimeOptions.maxReceiveCount) diedOnLastReceive.add(taskOf(r.body));
             const l = lineages.get(r.messageId);
             if (l) l.exempt++;
           }
@@ -1085,6 +1088,7 @@ export async function runChaos(o: ChaosOptions): Promise<ChaosReport> {
       executions,
       failedExecutions,
       deaths,
+      diedOnLastReceive,
       longestPath,
       unboundedCycles,
       flowRefusals,

@@ -59,6 +59,8 @@ export interface Observed {
   readonly executions?: ReadonlyMap<number, number>;
   readonly failedExecutions?: ReadonlyMap<number, number>;
   readonly deaths?: ReadonlyMap<number, number>;
+  /** Tasks a dead invocation held on their last receive (ApproximateReceiveCount ≥ maxReceiveCount). */
+  readonly diedOnLastReceive?: ReadonlySet<number>;
   /** Task → the most receives along one chain of its copies. */
   readonly longestPath?: ReadonlyMap<number, number>;
   /** Tasks received past the bound along one chain of copies. */
@@ -86,6 +88,12 @@ export interface Verdict {
   readonly reasonMismatches: number;
   readonly overRuns: number;
   readonly fifoOrder: number;
+  /**
+   * Tasks on the DLQ only without a reason because the invocation holding their last receive died (crash or
+   * function timeout): the redrive policy moved them, the documented safety net for crashes the runtime never
+   * sees (docs/ARCHITECTURE.md). Not lost — on the DLQ, redrivable — and counted apart, not failed.
+   */
+  readonly movedAfterDeath: number;
   /** DLQ messages beyond the one that explains a task: copies of SUCCEEDED tasks, reasonless copies of dead-lettered ones. */
   readonly strayDlqCopies: number;
   /** Dead-lettered tasks whose table record does not say DEAD_LETTERED (what `taskq status` would show wrongly). */
@@ -130,6 +138,7 @@ export function checkInvariants(o: Observed): Verdict {
   let ackedUnrecorded = 0;
   let reasonMismatches = 0;
   let overRuns = 0;
+  let movedAfterDeath = 0;
   for (const task of o.accepted) {
     const status = o.table.get(task);
     const reasons = o.dlq.get(task) ?? [];
@@ -157,20 +166,26 @@ export function checkInvariants(o: Observed): Verdict {
       if (effects < 1) violations.push(`task ${task}: SUCCEEDED but its effect was never applied`);
     } else if (reasons.length > 0) {
       const reasoned = reasons.filter((r) => r !== '');
-      if (reasoned.length === 0) {
+      if (reasoned.length === 0 && o.diedOnLastReceive?.has(task)) {
+        movedAfterDeath++;
+        strayDlqCopies += reasons.length - 1;
+      } else if (reasoned.length === 0) {
         lost++;
         violations.push(`task ${task}: on the DLQ only without a reason attribute (moved by the redrive policy), table status ${status ?? 'none'}`);
         continue;
+      } else {
+        deadLettered++;
+        strayDlqCopies += reasons.length - reasoned.length;
+        if (status !== 'DEAD_LETTERED') statusMismatches++;
+        if (effects > 0) violations.push(`task ${task}: dead-lettered (${reasons.join(',')}) yet an effect was applied`);
       }
-      deadLettered++;
-      strayDlqCopies += reasons.length - reasoned.length;
-      if (status !== 'DEAD_LETTERED') statusMismatches++;
-      if (effects > 0) violations.push(`task ${task}: dead-lettered (${reasons.join(',')}) yet an effect was applied`);
     } else {
       lost++;
       violations.push(`task ${task}: lost — table status ${status ?? 'none'}, not on the DLQ`);
     }
-    if ((status === 'IN_PROGRESS' || status === 'RETRYING') && !reasons.some((r) => TABLE_REFUSED.has(r))) {
+    // A task the redrive policy moved after a death was never acknowledged: its record may say IN_PROGRESS.
+    const moved = status !== 'SUCCEEDED' && reasons.length > 0 && reasons.every((r) => r === '');
+    if ((status === 'IN_PROGRESS' || status === 'RETRYING') && !moved && !reasons.some((r) => TABLE_REFUSED.has(r))) {
       ackedUnrecorded++;
       violations.push(`task ${task}: acknowledged while its record says ${status}${reasons.length ? ` (dead-lettered: ${reasons.join(',')})` : ''}`);
     }
@@ -236,6 +251,7 @@ export function checkInvariants(o: Observed): Verdict {
     reasonMismatches,
     overRuns,
     fifoOrder,
+    movedAfterDeath,
     strayDlqCopies,
     statusMismatches,
     violations,
@@ -246,7 +262,7 @@ export function checkInvariants(o: Observed): Verdict {
 export function summaryLine(v: Verdict, faults: FaultCounts, seed: number, label = 'chaos'): string {
   const f = FAULT_KINDS.map((k) => `${k}=${faults[k]}`).join(',');
   return (
-    `${label}: tasks=${v.tasks} faults{${f}} succeeded=${v.succeeded} deadLettered=${v.deadLettered} cancelled=${v.cancelled} lost=${v.lost} doubleEffects=${v.doubleEffects} ` +
+    `${label}: tasks=${v.tasks} faults{${f}} succeeded=${v.succeeded} deadLettered=${v.deadLettered} cancelled=${v.cancelled} lost=${v.lost} movedAfterDeath=${v.movedAfterDeath} doubleEffects=${v.doubleEffects} ` +
     `excusedByWindow{copyNotRecorded=${v.excusedByWindow.copyNotRecorded},bothRefused=${v.excusedByWindow.bothRefused}} ackedUnrecorded=${v.ackedUnrecorded} unboundedCycles=${v.unboundedCycles} ` +
     `reasonMismatches=${v.reasonMismatches} overRuns=${v.overRuns} fifoOrder=${v.fifoOrder} strayDlqCopies=${v.strayDlqCopies} statusMismatches=${v.statusMismatches} seed=${seed}`
   );
