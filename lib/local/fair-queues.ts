@@ -7,16 +7,20 @@
  * - **The group is kept.** A standard-queue SendMessage / SendMessageBatch entry's
  *   MessageGroupId is stored with the message and returned by ReceiveMessage (the
  *   `MessageGroupId` system attribute), as SQS does for fair queues.
- * - **Noisy tenants wait.** On each receive, a tenant (message group) is noisy when it holds
- *   more than 10 % of the queue's in-flight messages and at least 30 of them — the concurrency
- *   share rule AWS documents. Ready messages of quiet tenants are served first (in arrival
- *   order); noisy tenants' messages after them, the tenant with the fewest in flight first.
- *   A message without a group is a tenant of its own (always quiet).
+ * - **Noisy tenants wait.** On each receive, a tenant (message group) becomes noisy when it
+ *   holds more than 10 % of the queue's in-flight messages and at least 30 of them — the
+ *   concurrency share rule AWS documents. Ready messages of quiet tenants are served first (in
+ *   arrival order); noisy tenants' messages after them, the tenant with the fewest in flight
+ *   first. A message without a group is a tenant of its own (always quiet).
+ * - **Noisy until drained or silent.** As AWS documents, a tenant stays noisy until its backlog
+ *   is drained (none of its messages left in the queue but those in flight) or it has sent
+ *   nothing for five minutes — not only while its in-flight count is high. (A flooding tenant
+ *   whose in-flight count dips between two consumers' batches would otherwise be served in
+ *   arrival order at that moment, ahead of a quiet tenant's newer message.)
  *
- * Not reproduced: AWS's second rule (a tenant's share of recent processing time), its
- * detection being approximate and distributed, and the five quiet minutes after which a
- * tenant stops being noisy — here a tenant is noisy exactly while its in-flight count says so.
- * FIFO queues are untouched (fauxqs keeps their group semantics).
+ * Not reproduced: AWS's second rule (a tenant's share of recent processing time), and its
+ * detection being approximate and distributed. FIFO queues are untouched (fauxqs keeps their
+ * group semantics).
  */
 
 /** What this module uses of fauxqs's SqsQueue (its message store; fauxqs is a pinned dependency). */
@@ -40,8 +44,51 @@ interface QueueClass {
 /** The concurrency-share rule of SQS fair queues: share of in-flight messages, and a floor. */
 export const NOISY_INFLIGHT_SHARE = 0.1;
 export const NOISY_INFLIGHT_MIN = 30;
+/** A noisy tenant that sends nothing for this long is quiet again (its backlog may remain). */
+export const NOISY_SILENCE_MS = 5 * 60_000;
+
+/** What a queue remembers of its tenants between receives. */
+export interface TenantState {
+  /** Tenants detected noisy, and not yet drained or silent. */
+  readonly noisy: Set<string>;
+  /** Tenant → when it last sent a message (ms). */
+  readonly lastSentAt: Map<string, number>;
+}
+
+export function newTenantState(): TenantState {
+  return { noisy: new Set(), lastSentAt: new Map() };
+}
+
+/** The tenants that are noisy by the concurrency-share rule at this moment. */
+export function noisyByConcurrency(inflight: ReadonlyMap<string, number>): Set<string> {
+  const total = [...inflight.values()].reduce((a, b) => a + b, 0);
+  return new Set([...inflight].filter(([, n]) => n >= NOISY_INFLIGHT_MIN && n > total * NOISY_INFLIGHT_SHARE).map(([g]) => g));
+}
+
+/**
+ * The noisy tenants of this receive: those the concurrency-share rule flags now, and those it
+ * flagged before that still have a backlog (a message in `stored`, ready or delayed) and sent
+ * something within NOISY_SILENCE_MS. Updates `state`.
+ */
+export function noisyTenants(state: TenantState, stored: readonly StoredMessage[], inflight: ReadonlyMap<string, number>, now: number): Set<string> {
+  for (const g of noisyByConcurrency(inflight)) state.noisy.add(g);
+  if (state.noisy.size === 0) return state.noisy;
+  const backlog = new Set<string>();
+  for (const m of stored) if (m.messageGroupId !== undefined && state.noisy.has(m.messageGroupId)) backlog.add(m.messageGroupId);
+  for (const g of [...state.noisy]) {
+    const silentFor = now - (state.lastSentAt.get(g) ?? Number.NEGATIVE_INFINITY);
+    if (!backlog.has(g) || silentFor >= NOISY_SILENCE_MS) state.noisy.delete(g);
+  }
+  return state.noisy;
+}
 
 const PATCHED = Symbol.for('taskq.local.fairQueues');
+const tenantStates = new WeakMap<object, TenantState>();
+function tenantState(queue: object): TenantState {
+  let state = tenantStates.get(queue);
+  if (!state) tenantStates.set(queue, (state = newTenantState()));
+  return state;
+}
 
 /**
  * The group each request's message attributes object belongs to: fauxqs stores that very
@@ -88,13 +135,19 @@ export function installFairQueues(Queue: QueueClass): void {
     if (!this.isFifo() && message.messageGroupId === undefined) {
       const group = groupOfAttributes.get(message.messageAttributes);
       if (group !== undefined) message.messageGroupId = group;
+      if (message.messageGroupId !== undefined) tenantState(this).lastSentAt.set(message.messageGroupId, Date.now());
     }
     return enqueue.call(this, message);
   };
   proto.dequeue = function (this: QueueInternals, maxCount: number, ...rest: unknown[]) {
     if (!this.isFifo()) {
       this.processTimers();
-      fairOrder(this.messages, inflightByGroup(this), Math.min(10, maxCount));
+      const inflight = inflightByGroup(this);
+      fairOrder(this.messages, inflight, Math.min(10, maxCount), noisyTenants(tenantState(this), this.messages, inflight, Date.now()));
+      const served = dequeue.call(this, maxCount, ...rest);
+      // A noisy tenant this receive drained is quiet from now on (its next message is no backlog).
+      noisyTenants(tenantState(this), this.messages, new Map(), Date.now());
+      return served;
     }
     return dequeue.call(this, maxCount, ...rest);
   };
@@ -110,11 +163,10 @@ function inflightByGroup(queue: QueueInternals): Map<string, number> {
 
 /**
  * Moves the next `count` messages to serve to the front of `ready` (in place; the rest keep
- * their order): quiet tenants' messages in arrival order, then noisy tenants' by fewest in flight.
+ * their order): quiet tenants' messages in arrival order, then the `noisy` tenants' by fewest
+ * in flight (by default, those the concurrency-share rule flags at this moment).
  */
-export function fairOrder(ready: StoredMessage[], inflight: ReadonlyMap<string, number>, count: number): void {
-  const total = [...inflight.values()].reduce((a, b) => a + b, 0);
-  const noisy = new Set([...inflight].filter(([, n]) => n >= NOISY_INFLIGHT_MIN && n > total * NOISY_INFLIGHT_SHARE).map(([g]) => g));
+export function fairOrder(ready: StoredMessage[], inflight: ReadonlyMap<string, number>, count: number, noisy: ReadonlySet<string> = noisyByConcurrency(inflight)): void {
   if (noisy.size === 0) return;
   const chosen: number[] = [];
   for (let i = 0; i < ready.length && chosen.length < count; i++) {
@@ -131,7 +183,7 @@ export function fairOrder(ready: StoredMessage[], inflight: ReadonlyMap<string, 
       if (!list) queues.set(group, (list = []));
       list.push(i);
     }
-    const given = new Map(inflight);
+    const given = new Map([...noisy].map((g) => [g, inflight.get(g) ?? 0]));
     while (chosen.length < count && queues.size > 0) {
       let best: string | undefined;
       for (const g of queues.keys()) if (best === undefined || given.get(g)! < given.get(best)!) best = g;

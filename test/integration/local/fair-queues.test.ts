@@ -2,13 +2,13 @@
  * SQS fair queues as local mode reproduces them in front of fauxqs (lib/local/fair-queues.ts),
  * over the wire: a standard queue keeps each message's MessageGroupId and returns it, and a
  * tenant holding more than 10 % and at least 30 of the queue's in-flight messages is served
- * after the quiet tenants. Without fair-queue emulation fauxqs drops the group and serves in
+ * after the quiet tenants until its backlog drains (or it is silent for five minutes). Without fair-queue emulation fauxqs drops the group and serves in
  * arrival order, which these tests would catch.
  */
 import { describe, expect, it } from 'vitest';
-import { CreateQueueCommand, ReceiveMessageCommand, SendMessageBatchCommand, SendMessageCommand, type Message } from '@aws-sdk/client-sqs';
+import { CreateQueueCommand, DeleteMessageCommand, ReceiveMessageCommand, SendMessageBatchCommand, SendMessageCommand, type Message } from '@aws-sdk/client-sqs';
 import { testClients, uniqueName } from '../../support/aws.ts';
-import { fairOrder } from '../../../lib/local/fair-queues.ts';
+import { NOISY_SILENCE_MS, fairOrder, newTenantState, noisyTenants } from '../../../lib/local/fair-queues.ts';
 
 const { sqs } = testClients();
 
@@ -62,6 +62,23 @@ describe('fair queues in local mode (standard queues)', () => {
     expect(behind.map((m) => m.Body)).not.toContain('quiet-1');
   });
 
+  it('a noisy tenant stays noisy while it has a backlog, even when its in-flight count drops below 30; once drained it is quiet again', async () => {
+    const q = await queue();
+    await flood(q, 'noisy', 60);
+    const inflight = await receive(q, 40);
+    expect(inflight).toHaveLength(40);
+    // Its consumers finish 35 of them: 5 in flight, 20 still waiting (the backlog).
+    await Promise.all(inflight.slice(0, 35).map((m) => sqs.send(new DeleteMessageCommand({ QueueUrl: q, ReceiptHandle: m.ReceiptHandle! }))));
+    await sqs.send(new SendMessageCommand({ QueueUrl: q, MessageBody: 'quiet-1', MessageGroupId: 'quiet' }));
+    const next = await receive(q, 10);
+    expect(next[0]?.Body).toBe('quiet-1');
+    // Its backlog drained (the last 11 handed out), the tenant is quiet again: its next message is served in arrival order.
+    expect(await receive(q, 11)).toHaveLength(11);
+    await sqs.send(new SendMessageCommand({ QueueUrl: q, MessageBody: 'noisy-late', MessageGroupId: 'noisy' }));
+    await sqs.send(new SendMessageCommand({ QueueUrl: q, MessageBody: 'quiet-2', MessageGroupId: 'quiet' }));
+    expect((await receive(q, 2)).map((m) => m.Body)).toEqual(['noisy-late', 'quiet-2']);
+  });
+
   it('below 30 in flight a tenant is not noisy: arrival order is kept', async () => {
     const q = await queue();
     await flood(q, 'busy', 40);
@@ -83,5 +100,23 @@ describe('fairOrder (the receive order)', () => {
     const ready = [m('a1', 'A'), m('q1', 'Q')];
     fairOrder(ready, new Map([['A', 29]]), 10);
     expect(ready.map((x) => x.messageId)).toEqual(['a1', 'q1']);
+  });
+});
+
+describe('noisyTenants (who is noisy, across receives)', () => {
+  const m = (group: string) => ({ messageId: group, messageAttributes: {}, messageGroupId: group });
+  it('flags by concurrency share, keeps a flagged tenant while it has a backlog and sent within five minutes, then lets it go', () => {
+    const state = newTenantState();
+    state.lastSentAt.set('A', 0);
+    expect([...noisyTenants(state, [m('A')], new Map([['A', 29]]), 1)]).toEqual([]);
+    expect([...noisyTenants(state, [m('A')], new Map([['A', 30]]), 2)]).toEqual(['A']);
+    // In flight drops to 2, backlog remains, last send recent: still noisy.
+    expect([...noisyTenants(state, [m('A'), m('B')], new Map([['A', 2], ['B', 1]]), NOISY_SILENCE_MS - 1)]).toEqual(['A']);
+    // Silent for five minutes: quiet again, backlog or not.
+    expect([...noisyTenants(state, [m('A')], new Map([['A', 2]]), NOISY_SILENCE_MS)]).toEqual([]);
+    // Flagged again, then its backlog drains: quiet again.
+    state.lastSentAt.set('A', NOISY_SILENCE_MS);
+    expect([...noisyTenants(state, [m('A')], new Map([['A', 40]]), NOISY_SILENCE_MS + 1)]).toEqual(['A']);
+    expect([...noisyTenants(state, [m('B')], new Map([['A', 3]]), NOISY_SILENCE_MS + 2)]).toEqual([]);
   });
 });
