@@ -4,6 +4,7 @@
  */
 import { PoisonMessageError } from './errors.ts';
 import { isGroupResult, type GroupResult } from './group.ts';
+import { ROUTING_ITEM_KEY } from './lanes.ts';
 import { CONTROL_CHARACTERS, IDEMPOTENCY_KEY_MAX_LENGTH, TASK_ID_PATTERN, TASK_TYPE_PATTERN } from './limits.ts';
 
 export const ENVELOPE_VERSION = 1;
@@ -54,12 +55,19 @@ export function isValidTaskType(type: unknown): type is string {
   return typeof type === 'string' && TASK_TYPE_PATTERN.test(type);
 }
 
+/**
+ * The task table's own items share the key space of idempotency keys (a task id is the default
+ * key). Their keys start with U+001F, a control character no key may hold — except the routing
+ * item's, which is printable and therefore reserved here.
+ */
+export const RESERVED_KEYS: ReadonlySet<string> = new Set([ROUTING_ITEM_KEY]);
+
 export function isValidTaskId(id: unknown): id is string {
-  return typeof id === 'string' && TASK_ID_PATTERN.test(id);
+  return typeof id === 'string' && TASK_ID_PATTERN.test(id) && !RESERVED_KEYS.has(id);
 }
 
 export function isValidIdempotencyKey(key: unknown): key is string {
-  return typeof key === 'string' && key.length > 0 && key.length <= IDEMPOTENCY_KEY_MAX_LENGTH && !CONTROL_CHARACTERS.test(key);
+  return typeof key === 'string' && key.length > 0 && key.length <= IDEMPOTENCY_KEY_MAX_LENGTH && !CONTROL_CHARACTERS.test(key) && !RESERVED_KEYS.has(key);
 }
 
 const ISO_UTC = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d{1,9})?Z$/;

@@ -24,8 +24,9 @@ export const LANE_ENV = {
 } as const;
 
 /**
- * The routing table item's partition key in the task table. Reserved: it cannot collide with
- * a task's idempotency key in practice, and producers given a routing table refuse it.
+ * The routing table item's partition key in the task table. Reserved: no task id or
+ * idempotency key may be this (envelope.ts RESERVED_KEYS; the producer refuses it with
+ * INVALID_TASK_ID / INVALID_IDEMPOTENCY_KEY, the consumer dead-letters it as a bad envelope).
  */
 export const ROUTING_ITEM_KEY = 'taskq:routing';
 /** The attribute holding the routing table as JSON (a string, so it reads back exactly as written). */

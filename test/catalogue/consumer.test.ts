@@ -174,6 +174,7 @@ const ENVELOPE_CASES: [string, DeadLetterReason, () => Message][] = [
   ['id with a control character', 'invalid-envelope', () => raw({ ...base(), id: 'tsk\u0000x' })],
   ['idempotencyKey longer than 256 characters', 'invalid-envelope', () => raw({ ...base(), idempotencyKey: 'k'.repeat(257) })],
   ['idempotencyKey with a control character', 'invalid-envelope', () => raw({ ...base(), idempotencyKey: 'order\n42' })],
+  ['idempotencyKey of the routing item (reserved)', 'invalid-envelope', () => raw({ ...base(), idempotencyKey: 'taskq:routing' })],
   ['createdAt not an ISO-8601 UTC time', 'invalid-envelope', () => raw({ ...base(), createdAt: 'yesterday' })],
   ['notBefore not an ISO-8601 UTC time', 'invalid-envelope', () => raw({ ...base(), notBefore: 1_900_000_000 })],
   ['payload and payloadRef together', 'invalid-envelope', () => raw({ ...base(), payloadRef: { bucket: 'b', key: 'claims/x', size: 1, sha256: 'a'.repeat(64) } })],

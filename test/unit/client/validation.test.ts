@@ -62,6 +62,9 @@ const badSends: [string, string, () => [string, unknown, Record<string, unknown>
   ['empty idempotencyKey', 'INVALID_IDEMPOTENCY_KEY', () => ['t', {}, { idempotencyKey: '' }]],
   ['idempotencyKey with a newline', 'INVALID_IDEMPOTENCY_KEY', () => ['t', {}, { idempotencyKey: 'a\nb' }]],
   ['idempotencyKey too long', 'INVALID_IDEMPOTENCY_KEY', () => ['t', {}, { idempotencyKey: 'k'.repeat(257) }]],
+  // The routing item's key in the task table (a task there would find the routing item as its record).
+  ['the reserved routing key as idempotencyKey', 'INVALID_IDEMPOTENCY_KEY', () => ['t', {}, { idempotencyKey: 'taskq:routing' }]],
+  ['the reserved routing key as taskId', 'INVALID_TASK_ID', () => ['t', {}, { taskId: 'taskq:routing' }]],
   ['undefined payload', 'INVALID_PAYLOAD', () => ['t', undefined]],
   ['function payload', 'INVALID_PAYLOAD', () => ['t', () => 1]],
   ['symbol payload', 'INVALID_PAYLOAD', () => ['t', Symbol('x')]],
