@@ -31,6 +31,7 @@ const HTTP_STATUS: Partial<Record<OpsErrorCode, 400 | 404 | 409 | 502>> = {
   STACK_NOT_FOUND: 404,
   NO_LOCAL_SYSTEM: 404,
   SCHEDULE_NOT_FOUND: 404,
+  GROUP_NOT_FOUND: 404,
   PURGE_IN_PROGRESS: 409,
 };
 
@@ -64,6 +65,12 @@ function requiredString(value: unknown, name: string): string {
   const s = optionalString(value, name);
   if (s === undefined) throw new OpsError('USAGE', `${name} is required`);
   return s;
+}
+
+function optionalInteger(value: string | undefined, name: string): number | undefined {
+  if (value === undefined || value === '') return undefined;
+  if (!/^\d{1,9}$/.test(value)) throw new OpsError('USAGE', `${name} must be a whole number`);
+  return Number(value);
 }
 
 function optionalIds(value: unknown): string[] | undefined {
@@ -104,6 +111,11 @@ export function createConsoleApp(options: ConsoleAppOptions): Hono {
     const taskId = requiredString(body.taskId, 'taskId');
     const idempotencyKey = optionalString(body.idempotencyKey, 'idempotencyKey');
     return c.json(await backend.cancel({ taskId, ...(idempotencyKey ? { idempotencyKey } : {}) }));
+  });
+  app.get('/api/groups/:groupId', async (c) => {
+    const offset = optionalInteger(c.req.query('offset'), 'offset');
+    const limit = optionalInteger(c.req.query('limit'), 'limit');
+    return c.json(await backend.group({ groupId: c.req.param('groupId'), ...(offset !== undefined ? { offset } : {}), ...(limit !== undefined ? { limit } : {}) }));
   });
   app.get('/api/schedules', async (c) => c.json({ schedules: await backend.schedules() }));
   for (const [verb, state] of [['pause', 'DISABLED'], ['resume', 'ENABLED']] as const) {

@@ -1,6 +1,6 @@
 /**
  * What the console's API does, on top of the operations actions the CLI uses (stats, status,
- * cancel, schedules, dlq peek / redrive / purge, alarms): one target (the local system or a deployed stack),
+ * cancel, group, schedules, dlq peek / redrive / purge, alarms): one target (the local system or a deployed stack),
  * a sampler that keeps the overview and its charts fresh at a fixed pace however many pages
  * are open, and DLQ work serialized per lane (a listing never hides messages from a redrive
  * that is running).
@@ -17,16 +17,19 @@ import { peekDeadLetters } from '../dlq-peek.ts';
 import { purgeDeadLetters, type PurgeResult } from '../dlq-purge.ts';
 import { redriveDeadLetters, type RedriveProgress, type RedriveResult } from '../dlq-redrive.ts';
 import { OpsError, toOpsError } from '../errors.ts';
+import { groupStatus } from '../group-status.ts';
 import { resolveTarget, type OpsTarget, type ResolveDependencies, type TargetOptions } from '../resolve-target.ts';
 import { listSchedules, setScheduleState, type ScheduleSources, type ScheduleState, type ScheduleView } from '../schedules.ts';
 import { queueStats, type StatsResult } from '../stats.ts';
 import { taskStatus } from '../status.ts';
 import { alarmsSourceFor, oldestAgeSourceFor } from '../stats-sources.ts';
 import { claimReferenceOf, type ClaimReference } from './claim-reference.ts';
+import { readGroupPage, type GroupPageQuery, type GroupPageView } from './group-page.ts';
 import { laneNamed, lanesOf, type Lane } from './lanes.ts';
 import { LaneHistory, ratePerMinute, type LaneHistoryView } from './lane-history.ts';
 import { RECENT_TASKS_UNAVAILABLE, recentTasks, type RecentTasksResult } from './recent-tasks.ts';
 import { cloudWatchRates, CLOUDWATCH_RATES_SOURCE, LOCAL_RATES_SOURCE } from './task-rates.ts';
+import { confirmsGroupLink, groupLinkCandidate, type TaskGroupLink } from './task-group-link.ts';
 import { lookUpTask, type TaskQuery } from './task-lookup.ts';
 import { taskTimeline, TransitionLog, type TimelineEvent } from './task-timeline.ts';
 
@@ -89,6 +92,8 @@ export interface TaskView {
   readonly claimCheckNote: string;
   /** The DLQ message of this task, when it is there (open it on the DLQ page to see the body). */
   readonly deadLetter: { readonly lane: string; readonly messageId: string } | null;
+  /** The group this task is a member or the callback of (task-group-link.ts), when confirmed by its group item. */
+  readonly group: TaskGroupLink | null;
 }
 
 /** A task's result as `taskq status` reads it: inline from the record, or fetched from S3 by its resultRef. */
@@ -116,6 +121,8 @@ export class ConsoleBackend {
   private overviewView: OverviewView;
   private readonly histories = new Map<string, LaneHistory>();
   private readonly transitions = new TransitionLog();
+  /** Confirmed group links by idempotency key (a task's group never changes), bounded like TransitionLog. */
+  private readonly groupLinks = new Map<string, TaskGroupLink | null>();
   private readonly dlqQueues = new Map<string, Promise<unknown>>();
   private readonly dlqBusy = new Set<string>();
   private readonly listings = new Map<string, DeadLetterListing>();
@@ -187,7 +194,33 @@ export class ConsoleBackend {
       : deadLetter
         ? 'the payload travelled inline in the message (no claim check)'
         : 'known only while the message is in the DLQ: the task table keeps no claim-check reference';
-    return { task, timeline: taskTimeline(task, observed.length > 1 ? observed : []), claimCheck, claimCheckNote, deadLetter };
+    const group = await this.groupLinkOf(task, tableName);
+    return { task, timeline: taskTimeline(task, observed.length > 1 ? observed : []), claimCheck, claimCheckNote, deadLetter, group };
+  }
+
+  /** `taskq group` with the callback's status and one page of members (group-page.ts). */
+  async group(query: GroupPageQuery): Promise<GroupPageView> {
+    const { target, clients } = this.ready();
+    return readGroupPage(() => clients.dynamo(), this.tableName(target), query);
+  }
+
+  /** One read of the group item per task whose id has a group's shape, remembered (hit or miss). */
+  private async groupLinkOf(task: TaskStatusView, tableName: string): Promise<TaskGroupLink | null> {
+    const known = this.groupLinks.get(task.idempotencyKey);
+    if (known !== undefined) return known;
+    const candidate = groupLinkCandidate(task);
+    let link: TaskGroupLink | null = null;
+    if (candidate) {
+      const { clients } = this.ready();
+      const group = await groupStatus({ dynamo: () => clients.dynamo(), tableName, groupId: candidate.groupId }).catch((error: unknown) => {
+        if (error instanceof OpsError && error.code === 'GROUP_NOT_FOUND') return undefined;
+        throw error;
+      });
+      link = confirmsGroupLink(candidate, group, task.idempotencyKey) ? candidate : null;
+    }
+    this.groupLinks.set(task.idempotencyKey, link);
+    if (this.groupLinks.size > 500) this.groupLinks.delete(this.groupLinks.keys().next().value!);
+    return link;
   }
 
   /**

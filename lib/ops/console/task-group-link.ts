@@ -1,0 +1,43 @@
+/**
+ * Which group a task on the console's task page belongs to, so the page links to it.
+ *
+ * The task record does not name its group (the envelope's `group` field and ctx.groupId live
+ * only in the message), so the link comes from the ids sendGroup gives: a member is
+ * `<groupId>.<index>` and the callback's idempotency key `group:<groupId>:callback`. A shape
+ * alone proves nothing (`v1.2` is a fine task id of its own), so the candidate is confirmed
+ * against the group item: the group exists, and the index is below its member count or the
+ * key is its callback's. A member sent with its own taskId gets no link.
+ */
+import { MAX_GROUP_ID_LENGTH } from '../../client/task-group.ts';
+import { TASK_ID_PATTERN } from '../../protocol/limits.ts';
+import { MAX_GROUP_MEMBERS, type GroupStatusView } from '../../protocol/group.ts';
+
+export interface TaskGroupLink {
+  readonly groupId: string;
+  readonly role: 'member' | 'callback';
+  /** A member's position in its group (its id is `<groupId>.<index>`). */
+  readonly index?: number;
+}
+
+const CALLBACK_KEY = /^group:(.+):callback$/;
+const MEMBER_ID = /^(.+)\.(0|[1-9]\d*)$/;
+
+function isGroupId(id: string): boolean {
+  return TASK_ID_PATTERN.test(id) && id.length <= MAX_GROUP_ID_LENGTH;
+}
+
+/** The group a task would belong to by its id or key, before it is confirmed; undefined for neither shape. */
+export function groupLinkCandidate(task: { readonly taskId: string; readonly idempotencyKey: string }): TaskGroupLink | undefined {
+  const callback = CALLBACK_KEY.exec(task.idempotencyKey);
+  if (callback && isGroupId(callback[1]!)) return { groupId: callback[1]!, role: 'callback' };
+  const member = MEMBER_ID.exec(task.taskId);
+  if (member && isGroupId(member[1]!) && Number(member[2]) < MAX_GROUP_MEMBERS) return { groupId: member[1]!, role: 'member', index: Number(member[2]) };
+  return undefined;
+}
+
+/** Whether the group item confirms the candidate: it exists, and has that member or that callback. */
+export function confirmsGroupLink(candidate: TaskGroupLink, group: GroupStatusView | undefined, idempotencyKey: string): boolean {
+  if (!group || group.groupId !== candidate.groupId) return false;
+  if (candidate.role === 'callback') return group.callback?.idempotencyKey === idempotencyKey;
+  return candidate.index !== undefined && candidate.index < group.total;
+}
