@@ -1,7 +1,7 @@
 /**
- * The console's page: a header with the target and the navigation, and four pages routed
- * by wouter-preact in the URL's hash (the query keeps the access token): overview, task, DLQ,
- * schedules.
+ * The console's page: a header with the target and the navigation, and five pages routed
+ * by wouter-preact in the URL's hash (the query keeps the access token): overview, task, group,
+ * DLQ, schedules.
  */
 import { render } from 'preact';
 import { Link, Route, Router, Switch } from 'wouter-preact';
@@ -10,6 +10,7 @@ import { api } from './api.ts';
 import { formatTime } from './format.ts';
 import { html } from './html.ts';
 import { DeadLetterPage } from './pages/dlq.ts';
+import { GroupPage } from './pages/group.ts';
 import { OverviewPage } from './pages/overview.ts';
 import { SchedulesPage } from './pages/schedules.ts';
 import { TaskPage } from './pages/task.ts';
@@ -40,6 +41,7 @@ function App() {
         <${Route} path="/tasks/key/:key">${(p: { key: string }) => html`<${TaskPage} idempotencyKey=${decodeURIComponent(p.key)} intervalMs=${interval} />`}</${Route}>
         <${Route} path="/tasks/:id">${(p: { id: string }) => html`<${TaskPage} id=${decodeURIComponent(p.id)} intervalMs=${interval} />`}</${Route}>
         <${Route} path="/tasks">${() => html`<${TaskPage} intervalMs=${interval} />`}</${Route}>
+        <${Route} path="/groups/:id">${(p: { id: string }) => html`<${GroupPage} groupId=${decodeURIComponent(p.id)} intervalMs=${interval} />`}</${Route}>
         <${Route} path="/schedules">${() => html`<${SchedulesPage} intervalMs=${interval} />`}</${Route}>
         <${Route} path="/dlq/:lane">${(p: { lane: string }) => html`<${DeadLetterPage} lane=${decodeURIComponent(p.lane)} />`}</${Route}>
         <${Route}>${() => html`<${OverviewPage} overview=${o} />`}</${Route}>

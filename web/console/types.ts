@@ -89,6 +89,36 @@ export interface TaskView {
   claimCheck: ClaimReference | null;
   claimCheckNote: string;
   deadLetter: { lane: string; messageId: string } | null;
+  /** The group the task is a member or the callback of, when its group item confirms it. */
+  group: { groupId: string; role: 'member' | 'callback'; index?: number } | null;
+}
+
+export interface GroupTaskState {
+  taskId: string;
+  idempotencyKey: string;
+  /** null: no record under this id yet. */
+  status: string | null;
+  type?: string;
+  attempts?: number;
+  updatedAt?: string;
+  deadLetterReason?: string;
+}
+
+export interface GroupPage {
+  group: {
+    groupId: string;
+    status: 'OPEN' | 'COMPLETE';
+    total: number;
+    succeeded: number;
+    deadLettered: number;
+    cancelled: number;
+    pending: number;
+    createdAt: string;
+    callback?: { type: string; taskId: string; idempotencyKey: string };
+    callbackSentAt?: string;
+  };
+  callback: GroupTaskState | null;
+  members: { offset: number; limit: number; items: (GroupTaskState & { index: number })[] };
 }
 
 export interface DeadLetter {

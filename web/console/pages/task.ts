@@ -1,9 +1,10 @@
 /**
- * A task: look it up by task id or idempotency key; its status, attempts, timeline (attempts,
+ * A task: look it up by task id or idempotency key (or go to a group by its id); its status, attempts, timeline (attempts,
  * the last error, the next attempt, its cancellation), result and claim-check size. The
  * payload is never shown here: it is not in the task table; a dead-lettered task links to its
  * DLQ message, whose body the DLQ page shows on request. A result stored in S3 is fetched only
- * when asked for. A task that has not finished can be cancelled (as `taskq cancel`).
+ * when asked for. A task that has not finished can be cancelled (as `taskq cancel`). A group's
+ * member or callback links to its group.
  */
 import { useState } from 'preact/hooks';
 import { Link, useLocation } from 'wouter-preact';
@@ -17,28 +18,41 @@ import { usePolling } from '../use-polling.ts';
 export function TaskPage(props: { id?: string | undefined; idempotencyKey?: string | undefined; intervalMs: number }) {
   const [, navigate] = useLocation();
   const [text, setText] = useState(props.idempotencyKey ?? props.id ?? '');
-  const [by, setBy] = useState<'id' | 'key'>(props.idempotencyKey !== undefined ? 'key' : 'id');
+  const [by, setBy] = useState<LookUpBy>(props.idempotencyKey !== undefined ? 'key' : 'id');
   const query = props.idempotencyKey !== undefined ? `key=${encodeURIComponent(props.idempotencyKey)}` : props.id !== undefined ? `id=${encodeURIComponent(props.id)}` : undefined;
   const task = usePolling(query ? () => api<TaskView>(`/api/tasks?${query}`) : undefined, props.intervalMs, [query]);
 
   const submit = (event: Event) => {
     event.preventDefault();
-    const value = text.trim();
-    if (value) navigate(by === 'key' ? `/tasks/key/${encodeURIComponent(value)}` : `/tasks/${encodeURIComponent(value)}`);
+    const route = lookUpRoute(by, text);
+    if (route) navigate(route);
   };
 
   return html`<div>
     <form class="lookup" onSubmit=${submit}>
-      <select value=${by} onChange=${(e: Event) => setBy((e.target as HTMLSelectElement).value as 'id' | 'key')} data-testid="lookup-by">
+      <select value=${by} onChange=${(e: Event) => setBy((e.target as HTMLSelectElement).value as LookUpBy)} data-testid="lookup-by">
         <option value="id">task id</option>
         <option value="key">idempotency key</option>
+        <option value="group">group id</option>
       </select>
-      <input value=${text} onInput=${(e: Event) => setText((e.target as HTMLInputElement).value)} placeholder="task id or idempotency key" data-testid="lookup-input" />
+      <input value=${text} onInput=${(e: Event) => setText((e.target as HTMLInputElement).value)} placeholder="task id, idempotency key, group id or /groups/<id>" data-testid="lookup-input" />
       <button type="submit" class="primary">Look up</button>
     </form>
     ${task.error && html`<p class="error" role="alert" data-testid="task-error">${task.error}</p>`}
     ${task.data && html`<${TaskDetails} view=${task.data} onChange=${task.reload} />`}
   </div>`;
+}
+
+type LookUpBy = 'id' | 'key' | 'group';
+
+/** Where the look-up box goes: a pasted `/groups/<id>` (or `#/groups/<id>`) address is a group, whatever is chosen. */
+function lookUpRoute(by: LookUpBy, text: string): string | undefined {
+  const value = text.trim();
+  if (!value) return undefined;
+  const pasted = /(?:^|#)\/groups\/([^/?#]+)$/.exec(value);
+  if (pasted) return `/groups/${pasted[1]}`;
+  if (by === 'group') return `/groups/${encodeURIComponent(value)}`;
+  return by === 'key' ? `/tasks/key/${encodeURIComponent(value)}` : `/tasks/${encodeURIComponent(value)}`;
 }
 
 /** Statuses after which nothing more happens: cancel refuses them. */
@@ -49,7 +63,7 @@ function query(task: TaskView['task']): { taskId: string; idempotencyKey?: strin
 }
 
 function TaskDetails(props: { view: TaskView; onChange: () => void }) {
-  const { task, timeline, claimCheck, claimCheckNote, deadLetter } = props.view;
+  const { task, timeline, claimCheck, claimCheckNote, deadLetter, group } = props.view;
   const [confirm, setConfirm] = useState<ConfirmRequest | null>(null);
   const [notice, setNotice] = useState<string | null>(null);
   const [failure, setFailure] = useState<string | null>(null);
@@ -88,6 +102,7 @@ function TaskDetails(props: { view: TaskView; onChange: () => void }) {
     <dl class="facts">
       <dt>Type</dt><dd>${task.type ?? '—'}</dd>
       <dt>Idempotency key</dt><dd><code>${task.idempotencyKey}</code></dd>
+      ${group && html`<dt>Group</dt><dd data-testid="task-group">${group.role === 'callback' ? 'the callback of group ' : `member ${group.index} of group `}<${Link} href=${`/groups/${encodeURIComponent(group.groupId)}`} data-testid="task-group-link"><code>${group.groupId}</code></${Link}></dd>`}
       <dt>Attempts</dt><dd data-testid="task-attempts">${task.attempts}</dd>
       <dt>Created</dt><dd>${formatTime(task.createdAt)}</dd>
       <dt>Updated</dt><dd>${formatTime(task.updatedAt)}</dd>
