@@ -13,7 +13,6 @@ import { join } from 'node:path';
 import { GetItemCommand, PutItemCommand } from '@aws-sdk/client-dynamodb';
 import { PutObjectCommand } from '@aws-sdk/client-s3';
 import { GetQueueAttributesCommand } from '@aws-sdk/client-sqs';
-import { createClients } from '../../../lib/ops/clients.ts';
 import { startConsole, type RunningConsole } from '../../../lib/ops/console/run-console.ts';
 import { readScheduleControl } from '../../../lib/local/schedule-control.ts';
 import { writeLocalState, type LocalState } from '../../../lib/local/state.ts';
@@ -21,11 +20,9 @@ import { cancelTask } from '../../../lib/ops/cancel.ts';
 import { OpsError } from '../../../lib/ops/errors.ts';
 import { DEFAULTS, OPTIONAL_STACK_OUTPUTS, RECENT_TASKS_INDEX } from '../../../lib/protocol/resources.ts';
 import { createTestResources, testClients, type TestResources } from '../../support/aws.ts';
-import { enforceIam } from '../../support/iam/enforcement.ts';
-import { asPrincipal } from '../../support/iam/principals.ts';
 import { putDeadLetter, visibleMessages } from '../ops/helpers.ts';
 import { localStateFor } from '../../support/local-state.ts';
-import { call, createTableWithRecentTasksIndex } from './helpers.ts';
+import { call, createTableWithRecentTasksIndex, startOperatorConsole } from './helpers.ts';
 
 let resources: TestResources;
 let console_: RunningConsole;
@@ -36,28 +33,8 @@ function localState(r: TestResources): LocalState {
   return { ...localStateFor(r, 'ConsoleTestStack'), alarms: [{ name: 'ConsoleTestStack-DeadLetterQueueNotEmpty', state: 'ALARM', reason: 'test' }] };
 }
 
-/** The console's own clients, each call evaluated against the operator role's policies. */
-function operatorClients(target: Parameters<typeof createClients>[0]) {
-  const c = createClients(target);
-  return {
-    ...c,
-    sqs: enforceIam(c.sqs),
-    dynamo: async () => enforceIam(await c.dynamo()),
-    s3: async () => enforceIam(await c.s3()),
-  };
-}
-
 async function start(r: TestResources = resources, options: { host?: string; log?: (line: string) => void; localStatePath?: string } = {}): Promise<RunningConsole> {
-  const state = localState(r);
-  return asPrincipal('operator', () =>
-    startConsole({
-      target: { local: true },
-      sampleIntervalMs: 60_000,
-      resolve: { readLocalState: async () => state },
-      createClients: operatorClients,
-      ...options,
-    }),
-  );
+  return startOperatorConsole(localState(r), options);
 }
 
 beforeAll(async () => {

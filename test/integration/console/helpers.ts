@@ -1,8 +1,40 @@
-/** Helpers of the console tests: raw HTTP calls, a task table with the recent-tasks index as the construct creates it. */
+/**
+ * Helpers of the console tests: a console acting as the operator role, raw HTTP calls, a task
+ * table with the recent-tasks index as the construct creates it.
+ */
 import { request } from 'node:http';
 import { CreateTableCommand, type DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import type { LocalState } from '../../../lib/local/state.ts';
+import { createClients } from '../../../lib/ops/clients.ts';
+import { startConsole, type ConsoleOptions, type RunningConsole } from '../../../lib/ops/console/run-console.ts';
 import { RECENT_TASKS_INDEX } from '../../../lib/protocol/resources.ts';
 import { uniqueName } from '../../support/aws.ts';
+import { enforceIam } from '../../support/iam/enforcement.ts';
+import { asPrincipal } from '../../support/iam/principals.ts';
+
+/** The console's own clients, each call evaluated against the operator role's policies. */
+function operatorClients(target: Parameters<typeof createClients>[0]) {
+  const c = createClients(target);
+  return {
+    ...c,
+    sqs: enforceIam(c.sqs),
+    dynamo: async () => enforceIam(await c.dynamo()),
+    s3: async () => enforceIam(await c.s3()),
+  };
+}
+
+/** `taskq console --local` on this state, its AWS calls made as the operator role (IAM enforced), sampling once a minute. */
+export function startOperatorConsole(state: LocalState, options: Pick<ConsoleOptions, 'host' | 'log' | 'localStatePath'> = {}): Promise<RunningConsole> {
+  return asPrincipal('operator', () =>
+    startConsole({
+      target: { local: true },
+      sampleIntervalMs: 60_000,
+      resolve: { readLocalState: async () => state },
+      createClients: operatorClients,
+      ...options,
+    }),
+  );
+}
 
 export async function createTableWithRecentTasksIndex(dynamo: DynamoDBClient): Promise<string> {
   const TableName = uniqueName('recent-tasks');
