@@ -1,11 +1,15 @@
 /**
  * The console's pure parts: the token, the Host names it answers to, the task timeline, the
- * claim-check reference read from a message, per-minute rates from running totals, and
- * starting without a target.
+ * claim-check reference read from a message, per-minute rates from running totals, a task's
+ * group link and the group page's query checks, and starting without a target.
  */
 import { describe, expect, it } from 'vitest';
 import { newAccessToken, tokenMatches } from '../../../../lib/ops/console/access-token.ts';
 import { claimReferenceOf } from '../../../../lib/ops/console/claim-reference.ts';
+import { checkGroupPageQuery, MAX_MEMBERS_PER_PAGE } from '../../../../lib/ops/console/group-page.ts';
+import { confirmsGroupLink, groupLinkCandidate } from '../../../../lib/ops/console/task-group-link.ts';
+import { OpsError } from '../../../../lib/ops/errors.ts';
+import type { GroupStatusView } from '../../../../lib/protocol/group.ts';
 import { ratePerMinute } from '../../../../lib/ops/console/lane-history.ts';
 import { allowedHostsFor } from '../../../../lib/ops/console/request-guard.ts';
 import { isLoopback, startConsole } from '../../../../lib/ops/console/run-console.ts';
@@ -126,6 +130,65 @@ describe('rates from running totals', () => {
     expect(ratePerMinute(undefined, { total: 20, t: 2000 })).toBeUndefined();
     expect(ratePerMinute({ total: 50, t: 0 }, { total: 3, t: 2000 })).toBeUndefined();
     expect(ratePerMinute({ total: 5, t: 2000 }, { total: 5, t: 2000 })).toBeUndefined();
+  });
+});
+
+describe('group link of a task', () => {
+  const group: GroupStatusView = {
+    groupId: 'nightly:2026-12.03',
+    status: 'OPEN',
+    total: 3,
+    succeeded: 0,
+    deadLettered: 0,
+    cancelled: 0,
+    pending: 3,
+    createdAt: '2026-12-03T00:00:00.000Z',
+    callback: { type: 'report', taskId: 'nightly:2026-12.03.callback', idempotencyKey: 'group:nightly:2026-12.03:callback' },
+  };
+
+  it('a member by its id <groupId>.<index>, the callback by its key group:<groupId>:callback (ids with dots and colons included)', () => {
+    expect(groupLinkCandidate({ taskId: 'nightly:2026-12.03.2', idempotencyKey: 'nightly:2026-12.03.2' })).toEqual({ groupId: 'nightly:2026-12.03', role: 'member', index: 2 });
+    expect(groupLinkCandidate({ taskId: 'nightly:2026-12.03.callback', idempotencyKey: 'group:nightly:2026-12.03:callback' })).toEqual({ groupId: 'nightly:2026-12.03', role: 'callback' });
+    // A member sent with its own idempotency key keeps its id <groupId>.<index>.
+    expect(groupLinkCandidate({ taskId: 'g.0', idempotencyKey: 'order-7' })).toEqual({ groupId: 'g', role: 'member', index: 0 });
+  });
+
+  it('no candidate for ids of neither shape, leading zeros, indexes past the largest group, or group ids no group can have', () => {
+    for (const taskId of ['tsk_01', 'g.', '.3', 'g.03', 'g.-1', 'g.1e3', `g.${10_000}`, `${'g'.repeat(101)}.1`]) {
+      expect(groupLinkCandidate({ taskId, idempotencyKey: taskId }), taskId).toBeUndefined();
+    }
+    expect(groupLinkCandidate({ taskId: 'x', idempotencyKey: 'group::callback' })).toBeUndefined();
+    expect(groupLinkCandidate({ taskId: 'x', idempotencyKey: 'group:a b:callback' })).toBeUndefined();
+  });
+
+  it('confirmed only by the group item: it exists, has that member, and that callback key', () => {
+    const member = (index: number) => ({ groupId: group.groupId, role: 'member' as const, index });
+    expect(confirmsGroupLink(member(2), group, 'k')).toBe(true);
+    expect(confirmsGroupLink(member(3), group, 'k')).toBe(false);
+    expect(confirmsGroupLink(member(0), undefined, 'k')).toBe(false);
+    expect(confirmsGroupLink(member(0), { ...group, groupId: 'other' }, 'k')).toBe(false);
+    const callback = { groupId: group.groupId, role: 'callback' as const };
+    expect(confirmsGroupLink(callback, group, 'group:nightly:2026-12.03:callback')).toBe(true);
+    const { callback: _none, ...withoutCallback } = group;
+    expect(confirmsGroupLink(callback, withoutCallback, 'group:nightly:2026-12.03:callback')).toBe(false);
+  });
+});
+
+describe('group page query', () => {
+  it('defaults to the first page; a malformed group id, offset or limit is a USAGE error before any read', () => {
+    expect(checkGroupPageQuery({ groupId: 'g-1' })).toEqual({ groupId: 'g-1', offset: 0, limit: 50 });
+    expect(checkGroupPageQuery({ groupId: 'g-1', offset: 100, limit: MAX_MEMBERS_PER_PAGE })).toEqual({ groupId: 'g-1', offset: 100, limit: 100 });
+    const bad = [{ groupId: 'a b' }, { groupId: '' }, { groupId: 'g'.repeat(101) }, { groupId: 'g', offset: -1 }, { groupId: 'g', offset: 1.5 }, { groupId: 'g', limit: 0 }, { groupId: 'g', limit: MAX_MEMBERS_PER_PAGE + 1 }];
+    for (const query of bad) {
+      let thrown: unknown;
+      try {
+        checkGroupPageQuery(query);
+      } catch (error) {
+        thrown = error;
+      }
+      expect(thrown, JSON.stringify(query)).toBeInstanceOf(OpsError);
+      expect((thrown as OpsError).code).toBe('USAGE');
+    }
   });
 });
 
