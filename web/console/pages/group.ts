@@ -59,7 +59,7 @@ function GroupDetails(props: { view: GroupPageData; onPage: (offset: number) => 
   return html`<section class="group" data-testid="group">
     <h2>Group <code>${group.groupId}</code> <span class=${`status ${group.status === 'COMPLETE' ? 'succeeded' : 'in_progress'}`} data-testid="group-status">${group.status}</span></h2>
     <div class="figures">
-      <div class="figure" data-testid="group-total"><div class="value">${group.total}</div><div class="label">members</div></div>
+      <div class="figure" data-testid="group-total"><div class="value">${group.total}</div><div class="label">Members</div></div>
       ${counts.map(
         ([id, label, value]) => html`<div class=${`figure${id === 'dead-lettered' && value > 0 ? ' warn' : ''}`} data-testid=${`group-${id}`}><div class="value">${value}</div><div class="label">${label}</div></div>`,
       )}
@@ -94,8 +94,7 @@ function GroupDetails(props: { view: GroupPageData; onPage: (offset: number) => 
 
 function Callback(props: { group: GroupPageData['group']; state: GroupTaskState | null }) {
   const cb = props.group.callback!;
-  return html`<strong>${cb.type}</strong> — task
-    <${Link} href=${`/tasks/key/${encodeURIComponent(cb.idempotencyKey)}`} data-testid="group-callback-link"><code>${cb.taskId}</code></${Link}>
+  return html`<strong>${cb.type}</strong> — task${' '}<${Link} href=${`/tasks/key/${encodeURIComponent(cb.idempotencyKey)}`} data-testid="group-callback-link"><code>${cb.taskId}</code></${Link}>
     ${' '}<span data-testid="group-callback-status">${props.state?.status
       ? html`<${TaskStatusBadge} state=${props.state} />`
       : props.group.callbackSentAt
