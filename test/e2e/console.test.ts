@@ -10,7 +10,9 @@
  * page shows a retry timeline (a webhook whose receiver answers 503 once), that a DLQ redrive by type
  * moves the messages and the page updates, that a schedule is paused and resumed from the
  * schedules page (and the local scheduler applies it), that a task waiting for its retry is
- * cancelled from its page (and its retry never runs), and that a request without the token is refused.
+ * cancelled from its page (and its retry never runs), that a group sent with sendGroup shows
+ * OPEN, then COMPLETE with its counts, its callback and its members linked both ways (and an
+ * unknown group id a page saying so), and that a request without the token is refused.
  * Screenshots of each page go to a temporary folder, or to docs/ with
  * TASKQ_CONSOLE_SCREENSHOTS=docs (how docs/console-*.png are made).
  *
@@ -374,5 +376,69 @@ describe('taskq console --local in Chromium', () => {
     await page.getByTestId('fetch-result').click();
     await page.getByTestId('task-result').filter({ hasText: 'q4-figures-7f3a' }).waitFor();
     expect(JSON.parse((await page.getByTestId('task-result').textContent())!)).toEqual(JSON.parse(stored));
+  });
+
+  it('group page: a group sent with sendGroup is OPEN, then COMPLETE with its counts and callback; members link to their task pages and back; the look-up box takes a group id; an unknown id says so', async () => {
+    const groupId = `orders-${Date.now()}`;
+    const sent = await producer.sendGroup(
+      [
+        { type: 'send_email', payload: { to: 'a@example.com', subject: 'Order 1 shipped' } },
+        { type: 'send_email', payload: { to: 'b@example.com', subject: 'Order 2 shipped' } },
+        { type: 'charge', payload: { customerId: 'cus_group', amount: -1, currency: 'EUR' } },
+        // Held back a while, so the page shows the group OPEN first.
+        { type: 'send_email', payload: { to: 'c@example.com', subject: 'Order 3 shipped' }, delaySeconds: 12 },
+      ],
+      { groupId, onComplete: { type: 'send_email', payload: { to: 'ops@example.com', subject: 'Orders shipped' } } },
+    );
+    expect(sent).toMatchObject({ groupId, total: 4, unsent: 0 });
+
+    await page.goto(consoleUrl);
+    await page.getByTestId('nav-task').click();
+    await page.getByTestId('lookup-by').selectOption('group');
+    await page.getByTestId('lookup-input').fill(groupId);
+    await page.getByTestId('lookup-input').press('Enter');
+    await page.getByTestId('group-status').filter({ hasText: 'OPEN' }).waitFor({ timeout: 30_000 });
+    expect(await page.locator('[data-testid="group-total"] .value').textContent()).toBe('4');
+    expect(Number(await page.locator('[data-testid="group-pending"] .value').textContent())).toBeGreaterThanOrEqual(1);
+    expect(await page.getByTestId('group-callback-status').textContent()).toContain('not sent yet');
+
+    await page.getByTestId('group-status').filter({ hasText: 'COMPLETE' }).waitFor({ timeout: 60_000 });
+    const figure = async (name: string) => page.locator(`[data-testid="group-${name}"] .value`).textContent();
+    expect([await figure('total'), await figure('succeeded'), await figure('dead-lettered'), await figure('cancelled'), await figure('pending')]).toEqual(['4', '3', '1', '0', '0']);
+    await page.getByTestId('group-callback-status').filter({ hasText: 'SUCCEEDED' }).waitFor({ timeout: 30_000 });
+    const rows = await page.getByTestId('group-member').evaluateAll((items) => items.map((i) => [i.getAttribute('data-index'), i.getAttribute('data-status')]));
+    expect(rows).toEqual([
+      ['0', 'SUCCEEDED'],
+      ['1', 'SUCCEEDED'],
+      ['2', 'DEAD_LETTERED'],
+      ['3', 'SUCCEEDED'],
+    ]);
+    await shot('group');
+
+    // A member's link opens its task page, which links back to the group.
+    await page.locator('[data-testid="group-member"][data-index="2"]').getByTestId('group-member-link').click();
+    await page.getByTestId('task-status').filter({ hasText: 'DEAD_LETTERED' }).waitFor({ timeout: 30_000 });
+    expect(await page.getByTestId('task-group').textContent()).toContain(`member 2 of group ${groupId}`);
+    await page.getByTestId('task-group-link').click();
+    await page.getByTestId('group-status').filter({ hasText: 'COMPLETE' }).waitFor();
+    // The callback's link opens its task page (by its idempotency key), which says whose callback it is.
+    await page.getByTestId('group-callback-link').click();
+    await page.getByTestId('task-status').filter({ hasText: 'SUCCEEDED' }).waitFor({ timeout: 30_000 });
+    expect(await page.getByTestId('task-group').textContent()).toContain(`the callback of group ${groupId}`);
+
+    await page.goto(`${consoleUrl}#/groups/no-such-group`);
+    const refused = page.getByTestId('group-refused');
+    await refused.waitFor({ timeout: 30_000 });
+    expect(await refused.getAttribute('data-code')).toBe('GROUP_NOT_FOUND');
+    expect(await refused.textContent()).toContain('No such group');
+    await page.goto(`${consoleUrl}#/groups/${encodeURIComponent('not a group')}`);
+    await page.locator('[data-testid="group-refused"][data-code="USAGE"]').waitFor({ timeout: 30_000 });
+    expect(await page.getByTestId('group-refused').textContent()).toContain('Not a group id');
+
+    // A group's address pasted into the look-up box goes to the group, whatever the box is set to.
+    await page.getByTestId('nav-task').click();
+    await page.getByTestId('lookup-input').fill(`${consoleUrl}#/groups/${groupId}`);
+    await page.getByTestId('lookup-input').press('Enter');
+    await page.getByTestId('group-status').filter({ hasText: 'COMPLETE' }).waitFor({ timeout: 30_000 });
   });
 });
