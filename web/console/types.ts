@@ -133,6 +133,8 @@ export interface DeadLetter {
   lastError: string | null;
   receiveCount: number | null;
   claimCheck: ClaimReference | null;
+  /** The group its envelope names (a sendGroup member), null for other messages. */
+  group: string | null;
   body?: string;
 }
 

@@ -29,7 +29,7 @@ import { laneNamed, lanesOf, type Lane } from './lanes.ts';
 import { LaneHistory, ratePerMinute, type LaneHistoryView } from './lane-history.ts';
 import { RECENT_TASKS_UNAVAILABLE, recentTasks, type RecentTasksResult } from './recent-tasks.ts';
 import { cloudWatchRates, CLOUDWATCH_RATES_SOURCE, LOCAL_RATES_SOURCE } from './task-rates.ts';
-import { confirmsGroupLink, groupLinkCandidate, type TaskGroupLink } from './task-group-link.ts';
+import { confirmsGroupLink, envelopeGroupOf, groupLinkFor, type TaskGroupLink } from './task-group-link.ts';
 import { lookUpTask, type TaskQuery } from './task-lookup.ts';
 import { taskTimeline, TransitionLog, type TimelineEvent } from './task-timeline.ts';
 
@@ -73,6 +73,8 @@ export interface OverviewView {
 export interface DeadLetterEntry extends DeadLetterView {
   /** Where the payload is stored, when it travelled by claim check (size only; never the payload). */
   readonly claimCheck: ClaimReference | null;
+  /** The group its envelope names (a sendGroup member's `group`), null for other messages. */
+  readonly group: string | null;
 }
 
 export interface DeadLetterListing {
@@ -178,6 +180,7 @@ export class ConsoleBackend {
     const observed = this.transitions.record(task, new Date(this.now()).toISOString());
     let deadLetter: TaskView['deadLetter'] = null;
     let claimCheck: ClaimReference | null = null;
+    let envelopeGroup: string | undefined;
     if (task.status === 'DEAD_LETTERED') {
       for (const lane of this.lanes()) {
         const listing = this.listings.get(lane.name) ?? (await this.deadLetters(lane.name));
@@ -185,6 +188,7 @@ export class ConsoleBackend {
         if (entry) {
           deadLetter = { lane: lane.name, messageId: entry.messageId };
           claimCheck = entry.claimCheck;
+          envelopeGroup = entry.group ?? undefined;
           break;
         }
       }
@@ -194,7 +198,7 @@ export class ConsoleBackend {
       : deadLetter
         ? 'the payload travelled inline in the message (no claim check)'
         : 'known only while the message is in the DLQ: the task table keeps no claim-check reference';
-    const group = await this.groupLinkOf(task, tableName);
+    const group = await this.groupLinkOf(task, tableName, envelopeGroup);
     return { task, timeline: taskTimeline(task, observed.length > 1 ? observed : []), claimCheck, claimCheckNote, deadLetter, group };
   }
 
@@ -204,11 +208,14 @@ export class ConsoleBackend {
     return readGroupPage(() => clients.dynamo(), this.tableName(target), query);
   }
 
-  /** One read of the group item per task whose id has a group's shape, remembered (hit or miss). */
-  private async groupLinkOf(task: TaskStatusView, tableName: string): Promise<TaskGroupLink | null> {
+  /**
+   * One read of the group item per task whose id has a group's shape, remembered (hit or miss);
+   * a miss is read again when the task's DLQ message names a group (task-group-link.ts).
+   */
+  private async groupLinkOf(task: TaskStatusView, tableName: string, envelopeGroup: string | undefined): Promise<TaskGroupLink | null> {
     const known = this.groupLinks.get(task.idempotencyKey);
-    if (known !== undefined) return known;
-    const candidate = groupLinkCandidate(task);
+    if (known !== undefined && (known !== null || envelopeGroup === undefined)) return known;
+    const candidate = groupLinkFor(task, envelopeGroup);
     let link: TaskGroupLink | null = null;
     if (candidate) {
       const { clients } = this.ready();
@@ -295,7 +302,7 @@ export class ConsoleBackend {
       });
       const messages = peeked.messages.map((m): DeadLetterEntry => {
         const { body, ...rest } = m;
-        return { ...rest, claimCheck: claimReferenceOf({ Body: body }), ...(options.showBody && body !== undefined ? { body } : {}) };
+        return { ...rest, claimCheck: claimReferenceOf({ Body: body }), group: envelopeGroupOf(body) ?? null, ...(options.showBody && body !== undefined ? { body } : {}) };
       });
       const listing: DeadLetterListing = { lane: lane.name, messages, notReleased: peeked.notReleased, busy: false, listedAt: new Date(this.now()).toISOString() };
       this.listings.set(lane.name, { ...listing, messages: messages.map(({ body: _body, ...m }) => m) });

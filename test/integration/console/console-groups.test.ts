@@ -4,8 +4,9 @@
  * viewed through the console's HTTP API (as the operator role: every call it makes is
  * evaluated against the synthesized policies). OPEN before, COMPLETE after, the counts equal to
  * what `taskq group` reads and to the members' own records, each member and the callback
- * under its id; a member's and the callback's task views link to the group; an unknown group is
- * a 404, a malformed id or page a 400, without the token a 401.
+ * under its id; a member's and the callback's task views link to the group (a dead-lettered
+ * member with its own task id by its DLQ message's envelope); an unknown group is a 404, a
+ * malformed id or page a 400, without the token a 401.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { PutItemCommand } from '@aws-sdk/client-dynamodb';
@@ -123,6 +124,30 @@ describe('taskq console: groups', { timeout: 120_000 }, () => {
     const page = await groupPage(`/api/groups/${sent.groupId}`);
     expect(page.callback).toBeNull();
     expect(page.group.callback).toBeUndefined();
+  });
+
+  it('a dead-lettered member sent with its own task id: not listed by id, but its DLQ message names the group, so its task page links there', async () => {
+    const { tasks } = recordingTasks(new Set([51]));
+    const worker = consumer(r, clients, tasks);
+    const producer = producerFor(r);
+    const sent = await producer.sendGroup(
+      [
+        { type: 'member', payload: { n: 50 } },
+        { type: 'member', payload: { n: 51 }, taskId: 'invoice-51' },
+      ],
+      { groupId: 'console-own-ids' },
+    );
+    await drain(r, [worker.handler]);
+    const page = await groupPage(`/api/groups/${sent.groupId}`);
+    expect(page.group).toMatchObject({ status: 'COMPLETE', succeeded: 1, deadLettered: 1 });
+    // The group item keeps no member ids: index 1 is read under <groupId>.1, where there is no record.
+    expect(page.members.items.map((m) => [m.taskId, m.status])).toEqual([
+      [`${sent.groupId}.0`, 'SUCCEEDED'],
+      [`${sent.groupId}.1`, null],
+    ]);
+    const listing = (await call(console_.port, '/api/lanes/default/dlq', { headers: auth })).json<{ messages: { taskId: string; group: string | null }[] }>();
+    expect(listing.messages.find((m) => m.taskId === 'invoice-51')).toMatchObject({ group: sent.groupId });
+    expect(await taskGroup('id=invoice-51')).toEqual({ groupId: sent.groupId, role: 'member' });
   });
 
   it('an unknown group is a 404 GROUP_NOT_FOUND, a malformed id or page a 400 USAGE, without the token a 401 — JSON errors, never a stack', async () => {

@@ -1,6 +1,6 @@
 /**
  * The DLQ of a lane: every dead letter with its reason, type, attempts and age; filters by
- * reason and type; peek one (its details, the body only on request); redrive the chosen
+ * reason and type; peek one (its details and group, the body only on request); redrive the chosen
  * messages, one type or all, with progress; purge. Every change asks first.
  */
 import { useEffect, useMemo, useState } from 'preact/hooks';
@@ -164,6 +164,7 @@ function Peek(props: { message: DeadLetter; path: string }) {
       <dt>Dead-lettered</dt><dd>${formatTime(m.deadLetteredAt)}</dd>
       <dt>Received from the DLQ</dt><dd>${m.receiveCount ?? '—'} times</dd>
       <dt>Claim check</dt><dd>${m.claimCheck ? html`${formatBytes(m.claimCheck.size)} <span class="muted">(s3://${m.claimCheck.bucket}/${m.claimCheck.key})</span>` : 'none (payload inline)'}</dd>
+      ${m.group && html`<dt>Group</dt><dd data-testid="peek-group"><${Link} href=${`/groups/${encodeURIComponent(m.group)}`}><code>${m.group}</code></${Link}></dd>`}
     </dl>
     ${body === null
       ? html`<button type="button" onClick=${showBody} data-testid="show-body">Show body (may contain personal data)</button>`

@@ -102,7 +102,7 @@ function TaskDetails(props: { view: TaskView; onChange: () => void }) {
     <dl class="facts">
       <dt>Type</dt><dd>${task.type ?? '—'}</dd>
       <dt>Idempotency key</dt><dd><code>${task.idempotencyKey}</code></dd>
-      ${group && html`<dt>Group</dt><dd data-testid="task-group">${group.role === 'callback' ? 'the callback of group ' : `member ${group.index} of group `}<${Link} href=${`/groups/${encodeURIComponent(group.groupId)}`} data-testid="task-group-link"><code>${group.groupId}</code></${Link}></dd>`}
+      ${group && html`<dt>Group</dt><dd data-testid="task-group">${group.role === 'callback' ? 'the callback of group ' : group.index !== undefined ? `member ${group.index} of group ` : 'member of group '}<${Link} href=${`/groups/${encodeURIComponent(group.groupId)}`} data-testid="task-group-link"><code>${group.groupId}</code></${Link}></dd>`}
       <dt>Attempts</dt><dd data-testid="task-attempts">${task.attempts}</dd>
       <dt>Created</dt><dd>${formatTime(task.createdAt)}</dd>
       <dt>Updated</dt><dd>${formatTime(task.updatedAt)}</dd>

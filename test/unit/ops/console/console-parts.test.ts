@@ -7,7 +7,8 @@ import { describe, expect, it } from 'vitest';
 import { newAccessToken, tokenMatches } from '../../../../lib/ops/console/access-token.ts';
 import { claimReferenceOf } from '../../../../lib/ops/console/claim-reference.ts';
 import { checkGroupPageQuery, MAX_MEMBERS_PER_PAGE } from '../../../../lib/ops/console/group-page.ts';
-import { confirmsGroupLink, groupLinkCandidate } from '../../../../lib/ops/console/task-group-link.ts';
+import { confirmsGroupLink, envelopeGroupOf, groupLinkCandidate, groupLinkFor } from '../../../../lib/ops/console/task-group-link.ts';
+import { encodeEnvelope } from '../../../../lib/protocol/envelope.ts';
 import { OpsError } from '../../../../lib/ops/errors.ts';
 import type { GroupStatusView } from '../../../../lib/protocol/group.ts';
 import { ratePerMinute } from '../../../../lib/ops/console/lane-history.ts';
@@ -171,6 +172,20 @@ describe('group link of a task', () => {
     expect(confirmsGroupLink(callback, group, 'group:nightly:2026-12.03:callback')).toBe(true);
     const { callback: _none, ...withoutCallback } = group;
     expect(confirmsGroupLink(callback, withoutCallback, 'group:nightly:2026-12.03:callback')).toBe(false);
+    // A member named by its message's envelope (no index in its id): the group's existence confirms it.
+    expect(confirmsGroupLink({ groupId: group.groupId, role: 'member' }, group, 'k')).toBe(true);
+    expect(confirmsGroupLink({ groupId: group.groupId, role: 'member' }, undefined, 'k')).toBe(false);
+  });
+
+  it('the envelope\'s group wins over the id\'s shape; the index is kept only when both name the same group', () => {
+    const body = encodeEnvelope({ v: 1, id: 'invoice-17', type: 'charge', payload: {}, createdAt: '2026-12-03T00:00:00.000Z', group: 'billing-run' });
+    expect(envelopeGroupOf(body)).toBe('billing-run');
+    expect(envelopeGroupOf(encodeEnvelope({ v: 1, id: 'x', type: 'charge', payload: {}, createdAt: '2026-12-03T00:00:00.000Z' }))).toBeUndefined();
+    for (const notAnEnvelope of [undefined, '', 'not json', '["pointer",{"s3BucketName":"b","s3Key":"k"}]', '{"group":"billing-run"}']) expect(envelopeGroupOf(notAnEnvelope), String(notAnEnvelope)).toBeUndefined();
+    expect(groupLinkFor({ taskId: 'invoice-17', idempotencyKey: 'invoice-17' }, 'billing-run')).toEqual({ groupId: 'billing-run', role: 'member' });
+    expect(groupLinkFor({ taskId: 'billing-run.4', idempotencyKey: 'billing-run.4' }, 'billing-run')).toEqual({ groupId: 'billing-run', role: 'member', index: 4 });
+    expect(groupLinkFor({ taskId: 'other.4', idempotencyKey: 'other.4' }, 'billing-run')).toEqual({ groupId: 'billing-run', role: 'member' });
+    expect(groupLinkFor({ taskId: 'other.4', idempotencyKey: 'other.4' })).toEqual({ groupId: 'other', role: 'member', index: 4 });
   });
 });
 
