@@ -25,6 +25,13 @@ export interface LocalEventBusOptions {
   readonly onEvents?: (events: readonly RecordedEvent[]) => void;
   /** @default 0 (a free port) */
   readonly port?: number;
+  /**
+   * Refuses single entries of a call, as EventBridge does under throttling or an internal error
+   * (a partial failure: FailedEntryCount > 0, the other entries put). For tests; return the
+   * entry's error, or undefined to put it.
+   * @default every well-formed entry is put
+   */
+  readonly entryFault?: (entry: { readonly source: string; readonly detailType: string; readonly detail: unknown }) => { readonly errorCode: string; readonly errorMessage: string } | undefined;
 }
 
 interface PutEventsEntry {
@@ -89,6 +96,8 @@ export class LocalEventBus {
       } catch {
         return { ErrorCode: 'MalformedDetail', ErrorMessage: 'Detail is not valid JSON' };
       }
+      const refused = this.options.entryFault?.({ source: entry.Source, detailType: entry.DetailType, detail });
+      if (refused) return { ErrorCode: refused.errorCode, ErrorMessage: refused.errorMessage };
       const id = randomUUID();
       const given = entry.Time === undefined ? Date.now() : typeof entry.Time === 'number' ? entry.Time * 1000 : Date.parse(entry.Time);
       // An event's time has whole seconds, as EventBridge delivers it.

@@ -3,7 +3,9 @@
  * or are cancelled before they run, SQS duplicates of them, a redrive of the dead-lettered ones
  * (which then succeed), and wire faults on the stream function's EventBridge client (lost
  * responses, resets: the SDK sends PutEvents again; storms of lost responses that outlast the
- * SDK's retries, so the mapping runs the stream batch again after its events were put) — then checks, from DynamoDB Local's real
+ * SDK's retries, so the mapping runs the stream batch again after its events were put) and
+ * partial failures (the bus refuses single entries of a call and puts the others; at 75 % an
+ * entry fails all of the handler's tries and the mapping runs the batch again) — then checks, from DynamoDB Local's real
  * stream through the real stream handler to the local event bus, that each task's final
  * transitions each produced an event (at least once; duplicates share the event id), nothing
  * else did (no event for a duplicate's acknowledgement or a leftover copy), and no event carries
@@ -44,13 +46,23 @@ let putEventsFault: { storm: number } = { storm: 0 };
 let faultsInjected = 0;
 let faultLog: InjectedFault[] = [];
 let putEventsRule: FaultRule = () => undefined;
+/** The bus's per-entry refusals (a partial PutEvents failure): replaced by each property run. */
+let entryFault: () => boolean = () => false;
+let entriesRefused = 0;
 
 beforeAll(async () => {
   const e = emulatorEndpoints();
   r = await createTestResources(clients, { visibilityTimeout: 1 });
   await asTestHarness(() => clients.dynamo.send(new UpdateTableCommand({ TableName: r.tableName, StreamSpecification: { StreamEnabled: true, StreamViewType: 'NEW_AND_OLD_IMAGES' } })));
   const table = await asTestHarness(() => clients.dynamo.send(new DescribeTableCommand({ TableName: r.tableName })));
-  bus = new LocalEventBus();
+  // Partial failures: the bus refuses single entries of a call (FailedEntryCount > 0) and puts the others.
+  bus = new LocalEventBus({
+    entryFault: () => {
+      if (!entryFault()) return undefined;
+      entriesRefused++;
+      return { errorCode: 'ThrottlingException', errorMessage: 'chaos: rate exceeded for this entry' };
+    },
+  });
   await bus.start();
   const eventBridge = new EventBridgeClient({ region: e.region, credentials: LOCAL_CREDENTIALS, endpoint: bus.endpoint });
   // Only connection faults (no error bodies): the SDK sends PutEvents again, as after a real lost response.
@@ -100,10 +112,14 @@ describe('completion events under chaos: duplicates, redrives, cancels and lost 
           duplicates: fc.array(fc.nat({ max: 5 }), { maxLength: 4 }),
           redrive: fc.boolean(),
           fault: fc.record({ seed: fc.integer(), percent: fc.integer({ min: 0, max: 50 }), fault: fc.constantFrom<WireFault>({ kind: 'lose-response' }, { kind: 'reset' }), storm: fc.constantFrom(0, 0, 16) }),
+          // Entries refused one by one (at 75 %, about one entry in four fails all five tries: the mapping runs its batch again).
+          entryRefusals: fc.record({ seed: fc.integer(), percent: fc.constantFrom(0, 20, 50, 75) }),
         }),
-        async ({ outcomes, duplicates, redrive, fault }) => {
+        async ({ outcomes, duplicates, redrive, fault, entryRefusals }) => {
           putEventsFault = fault;
           putEventsRule = seededFaults(['PutEventsCommand'], fault.seed, fault.percent, fault.fault);
+          const refuse = seededFaults(['entry'], entryRefusals.seed, entryRefusals.percent, { kind: 'reset' });
+          entryFault = () => refuse('entry', undefined) !== undefined;
           const failing = new Set<number>();
           outcomes.forEach((o, i) => o === 'fail' && failing.add(i));
           const tasks: TaskDefinitions = {
@@ -155,5 +171,6 @@ describe('completion events under chaos: duplicates, redrives, cancels and lost 
       { numRuns: RUNS },
     );
     expect(faultsInjected).toBeGreaterThan(0);
+    expect(entriesRefused).toBeGreaterThan(0);
   });
 });

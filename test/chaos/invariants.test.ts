@@ -111,6 +111,13 @@ describe('chaos invariant checker', () => {
     const v = checkInvariants({ ...o, diedOnLastReceive });
     expect(v).toMatchObject({ lost: 0, movedAfterDeath: 1 });
     expect(v.violations).toEqual([]);
+    // Its dead letter sent, the death cut off the record's write: IN_PROGRESS, yet nothing acknowledged it.
+    o.dlq.set(4, ['attempts-exhausted', '']);
+    o.table.set(4, 'IN_PROGRESS');
+    expect(checkInvariants({ ...o, diedOnLastReceive }).violations).toEqual([]);
+    expect(checkInvariants(o).violations.join('\n')).toMatch(/task 4: acknowledged while its record says IN_PROGRESS/);
+    o.dlq.set(4, ['']);
+    o.table.set(4, 'DEAD_LETTERED');
     // A death on the last receive of another task excuses nothing here.
     const other = checkInvariants({ ...o, diedOnLastReceive: new Set([2]) });
     expect(other).toMatchObject({ lost: 1, movedAfterDeath: 0 });

@@ -242,6 +242,9 @@ describe('a CDK app in TypeScript', () => {
     const done = lines.find((l) => l.includes('SUCCEEDED'))!.split(' ')[0]!;
     const status = await ok('npx', ['taskq', '--local', '--json', 'status', done], appDir, cleanEnv({ TASKQ_LOCAL_STATE: statePath }));
     expect(JSON.parse(status.stdout)).toMatchObject({ taskId: done, status: 'SUCCEEDED', type: 'welcome_email' });
+    const groupId = /^group (grp_[0-9a-f]{32}):/m.exec(grouped.stdout)![1]!;
+    const group = await ok('npx', ['taskq', '--local', '--json', 'group', groupId], appDir, cleanEnv({ TASKQ_LOCAL_STATE: statePath }));
+    expect(JSON.parse(group.stdout)).toMatchObject({ groupId, status: 'COMPLETE', total: 2, succeeded: 1, deadLettered: 1, pending: 0, callback: { type: 'welcome_email', taskId: `${groupId}.callback` } });
 
     // The package's console, from the producer's install (no Hono there: it is bundled into
     // the compiled console), with its front end from the tarball.

@@ -11,7 +11,8 @@
  *   (`excusedByWindow`), never hidden in this count;
  * - ackedUnrecorded: at quiescence (every message acknowledged, outcome copies processed) no
  *   task's record says IN_PROGRESS or RETRYING — unless its dead letter says the table itself
- *   refused (table-unavailable, outcome-unrecorded);
+ *   refused (table-unavailable, outcome-unrecorded), or the invocation holding its last receive
+ *   died (nothing acknowledged it: the redrive policy moved it; counted in statusMismatches);
  * - unboundedCycles: no task was received more than maxAttempts + maxNoAttemptReturns times
  *   along one chain of copies (receives of dead invocations and never-started records exempt)
  *   without leaving the queue;
@@ -183,8 +184,9 @@ export function checkInvariants(o: Observed): Verdict {
       lost++;
       violations.push(`task ${task}: lost — table status ${status ?? 'none'}, not on the DLQ`);
     }
-    // A task the redrive policy moved after a death was never acknowledged: its record may say IN_PROGRESS.
-    const moved = status !== 'SUCCEEDED' && reasons.length > 0 && reasons.every((r) => r === '');
+    // A task whose last receive died was never acknowledged — the redrive policy moved its message — and the death
+    // may have cut off its record's write, after a dead letter was sent or before: its record may say IN_PROGRESS.
+    const moved = o.diedOnLastReceive?.has(task) === true && reasons.length > 0;
     if ((status === 'IN_PROGRESS' || status === 'RETRYING') && !moved && !reasons.some((r) => TABLE_REFUSED.has(r))) {
       ackedUnrecorded++;
       violations.push(`task ${task}: acknowledged while its record says ${status}${reasons.length ? ` (dead-lettered: ${reasons.join(',')})` : ''}`);

@@ -7,11 +7,12 @@
  */
 import { beforeAll, describe, expect, it } from 'vitest';
 import { z } from 'zod';
-import { DeleteMessageCommand } from '@aws-sdk/client-sqs';
+import { DeleteMessageCommand, ReceiveMessageCommand } from '@aws-sdk/client-sqs';
 import { defineContract } from '../../../lib/client/index.ts';
-import { REDRIVE_ATTRIBUTES } from '../../../lib/protocol/attributes.ts';
+import { DEAD_LETTER_ATTRIBUTES, REDRIVE_ATTRIBUTES } from '../../../lib/protocol/attributes.ts';
 import { createTestResources, testClients, type TestResources } from '../../support/aws.ts';
 import { injectWireFaults } from '../../support/wire-faults.ts';
+import { operator } from '../ops/helpers.ts';
 import { drain, producerFor, recordingTasks, typeAttribute } from './group-helpers.ts';
 import { consumer, invokeLikeLambda, receive, receiveEvent, sendRaw, sleep, spy, taskRecord } from './helpers.ts';
 
@@ -140,5 +141,39 @@ describe('groups with a callback', { timeout: 120_000 }, () => {
     await drain(r, [faulty.handler]);
     expect(runs.get(20)).toBe(1); // the copy found the task SUCCEEDED: counted, not run again
     expect(callbacks.map((c) => c.result)).toEqual([{ groupId: sent.groupId, total: 1, succeeded: 1, deadLettered: 0, cancelled: 0 }]);
+  });
+
+  it('a count refused for good (AccessDenied) ends, after maxReceiveCount receives, in the DLQ without a reason, the task SUCCEEDED and run once; redriven once the permission is back, it is counted and the callback runs', async () => {
+    const own = await createTestResources(clients, { visibilityTimeout: 1, maxReceiveCount: 5 });
+    const { tasks, runs, callbacks } = recordingTasks();
+    const consumerClients = testClients();
+    let denied = true;
+    const injected = injectWireFaults(consumerClients.dynamo, 'dynamodb', (name) =>
+      denied && name === 'TransactWriteItemsCommand' ? { kind: 'error', status: 400, code: 'AccessDeniedException', message: 'not authorized to perform dynamodb:TransactWriteItems' } : undefined,
+    );
+    const c = consumer(own, consumerClients, tasks, { maxReceiveCount: 5 });
+    const producer = producerFor(own);
+    const sent = await producer.sendGroup([{ type: 'member', payload: { n: 30 } }], { onComplete: { type: 'report', payload: {} } });
+    await drain(own, [c.handler]);
+    // What on-call sees: the warning on every receive, the group OPEN, the task SUCCEEDED, its message in the DLQ.
+    expect(injected.length).toBeGreaterThanOrEqual(5);
+    expect(c.captured.text().match(/group member not counted/g)?.length ?? 0).toBeGreaterThanOrEqual(5);
+    expect(c.captured.text()).toContain('AccessDeniedException');
+    expect(runs.get(30)).toBe(1);
+    expect(await producer.getTaskStatus(`${sent.groupId}.0`)).toMatchObject({ status: 'SUCCEEDED' });
+    expect(await producer.getGroupStatus(sent.groupId, { consistentRead: true })).toMatchObject({ status: 'OPEN', pending: 1, succeeded: 0 });
+    const dlq = await clients.sqs.send(new ReceiveMessageCommand({ QueueUrl: own.deadLetterQueueUrl, MaxNumberOfMessages: 10, WaitTimeSeconds: 1, VisibilityTimeout: 0, MessageAttributeNames: ['All'] }));
+    expect(dlq.Messages).toHaveLength(1);
+    expect(dlq.Messages![0]!.MessageAttributes?.[DEAD_LETTER_ATTRIBUTES.reason]).toBeUndefined(); // moved by the redrive policy
+    expect(callbacks).toEqual([]);
+
+    // The runbook (docs/OPERATIONS.md "A group that never completes", 4): fix the permission, redrive.
+    denied = false;
+    const redriven = await operator.redriveDeadLetters({ sqs: clients.sqs, deadLetterQueueUrl: own.deadLetterQueueUrl, queueUrl: own.queueUrl, moveTask: 'never' });
+    expect(redriven.moved).toBe(1);
+    await drain(own, [c.handler]);
+    expect(runs.get(30)).toBe(1); // found SUCCEEDED: counted, not run again
+    expect(callbacks.map((x) => x.result)).toEqual([{ groupId: sent.groupId, total: 1, succeeded: 1, deadLettered: 0, cancelled: 0 }]);
+    expect(await producer.getGroupStatus(sent.groupId, { consistentRead: true })).toMatchObject({ status: 'COMPLETE', pending: 0, succeeded: 1 });
   });
 });
