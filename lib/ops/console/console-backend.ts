@@ -219,10 +219,13 @@ export class ConsoleBackend {
     let link: TaskGroupLink | null = null;
     if (candidate) {
       const { clients } = this.ready();
-      const group = await groupStatus({ dynamo: () => clients.dynamo(), tableName, groupId: candidate.groupId }).catch((error: unknown) => {
-        if (error instanceof OpsError && error.code === 'GROUP_NOT_FOUND') return undefined;
-        throw error;
-      });
+      let group;
+      try {
+        group = await groupStatus({ dynamo: () => clients.dynamo(), tableName, groupId: candidate.groupId });
+      } catch (error) {
+        // The link is extra: a failed read leaves it out of this view (not remembered), the task page stands.
+        if (!(error instanceof OpsError && error.code === 'GROUP_NOT_FOUND')) return null;
+      }
       link = confirmsGroupLink(candidate, group, task.idempotencyKey) ? candidate : null;
     }
     this.groupLinks.set(task.idempotencyKey, link);

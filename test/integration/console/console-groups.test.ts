@@ -150,6 +150,38 @@ describe('taskq console: groups', { timeout: 120_000 }, () => {
     expect(await taskGroup('id=invoice-51')).toEqual({ groupId: sent.groupId, role: 'member' });
   });
 
+  it('a failed read of the group item leaves the link out of a task page (which stands) and is not remembered; the group page answers 502 with the error, no stack', async () => {
+    const producer = producerFor(r);
+    const sent = await producer.sendGroup([{ type: 'member', payload: { n: 60 } }], { groupId: 'console-read-fails' });
+    const now = new Date().toISOString();
+    await clients.dynamo.send(
+      new PutItemCommand({
+        TableName: r.tableName,
+        Item: { pk: { S: `${sent.groupId}.0` }, taskId: { S: `${sent.groupId}.0` }, type: { S: 'member' }, status: { S: 'RETRYING' }, attempts: { N: '1' }, createdAt: { S: now }, updatedAt: { S: now }, expiresAt: { N: String(Math.floor(Date.now() / 1000) + 3600) } },
+      }),
+    );
+    let failing = true;
+    const groupItem = (name: string, input: { Key?: { pk?: { S?: string } } }) => name === 'GetItemCommand' && (input.Key?.pk?.S ?? '').startsWith('\u001fgroup:');
+    const faulty = await startOperatorConsole(localStateFor(r, 'ConsoleGroupsStack'), {
+      dynamoFaults: (name, input) => (failing && groupItem(name, input) ? { kind: 'error', status: 400, code: 'AccessDeniedException', message: 'injected: no access to the group item' } : undefined),
+    });
+    try {
+      const headers = { Authorization: `Bearer ${faulty.token}` };
+      const task = await call(faulty.port, `/api/tasks?id=${sent.groupId}.0`, { headers });
+      expect(task.status).toBe(200);
+      expect(task.json()).toMatchObject({ task: { status: 'RETRYING' }, group: null });
+      const page = await call(faulty.port, `/api/groups/${sent.groupId}`, { headers });
+      expect(page.status).toBe(502);
+      expect(page.json().error).toMatchObject({ code: 'ACCESS_DENIED' });
+      expect(page.body).not.toMatch(/\n\s+at /);
+
+      failing = false;
+      expect((await call(faulty.port, `/api/tasks?id=${sent.groupId}.0`, { headers })).json()).toMatchObject({ group: { groupId: sent.groupId, role: 'member', index: 0 } });
+    } finally {
+      await faulty.close();
+    }
+  });
+
   it('an unknown group is a 404 GROUP_NOT_FOUND, a malformed id or page a 400 USAGE, without the token a 401 — JSON errors, never a stack', async () => {
     const unknown = await call(console_.port, '/api/groups/no-such-group', { headers: auth });
     expect(unknown.status).toBe(404);

@@ -11,27 +11,37 @@ import { RECENT_TASKS_INDEX } from '../../../lib/protocol/resources.ts';
 import { uniqueName } from '../../support/aws.ts';
 import { enforceIam } from '../../support/iam/enforcement.ts';
 import { asPrincipal } from '../../support/iam/principals.ts';
+import { injectWireFaults, type FaultRule } from '../../support/wire-faults.ts';
 
-/** The console's own clients, each call evaluated against the operator role's policies. */
-function operatorClients(target: Parameters<typeof createClients>[0]) {
-  const c = createClients(target);
-  return {
-    ...c,
-    sqs: enforceIam(c.sqs),
-    dynamo: async () => enforceIam(await c.dynamo()),
-    s3: async () => enforceIam(await c.s3()),
+/** The console's own clients, each call evaluated against the operator role's policies (DynamoDB's with wire faults, when given). */
+function operatorClients(dynamoFaults: FaultRule | undefined) {
+  return (target: Parameters<typeof createClients>[0]) => {
+    const c = createClients(target);
+    let faulty = false;
+    return {
+      ...c,
+      sqs: enforceIam(c.sqs),
+      dynamo: async () => {
+        const dynamo = await c.dynamo(); // one client per target: its faults are added once
+        if (dynamoFaults && !faulty) injectWireFaults(dynamo, 'dynamodb', dynamoFaults);
+        faulty = true;
+        return enforceIam(dynamo);
+      },
+      s3: async () => enforceIam(await c.s3()),
+    };
   };
 }
 
 /** `taskq console --local` on this state, its AWS calls made as the operator role (IAM enforced), sampling once a minute. */
-export function startOperatorConsole(state: LocalState, options: Pick<ConsoleOptions, 'host' | 'log' | 'localStatePath'> = {}): Promise<RunningConsole> {
+export function startOperatorConsole(state: LocalState, options: Pick<ConsoleOptions, 'host' | 'log' | 'localStatePath'> & { dynamoFaults?: FaultRule } = {}): Promise<RunningConsole> {
+  const { dynamoFaults, ...rest } = options;
   return asPrincipal('operator', () =>
     startConsole({
       target: { local: true },
       sampleIntervalMs: 60_000,
       resolve: { readLocalState: async () => state },
-      createClients: operatorClients,
-      ...options,
+      createClients: operatorClients(dynamoFaults),
+      ...rest,
     }),
   );
 }
