@@ -11,8 +11,9 @@
  * moves the messages and the page updates, that a schedule is paused and resumed from the
  * schedules page (and the local scheduler applies it), that a task waiting for its retry is
  * cancelled from its page (and its retry never runs), that a group sent with sendGroup shows
- * OPEN, then COMPLETE with its counts, its callback and its members linked both ways (and an
- * unknown group id a page saying so), and that a request without the token is refused.
+ * OPEN, then COMPLETE with its counts, its callback and its members linked both ways, its
+ * dead-lettered member's DLQ message naming it (and an unknown group id a page saying so), and
+ * that a request without the token is refused.
  * Screenshots of each page go to a temporary folder, or to docs/ with
  * TASKQ_CONSOLE_SCREENSHOTS=docs (how docs/console-*.png are made).
  *
@@ -420,6 +421,14 @@ describe('taskq console --local in Chromium', () => {
     await page.getByTestId('task-status').filter({ hasText: 'DEAD_LETTERED' }).waitFor({ timeout: 30_000 });
     expect(await page.getByTestId('task-group').textContent()).toContain(`member 2 of group ${groupId}`);
     await page.getByTestId('task-group-link').click();
+    await page.getByTestId('group-status').filter({ hasText: 'COMPLETE' }).waitFor();
+    // Its DLQ message names the group too (Peek on the DLQ page).
+    await page.goto(`${consoleUrl}#/dlq/default`);
+    const deadMember = page.getByTestId('dlq-row').filter({ hasText: `${groupId}.2` });
+    await deadMember.waitFor({ timeout: 30_000 });
+    await deadMember.getByTestId('peek').click();
+    expect(await page.getByTestId('peek-group').textContent()).toBe(groupId);
+    await page.goto(`${consoleUrl}#/groups/${groupId}`);
     await page.getByTestId('group-status').filter({ hasText: 'COMPLETE' }).waitFor();
     // The callback's link opens its task page (by its idempotency key), which says whose callback it is.
     await page.getByTestId('group-callback-link').click();
