@@ -53,6 +53,11 @@ describe('chaos invariant checker', () => {
     // SUCCEEDED is only the window of a task cancelled while running.
     expect(checkInvariants({ ...honest(), cancelled }).violations).toEqual(['task 3: cancelled (not running) but its record says SUCCEEDED']);
     expect(checkInvariants({ ...honest(), cancelled: new Map([[3, { wasRunning: true }]]) }).violations).toEqual([]);
+    // A leftover copy the redrive policy moved (no reason) is a stray; a dead letter of a cancelled task is wrong.
+    base.dlq.set(3, ['']);
+    expect(checkInvariants({ ...base, cancelled })).toMatchObject({ violations: [], strayDlqCopies: 1 });
+    base.dlq.set(3, ['attempts-exhausted']);
+    expect(checkInvariants({ ...base, cancelled }).violations).toEqual(['task 3: cancelled, yet dead-lettered (attempts-exhausted)']);
   });
 
   it('fails when a task is lost (neither SUCCEEDED nor on the DLQ)', () => {

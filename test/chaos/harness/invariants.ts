@@ -30,7 +30,7 @@
  * Stray copies are counted, not failed: SQS may deliver a message twice and a delete with a
  * stale receipt handle may not delete, so a leftover copy of a finished task can reach the DLQ
  * through the redrive policy (without a reason) — noise for on-call, not a lost task, as long
- * as the task itself is SUCCEEDED or has its reasoned dead letter.
+ * as the task itself is SUCCEEDED or CANCELLED, or has its reasoned dead letter.
  */
 import type { EffectsLedger } from './ledger.ts';
 import { FAULT_KINDS, type FaultCounts, type TaskPlan } from './fault-plan.ts';
@@ -158,7 +158,9 @@ export function checkInvariants(o: Observed): Verdict {
         if (!cancel.wasRunning && effects > 0) violations.push(`task ${task}: cancelled before it ran, yet its effect was applied`);
       } else if (status === 'SUCCEEDED' && cancel.wasRunning) succeeded++;
       else violations.push(`task ${task}: cancelled (${cancel.wasRunning ? 'while running' : 'not running'}) but its record says ${status ?? 'nothing'}`);
-      if (reasons.length > 0) violations.push(`task ${task}: cancelled, yet on the DLQ (${reasons.join(',')})`);
+      // A leftover copy moved by the redrive policy (no reason) is a stray, as for SUCCEEDED tasks; a dead letter is wrong.
+      strayDlqCopies += reasons.filter((r) => r === '').length;
+      if (reasons.some((r) => r !== '')) violations.push(`task ${task}: cancelled, yet dead-lettered (${reasons.join(',')})`);
       continue;
     }
     if (status === 'SUCCEEDED') {
