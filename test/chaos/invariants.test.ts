@@ -121,6 +121,10 @@ describe('chaos invariant checker', () => {
     o.table.set(4, 'IN_PROGRESS');
     expect(checkInvariants({ ...o, diedOnLastReceive }).violations).toEqual([]);
     expect(checkInvariants(o).violations.join('\n')).toMatch(/task 4: acknowledged while its record says IN_PROGRESS/);
+    // Dead-lettered because another copy kept its lease: the record is that copy's.
+    const leaseHeld = { ...o, dlq: new Map([[4, ['redeliveries-exhausted']]]), dlqLastErrors: new Map([[4, ['received 9 times without completing (bound 8); last: another copy holds the lease']]]) };
+    expect(checkInvariants(leaseHeld)).toMatchObject({ violations: [], statusMismatches: 1 });
+    expect(checkInvariants({ ...leaseHeld, dlqLastErrors: new Map([[4, ['received 9 times without completing (bound 8); last: task table unavailable']]]) }).violations.join('\n')).toMatch(/acknowledged while its record says IN_PROGRESS/);
     o.dlq.set(4, ['']);
     o.table.set(4, 'DEAD_LETTERED');
     // A death on the last receive of another task excuses nothing here.

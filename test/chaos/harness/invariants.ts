@@ -12,7 +12,8 @@
  * - ackedUnrecorded: at quiescence (every message acknowledged, outcome copies processed) no
  *   task's record says IN_PROGRESS or RETRYING — unless its dead letter says the table itself
  *   refused (table-unavailable, outcome-unrecorded), or the invocation holding its last receive
- *   died (nothing acknowledged it: the redrive policy moved it; counted in statusMismatches);
+ *   died (nothing acknowledged it: the redrive policy moved it; counted in statusMismatches), or
+ *   it was dead-lettered because another copy kept holding its lease (the record is that copy's);
  * - unboundedCycles: no task was received more than maxAttempts + maxNoAttemptReturns times
  *   along one chain of copies (receives of dead invocations and never-started records exempt)
  *   without leaving the queue;
@@ -189,7 +190,10 @@ export function checkInvariants(o: Observed): Verdict {
     // A task whose last receive died was never acknowledged — the redrive policy moved its message — and the death
     // may have cut off its record's write, after a dead letter was sent or before: its record may say IN_PROGRESS.
     const moved = o.diedOnLastReceive?.has(task) === true && reasons.length > 0;
-    if ((status === 'IN_PROGRESS' || status === 'RETRYING') && !moved && !reasons.some((r) => TABLE_REFUSED.has(r))) {
+    // Dead-lettered because another copy kept holding the lease: the record is that copy's, not this one's to write
+    // (docs/GUARANTEES.md "Not promised"); counted in statusMismatches.
+    const leaseHeld = reasons.some((r, i) => r === 'redeliveries-exhausted' && /another copy holds the lease/.test(o.dlqLastErrors?.get(task)?.[i] ?? ''));
+    if ((status === 'IN_PROGRESS' || status === 'RETRYING') && !moved && !leaseHeld && !reasons.some((r) => TABLE_REFUSED.has(r))) {
       ackedUnrecorded++;
       violations.push(`task ${task}: acknowledged while its record says ${status}${reasons.length ? ` (dead-lettered: ${reasons.join(',')})` : ''}`);
     }
