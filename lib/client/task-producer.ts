@@ -32,7 +32,7 @@ import { ResultWaiter, type WaitForResultOptions } from './task-result.ts';
 import { publishEvent, type PublishOptions, type PublishResult } from './publish.ts';
 import { RoutingTableReader } from './routing.ts';
 import { checkGroupId, checkGroupSize, GroupStore } from './task-group.ts';
-import { groupCallbackIdempotencyKey, type GroupStatusView } from '../protocol/group.ts';
+import { groupCallbackIdempotencyKey, groupCallbackTaskId, groupMemberTaskId, type GroupStatusView } from '../protocol/group.ts';
 import { newGroupId } from '../protocol/ids.ts';
 
 /** Bytes a consumer adds to a group's callback message: the `groupResult` counts. */
@@ -234,7 +234,7 @@ export class TaskProducer {
         const { type, contract } = this.contracts.resolve(t.type);
         await this.contracts.check(contract, t.payload);
         // A member's id is `<groupId>.<index>` unless given: sending the group again re-sends the same tasks.
-        const options = group !== undefined && t.taskId === undefined ? { ...t, taskId: `${group}.${i}` } : t;
+        const options = group !== undefined && t.taskId === undefined ? { ...t, taskId: groupMemberTaskId(group, i) } : t;
         prepared[i] = prepareTask(type, t.payload, options, this.config, group);
       } catch (error) {
         results[i] = failure(error, typeof t?.taskId === 'string' ? t.taskId : undefined);
@@ -332,7 +332,7 @@ export class TaskProducer {
     if (options.onComplete !== undefined) {
       const { type, contract } = this.contracts.resolve(options.onComplete.type);
       await this.contracts.check(contract, options.onComplete.payload);
-      callback = prepareTask(type, options.onComplete.payload, { ...options.onComplete.options, taskId: `${groupId}.callback`, idempotencyKey: groupCallbackIdempotencyKey(groupId) }, this.config);
+      callback = prepareTask(type, options.onComplete.payload, { ...options.onComplete.options, taskId: groupCallbackTaskId(groupId), idempotencyKey: groupCallbackIdempotencyKey(groupId) }, this.config);
       // Room for the counts the consumer adds: a callback near the limit goes by claim check.
       if (this.claimCheck && (this.claimCheck.needs(callback) || callback.size + GROUP_RESULT_ROOM > this.config.inlineLimitBytes)) await this.claimCheck.apply(callback);
     }

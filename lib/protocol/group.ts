@@ -29,6 +29,16 @@ export function groupMemberItemKey(groupId: string, memberKey: string): string {
   return `\u001fgroup:${groupId}:member:${memberKey}`;
 }
 
+/** The task id sendGroup gives a member sent without a taskId of its own: its position in the call. */
+export function groupMemberTaskId(groupId: string, index: number): string {
+  return `${groupId}.${index}`;
+}
+
+/** The callback task's id. */
+export function groupCallbackTaskId(groupId: string): string {
+  return `${groupId}.callback`;
+}
+
 /** The callback task's idempotency key: however many consumers see the last member, it runs once. */
 export function groupCallbackIdempotencyKey(groupId: string): string {
   return `group:${groupId}:callback`;

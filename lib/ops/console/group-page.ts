@@ -12,7 +12,7 @@
 import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { forEachConcurrent } from '../../client/concurrency.ts';
 import { checkGroupId } from '../../client/task-group.ts';
-import type { GroupStatusView } from '../../protocol/group.ts';
+import { groupMemberTaskId, type GroupStatusView } from '../../protocol/group.ts';
 import type { TaskStatus, TaskStatusView } from '../../protocol/task-record.ts';
 import { OpsError, toOpsError } from '../errors.ts';
 import { groupStatus } from '../group-status.ts';
@@ -62,11 +62,6 @@ export interface GroupPageQuery {
   readonly limit?: number;
 }
 
-/** The id sendGroup gives a member that was sent without a taskId of its own. */
-export function memberTaskId(groupId: string, index: number): string {
-  return `${groupId}.${index}`;
-}
-
 /** Checks the id and the page first: a bad one is a USAGE error (400), before any read. */
 export function checkGroupPageQuery(query: GroupPageQuery): { groupId: string; offset: number; limit: number } {
   try {
@@ -92,7 +87,7 @@ export async function readGroupPage(dynamo: () => Promise<DynamoDBClient>, table
   let failure: unknown;
   await forEachConcurrent(indexes, MEMBER_READS_IN_FLIGHT, async (index) => {
     try {
-      items.set(index, { index, ...(await readTaskState(client, tableName, { taskId: memberTaskId(groupId, index) })) });
+      items.set(index, { index, ...(await readTaskState(client, tableName, { taskId: groupMemberTaskId(groupId, index) })) });
     } catch (error) {
       failure ??= error;
     }
