@@ -99,7 +99,7 @@ describe('cancellation', () => {
     const [a, b] = twoConsumers(r, tasks, { cancelCheckIntervalMs: 200 });
     const producer = producerFor(r);
     const { taskId } = await producer.send('long', {});
-    const running = a.handler(await receiveEvent(clients.sqs, r, 1, 2), fakeContext(20_000));
+    const running = invokeLikeLambda(clients.sqs, r.queueUrl, a.handler, await receiveEvent(clients.sqs, r, 1, 2), fakeContext(20_000));
     for (let i = 0; i < 200 && runs === 0; i++) await sleep(10);
     const started = Date.now();
     const result = await producer.cancel(taskId);
@@ -138,7 +138,7 @@ describe('cancellation', () => {
     );
     const e = envelope('steps', { cancelFirst: true });
     await sendTask(clients.sqs, r.queueUrl, e);
-    expect((await handler(await receiveEvent(clients.sqs, r, 1, 2), fakeContext())).batchItemFailures).toEqual([]);
+    expect((await invokeLikeLambda(clients.sqs, r.queueUrl, handler, await receiveEvent(clients.sqs, r, 1, 2))).batchItemFailures).toEqual([]);
     expect(seen).toEqual([false, true, true]);
     expect((await taskRecord(clients.dynamo, r.tableName, e.id))!.status).toBe('CANCELLED');
   });
@@ -188,7 +188,7 @@ describe('cancellation', () => {
     );
     const e = envelope('stubborn', {});
     await sendTask(clients.sqs, r.queueUrl, e);
-    await handler(await receiveEvent(clients.sqs, r, 1, 2), fakeContext());
+    expect((await invokeLikeLambda(clients.sqs, r.queueUrl, handler, await receiveEvent(clients.sqs, r, 1, 2))).batchItemFailures).toEqual([]);
     expect(await taskRecord(clients.dynamo, r.tableName, e.id)).toMatchObject({ status: 'SUCCEEDED', result: '{"finished":true}' });
   });
 
@@ -198,7 +198,10 @@ describe('cancellation', () => {
     const { taskId } = await producer.send('big', { blob: 'x'.repeat(4000) });
     await producer.cancel(taskId);
     const event = await receiveEvent(clients.sqs, r, 1, 2);
-    const key = (JSON.parse(event.Records[0]!.body) as { payloadRef: { key: string } }).payloadRef.key;
+    expect(event.Records).toHaveLength(1);
+    const body = JSON.parse(event.Records[0]!.body) as { id: string; payloadRef: { key: string } };
+    expect(body.id).toBe(taskId);
+    const key = body.payloadRef.key;
     const head = () => asTestHarness(() => clients.s3.send(new HeadObjectCommand({ Bucket: r.bucketName, Key: key })));
     await expect(head()).resolves.toBeDefined();
     expect((await invokeLikeLambda(clients.sqs, r.queueUrl, handler, event)).batchItemFailures).toEqual([]);
