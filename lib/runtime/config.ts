@@ -14,6 +14,7 @@ import { SQS_MAX_VISIBILITY_SECONDS } from '../protocol/limits.ts';
 import { DEFAULT_BACKOFF, type BackoffOptions } from './backoff.ts';
 import type { MetricsSink, RuntimeLogger } from './telemetry.ts';
 import { laneRoutingFromEnv, type LaneRouting } from './lane-routing.ts';
+import type { AwsTimeouts } from './aws-clients.ts';
 
 /**
  * How a task type is protected against duplicates:
@@ -118,6 +119,13 @@ export interface Clock {
 export interface RuntimeOptions {
   /** Injected SDK clients (tests, custom config). Default: DynamoDB created once per container; SQS and S3 loaded on first need. */
   clients?: { dynamo?: DynamoDBClient; sqs?: SQSClient; s3?: S3Client };
+  /**
+   * Bounds on each HTTP call of the clients the runtime creates (not injected ones): a call
+   * on a silent connection fails with a TimeoutError and the SDK retries it on a new one,
+   * instead of waiting past the function's timeout.
+   * @default { connectionMs: 3000, requestMs: 5000, s3IdleMs: 10000 }
+   */
+  awsTimeouts?: AwsTimeouts;
   /** Task table. @default env TASKQ_TABLE_NAME (required unless every type uses idempotency 'off') */
   tableName?: string;
   /** Source queue, for visibility changes and delayed re-sends. @default env TASKQ_QUEUE_URL, else derived from the record's eventSourceARN */

@@ -72,7 +72,7 @@ export function defineTasks<Payloads extends Record<string, unknown>>(
     }
   }
   const clock = options.clock ?? { now: Date.now };
-  const clients = new AwsClients(options.clients);
+  const clients = new AwsClients(options.clients, options.awsTimeouts);
   const logger = options.logger ?? new JsonLogger(config.serviceName, logLevelFromEnv(), undefined, clock.now);
   const processor = new BatchProcessor({
     config,
