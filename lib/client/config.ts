@@ -11,6 +11,7 @@ import { TaskValidationError } from '../protocol/errors.ts';
 import { DEAD_LETTER_HEADROOM_BYTES, DEFAULT_CLAIM_CHECK_THRESHOLD_BYTES, DEFAULT_MAX_PAYLOAD_BYTES, SQS_MAX_MESSAGE_BYTES } from '../protocol/limits.ts';
 import { DEFAULTS } from '../protocol/resources.ts';
 import { ROUTING_DEFAULTS, type RoutingOptions } from './routing.ts';
+import type { AwsTimeouts } from '../protocol/aws-timeouts.ts';
 
 /** How a claim-checked task is written. */
 export type ClaimCheckFormat =
@@ -47,6 +48,14 @@ export interface TaskProducerConfig {
   readonly endpoint?: string;
   /** Credentials for the clients the producer creates. @default the SDK's default chain */
   readonly credentials?: SQSClientConfig['credentials'];
+  /**
+   * Bounds on each HTTP call of the clients the producer creates (not of clients you pass): a
+   * send on a connection that went silent fails with a TimeoutError after `requestMs`, and the
+   * `retry` policy tries again on a new connection — where the SDK's own default would hold
+   * your request for up to 15 minutes.
+   * @default { connectionMs: 3000, requestMs: 5000, s3IdleMs: 10000 }
+   */
+  readonly awsTimeouts?: AwsTimeouts;
   /** Whether the queue is FIFO. @default true when queueUrl ends with `.fifo` */
   readonly fifo?: boolean;
 

@@ -2,6 +2,7 @@ export { TaskProducer, type SendResult, type BatchSendResult, type SendGroupOpti
 export { MAX_GROUP_ID_LENGTH } from './task-group.ts';
 export { MAX_GROUP_MEMBERS, type GroupStatusView, type GroupResult } from '../protocol/group.ts';
 export { PRODUCER_DEFAULTS, type TaskProducerConfig, type ClaimCheckFormat, type RetryConfig } from './config.ts';
+export { DEFAULT_AWS_TIMEOUTS, type AwsTimeouts } from '../protocol/aws-timeouts.ts';
 export { taskOf, type SendOptions, type TaskInput } from './task-message.ts';
 export { defineContract, isTaskContract, payloadJsonSchema, type TaskContract, type TaskContractDefaults, type ContractInput, type ContractOutput, type PayloadIssue } from '../protocol/contract.ts';
 export { taskStatusFromItem, type GetTaskStatusOptions } from './task-status.ts';

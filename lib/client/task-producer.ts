@@ -34,6 +34,7 @@ import { RoutingTableReader } from './routing.ts';
 import { checkGroupId, checkGroupSize, GroupStore } from './task-group.ts';
 import { groupCallbackIdempotencyKey, groupCallbackTaskId, groupMemberTaskId, type GroupStatusView } from '../protocol/group.ts';
 import { newGroupId } from '../protocol/ids.ts';
+import { boundedCalls, boundedSilence } from '../protocol/aws-timeouts.ts';
 
 /** Bytes a consumer adds to a group's callback message: the `groupResult` counts. */
 const GROUP_RESULT_ROOM = 200;
@@ -109,7 +110,7 @@ export class TaskProducer {
     };
     this.ownsSqs = config.sqs === undefined;
     // A client of our own leaves retries to the producer's policy (no multiplied attempts).
-    this.sqs = config.sqs ?? new SQSClient({ ...clientConfig, maxAttempts: 1 });
+    this.sqs = config.sqs ?? new SQSClient({ ...clientConfig, maxAttempts: 1, requestHandler: boundedCalls(config.awsTimeouts) });
 
     const given = config.s3;
     let s3: Promise<S3Client> | undefined;
@@ -121,7 +122,7 @@ export class TaskProducer {
             // A custom endpoint (config, or the SDK's AWS_ENDPOINT_URL[_S3] variables) is an
             // emulator: they serve path-style URLs, not bucket subdomains.
             const custom = config.endpoint ?? process.env.AWS_ENDPOINT_URL_S3 ?? process.env.AWS_ENDPOINT_URL;
-            const client = new S3Client({ ...clientConfig, maxAttempts: 1, ...(custom !== undefined ? { forcePathStyle: true } : {}) });
+            const client = new S3Client({ ...clientConfig, maxAttempts: 1, requestHandler: boundedSilence(config.awsTimeouts), ...(custom !== undefined ? { forcePathStyle: true } : {}) });
             this.created.push(client);
             return client;
           }));
@@ -132,7 +133,7 @@ export class TaskProducer {
       (dynamo ??= givenDynamo
         ? Promise.resolve(givenDynamo)
         : import('@aws-sdk/client-dynamodb').then(({ DynamoDBClient }) => {
-            const client = new DynamoDBClient(clientConfig);
+            const client = new DynamoDBClient({ ...clientConfig, requestHandler: boundedCalls(config.awsTimeouts) });
             this.created.push(client);
             return client;
           }));

@@ -14,7 +14,7 @@ import { SQS_MAX_VISIBILITY_SECONDS } from '../protocol/limits.ts';
 import { DEFAULT_BACKOFF, type BackoffOptions } from './backoff.ts';
 import type { MetricsSink, RuntimeLogger } from './telemetry.ts';
 import { laneRoutingFromEnv, type LaneRouting } from './lane-routing.ts';
-import type { AwsTimeouts } from './aws-clients.ts';
+import type { AwsTimeouts } from '../protocol/aws-timeouts.ts';
 
 /**
  * How a task type is protected against duplicates:

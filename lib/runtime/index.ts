@@ -3,7 +3,7 @@ export { defineContract, isTaskContract, type TaskContract, type TaskContractDef
 export { defineTasks, describeIssues, type SqsTaskHandler, type TaskPayloads } from './define-tasks.ts';
 export { RUNTIME_DEFAULTS, resolveConfig, queueUrlFromArn, type Clock, type IdempotencyMode, type RuntimeOptions, type TaskContext, type TaskDefinition, type TaskDefinitions } from './config.ts';
 export { DEFAULT_BACKOFF, backoffSeconds, type BackoffOptions, type Jitter } from './backoff.ts';
-export { DEFAULT_AWS_TIMEOUTS, type AwsTimeouts } from './aws-clients.ts';
+export { DEFAULT_AWS_TIMEOUTS, type AwsTimeouts } from '../protocol/aws-timeouts.ts';
 export { BatchProcessor } from './processor.ts';
 export { EmfMetricsSink, JsonLogger, METRIC_NAMES, TASK_TYPE_DIMENSION, UNKNOWN_TASK_TYPE, type MetricsSink, type RuntimeLogger, type TaskTypeMetrics, type TenantMetrics } from './telemetry.ts';
 export { assertClaimAllowed } from './claim-check.ts';

@@ -2,7 +2,8 @@
  * An HTTP proxy in front of an emulator that leaves chosen requests unanswered: the
  * connection stays open and silent, as a half-open connection to DynamoDB looks to the SDK.
  * Everything else is forwarded unchanged. It names each request by its X-Amz-Target header
- * (DynamoDB's operation, e.g. "DynamoDB_20120810.BatchWriteItem").
+ * (the operation of a JSON-protocol service: "DynamoDB_20120810.BatchWriteItem",
+ * "AmazonSQS.SendMessage"), and may send each service to its own emulator.
  */
 import { createServer, request as forward, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { Socket } from 'node:net';
@@ -15,9 +16,8 @@ export interface SilentProxy {
   close(): Promise<void>;
 }
 
-/** `silence(target, n)` decides for the n-th request (1-based) of that target. */
-export async function silentProxy(upstream: string, silence: (target: string, n: number) => boolean): Promise<SilentProxy> {
-  const up = new URL(upstream);
+/** `silence(target, n)` decides for the n-th request (1-based) of that target; `upstream` may depend on the target. */
+export async function silentProxy(upstream: string | ((target: string) => string), silence: (target: string, n: number) => boolean): Promise<SilentProxy> {
   const counts = new Map<string, number>();
   const seen: { target: string; silenced: boolean }[] = [];
   const sockets = new Set<Socket>();
@@ -31,6 +31,7 @@ export async function silentProxy(upstream: string, silence: (target: string, n:
       req.resume(); // read the body, answer nothing
       return;
     }
+    const up = new URL(typeof upstream === 'string' ? upstream : upstream(target));
     const out = forward({ host: up.hostname, port: up.port, method: req.method, path: req.url, headers: req.headers }, (answer) => {
       res.writeHead(answer.statusCode ?? 502, answer.headers);
       answer.pipe(res);

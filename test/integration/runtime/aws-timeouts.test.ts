@@ -9,7 +9,7 @@
  * (test/support/silent-proxy.ts), by the SDK's AWS_ENDPOINT_URL_DYNAMODB variable.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { DEFAULT_AWS_TIMEOUTS } from '../../../lib/runtime/aws-clients.ts';
+import { DEFAULT_AWS_TIMEOUTS } from '../../../lib/protocol/aws-timeouts.ts';
 import type { RuntimeOptions, TaskDefinitions } from '../../../lib/runtime/config.ts';
 import { LOCAL_CREDENTIALS } from '../../../lib/local/emulators.ts';
 import { createTestResources, emulatorEndpoints, testClients, type TestResources } from '../../support/aws.ts';
