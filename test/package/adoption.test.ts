@@ -131,6 +131,18 @@ describe('a producer service in plain JavaScript', () => {
     expect(stdout.trim()).toBe('function function function function');
   });
 
+  it('refuses a reserved key before any AWS call, and takes awsTimeouts, from the package', async () => {
+    const script = [
+      "const { TaskProducer, TaskValidationError, DEFAULT_AWS_TIMEOUTS } = await import('taskq/client');",
+      "const producer = new TaskProducer({ queueUrl: 'https://sqs.us-east-1.amazonaws.com/123456789012/q', region: 'us-east-1', credentials: { accessKeyId: 'x', secretAccessKey: 'y' }, awsTimeouts: { requestMs: 2000 } });",
+      "const refused = await producer.send('email', {}, { idempotencyKey: 'taskq:routing' }).catch((e) => e);",
+      'console.log(refused instanceof TaskValidationError, refused.code, JSON.stringify(DEFAULT_AWS_TIMEOUTS));',
+      'producer.destroy();',
+    ].join('\n');
+    const { stdout } = await ok(process.execPath, ['--input-type=module', '-e', script], producerDir);
+    expect(stdout.trim()).toBe('true INVALID_IDEMPOTENCY_KEY {"connectionMs":3000,"requestMs":5000,"s3IdleMs":10000}');
+  });
+
   it('runs the CLI from the package: taskq --help', async () => {
     const { stdout } = await ok(join(producerDir, 'node_modules/.bin/taskq'), ['--help'], producerDir);
     expect(stdout).toMatch(/Usage: taskq \[options\] \[command\]/);
