@@ -1,6 +1,9 @@
 /**
  * AWS SDK clients for a resolved target, created on first use (a command that only reads
- * SQS never loads the DynamoDB, CloudWatch or CloudFormation clients).
+ * SQS never loads the DynamoDB, CloudWatch or CloudFormation clients). Each HTTP call is
+ * bounded (lib/protocol/aws-timeouts.ts), so a silent connection fails a command or a console
+ * request in seconds instead of holding it for the SDK's default of up to 15 minutes; a long
+ * poll gets its wait on top (dlq-messages.ts).
  */
 import { SQSClient } from '@aws-sdk/client-sqs';
 import type { S3Client } from '@aws-sdk/client-s3';
@@ -9,6 +12,7 @@ import type { CloudWatchClient } from '@aws-sdk/client-cloudwatch';
 import type { CloudFormationClient } from '@aws-sdk/client-cloudformation';
 import type { SchedulerClient } from '@aws-sdk/client-scheduler';
 import type { OpsTarget } from './resolve-target.ts';
+import { boundedCalls, boundedSilence } from '../protocol/aws-timeouts.ts';
 
 export interface OpsClients {
   readonly sqs: SQSClient;
@@ -20,10 +24,10 @@ export interface OpsClients {
   destroy(): void;
 }
 
-type Config = { region?: string; endpoint?: string; credentials?: { accessKeyId: string; secretAccessKey: string } };
+type Config = { region?: string; endpoint?: string; credentials?: { accessKeyId: string; secretAccessKey: string }; requestHandler: ReturnType<typeof boundedCalls> };
 
 export function clientConfig(target: Pick<OpsTarget, 'region' | 'credentials'>, endpoint: string | undefined): Config {
-  const config: Config = {};
+  const config: Config = { requestHandler: boundedCalls() };
   if (target.region) config.region = target.region;
   if (endpoint) config.endpoint = endpoint;
   if (target.credentials) config.credentials = target.credentials;
@@ -45,7 +49,7 @@ export function createClients(target: OpsTarget): OpsClients {
     sqs,
     s3: lazy(async () => {
       const { S3Client } = await import('@aws-sdk/client-s3');
-      return track(new S3Client({ ...clientConfig(target, target.endpoints.s3), forcePathStyle: target.endpoints.s3 !== undefined }));
+      return track(new S3Client({ ...clientConfig(target, target.endpoints.s3), requestHandler: boundedSilence(), forcePathStyle: target.endpoints.s3 !== undefined }));
     }),
     dynamo: lazy(async () => {
       const { DynamoDBClient } = await import('@aws-sdk/client-dynamodb');

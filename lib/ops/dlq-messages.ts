@@ -12,6 +12,7 @@ import {
 } from '@aws-sdk/client-sqs';
 import { SQS_BATCH_MAX_ENTRIES } from '../protocol/limits.ts';
 import { toOpsError } from './errors.ts';
+import { DEFAULT_AWS_TIMEOUTS } from '../protocol/aws-timeouts.ts';
 
 /** Seconds a received DLQ message stays hidden while the CLI works on it. */
 export const DEFAULT_HOLD_SECONDS = 30;
@@ -31,6 +32,8 @@ export async function receiveDeadLetters(
         MessageAttributeNames: ['All'],
         MessageSystemAttributeNames: ['All'],
       }),
+      // A long poll may stay silent for its whole wait: the call's bound is the wait plus the usual one.
+      { requestTimeout: options.waitSeconds * 1000 + DEFAULT_AWS_TIMEOUTS.requestMs },
     );
     return result.Messages ?? [];
   } catch (error) {
