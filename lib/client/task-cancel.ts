@@ -10,8 +10,7 @@
  *   and ReturnValuesOnConditionCheckFailure says which state without a read).
  */
 import type { AttributeValue, DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { isValidIdempotencyKey, isValidTaskId } from '../protocol/envelope.ts';
-import { ROUTING_ITEM_KEY } from '../protocol/lanes.ts';
+import { IDEMPOTENCY_KEY_RULE, isValidIdempotencyKey, isValidTaskId } from '../protocol/envelope.ts';
 import { TaskOutcomeError, TaskValidationError } from '../protocol/errors.ts';
 import { TABLE_SCHEMA } from '../protocol/resources.ts';
 import { DEFAULT_RECORD_TTL_SECONDS } from '../protocol/task-record.ts';
@@ -59,7 +58,7 @@ export class TaskCanceller {
   async cancel(taskId: string, options: CancelOptions = {}): Promise<CancelResult> {
     if (!isValidTaskId(taskId)) throw new TaskValidationError('INVALID_TASK_ID', `taskId must be a valid task id (got ${JSON.stringify(taskId) ?? String(taskId)})`);
     if (options.idempotencyKey !== undefined && !isValidIdempotencyKey(options.idempotencyKey)) {
-      throw new TaskValidationError('INVALID_IDEMPOTENCY_KEY', `idempotencyKey must be 1–256 characters without control characters, and not ${JSON.stringify(ROUTING_ITEM_KEY)} (reserved)`);
+      throw new TaskValidationError('INVALID_IDEMPOTENCY_KEY', `idempotencyKey must be ${IDEMPOTENCY_KEY_RULE}`);
     }
     if (this.tableName === undefined) throw new TaskValidationError('CONFIGURATION', 'TaskProducer: cancel needs tableName');
     const key = options.idempotencyKey ?? taskId;

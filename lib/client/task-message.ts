@@ -7,11 +7,10 @@ import { createHash } from 'node:crypto';
 import type { MessageAttributeValue } from '@aws-sdk/client-sqs';
 import { MESSAGE_ATTRIBUTES } from '../protocol/attributes.ts';
 import type { ContractInput, TaskContract } from '../protocol/contract.ts';
-import { ENVELOPE_VERSION, isValidIdempotencyKey, isValidTaskId, isValidTaskType } from '../protocol/envelope.ts';
-import { ROUTING_ITEM_KEY } from '../protocol/lanes.ts';
+import { ENVELOPE_VERSION, IDEMPOTENCY_KEY_RULE, TASK_ID_RULE, isValidIdempotencyKey, isValidTaskId, isValidTaskType } from '../protocol/envelope.ts';
 import { TaskValidationError } from '../protocol/errors.ts';
 import { newTaskId } from '../protocol/ids.ts';
-import { IDEMPOTENCY_KEY_MAX_LENGTH, SQS_MAX_DELAY_SECONDS, TASK_ID_PATTERN, TASK_TYPE_PATTERN } from '../protocol/limits.ts';
+import { SQS_MAX_DELAY_SECONDS, TASK_TYPE_PATTERN } from '../protocol/limits.ts';
 import type { ResolvedProducerConfig } from './config.ts';
 import type { DedupeOptions } from './dedupe.ts';
 
@@ -195,11 +194,11 @@ export function prepareTask(type: string, payload: unknown, options: SendOptions
   if (o.taskId === undefined) {
     taskId = newTaskId();
   } else {
-    if (!isValidTaskId(o.taskId)) invalid('INVALID_TASK_ID', `taskId must match ${TASK_ID_PATTERN.source} and not be ${JSON.stringify(ROUTING_ITEM_KEY)} (reserved) (got ${JSON.stringify(o.taskId) ?? String(o.taskId)})`);
+    if (!isValidTaskId(o.taskId)) invalid('INVALID_TASK_ID', `taskId must ${TASK_ID_RULE} (got ${JSON.stringify(o.taskId) ?? String(o.taskId)})`);
     taskId = o.taskId;
   }
   if (o.idempotencyKey !== undefined && !isValidIdempotencyKey(o.idempotencyKey)) {
-    invalid('INVALID_IDEMPOTENCY_KEY', `idempotencyKey must be a string of 1–${IDEMPOTENCY_KEY_MAX_LENGTH} characters without control characters, and not ${JSON.stringify(ROUTING_ITEM_KEY)} (reserved)`);
+    invalid('INVALID_IDEMPOTENCY_KEY', `idempotencyKey must be a string of ${IDEMPOTENCY_KEY_RULE}`);
   }
   const idempotencyKey = o.idempotencyKey ?? taskId;
   const now = config.now();

@@ -5,8 +5,7 @@
  */
 import type { AttributeValue, DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { DEAD_LETTER_REASONS, TaskQueueError, TaskValidationError, type DeadLetterReason } from '../protocol/errors.ts';
-import { isValidIdempotencyKey, isValidTaskId } from '../protocol/envelope.ts';
-import { ROUTING_ITEM_KEY } from '../protocol/lanes.ts';
+import { IDEMPOTENCY_KEY_RULE, isValidIdempotencyKey, isValidTaskId } from '../protocol/envelope.ts';
 import { TABLE_SCHEMA } from '../protocol/resources.ts';
 import type { ResultRef, TaskStatus, TaskStatusView } from '../protocol/task-record.ts';
 import { awsErrorCode } from './aws-errors.ts';
@@ -76,7 +75,7 @@ export class TaskStatusReader {
   async get(taskId: string, options: GetTaskStatusOptions = {}): Promise<TaskStatusView> {
     if (!isValidTaskId(taskId)) throw new TaskValidationError('INVALID_TASK_ID', `taskId must be a valid task id (got ${JSON.stringify(taskId) ?? String(taskId)})`);
     if (options.idempotencyKey !== undefined && !isValidIdempotencyKey(options.idempotencyKey)) {
-      throw new TaskValidationError('INVALID_IDEMPOTENCY_KEY', `idempotencyKey must be 1–256 characters without control characters, and not ${JSON.stringify(ROUTING_ITEM_KEY)} (reserved)`);
+      throw new TaskValidationError('INVALID_IDEMPOTENCY_KEY', `idempotencyKey must be ${IDEMPOTENCY_KEY_RULE}`);
     }
     if (this.tableName === undefined) throw new TaskValidationError('CONFIGURATION', 'TaskProducer: getTaskStatus needs tableName');
     const key = options.idempotencyKey ?? taskId;

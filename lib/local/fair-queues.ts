@@ -72,14 +72,19 @@ export function noisyByConcurrency(inflight: ReadonlyMap<string, number>): Set<s
  */
 export function noisyTenants(state: TenantState, stored: readonly StoredMessage[], inflight: ReadonlyMap<string, number>, now: number): Set<string> {
   for (const g of noisyByConcurrency(inflight)) state.noisy.add(g);
-  if (state.noisy.size === 0) return state.noisy;
+  forgetQuietTenants(state, stored, now);
+  return state.noisy;
+}
+
+/** Drops from `state` the noisy tenants with no backlog left in `stored`, or silent for NOISY_SILENCE_MS. */
+export function forgetQuietTenants(state: TenantState, stored: readonly StoredMessage[], now: number): void {
+  if (state.noisy.size === 0) return;
   const backlog = new Set<string>();
   for (const m of stored) if (m.messageGroupId !== undefined && state.noisy.has(m.messageGroupId)) backlog.add(m.messageGroupId);
   for (const g of [...state.noisy]) {
     const silentFor = now - (state.lastSentAt.get(g) ?? Number.NEGATIVE_INFINITY);
     if (!backlog.has(g) || silentFor >= NOISY_SILENCE_MS) state.noisy.delete(g);
   }
-  return state.noisy;
 }
 
 const PATCHED = Symbol.for('taskq.local.fairQueues');
@@ -143,10 +148,11 @@ export function installFairQueues(Queue: QueueClass): void {
     if (!this.isFifo()) {
       this.processTimers();
       const inflight = inflightByGroup(this);
-      fairOrder(this.messages, inflight, Math.min(10, maxCount), noisyTenants(tenantState(this), this.messages, inflight, Date.now()));
+      const state = tenantState(this);
+      fairOrder(this.messages, inflight, Math.min(10, maxCount), noisyTenants(state, this.messages, inflight, Date.now()));
       const served = dequeue.call(this, maxCount, ...rest);
       // A noisy tenant this receive drained is quiet from now on (its next message is no backlog).
-      noisyTenants(tenantState(this), this.messages, new Map(), Date.now());
+      forgetQuietTenants(state, this.messages, Date.now());
       return served;
     }
     return dequeue.call(this, maxCount, ...rest);

@@ -62,6 +62,11 @@ export function isValidTaskType(type: unknown): type is string {
  */
 export const RESERVED_KEYS: ReadonlySet<string> = new Set([ROUTING_ITEM_KEY]);
 
+/** What a task id must be, for error messages: "taskId must …". */
+export const TASK_ID_RULE = `match ${TASK_ID_PATTERN.source} and not be ${JSON.stringify(ROUTING_ITEM_KEY)} (reserved)`;
+/** What an idempotency key must be, for error messages: "idempotencyKey must be …". */
+export const IDEMPOTENCY_KEY_RULE = `1–${IDEMPOTENCY_KEY_MAX_LENGTH} characters without control characters, and not ${JSON.stringify(ROUTING_ITEM_KEY)} (reserved)`;
+
 export function isValidTaskId(id: unknown): id is string {
   return typeof id === 'string' && TASK_ID_PATTERN.test(id) && !RESERVED_KEYS.has(id);
 }
@@ -118,12 +123,12 @@ export function validateEnvelope(parsed: unknown): TaskEnvelope {
     throw new PoisonMessageError('unsupported-version', `envelope version ${JSON.stringify(e.v)} is not supported (expected ${ENVELOPE_VERSION})`);
   }
   const problems: string[] = [];
-  if (!isValidTaskId(e.id)) problems.push('id must match ' + TASK_ID_PATTERN.source);
+  if (!isValidTaskId(e.id)) problems.push(`id must ${TASK_ID_RULE}`);
   if (!isValidTaskType(e.type)) problems.push('type must match ' + TASK_TYPE_PATTERN.source);
   if (!isIsoTime(e.createdAt)) problems.push('createdAt must be an ISO-8601 UTC time');
   if (e.notBefore !== undefined && !isIsoTime(e.notBefore)) problems.push('notBefore must be an ISO-8601 UTC time');
   if (e.idempotencyKey !== undefined && !isValidIdempotencyKey(e.idempotencyKey)) {
-    problems.push(`idempotencyKey must be 1–${IDEMPOTENCY_KEY_MAX_LENGTH} characters without control characters`);
+    problems.push(`idempotencyKey must be ${IDEMPOTENCY_KEY_RULE}`);
   }
   if (e.group !== undefined && !isValidTaskId(e.group)) problems.push('group must match ' + TASK_ID_PATTERN.source);
   if (e.groupResult !== undefined && !isGroupResult(e.groupResult)) problems.push('groupResult must be {groupId, total, succeeded, deadLettered, cancelled}');

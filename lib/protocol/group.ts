@@ -44,6 +44,17 @@ export function groupCallbackIdempotencyKey(groupId: string): string {
   return `group:${groupId}:callback`;
 }
 
+/** The group and index a task id has when shaped by groupMemberTaskId (the shape only: a task may have chosen such an id). */
+export function parseGroupMemberTaskId(taskId: string): { groupId: string; index: number } | undefined {
+  const m = /^(.+)\.(0|[1-9]\d*)$/.exec(taskId);
+  return m ? { groupId: m[1]!, index: Number(m[2]) } : undefined;
+}
+
+/** The group id a key has when shaped by groupCallbackIdempotencyKey (the shape only). */
+export function parseGroupCallbackIdempotencyKey(key: string): string | undefined {
+  return /^group:(.+):callback$/.exec(key)?.[1];
+}
+
 /** The final states a member is counted in. */
 export type GroupMemberOutcome = 'succeeded' | 'deadLettered' | 'cancelled';
 

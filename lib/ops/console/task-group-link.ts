@@ -13,7 +13,7 @@
 import { decodeEnvelope } from '../../protocol/envelope.ts';
 import { MAX_GROUP_ID_LENGTH } from '../../client/task-group.ts';
 import { TASK_ID_PATTERN } from '../../protocol/limits.ts';
-import { MAX_GROUP_MEMBERS, type GroupStatusView } from '../../protocol/group.ts';
+import { MAX_GROUP_MEMBERS, parseGroupCallbackIdempotencyKey, parseGroupMemberTaskId, type GroupStatusView } from '../../protocol/group.ts';
 
 export interface TaskGroupLink {
   readonly groupId: string;
@@ -22,19 +22,16 @@ export interface TaskGroupLink {
   readonly index?: number;
 }
 
-const CALLBACK_KEY = /^group:(.+):callback$/;
-const MEMBER_ID = /^(.+)\.(0|[1-9]\d*)$/;
-
 function isGroupId(id: string): boolean {
   return TASK_ID_PATTERN.test(id) && id.length <= MAX_GROUP_ID_LENGTH;
 }
 
 /** The group a task would belong to by its id or key, before it is confirmed; undefined for neither shape. */
 export function groupLinkCandidate(task: { readonly taskId: string; readonly idempotencyKey: string }): TaskGroupLink | undefined {
-  const callback = CALLBACK_KEY.exec(task.idempotencyKey);
-  if (callback && isGroupId(callback[1]!)) return { groupId: callback[1]!, role: 'callback' };
-  const member = MEMBER_ID.exec(task.taskId);
-  if (member && isGroupId(member[1]!) && Number(member[2]) < MAX_GROUP_MEMBERS) return { groupId: member[1]!, role: 'member', index: Number(member[2]) };
+  const callbackOf = parseGroupCallbackIdempotencyKey(task.idempotencyKey);
+  if (callbackOf !== undefined && isGroupId(callbackOf)) return { groupId: callbackOf, role: 'callback' };
+  const member = parseGroupMemberTaskId(task.taskId);
+  if (member && isGroupId(member.groupId) && member.index < MAX_GROUP_MEMBERS) return { groupId: member.groupId, role: 'member', index: member.index };
   return undefined;
 }
 

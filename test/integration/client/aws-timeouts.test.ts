@@ -13,19 +13,9 @@ import { TABLE_SCHEMA, decodeEnvelope, newTaskId } from '../../../lib/protocol/i
 import { LOCAL_CREDENTIALS } from '../../../lib/local/emulators.ts';
 import { createTestResources, emulatorEndpoints, testClients, type TestResources } from '../../support/aws.ts';
 import { silentProxy, type SilentProxy } from '../../support/silent-proxy.ts';
+import { settledWithin } from '../../support/until.ts';
 
 const clients = testClients();
-
-/** The call's result, or undefined when it had not settled after `limitMs` (the test then fails on it). */
-async function within<T>(work: Promise<T>, limitMs: number): Promise<{ value: T } | undefined> {
-  let timer: NodeJS.Timeout | undefined;
-  const late = new Promise<undefined>((resolve) => (timer = setTimeout(() => resolve(undefined), limitMs)));
-  try {
-    return await Promise.race([work.then((value) => ({ value })), late]);
-  } finally {
-    clearTimeout(timer);
-  }
-}
 
 describe('a silent connection under the producer\'s clients', () => {
   let r: TestResources;
@@ -54,7 +44,7 @@ describe('a silent connection under the producer\'s clients', () => {
 
   it('a send left unanswered is tried again on a new connection: it resolves, and exactly one message is on the queue', async () => {
     const { producer, proxy: p } = await producerThroughProxy((target, n) => target === 'AmazonSQS.SendMessage' && n === 1);
-    const sent = await within(producer.send('email', { to: 'a@example.com' }), 10_000);
+    const sent = await settledWithin(producer.send('email', { to: 'a@example.com' }), 10_000);
     expect(sent, 'send() was still waiting on the unanswered request after 10 s').toBeDefined();
     expect(p.seen.filter((s) => s.target === 'AmazonSQS.SendMessage').map((s) => s.silenced)).toEqual([true, false]);
     const received = await clients.sqs.send(new ReceiveMessageCommand({ QueueUrl: r.queueUrl, MaxNumberOfMessages: 10, WaitTimeSeconds: 1 }));
@@ -68,7 +58,7 @@ describe('a silent connection under the producer\'s clients', () => {
     await clients.dynamo.send(
       new PutItemCommand({ TableName: r.tableName, Item: { [TABLE_SCHEMA.partitionKey]: { S: taskId }, taskId: { S: taskId }, status: { S: 'SUCCEEDED' }, attempts: { N: '1' } } }),
     );
-    const status = await within(producer.getTaskStatus(taskId), 10_000);
+    const status = await settledWithin(producer.getTaskStatus(taskId), 10_000);
     expect(status, 'getTaskStatus() was still waiting on the unanswered read after 10 s').toBeDefined();
     expect(status!.value).toMatchObject({ taskId, status: 'SUCCEEDED', attempts: 1 });
     expect(p.seen.filter((s) => s.target === 'DynamoDB_20120810.GetItem').map((s) => s.silenced)).toEqual([true, false]);

@@ -12,21 +12,10 @@ import { LOCAL_CREDENTIALS } from '../../../lib/local/emulators.ts';
 import { createTestResources, emulatorEndpoints, testClients } from '../../support/aws.ts';
 import { enforceIam } from '../../support/iam/enforcement.ts';
 import { silentProxy, type SilentProxy } from '../../support/silent-proxy.ts';
+import { settledWithin } from '../../support/until.ts';
 import { operator, putDeadLetter } from './helpers.ts';
 
 const clients = testClients();
-
-/** The call's result, or undefined when it had not settled after `limitMs` (the test then fails on it). */
-async function timed<T>(work: Promise<T>, limitMs: number): Promise<{ value: T; ms: number } | undefined> {
-  const started = Date.now();
-  let timer: NodeJS.Timeout | undefined;
-  const late = new Promise<undefined>((resolve) => (timer = setTimeout(() => resolve(undefined), limitMs)));
-  try {
-    return await Promise.race([work.then((value) => ({ value, ms: Date.now() - started })), late]);
-  } finally {
-    clearTimeout(timer);
-  }
-}
 
 describe('a silent connection under the operations clients', () => {
   let proxy: SilentProxy | undefined;
@@ -48,7 +37,7 @@ describe('a silent connection under the operations clients', () => {
     const a = await putDeadLetter(clients.sqs, r.deadLetterQueueUrl, { type: 'charge' });
     const b = await putDeadLetter(clients.sqs, r.deadLetterQueueUrl, { type: 'charge' });
     const { sqs, ops, proxy: p } = await opsSqsThroughProxy((target, n) => target === 'AmazonSQS.ReceiveMessage' && n === 1);
-    const peek = await timed(operator.peekDeadLetters({ sqs, deadLetterQueueUrl: r.deadLetterQueueUrl, waitSeconds: 1 }), 30_000);
+    const peek = await settledWithin(operator.peekDeadLetters({ sqs, deadLetterQueueUrl: r.deadLetterQueueUrl, waitSeconds: 1 }), 30_000);
     expect(peek, 'peek was still waiting on the unanswered receive after 30 s').toBeDefined();
     expect(peek!.ms).toBeGreaterThanOrEqual(1000 + DEFAULT_AWS_TIMEOUTS.requestMs - 100);
     expect(peek!.value.messages.map((m) => m.taskId).sort()).toEqual([a.taskId, b.taskId].sort());
@@ -61,7 +50,7 @@ describe('a silent connection under the operations clients', () => {
     const r = await createTestResources(clients);
     const waitSeconds = Math.ceil(DEFAULT_AWS_TIMEOUTS.requestMs / 1000) + 2;
     const { sqs, ops, proxy: p } = await opsSqsThroughProxy(() => false);
-    const peek = await timed(operator.peekDeadLetters({ sqs, deadLetterQueueUrl: r.deadLetterQueueUrl, waitSeconds }), 40_000);
+    const peek = await settledWithin(operator.peekDeadLetters({ sqs, deadLetterQueueUrl: r.deadLetterQueueUrl, waitSeconds }), 40_000);
     expect(peek, 'peek had not answered after 40 s').toBeDefined();
     expect(peek!.value.messages).toEqual([]);
     expect(peek!.ms).toBeGreaterThanOrEqual(waitSeconds * 1000 - 200);

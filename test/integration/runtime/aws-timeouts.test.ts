@@ -14,24 +14,12 @@ import type { RuntimeOptions, TaskDefinitions } from '../../../lib/runtime/confi
 import { LOCAL_CREDENTIALS } from '../../../lib/local/emulators.ts';
 import { createTestResources, emulatorEndpoints, testClients, type TestResources } from '../../support/aws.ts';
 import { silentProxy, type SilentProxy } from '../../support/silent-proxy.ts';
+import { settledWithin } from '../../support/until.ts';
 import { consumer, envelope, fakeContext, invokeLikeLambda, receiveEvent, sendTask, taskRecord } from './helpers.ts';
 
 const clients = testClients();
 const BATCH_WRITE = 'DynamoDB_20120810.BatchWriteItem';
 const ENV_KEYS = ['AWS_ENDPOINT_URL_DYNAMODB', 'AWS_REGION', 'AWS_ACCESS_KEY_ID', 'AWS_SECRET_ACCESS_KEY'] as const;
-
-/** The invocation's time, or undefined when it had not finished after `limitMs` (the test then fails on it). */
-async function timed<T>(work: Promise<T>, limitMs: number): Promise<{ value: T; ms: number } | undefined> {
-  const started = Date.now();
-  let timer: NodeJS.Timeout | undefined;
-  const late = new Promise<undefined>((resolve) => (timer = setTimeout(() => resolve(undefined), limitMs)));
-  const done = work.then((value) => ({ value, ms: Date.now() - started }));
-  try {
-    return await Promise.race([done, late]);
-  } finally {
-    clearTimeout(timer);
-  }
-}
 
 describe('a silent connection under the runtime\'s DynamoDB client', () => {
   let r: TestResources;
@@ -73,7 +61,7 @@ describe('a silent connection under the runtime\'s DynamoDB client', () => {
     await sendTask(clients.sqs, r.queueUrl, e);
     const event = await receiveEvent(clients.sqs, r, 1, 2);
     // Lambda would stop the invocation at 30 s; without a bound the write waits 300 s.
-    const result = await timed(invokeLikeLambda(clients.sqs, r.queueUrl, handler, event, fakeContext(30_000)), 25_000);
+    const result = await settledWithin(invokeLikeLambda(clients.sqs, r.queueUrl, handler, event, fakeContext(30_000)), 25_000);
     expect(result, 'the invocation was still waiting on the unanswered write after 25 s').toBeDefined();
     expect(result!.value.batchItemFailures).toEqual([]);
     expect(result!.ms).toBeGreaterThanOrEqual(DEFAULT_AWS_TIMEOUTS.requestMs - 100);
@@ -93,7 +81,7 @@ describe('a silent connection under the runtime\'s DynamoDB client', () => {
     const e = envelope('charge', {});
     await sendTask(clients.sqs, r.queueUrl, e);
     const event = await receiveEvent(clients.sqs, r, 1, 2);
-    const result = await timed(invokeLikeLambda(clients.sqs, r.queueUrl, handler, event, fakeContext(30_000)), 20_000);
+    const result = await settledWithin(invokeLikeLambda(clients.sqs, r.queueUrl, handler, event, fakeContext(30_000)), 20_000);
     expect(result, 'the invocation was still waiting on the silent table after 20 s').toBeDefined();
     expect(result!.value.batchItemFailures).toEqual([{ itemIdentifier: event.Records[0]!.messageId }]);
     expect(runs).toBe(0);
